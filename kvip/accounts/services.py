@@ -1,0 +1,381 @@
+"""Accounts: passwords, sign-in, users, role grants and API tokens (the acting user is explicit)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import request
+from flask_babel import gettext as _
+
+from kvip.accounts.models import (
+    ApiToken,
+    Membership,
+    NetworkRole,
+    NetworkRoleKind,
+    UnitRole,
+    User,
+    new_nonce,
+)
+from kvip.core import audit
+from kvip.core.db import utcnow
+from kvip.core.errors import ServiceError
+from kvip.core.permissions import require
+from kvip.extensions import db
+
+_hasher = PasswordHasher()
+# A real hash to compare against when the email is unknown, so timing does not reveal it.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "passord",
+        "passord123",
+        "1234567890",
+        "12345678910",
+        "qwertyuiop",
+        "sommer2024",
+        "sommer2025",
+        "vinter2025",
+        "kvip123456",
+        "welcome123",
+        "velkommen1",
+        "iloveyou12",
+        "abc1234567",
+        "letmein123",
+        "admin12345",
+    }
+)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a password is refused (length, the email, a common password), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    lowered = password.lower()
+    if email and (lowered == email.lower() or lowered == email.split("@")[0].lower()):
+        return _("The password must not be your email address.")
+    if lowered in COMMON_PASSWORDS:
+        return _("This password is too common. Choose another.")
+    return None
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, else None (same answer either way)."""
+    user = user_by_email(email)
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    ok: bool
+    try:
+        ok = bool(_hasher.verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def load_user_from_session(value: str) -> User | None:
+    """Flask-Login loader: ``<id>.<nonce>``; a changed nonce (password change) ends the session."""
+    user_id, _sep, nonce = value.partition(".")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not secrets.compare_digest(user.auth_nonce, nonce):
+        return None
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load_user_from_bearer(req: Any) -> User | None:
+    """Flask-Login request loader: ``Authorization: Bearer <token>`` for /api/v1 only."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+        return None
+    token = header[len("Bearer ") :].strip()
+    row = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        row.last_used_at = now  # coarse, so a busy script does not write on every call
+        db.session.commit()
+    return row.user
+
+
+def create_token(actor: User, owner: User, name: str) -> tuple[ApiToken, str]:
+    """Make an API token for ``owner``; returns the row and the token (shown only once)."""
+    if actor.id != owner.id and not actor.is_admin:
+        require(actor, "platform.admin")
+    name = name.strip()
+    if not name:
+        raise ServiceError(_("Give the token a name."), fields={"name": _("Required.")})
+    token = "kvip_" + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=owner.id, name=name[:100], token_hash=_token_hash(token), prefix=token[:12]
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "api_token", row.id, action="create", changes={"name": (None, row.name)})
+    db.session.commit()
+    return row, token
+
+
+def revoke_token(actor: User, token_id: int) -> None:
+    """Revoke one of the actor's own tokens (admins: anyone's)."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or (row.user_id != actor.id and not actor.is_admin):
+        raise ServiceError(_("No such token."), status=404, code="not_found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(actor, "api_token", row.id, action="revoke")
+        db.session.commit()
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the user's own password; ends their other sessions."""
+    try:
+        ok = bool(user.password_hash) and _hasher.verify(user.password_hash or "", current)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise ServiceError(
+            _("The current password is wrong."), fields={"current_password": _("Wrong password.")}
+        )
+    problem = password_problem(new, user.email)
+    if problem:
+        raise ServiceError(problem, fields={"new_password": problem})
+    user.password_hash = hash_password(new)
+    user.auth_nonce = new_nonce()
+    audit.record(user, "user", user.id, action="change_password")
+    db.session.commit()
+
+
+def set_locale(user: User | None, locale: str) -> None:
+    """Remember the UI language (per user when signed in)."""
+    from flask import session
+
+    if locale not in ("nb", "en"):
+        raise ServiceError(_("Unknown language."))
+    session["locale"] = locale
+    from flask_babel import refresh
+
+    if user is not None and user.is_authenticated and user.locale != locale:
+        audit.record(user, "user", user.id, changes={"locale": (user.locale, locale)})
+        user.locale = locale
+        db.session.commit()
+    refresh()
+
+
+USER_FIELDS = ("email", "name", "locale", "active", "is_admin", "home_institution_id")
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    locale: str = "nb",
+    is_admin: bool = False,
+    home_institution_id: int | None = None,
+    check_password: bool = True,
+) -> User:
+    """Create a user. ``actor`` None means the CLI (a trusted operator)."""
+    if actor is not None:
+        require(actor, "platform.admin") if is_admin else _require_user_manager(actor)
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    if not EMAIL_RE.fullmatch(email):
+        errors["email"] = _("Enter a valid email address.")
+    elif user_by_email(email) is not None:
+        errors["email"] = _("A user with this email already exists.")
+    if not name.strip():
+        errors["name"] = _("Enter a name.")
+    if password is not None and check_password:
+        problem = password_problem(password, email)
+        if problem:
+            errors["password"] = problem
+    if locale not in ("nb", "en"):
+        errors["locale"] = _("Unknown language.")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password) if password else None,
+        locale=locale,
+        is_admin=is_admin,
+        home_institution_id=home_institution_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor,
+        "user",
+        user.id,
+        action="create",
+        changes={"email": (None, email), "name": (None, user.name)},
+    )
+    db.session.commit()
+    return user
+
+
+def _require_user_manager(actor: User) -> None:
+    from kvip.core.permissions import any_coordinator
+
+    if not (actor.is_admin or any_coordinator(actor)):
+        require(actor, "platform.admin")
+
+
+def update_user(actor: User, user: User, **values: Any) -> User:
+    """Change a user's name, locale, active flag, home institution (admins also: admin flag)."""
+    _require_user_manager(actor)
+    if "is_admin" in values and values["is_admin"] != user.is_admin:
+        require(actor, "platform.admin")
+    if "email" in values:
+        email = normalise_email(values["email"])
+        other = user_by_email(email)
+        if other is not None and other.id != user.id:
+            raise ServiceError(
+                _("A user with this email already exists."),
+                fields={"email": _("A user with this email already exists.")},
+            )
+        values["email"] = email
+    if "name" in values and not str(values["name"]).strip():
+        raise ServiceError(_("Enter a name."), fields={"name": _("Enter a name.")})
+    if actor.id == user.id and values.get("active") is False:
+        raise ServiceError(_("You cannot deactivate yourself."))
+    before = audit.snapshot(user, USER_FIELDS)
+    for key, value in values.items():
+        if key in USER_FIELDS:
+            setattr(user, key, value)
+    audit.record_diff(actor, "user", user, before)
+    db.session.commit()
+    return user
+
+
+def grant_unit_role(actor: User, user: User, unit: Any, role: str) -> Membership:
+    """Make ``user`` a member or lead of ``unit`` (replaces an existing unit role)."""
+    require(actor, "network.manage", unit.network_id)
+    if role not in {r.value for r in UnitRole}:
+        raise ServiceError(_("Unknown role."), fields={"role": _("Unknown role.")})
+    row = db.session.scalar(
+        sa.select(Membership).where(Membership.user_id == user.id, Membership.unit_id == unit.id)
+    )
+    old = row.role if row else None
+    if row is None:
+        row = Membership(user_id=user.id, unit_id=unit.id, role=role)
+        db.session.add(row)
+    row.role = role
+    db.session.flush()
+    audit.record(
+        actor,
+        "membership",
+        row.id,
+        action="grant",
+        changes={"role": (old, role)},
+        network_id=unit.network_id,
+        unit_id=unit.id,
+        note=f"{user.email} @ {unit.name}",
+    )
+    db.session.commit()
+    return row
+
+
+def grant_network_role(
+    actor: User, user: User, network_id: int, role: str, trained_lead: bool = False
+) -> NetworkRole:
+    """Make ``user`` a coordinator or reviewer of a network."""
+    require(actor, "network.manage", network_id)
+    if role not in {r.value for r in NetworkRoleKind}:
+        raise ServiceError(_("Unknown role."), fields={"role": _("Unknown role.")})
+    row = db.session.scalar(
+        sa.select(NetworkRole).where(
+            NetworkRole.user_id == user.id,
+            NetworkRole.network_id == network_id,
+            NetworkRole.role == role,
+        )
+    )
+    if row is None:
+        row = NetworkRole(user_id=user.id, network_id=network_id, role=role)
+        db.session.add(row)
+    row.trained_lead = trained_lead
+    db.session.flush()
+    audit.record(
+        actor,
+        "network_role",
+        row.id,
+        action="grant",
+        changes={"role": (None, role)},
+        network_id=network_id,
+        note=user.email,
+    )
+    db.session.commit()
+    return row
+
+
+def revoke_role(actor: User, kind: str, row_id: int) -> None:
+    """Remove a unit membership (``kind='unit'``) or network role (``kind='network'``)."""
+    model: Any = Membership if kind == "unit" else NetworkRole
+    row = db.session.get(model, row_id)
+    if row is None:
+        raise ServiceError(_("No such role."), status=404, code="not_found")
+    network_id = row.unit.network_id if kind == "unit" else row.network_id
+    require(actor, "network.manage", network_id)
+    audit.record(
+        actor,
+        "membership" if kind == "unit" else "network_role",
+        row.id,
+        action="revoke",
+        changes={"role": (row.role, None)},
+        network_id=network_id,
+        note=row.user.email,
+    )
+    db.session.delete(row)
+    db.session.commit()
+
+
+def client_ip() -> str:
+    return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()

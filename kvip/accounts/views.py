@@ -1,0 +1,332 @@
+"""Sign-in, profile, API tokens, language, and user administration."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from kvip.accounts import services
+from kvip.accounts.forms import LocaleForm, LoginForm, PasswordForm, RoleForm, TokenForm, UserForm
+from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, UnitRole, User
+from kvip.core import audit
+from kvip.core.errors import ServiceError
+from kvip.core.nav import NavItem
+from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
+from kvip.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def nav_items(user: Any) -> list[NavItem]:
+    items = []
+    if user.is_admin or any_coordinator(user):
+        items.append(NavItem(_("Users"), "accounts.users", order=80))
+    return items
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("core.home")
+
+
+def _login_limit() -> str:
+    return str(current_app.config["KVIP_LOGIN_LIMIT"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data or "", form.password.data or "")
+        if user is None:
+            flash(_("Wrong email or password."), "error")
+        else:
+            # A fresh session at sign-in: nothing from before sign-in carries over.
+            locale = session.get("locale")
+            session.clear()
+            login_user(user)
+            session["locale"] = user.locale or locale
+            return redirect(_safe_next(form.next.data))
+    elif request.method == "POST":
+        flash(_("Enter your email and password."), "error")
+    return render_template("accounts/login.html", form=form), (
+        401 if request.method == "POST" else 200
+    )
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    form = LocaleForm()
+    locale = form.locale.data if form.validate_on_submit() else None
+    if locale:
+        services.set_locale(current_user if current_user.is_authenticated else None, locale)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/profile", methods=["GET"])
+@login_required
+def profile() -> Any:
+    return render_template(
+        "accounts/profile.html",
+        password_form=PasswordForm(),
+        token_form=TokenForm(),
+        tokens=services.tokens_of(current_user),
+        new_token=session.pop("new_token", None),
+    )
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password() -> Any:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data or "", form.new_password.data or ""
+            )
+        except ServiceError as exc:
+            for field, message in exc.fields.items():
+                getattr(form, field).errors = [message]
+        else:
+            login_user(current_user._get_current_object())  # the new nonce keeps this session
+            flash(_("Your password is changed. Other sessions are signed out."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template(
+        "accounts/profile.html",
+        password_form=form,
+        token_form=TokenForm(),
+        tokens=services.tokens_of(current_user),
+        new_token=None,
+    ), 422
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token() -> Any:
+    form = TokenForm()
+    if form.validate_on_submit():
+        _row, token = services.create_token(current_user, current_user, form.name.data or "")
+        session["new_token"] = token
+        flash(_("Token created. Copy it now: it is shown only once."), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_template(
+        "accounts/profile.html",
+        password_form=PasswordForm(),
+        token_form=form,
+        tokens=services.tokens_of(current_user),
+        new_token=None,
+    ), 422
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Any:
+    services.revoke_token(current_user, token_id)
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+# --- user administration (admins; coordinators for their networks) -----------------------
+
+
+def _require_manager() -> None:
+    if not (current_user.is_admin or any_coordinator(current_user)):
+        require(current_user, "platform.admin")
+
+
+def _institution_choices() -> list[tuple[int, str]]:
+    from kvip.network.models import Institution
+
+    query = sa.select(Institution).order_by(Institution.name)
+    if not current_user.is_admin:
+        query = query.where(Institution.network_id.in_(coordinated_network_ids(current_user)))
+    return [(0, "—")] + [(i.id, i.name) for i in db.session.scalars(query)]
+
+
+@bp.get("/admin/users")
+@login_required
+def users() -> Any:
+    _require_manager()
+    q = request.args.get("q", "").strip().lower()
+    query = sa.select(User).order_by(User.name)
+    if q:
+        query = query.where(sa.or_(User.email.contains(q), sa.func.lower(User.name).contains(q)))
+    page = max(1, request.args.get("page", 1, type=int))
+    rows = db.paginate(query, page=page, per_page=50, error_out=False)
+    return render_template("accounts/users.html", users=rows, q=q)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def user_new() -> Any:
+    _require_manager()
+    form = UserForm()
+    form.home_institution_id.choices = _institution_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or None,
+                locale=form.locale.data or "nb",
+                is_admin=bool(form.is_admin.data) if current_user.is_admin else False,
+                home_institution_id=form.home_institution_id.data or None,
+            )
+        except ServiceError as exc:
+            for field, message in exc.fields.items():
+                getattr(form, field).errors = [message]
+        else:
+            flash(_("User %(name)s created.", name=user.name), "success")
+            return redirect(url_for("accounts.user_edit", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+def _role_scopes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    from kvip.network.models import Network, Unit
+
+    nets = sa.select(Network).order_by(Network.name)
+    units = sa.select(Unit).order_by(Unit.name)
+    if not current_user.is_admin:
+        nets = nets.where(Network.id.in_(coordinated_network_ids(current_user)))
+        units = units.where(Unit.network_id.in_(coordinated_network_ids(current_user)))
+    scopes = [(f"network:{n.id}", n.name) for n in db.session.scalars(nets)]
+    scopes += [
+        (f"unit:{u.id}", f"{u.name} ({u.institution.name})") for u in db.session.scalars(units)
+    ]
+    roles = [
+        (UnitRole.unit_member.value, _("Unit member")),
+        (UnitRole.unit_lead.value, _("Unit lead")),
+        (NetworkRoleKind.coordinator.value, _("Coordinator")),
+        (NetworkRoleKind.reviewer.value, _("Reviewer")),
+    ]
+    return scopes, roles
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_edit(user_id: int) -> Any:
+    _require_manager()
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.home_institution_id.choices = _institution_choices()
+    if request.method == "GET":
+        form.home_institution_id.data = user.home_institution_id or 0
+    role_form = RoleForm()
+    role_form.scope.choices, role_form.role.choices = _role_scopes()
+    if form.validate_on_submit():
+        values: dict[str, Any] = {
+            "email": form.email.data or "",
+            "name": form.name.data or "",
+            "locale": form.locale.data or "nb",
+            "active": bool(form.active.data),
+            "home_institution_id": form.home_institution_id.data or None,
+        }
+        if current_user.is_admin:
+            values["is_admin"] = bool(form.is_admin.data)
+        try:
+            services.update_user(current_user, user, **values)
+        except ServiceError as exc:
+            for field, message in exc.fields.items():
+                getattr(form, field).errors = [message]
+            if not exc.fields:
+                flash(exc.message, "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.user_edit", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        role_form=role_form,
+        memberships=db.session.scalars(
+            sa.select(Membership).where(Membership.user_id == user.id)
+        ).all(),
+        network_roles=db.session.scalars(
+            sa.select(NetworkRole).where(NetworkRole.user_id == user.id)
+        ).all(),
+        history=audit.history("user", user.id, limit=30),
+    ), status
+
+
+@bp.post("/admin/users/<int:user_id>/roles")
+@login_required
+def user_grant(user_id: int) -> Any:
+    _require_manager()
+    from kvip.network.models import Unit
+
+    user = db.get_or_404(User, user_id)
+    form = RoleForm()
+    form.scope.choices, form.role.choices = _role_scopes()
+    if not form.validate_on_submit():
+        flash(_("Choose where and which role."), "error")
+        return redirect(url_for("accounts.user_edit", user_id=user.id)), 303
+    kind, _sep, ident = (form.scope.data or "").partition(":")
+    role = form.role.data or ""
+    try:
+        if kind == "unit" and role in {r.value for r in UnitRole}:
+            services.grant_unit_role(current_user, user, db.get_or_404(Unit, int(ident)), role)
+        elif kind == "network" and role in {r.value for r in NetworkRoleKind}:
+            services.grant_network_role(
+                current_user, user, int(ident), role, bool(form.trained_lead.data)
+            )
+        else:
+            raise ServiceError(
+                _(
+                    "That role does not fit there: unit roles go with a unit, network roles with a network."
+                )
+            )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Role granted."), "success")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))
+
+
+@bp.post("/admin/roles/<kind>/<int:row_id>/revoke")
+@login_required
+def role_revoke(kind: str, row_id: int) -> Any:
+    if kind not in ("unit", "network"):
+        abort(404)
+    model: Any = Membership if kind == "unit" else NetworkRole
+    row = db.get_or_404(model, row_id)
+    user_id = row.user_id
+    services.revoke_role(current_user, kind, row_id)
+    flash(_("Role removed."), "success")
+    return redirect(url_for("accounts.user_edit", user_id=user_id))

@@ -1,0 +1,1 @@
+"""Action plans, the regulation GAP analysis and maturity."""

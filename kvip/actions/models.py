@@ -1,0 +1,132 @@
+"""Actions of a unit's action plan, GAP overrides per duty, and maturity ratings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kvip.core.db import utcnow
+from kvip.extensions import db
+
+
+class ActionStatus(StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    verified = "verified"
+    dropped = "dropped"
+
+
+class Risk(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class PdsaStage(StrEnum):
+    plan = "plan"
+    do = "do"
+    study = "study"
+    act = "act"
+
+
+class MaturityAspect(StrEnum):
+    leadership = "leadership"
+    staff_involvement = "staff_involvement"
+    user_involvement = "user_involvement"
+
+
+action_standards = sa.Table(
+    "action_standards",
+    db.metadata,
+    sa.Column("action_id", sa.ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+)
+
+action_duties = sa.Table(
+    "action_duties",
+    db.metadata,
+    sa.Column("action_id", sa.ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("duty", sa.String(4), primary_key=True),
+)
+
+
+class Action(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    responsible: Mapped[str] = mapped_column(sa.String(200), default="")
+    deadline: Mapped[date | None]
+    status: Mapped[str] = mapped_column(sa.String(20), default=ActionStatus.planned.value)
+    dropped_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    risk: Mapped[str] = mapped_column(sa.String(10), default=Risk.medium.value)
+    pdsa_stage: Mapped[str] = mapped_column(sa.String(10), default=PdsaStage.plan.value)
+    success_measure: Mapped[str] = mapped_column(sa.Text, default="")
+    # Where the action came from: observation, standard or manual.
+    source_kind: Mapped[str] = mapped_column(sa.String(20), default="manual")
+    source_id: Mapped[int | None]
+    done_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    verification_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment = relationship("Assessment")
+    standards = relationship("Standard", secondary=action_standards)
+    _duty_rows = relationship("ActionDuty", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def duties(self) -> list[str]:
+        return sorted(r.duty for r in self._duty_rows)
+
+
+class ActionDuty(db.Model):  # type: ignore[name-defined,misc]
+    __table__ = action_duties
+
+
+class GapOverride(db.Model):  # type: ignore[name-defined,misc]
+    """A unit's own judgement of a duty's status or risk, overriding the derived one."""
+
+    __tablename__ = "gap_overrides"
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "duty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id", ondelete="CASCADE"))
+    duty: Mapped[str] = mapped_column(sa.String(4))
+    status: Mapped[str | None] = mapped_column(sa.String(20))
+    risk: Mapped[str | None] = mapped_column(sa.String(10))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class MaturityRating(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "maturity_ratings"
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "aspect"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id", ondelete="CASCADE"))
+    aspect: Mapped[str] = mapped_column(sa.String(30))
+    level: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -1,0 +1,1 @@
+"""Benchmarking: SQL aggregates, the scoring formulas, charts and dashboards."""

@@ -1,0 +1,237 @@
+"""The formulas of DESIGN §5. Pure functions, no Flask, no database: every view, export,
+report and API response computes its numbers here.
+
+Rating values: ``met``, ``partly_met``, ``not_met``, ``not_applicable``; None = unrated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+MET = "met"
+PARTLY = "partly_met"
+NOT_MET = "not_met"
+NA = "not_applicable"
+VALUES = (MET, PARTLY, NOT_MET, NA)
+ORDINAL = {NOT_MET: 0, PARTLY: 1, MET: 2}
+THRESHOLDS = {1: 100.0, 2: 80.0, 3: 60.0}
+Z95 = 1.96
+Z998 = 3.09
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many standards of a set have each value (``total`` = size of the set)."""
+
+    met: int = 0
+    partly_met: int = 0
+    not_met: int = 0
+    not_applicable: int = 0
+    total: int = 0
+
+    @property
+    def applicable(self) -> int:
+        return self.met + self.partly_met + self.not_met
+
+    @property
+    def rated(self) -> int:
+        return self.applicable + self.not_applicable
+
+    @property
+    def unrated(self) -> int:
+        return self.total - self.rated
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.met + other.met,
+            self.partly_met + other.partly_met,
+            self.not_met + other.not_met,
+            self.not_applicable + other.not_applicable,
+            self.total + other.total,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    counts: Counts
+    score: float | None
+    met_pct: float | None
+    completeness: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {
+            "score": self.score,
+            "met_pct": self.met_pct,
+            "completeness": self.completeness,
+            "met": self.counts.met,
+            "partly_met": self.counts.partly_met,
+            "not_met": self.counts.not_met,
+            "not_applicable": self.counts.not_applicable,
+            "applicable": self.counts.applicable,
+            "rated": self.counts.rated,
+            "total": self.counts.total,
+        }
+
+
+def count(values: Iterable[str | None], total: int | None = None) -> Counts:
+    """Count values; ``total`` is |S| (defaults to the number of values, None counting as unrated)."""
+    items = list(values)
+    c = Counter(v for v in items if v is not None)
+    unknown = set(c) - set(VALUES)
+    if unknown:
+        raise ValueError(f"unknown rating values: {sorted(unknown)}")
+    return Counts(c[MET], c[PARTLY], c[NOT_MET], c[NA], len(items) if total is None else total)
+
+
+def score(c: Counts) -> float | None:
+    """100 × (met + 0.5 × partly_met) / applicable; None when nothing is applicable."""
+    if c.applicable == 0:
+        return None
+    return 100.0 * (c.met + 0.5 * c.partly_met) / c.applicable
+
+
+def met_pct(c: Counts) -> float | None:
+    """100 × met / applicable; None when nothing is applicable."""
+    if c.applicable == 0:
+        return None
+    return 100.0 * c.met / c.applicable
+
+
+def completeness(c: Counts) -> float | None:
+    """100 × rated (N/A included) / |S|; None for an empty set."""
+    if c.total == 0:
+        return None
+    return 100.0 * c.rated / c.total
+
+
+def summarise(c: Counts) -> Summary:
+    return Summary(c, score(c), met_pct(c), completeness(c))
+
+
+def summary_of(values: Iterable[str | None], total: int | None = None) -> Summary:
+    """Score, met % and completeness of one set of ratings."""
+    return summarise(count(values, total))
+
+
+def group_summaries(
+    ratings: Mapping[str, str | None], groups: Mapping[str, Iterable[str]]
+) -> dict[str, Summary]:
+    """Summary per group (domain, type, duty…): ``ratings`` maps standard code → value,
+    ``groups`` maps group key → the standard codes in it (unrated ones count in |S|)."""
+    result = {}
+    for key, codes in groups.items():
+        codes = list(codes)
+        result[key] = summary_of((ratings.get(code) for code in codes), total=len(codes))
+    return result
+
+
+def threshold_met(standard_type: int, c: Counts) -> bool | None:
+    """Accreditation-style view: type 1 needs 100 % met, type 2 ≥ 80 %, type 3 ≥ 60 %."""
+    pct = met_pct(c)
+    if pct is None:
+        return None
+    return pct >= THRESHOLDS[standard_type] - 1e-9
+
+
+# --- self vs peer agreement -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agreement:
+    n: int
+    percent: float | None
+    kappa: float | None
+
+
+def agreement(pairs: Iterable[tuple[str | None, str | None]]) -> Agreement:
+    """Percent exact agreement and linearly weighted Cohen's kappa over not_met < partly_met < met,
+    using the standards where both ratings exist and neither is N/A."""
+    usable = [(ORDINAL[a], ORDINAL[b]) for a, b in pairs if a in ORDINAL and b in ORDINAL]
+    n = len(usable)
+    if n == 0:
+        return Agreement(0, None, None)
+    percent = 100.0 * sum(1 for a, b in usable if a == b) / n
+    return Agreement(n, percent, weighted_kappa(usable, k=3))
+
+
+def weighted_kappa(pairs: Sequence[tuple[int, int]], k: int = 3) -> float | None:
+    """Linearly weighted kappa for ordinal categories 0..k-1 (weights w = 1 - |i-j|/(k-1))."""
+    n = len(pairs)
+    if n == 0:
+        return None
+    observed = [[0.0] * k for _ in range(k)]
+    for a, b in pairs:
+        observed[a][b] += 1
+    row = [sum(observed[i]) / n for i in range(k)]
+    col = [sum(observed[i][j] for i in range(k)) / n for j in range(k)]
+    po = pe = 0.0
+    for i in range(k):
+        for j in range(k):
+            w = 1.0 - abs(i - j) / (k - 1)
+            po += w * observed[i][j] / n
+            pe += w * row[i] * col[j]
+    if math.isclose(pe, 1.0):
+        # Both raters used a single identical category: agreement is perfect but kappa is undefined.
+        return 1.0 if math.isclose(po, 1.0) else None
+    return (po - pe) / (1.0 - pe)
+
+
+# --- funnel plot ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    key: str
+    n: int
+    met: int
+    proportion: float
+
+
+def pooled_proportion(points: Iterable[tuple[int, int]]) -> float | None:
+    """p̄ = Σ met / Σ applicable over units given as (met, applicable)."""
+    items = list(points)
+    total = sum(n for _met, n in items)
+    if total == 0:
+        return None
+    return sum(m for m, _n in items) / total
+
+
+def funnel_limits(p_bar: float, n: int, z: float) -> tuple[float, float]:
+    """Control limits p̄ ± z·√(p̄(1−p̄)/n), clipped to [0, 1]."""
+    if n <= 0:
+        return (0.0, 1.0)
+    half = z * math.sqrt(p_bar * (1.0 - p_bar) / n)
+    return (max(0.0, p_bar - half), min(1.0, p_bar + half))
+
+
+def funnel_position(p_bar: float, n: int, met: int) -> str:
+    """Where a unit lies: ``within``, ``above95``/``below95``, ``above998``/``below998``."""
+    if n <= 0:
+        return "within"
+    p = met / n
+    lo998, hi998 = funnel_limits(p_bar, n, Z998)
+    lo95, hi95 = funnel_limits(p_bar, n, Z95)
+    if p > hi998:
+        return "above998"
+    if p < lo998:
+        return "below998"
+    if p > hi95:
+        return "above95"
+    if p < lo95:
+        return "below95"
+    return "within"
+
+
+def pseudonym(index: int, lang: str = "nb") -> str:
+    """A stable label for the index-th other unit: Enhet A…Z, AA… (Unit A… in English)."""
+    letters = ""
+    i = index
+    while True:
+        letters = chr(ord("A") + i % 26) + letters
+        i = i // 26 - 1
+        if i < 0:
+            break
+    return f"{'Unit' if lang == 'en' else 'Enhet'} {letters}"

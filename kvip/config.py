@@ -1,0 +1,76 @@
+"""Configuration: defaults, overridden by environment variables prefixed ``KVIP_`` and ``DATABASE_URL``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL") or os.environ.get("KVIP_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'kvip.sqlite3'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _secret_key(instance_path: str, env: str) -> str:
+    key = os.environ.get("KVIP_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise RuntimeError("KVIP_SECRET_KEY must be set when KVIP_ENV=production")
+    # Development: a random key kept in instance/ so sessions survive restarts, never in the repo.
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    return key
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the configuration from the environment."""
+    env = os.environ.get("KVIP_ENV", "development")
+    secure = _bool("KVIP_SECURE_COOKIES")
+    return {
+        "KVIP_ENV": env,
+        "SECRET_KEY": _secret_key(instance_path, env),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "KVIP_SECURE_COOKIES": secure,
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("KVIP_SESSION_SECONDS", 12 * 3600)),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # CSRF is enforced by our own before_request hook so that bearer-token API calls skip it.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "BABEL_DEFAULT_LOCALE": "nb",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
+        "KVIP_LOCALES": ["nb", "en"],
+        "RATELIMIT_STORAGE_URI": os.environ.get("KVIP_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "KVIP_LOGIN_LIMIT": os.environ.get("KVIP_LOGIN_LIMIT", "10 per minute;50 per hour"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("KVIP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "KVIP_SMTP_HOST": os.environ.get("KVIP_SMTP_HOST", ""),
+        "KVIP_MAIL_FROM": os.environ.get("KVIP_MAIL_FROM", "kvip@localhost"),
+    }

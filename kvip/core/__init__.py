@@ -1,0 +1,1 @@
+"""Shared building blocks: model base, permissions, audit log, errors, Jinja filters."""

@@ -1,0 +1,33 @@
+"""The audit log: one row per changed field of any entity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kvip.core.db import utcnow
+from kvip.extensions import db
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    network_id: Mapped[int | None] = mapped_column(index=True)
+    unit_id: Mapped[int | None] = mapped_column(index=True)
+    entity: Mapped[str] = mapped_column(sa.String(40))
+    entity_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(sa.String(40), default="update")
+    field: Mapped[str | None] = mapped_column(sa.String(60))
+    old: Mapped[str | None] = mapped_column(sa.Text)
+    new: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    user = db.relationship("User", lazy="joined")

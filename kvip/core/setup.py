@@ -1,0 +1,126 @@
+"""Wiring of extensions, request hooks and template helpers (called by the app factory)."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import format_date, format_datetime
+from flask_babel import refresh as babel_refresh
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from kvip.core import i18n
+from kvip.core.errors import register_error_handlers
+from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def init_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to ``app``."""
+    # Import every model so metadata is complete for create_all and Alembic.
+    from kvip import MODULES
+
+    for name in MODULES:
+        try:
+            importlib.import_module(f"kvip.{name}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"kvip.{name}.models":
+                raise
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", i18n.translation_directories())
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from kvip.accounts import services as accounts
+
+    login_manager.user_loader(accounts.load_user_from_session)
+    login_manager.request_loader(accounts.load_user_from_bearer)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        from flask import redirect, url_for
+        from flask_babel import gettext as _
+
+        from kvip.core.errors import error_response, wants_json
+
+        if wants_json():
+            return error_response(401, "unauthorized", _("Sign in or send a valid API token."))
+        from flask import flash
+
+        flash(_("Please sign in to continue."), "info")
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    register_error_handlers(app)
+
+
+def init_request_hooks(app: Flask) -> None:
+    """CSRF for every state-changing browser request; template helpers."""
+
+    @app.before_request
+    def _csrf_unless_bearer() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            # Scripts authenticate with a token, not a cookie: CSRF cannot apply.
+            return
+        if app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+
+    @app.context_processor
+    def _template_helpers() -> dict[str, Any]:
+        from kvip.core import nav
+
+        return {
+            "csrf_token_value": generate_csrf,
+            "nav_items": lambda: nav.items_for(current_user),
+            "unit_links": nav.unit_links,
+            "network_links": nav.network_links,
+            "lang": i18n.lang,
+            "localized": i18n.localized,
+            "current_locale": i18n.lang,
+        }
+
+    @app.template_filter("loc")
+    def _loc(obj: Any, field: str) -> str:
+        return i18n.localized(obj, field)
+
+    @app.template_filter("date")
+    def _date(value: date | datetime | None, fmt: str = "medium") -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, datetime):
+            return format_datetime(value, "short")
+        return format_date(value, fmt)
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        csp = (
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'; worker-src 'self'; manifest-src 'self'"
+        )
+        response.headers.setdefault("Content-Security-Policy", csp)
+        if app.config.get("KVIP_SECURE_COOKIES"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+    @app.teardown_request
+    def _clear(_exc: BaseException | None) -> None:
+        # Per-request caches live on g; drop them so a reused app context (tests, CLI) never
+        # carries one request's user into the next.
+        g.pop("kvip_nav", None)
+        g.pop("_login_user", None)
+        babel_refresh()

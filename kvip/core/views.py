@@ -1,0 +1,37 @@
+"""The home page (what each role can do next) and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user, login_required
+
+from kvip.accounts.models import Membership, NetworkRole
+from kvip.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    memberships = db.session.scalars(
+        sa.select(Membership).where(Membership.user_id == current_user.id)
+    ).all()
+    roles = db.session.scalars(
+        sa.select(NetworkRole).where(NetworkRole.user_id == current_user.id)
+    ).all()
+    return render_template("core/home.html", memberships=memberships, network_roles=roles)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """Liveness and database check for load balancers (no sign-in, no data)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

@@ -1,0 +1,1 @@
+"""The annual cycle: cycles, assessments (self-assessment) and ratings."""

@@ -1,0 +1,1 @@
+"""Networks, institutions and units."""

@@ -1,0 +1,32 @@
+"""Forms of the network module."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    institution_id = SelectField(_l("Institution"), coerce=int, validators=[DataRequired()])
+    kind = SelectField(_l("Kind of unit"))
+    beds = IntegerField(_l("Beds"), default=0, validators=[Optional(), NumberRange(min=0, max=500)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class NetworkForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    benchmark_visibility = SelectField(_l("Other units in benchmarks are shown"))
+    min_group_size = IntegerField(
+        _l("Smallest group shown (k)"),
+        default=3,
+        validators=[DataRequired(), NumberRange(min=1, max=50)],
+    )

@@ -1,0 +1,69 @@
+"""A network, its member institutions and their units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kvip.core.db import utcnow
+from kvip.extensions import db
+
+
+class BenchmarkVisibility(StrEnum):
+    pseudonymised = "pseudonymised"
+    named = "named"
+
+
+UNIT_KINDS = ("acute", "general", "specialised", "forensic", "outpatient")
+
+
+class Network(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "networks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    benchmark_visibility: Mapped[str] = mapped_column(
+        sa.String(20), default=BenchmarkVisibility.pseudonymised.value
+    )
+    min_group_size: Mapped[int] = mapped_column(default=3)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Institution(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "institutions"
+    __table_args__ = (sa.UniqueConstraint("network_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(60), default="")
+
+    network: Mapped[Network] = relationship()
+    units: Mapped[list[Unit]] = relationship(back_populates="institution")
+
+
+class Unit(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "units"
+    __table_args__ = (sa.UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(30), default="general")
+    beds: Mapped[int] = mapped_column(default=0)
+    region: Mapped[str] = mapped_column(sa.String(60), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    network: Mapped[Network] = relationship()
+    institution: Mapped[Institution] = relationship(back_populates="units")

@@ -1,0 +1,171 @@
+"""Networks, institutions and units: validated writes with audit entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from kvip.core import audit
+from kvip.core.errors import ServiceError
+from kvip.core.permissions import coordinated_network_ids, require
+from kvip.extensions import db
+from kvip.network.models import UNIT_KINDS, BenchmarkVisibility, Institution, Network, Unit
+
+INSTITUTION_FIELDS = ("name", "region")
+UNIT_FIELDS = ("name", "institution_id", "kind", "beds", "region", "active")
+NETWORK_FIELDS = ("name", "benchmark_visibility", "min_group_size")
+
+
+def networks_for(user: Any) -> list[Network]:
+    """Networks the user manages (all for admins)."""
+    query = sa.select(Network).order_by(Network.name)
+    if not user.is_admin:
+        query = query.where(Network.id.in_(coordinated_network_ids(user)))
+    return list(db.session.scalars(query))
+
+
+def create_network(actor: Any, name: str, slug: str) -> Network:
+    """Create a network (platform admins, or the CLI when ``actor`` is None)."""
+    if actor is not None:
+        require(actor, "platform.admin")
+    if not name.strip() or not slug.strip():
+        raise ServiceError(_("Enter a name and a short name."))
+    if db.session.scalar(sa.select(Network).where(Network.slug == slug)):
+        raise ServiceError(
+            _("A network with this short name exists."), fields={"slug": _("Taken.")}
+        )
+    network = Network(name=name.strip(), slug=slug.strip())
+    db.session.add(network)
+    db.session.flush()
+    audit.record(
+        actor,
+        "network",
+        network.id,
+        action="create",
+        changes={"name": (None, network.name)},
+        network_id=network.id,
+    )
+    db.session.commit()
+    return network
+
+
+def update_network(
+    actor: Any, network: Network, *, name: str, benchmark_visibility: str, min_group_size: int
+) -> Network:
+    """Change a network's name and benchmark settings."""
+    require(actor, "network.manage", network.id)
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("Enter a name.")
+    if benchmark_visibility not in {v.value for v in BenchmarkVisibility}:
+        errors["benchmark_visibility"] = _("Unknown choice.")
+    if not 1 <= min_group_size <= 50:
+        errors["min_group_size"] = _("Choose a number from 1 to 50.")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    before = audit.snapshot(network, NETWORK_FIELDS)
+    network.name, network.benchmark_visibility, network.min_group_size = (
+        name.strip(),
+        benchmark_visibility,
+        min_group_size,
+    )
+    audit.record_diff(actor, "network", network, before, network_id=network.id)
+    db.session.commit()
+    return network
+
+
+def _check_institution(network_id: int, name: str, current_id: int | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = _("Enter the institution's name.")
+    else:
+        other = db.session.scalar(
+            sa.select(Institution).where(
+                Institution.network_id == network_id, Institution.name == name.strip()
+            )
+        )
+        if other is not None and other.id != current_id:
+            errors["name"] = _("An institution with this name exists in the network.")
+    return errors
+
+
+def save_institution(
+    actor: Any, network_id: int, institution: Institution | None, *, name: str, region: str
+) -> Institution:
+    """Create or change an institution of a network."""
+    require(actor, "network.manage", network_id)
+    errors = _check_institution(network_id, name, institution.id if institution else None)
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    creating = institution is None
+    if institution is None:
+        institution = Institution(network_id=network_id, name="", region="")
+        db.session.add(institution)
+    before = audit.snapshot(institution, INSTITUTION_FIELDS)
+    institution.name, institution.region = name.strip(), region.strip()
+    db.session.flush()
+    audit.record_diff(
+        actor,
+        "institution",
+        institution,
+        before,
+        action="create" if creating else "update",
+        network_id=network_id,
+    )
+    db.session.commit()
+    return institution
+
+
+def save_unit(
+    actor: Any,
+    network_id: int,
+    unit: Unit | None,
+    *,
+    name: str,
+    institution_id: int,
+    kind: str,
+    beds: int,
+    region: str,
+    active: bool,
+) -> Unit:
+    """Create or change a unit; validates every field and changes nothing on any error."""
+    require(actor, "network.manage", network_id)
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = _("Enter the unit's name.")
+    institution = db.session.get(Institution, institution_id)
+    if institution is None or institution.network_id != network_id:
+        errors["institution_id"] = _("Choose an institution of this network.")
+    if kind not in UNIT_KINDS:
+        errors["kind"] = _("Unknown kind of unit.")
+    if not 0 <= beds <= 500:
+        errors["beds"] = _("Beds must be between 0 and 500.")
+    if not errors and institution is not None:
+        other = db.session.scalar(
+            sa.select(Unit).where(Unit.institution_id == institution_id, Unit.name == name.strip())
+        )
+        if other is not None and (unit is None or other.id != unit.id):
+            errors["name"] = _("The institution already has a unit with this name.")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    creating = unit is None
+    if unit is None:
+        unit = Unit(network_id=network_id, name="", institution_id=institution_id)
+        db.session.add(unit)
+    before = audit.snapshot(unit, UNIT_FIELDS)
+    unit.name, unit.institution_id, unit.kind = name.strip(), institution_id, kind
+    unit.beds, unit.region, unit.active = beds, region.strip(), active
+    db.session.flush()
+    audit.record_diff(
+        actor,
+        "unit",
+        unit,
+        before,
+        action="create" if creating else "update",
+        network_id=network_id,
+        unit_id=unit.id,
+    )
+    db.session.commit()
+    return unit

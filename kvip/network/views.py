@@ -1,0 +1,228 @@
+"""Coordinator and admin screens: network settings, institutions, units, audit history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from kvip.accounts.models import User
+from kvip.core.errors import ServiceError
+from kvip.core.models import AuditEvent
+from kvip.core.nav import NavItem
+from kvip.core.permissions import any_coordinator, require
+from kvip.extensions import db
+from kvip.network import services
+from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
+from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
+
+bp = Blueprint("network", __name__, url_prefix="/networks")
+
+
+def nav_items(user: Any) -> list[NavItem]:
+    if user.is_admin or any_coordinator(user):
+        return [NavItem(_("Network"), "network.networks", order=70)]
+    return []
+
+
+def unit_kind_labels() -> dict[str, str]:
+    return {
+        "acute": _("Acute unit"),
+        "general": _("General inpatient unit"),
+        "specialised": _("Specialised unit"),
+        "forensic": _("Secure / forensic unit"),
+        "outpatient": _("Outpatient / day unit"),
+    }
+
+
+def _network(network_id: int) -> Network:
+    network = db.get_or_404(Network, network_id)
+    require(current_user, "network.manage", network.id)
+    return network
+
+
+def _apply_errors(form: Any, exc: ServiceError) -> None:
+    for field, message in exc.fields.items():
+        if hasattr(form, field):
+            getattr(form, field).errors = [message]
+    if not exc.fields:
+        flash(exc.message, "error")
+
+
+@bp.get("")
+@login_required
+def networks() -> Any:
+    rows = services.networks_for(current_user)
+    if not rows and not current_user.is_admin:
+        require(current_user, "platform.admin")
+    if len(rows) == 1 and not current_user.is_admin:
+        return redirect(url_for("network.units", network_id=rows[0].id))
+    return render_template("network/networks.html", networks=rows)
+
+
+@bp.route("/<int:network_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(network_id: int) -> Any:
+    network = _network(network_id)
+    form = NetworkForm(obj=network)
+    form.benchmark_visibility.choices = [
+        ("pseudonymised", _("Pseudonymised (e.g. “Unit K”)")),
+        ("named", _("By name")),
+    ]
+    if form.validate_on_submit():
+        try:
+            services.update_network(
+                current_user,
+                network,
+                name=form.name.data or "",
+                benchmark_visibility=form.benchmark_visibility.data or "",
+                min_group_size=form.min_group_size.data or 0,
+            )
+        except ServiceError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("network.settings", network_id=network.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("network/settings.html", network=network, form=form), status
+
+
+@bp.get("/<int:network_id>/institutions")
+@login_required
+def institutions(network_id: int) -> Any:
+    network = _network(network_id)
+    rows = db.session.scalars(
+        sa.select(Institution)
+        .where(Institution.network_id == network.id)
+        .order_by(Institution.name)
+    ).all()
+    return render_template("network/institutions.html", network=network, institutions=rows)
+
+
+@bp.route("/<int:network_id>/institutions/new", methods=["GET", "POST"])
+@bp.route("/<int:network_id>/institutions/<int:institution_id>", methods=["GET", "POST"])
+@login_required
+def institution_form(network_id: int, institution_id: int | None = None) -> Any:
+    network = _network(network_id)
+    institution = None
+    if institution_id is not None:
+        institution = db.get_or_404(Institution, institution_id)
+        if institution.network_id != network.id:
+            abort(404)
+    form = InstitutionForm(obj=institution)
+    if form.validate_on_submit():
+        try:
+            services.save_institution(
+                current_user,
+                network.id,
+                institution,
+                name=form.name.data or "",
+                region=form.region.data or "",
+            )
+        except ServiceError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("network.institutions", network_id=network.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "network/institution_form.html", network=network, form=form, institution=institution
+    ), status
+
+
+@bp.get("/<int:network_id>/units")
+@login_required
+def units(network_id: int) -> Any:
+    network = _network(network_id)
+    rows = db.session.scalars(
+        sa.select(Unit).where(Unit.network_id == network.id).order_by(Unit.name)
+    ).all()
+    return render_template(
+        "network/units.html", network=network, units=rows, kinds=unit_kind_labels()
+    )
+
+
+@bp.route("/<int:network_id>/units/new", methods=["GET", "POST"])
+@bp.route("/<int:network_id>/units/<int:unit_id>", methods=["GET", "POST"])
+@login_required
+def unit_form(network_id: int, unit_id: int | None = None) -> Any:
+    from kvip.core import audit
+
+    network = _network(network_id)
+    unit = None
+    if unit_id is not None:
+        unit = db.get_or_404(Unit, unit_id)
+        if unit.network_id != network.id:
+            abort(404)
+    form = UnitForm(obj=unit)
+    form.institution_id.choices = [
+        (i.id, i.name)
+        for i in db.session.scalars(
+            sa.select(Institution)
+            .where(Institution.network_id == network.id)
+            .order_by(Institution.name)
+        )
+    ]
+    form.kind.choices = list(unit_kind_labels().items())
+    if form.validate_on_submit():
+        try:
+            services.save_unit(
+                current_user,
+                network.id,
+                unit,
+                name=form.name.data or "",
+                institution_id=form.institution_id.data or 0,
+                kind=form.kind.data or "",
+                beds=form.beds.data or 0,
+                region=form.region.data or "",
+                active=bool(form.active.data),
+            )
+        except ServiceError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("network.units", network_id=network.id))
+    status = 422 if request.method == "POST" else 200
+    history = audit.history("unit", unit.id, limit=30) if unit else []
+    return render_template(
+        "network/unit_form.html",
+        network=network,
+        form=form,
+        unit=unit,
+        history=history,
+        kinds=UNIT_KINDS,
+    ), status
+
+
+@bp.get("/<int:network_id>/audit")
+@login_required
+def audit_log(network_id: int) -> Any:
+    network = db.get_or_404(Network, network_id)
+    require(current_user, "audit.read", network.id)
+    who = request.args.get("who", "").strip().lower()
+    entity = request.args.get("entity", "").strip()
+    query = (
+        sa.select(AuditEvent)
+        .where(AuditEvent.network_id == network.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    if who:
+        query = query.join(User, User.id == AuditEvent.user_id).where(User.email.contains(who))
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    page = max(1, request.args.get("page", 1, type=int))
+    rows = db.paginate(query, page=page, per_page=100, error_out=False)
+    entities = db.session.scalars(
+        sa.select(AuditEvent.entity).where(AuditEvent.network_id == network.id).distinct()
+    ).all()
+    return render_template(
+        "network/audit.html",
+        network=network,
+        events=rows,
+        who=who,
+        entity=entity,
+        entities=sorted(entities),
+    )

@@ -1,0 +1,1 @@
+"""Standards editions, domains and standards; loader, validator, import and export."""

@@ -1,0 +1,107 @@
+"""Editions of the standards: domains and standards with their duties and dimensions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kvip.core.db import utcnow
+from kvip.extensions import db
+
+
+class Edition(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    name_nb: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+    version: Mapped[str] = mapped_column(sa.String(20))
+    published: Mapped[date | None]
+    total: Mapped[int] = mapped_column(default=0)
+    # True once any cycle uses the edition: it can no longer change.
+    frozen: Mapped[bool] = mapped_column(default=False)
+    # Hash of the loaded source, so an unchanged re-load is a no-op.
+    content_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    domains: Mapped[list[Domain]] = relationship(
+        back_populates="edition", order_by="Domain.position", cascade="all, delete-orphan"
+    )
+
+
+class Domain(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "domains"
+    __table_args__ = (sa.UniqueConstraint("edition_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(10))
+    slug: Mapped[str] = mapped_column(sa.String(80))
+    title_nb: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)
+
+    edition: Mapped[Edition] = relationship(back_populates="domains")
+    standards: Mapped[list[Standard]] = relationship(
+        back_populates="domain", order_by="Standard.position", cascade="all, delete-orphan"
+    )
+
+
+standard_duties = sa.Table(
+    "standard_duties",
+    db.metadata,
+    sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("duty", sa.String(4), primary_key=True, index=True),
+)
+
+standard_dimensions = sa.Table(
+    "standard_dimensions",
+    db.metadata,
+    sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dimension", sa.String(30), primary_key=True, index=True),
+)
+
+
+class Standard(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "standards"
+    __table_args__ = (sa.UniqueConstraint("edition_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    domain_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("domains.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(sa.String(10))
+    type: Mapped[int]
+    text_nb: Mapped[str] = mapped_column(sa.Text)
+    text_en: Mapped[str] = mapped_column(sa.Text)
+    guidance_nb: Mapped[str] = mapped_column(sa.Text, default="")
+    guidance_en: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    domain: Mapped[Domain] = relationship(back_populates="standards")
+    _duty_rows = relationship("StandardDuty", cascade="all, delete-orphan", lazy="selectin")
+    _dimension_rows = relationship(
+        "StandardDimension", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def duties(self) -> list[str]:
+        return sorted(r.duty for r in self._duty_rows)
+
+    @property
+    def dimensions(self) -> list[str]:
+        return sorted(r.dimension for r in self._dimension_rows)
+
+
+class StandardDuty(db.Model):  # type: ignore[name-defined,misc]
+    __table__ = standard_duties
+
+
+class StandardDimension(db.Model):  # type: ignore[name-defined,misc]
+    __table__ = standard_dimensions

@@ -1,0 +1,1 @@
+"""Peer-review visits: teams, findings, observations, reports, offline sync."""

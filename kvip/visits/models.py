@@ -1,0 +1,155 @@
+"""Visits, their teams, the team's findings and observations, and the visit report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kvip.core.db import utcnow
+from kvip.extensions import db
+
+
+class VisitState(StrEnum):
+    planned = "planned"
+    scheduled = "scheduled"
+    in_progress = "in_progress"
+    completed = "completed"
+
+
+class TeamRole(StrEnum):
+    lead_reviewer = "lead_reviewer"
+    peer_reviewer = "peer_reviewer"
+    expert_by_experience = "expert_by_experience"
+
+
+class ObservationKind(StrEnum):
+    good_practice = "good_practice"
+    improvement = "improvement"
+    recommendation = "recommendation"
+
+
+class ReportState(StrEnum):
+    draft = "draft"
+    shared_with_unit = "shared_with_unit"
+    final = "final"
+
+
+class Visit(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[date | None]
+    state: Mapped[str] = mapped_column(sa.String(20), default=VisitState.planned.value)
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment = relationship("Assessment")
+    team: Mapped[list[TeamMember]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan"
+    )
+
+
+class TeamMember(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "team_members"
+    __table_args__ = (sa.UniqueConstraint("visit_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(30))
+
+    visit: Mapped[Visit] = relationship(back_populates="team")
+    user = relationship("User")
+
+
+class Finding(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "findings"
+    __table_args__ = (sa.UniqueConstraint("visit_id", "standard_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id", ondelete="CASCADE"))
+    standard_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("standards.id", ondelete="RESTRICT"), index=True
+    )
+    value: Mapped[str | None] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    visit: Mapped[Visit] = relationship()
+    standard = relationship("Standard")
+
+
+class AppliedOperation(db.Model):  # type: ignore[name-defined,misc]
+    """A client-made op_id already applied, with the answer it got (idempotent replay)."""
+
+    __tablename__ = "applied_operations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    op_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[int] = mapped_column(default=200)
+    response: Mapped[str] = mapped_column(sa.Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+observation_standards = sa.Table(
+    "observation_standards",
+    db.metadata,
+    sa.Column(
+        "observation_id", sa.ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Observation(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("visits.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    text: Mapped[str] = mapped_column(sa.Text)
+    domain_id: Mapped[int | None] = mapped_column(sa.ForeignKey("domains.id", ondelete="SET NULL"))
+    # Client-made id so an offline-created observation is stored once.
+    client_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit: Mapped[Visit] = relationship()
+    domain = relationship("Domain")
+    standards = relationship("Standard", secondary=observation_standards)
+
+
+class Report(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("visits.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(sa.String(20), default=ReportState.draft.value)
+    content: Mapped[str] = mapped_column(sa.Text, default="{}")
+    unit_comments: Mapped[str] = mapped_column(sa.Text, default="")
+    shared_at: Mapped[datetime | None]
+    finalised_at: Mapped[datetime | None]
+    finalised_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    visit: Mapped[Visit] = relationship()

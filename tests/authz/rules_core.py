@@ -1,0 +1,68 @@
+"""Authorization rules: core, accounts, network, API basics."""
+
+from tests.authz.table import EVERYONE, NOBODY, SIGNED_IN, Rule
+
+ADMIN_COORD = frozenset({"admin", "coordinator"})
+
+RULES = {
+    "static": Rule("/static/css/kvip.css", public=True),
+    "core.healthz": Rule("/healthz", public=True),
+    "core.home": Rule("/", allow=SIGNED_IN),
+    "accounts.login": Rule("/login", public=True),
+    "accounts.logout": Rule("/logout", method="POST", public=True),
+    "accounts.set_language": Rule("/language", method="POST", data={"locale": "en"}, public=True),
+    "accounts.profile": Rule("/profile", allow=SIGNED_IN),
+    "accounts.change_password": Rule(
+        "/profile/password",
+        method="POST",
+        allow=SIGNED_IN,
+        data={"current_password": "x", "new_password": "y"},
+    ),
+    "accounts.create_token": Rule(
+        "/profile/tokens", method="POST", allow=SIGNED_IN, data={"name": "t"}
+    ),
+    "accounts.revoke_token": Rule(
+        "/profile/tokens/999999/revoke",
+        method="POST",
+        allow=NOBODY,
+        note="only the owner's own tokens; unknown ids are 404",
+    ),
+    "accounts.users": Rule("/admin/users", allow=ADMIN_COORD),
+    "accounts.user_new": Rule("/admin/users/new", allow=ADMIN_COORD),
+    "accounts.user_edit": Rule("/admin/users/{user_id}", allow=ADMIN_COORD),
+    "accounts.user_grant": Rule(
+        "/admin/users/{user_id}/roles",
+        method="POST",
+        allow=ADMIN_COORD,
+        data={"scope": "unit:{unit_id}", "role": "unit_member"},
+    ),
+    "accounts.role_revoke": Rule(
+        "/admin/roles/unit/999999/revoke",
+        method="POST",
+        allow=NOBODY,
+        note="unknown membership → 404 for everyone",
+    ),
+    "network.networks": Rule("/networks", allow=ADMIN_COORD),
+    "network.settings": Rule("/networks/{network_id}/settings", allow=ADMIN_COORD),
+    "network.institutions": Rule("/networks/{network_id}/institutions", allow=ADMIN_COORD),
+    "network.institution_form": [
+        Rule("/networks/{network_id}/institutions/new", allow=ADMIN_COORD),
+        Rule("/networks/{network_id}/institutions/{institution_id}", allow=ADMIN_COORD),
+    ],
+    "network.units": Rule("/networks/{network_id}/units", allow=ADMIN_COORD),
+    "network.unit_form": [
+        Rule("/networks/{network_id}/units/new", allow=ADMIN_COORD),
+        Rule("/networks/{network_id}/units/{unit_id}", allow=ADMIN_COORD),
+        Rule(
+            "/networks/{network_id}/units/{unit_id}",
+            method="POST",
+            allow=ADMIN_COORD,
+            data={"name": "", "institution_id": "{institution_id}", "kind": "acute"},
+        ),
+    ],
+    "network.audit_log": Rule("/networks/{network_id}/audit", allow=ADMIN_COORD),
+    "api.openapi": Rule("/api/v1/openapi.json", allow=SIGNED_IN),
+    "api.me": Rule("/api/v1/me", allow=SIGNED_IN),
+}
+
+assert EVERYONE  # re-exported for rule modules

@@ -1,0 +1,67 @@
+"""Each demo role signs in on a tablet and on a desktop; axe finds no serious violations."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from tests.browser.conftest import DESKTOP, IPAD, screenshot, serious_violations, sign_in
+
+
+@pytest.fixture
+def demo(app: Flask) -> None:
+    load_demo()
+
+
+@pytest.mark.parametrize("viewport", [IPAD, DESKTOP], ids=["ipad", "desktop"])
+def test_every_demo_role_signs_in(demo: None, live_server: str, page, viewport) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size(viewport)
+    for email, _role in DEMO_LOGINS:
+        sign_in(page, live_server, email, DEMO_PASSWORD)
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Velkommen")
+        nav = page.get_by_role("navigation", name="Hovedmeny")
+        assert nav.is_visible()
+        if email.startswith("coordinator"):
+            assert nav.get_by_role("link", name="Nettverk").is_visible()
+        if email.startswith("member"):
+            assert nav.get_by_role("link", name="Nettverk").count() == 0
+        page.get_by_role("button", name="Logg ut").click()
+        page.wait_for_url("**/login")
+
+
+def test_wrong_password_message(demo: None, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-post").fill("member@demo.kvip")
+    page.get_by_label("Passord").fill("not the password")
+    page.get_by_role("button", name="Logg inn").click()
+    assert page.get_by_text("Feil e-post eller passord.").is_visible()
+
+
+def test_accessibility_login_home_admin(demo: None, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/login")
+    assert serious_violations(page) == []
+    screenshot(page, "login-ipad")
+    sign_in(page, live_server, "coordinator@demo.kvip", DEMO_PASSWORD)
+    assert serious_violations(page) == []
+    screenshot(page, "home-coordinator-ipad")
+    page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Nettverk").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text().endswith("Enheter")
+    assert serious_violations(page) == []
+    screenshot(page, "units-ipad")
+    page.get_by_role("link", name="Ungdomsakutten").click()
+    page.get_by_label("Senger").fill("-1")
+    page.get_by_role("button", name="Lagre").click()
+    assert page.get_by_text("Rett opp feltene").is_visible()
+    assert serious_violations(page) == []
+
+
+def test_language_switch_to_english_and_back(demo: None, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server, "member@demo.kvip", DEMO_PASSWORD)
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
+    page.get_by_role("button", name="Norsk").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Velkommen")

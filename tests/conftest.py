@@ -1,0 +1,102 @@
+"""Shared fixtures: the app (SQLite file or DATABASE_URL), a clean database per test, clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kvip import create_app
+from kvip.extensions import db
+from tests.factories import World, build_world
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "KVIP_INSTANCE": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _wipe() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(sa.text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs in an app context and leaves an empty database behind."""
+    if "app" not in request.fixturenames and not request.node.get_closest_marker("db"):
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        db.session.rollback()
+        _wipe()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return build_world()
+
+
+def login(client: FlaskClient, user: Any) -> FlaskClient:
+    """Sign ``user`` in on ``client`` without going through the form (fast)."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login_as(app: Flask, world: World) -> Any:
+    """``login_as("member")`` → a test client signed in as that role of the world."""
+
+    def make(role: str) -> FlaskClient:
+        client = app.test_client()
+        if role != "anon":
+            login(client, world.users[role])
+        return client
+
+    return make

@@ -1,0 +1,115 @@
+"""App wiring: health, errors in the user's language, headers, translations, migrations, demo."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+
+from kvip.accounts.models import User
+from kvip.core.i18n_tools import missing
+from kvip.extensions import db
+from tests.conftest import login
+from tests.factories import World
+
+
+def test_healthz_checks_database(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+
+
+def test_403_and_404_pages_in_users_language(app: Flask, world: World) -> None:
+    client = login(app.test_client(), world.users["member"])
+    response = client.get(f"/networks/{world.network.id}/units")
+    assert response.status_code == 403
+    assert "Ikke tillatt" in response.get_data(as_text=True)
+    client.post("/language", data={"locale": "en"})
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)
+
+
+def test_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert (
+        "unsafe-inline"
+        not in response.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert 'name="csrf-token"' in response.get_data(as_text=True)
+
+
+def test_every_user_facing_string_has_a_norwegian_translation() -> None:
+    lacking = missing("nb")
+    assert not lacking, "run `flask --app kvip i18n missing` and translate: " + repr(lacking)
+
+
+def test_migrations_match_the_models(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`flask db upgrade` on an empty database yields exactly the models' schema (= `db check`)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    from kvip import create_app
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        fresh = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": url})
+        with fresh.app_context():
+            upgrade()
+            with db.engine.connect() as conn:
+                diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            db.engine.dispose()
+        assert diff == []
+    else:
+        schema = "migcheck"
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in url else "?"
+        scoped = f"{url}{sep}options=-csearch_path%3D{schema}"
+        fresh = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": scoped})
+        try:
+            with fresh.app_context():
+                upgrade()
+                with db.engine.connect() as conn:
+                    diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+                db.engine.dispose()
+            assert diff == []
+        finally:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+def test_demo_load_is_idempotent_and_refused_in_production(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    for email in (
+        "admin@demo.kvip",
+        "coordinator@demo.kvip",
+        "lead@demo.kvip",
+        "member@demo.kvip",
+        "reviewer@demo.kvip",
+    ):
+        assert email in first.output
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0 and "already" in second.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+    reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer@demo.kvip"))
+    lead = db.session.scalar(sa.select(User).where(User.email == "lead@demo.kvip"))
+    assert reviewer.home_institution_id != lead.home_institution_id
+    monkeypatch.setenv("KVIP_ENV", "production")
+    assert runner.invoke(args=["demo", "load"]).exit_code != 0
+
+
+def test_demo_logins_work_with_the_demo_password(app: Flask) -> None:
+    from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+
+    load_demo()
+    for email, _role in DEMO_LOGINS:
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        assert client.get("/").status_code == 200
