@@ -113,3 +113,14 @@ def test_demo_logins_work_with_the_demo_password(app: Flask) -> None:
         response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email
         assert client.get("/").status_code == 200
+
+
+def test_vendored_plotly_matches_the_installed_package() -> None:
+    """static/vendor/plotly.min.js is the file shipped inside the plotly package (no CDN)."""
+    from pathlib import Path
+
+    import plotly
+
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    vendored = Path(__file__).resolve().parents[2] / "static" / "vendor" / "plotly.min.js"
+    assert vendored.read_bytes() == shipped.read_bytes()
