@@ -31,6 +31,10 @@ def register_cli(app: Flask) -> None:
     from kvip import MODULES
 
     app.cli.add_command(demo)
+    from kvip.core.cli import backup_cmd, restore_cmd
+
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)
     for name in MODULES:
         try:
             module = importlib.import_module(f"kvip.{name}.cli")

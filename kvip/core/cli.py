@@ -32,3 +32,40 @@ def compile_cmd() -> None:
     from kvip.core.i18n_tools import compile_all
 
     click.echo(f"Compiled {compile_all()} catalogues.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_cmd(path: str) -> None:
+    """Back up the database to PATH (SQLite online backup, or pg_dump custom format)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from kvip.core.backup import BackupError, backup
+
+    try:
+        written = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {written}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_cmd(path: str, yes: bool) -> None:
+    """Restore the database from a backup made by `backup` (replaces all current data)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from kvip.core.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces every row in the database. Continue?", abort=True)
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Database restored.")
