@@ -8,7 +8,17 @@ RULES = {
     "static": Rule("/static/css/kvip.css", public=True),
     "core.healthz": Rule("/healthz", public=True),
     "core.home": Rule("/", allow=SIGNED_IN),
-    "accounts.login": Rule("/login", public=True),
+    "accounts.login": [
+        Rule("/login", public=True),
+        Rule(
+            "/login",
+            method="POST",
+            public=True,
+            data={"email": "x@example.test", "password": "y"},
+            extra_ok=(401,),
+            note="a wrong sign-in answers 401",
+        ),
+    ],
     "accounts.logout": Rule("/logout", method="POST", public=True),
     "accounts.set_language": Rule("/language", method="POST", data={"locale": "en"}, public=True),
     "accounts.profile": Rule("/profile", allow=SIGNED_IN),
@@ -28,8 +38,19 @@ RULES = {
         note="only the owner's own tokens; unknown ids are 404",
     ),
     "accounts.users": Rule("/admin/users", allow=ADMIN_COORD),
-    "accounts.user_new": Rule("/admin/users/new", allow=ADMIN_COORD),
-    "accounts.user_edit": Rule("/admin/users/{user_id}", allow=ADMIN_COORD),
+    "accounts.user_new": [
+        Rule("/admin/users/new", allow=ADMIN_COORD),
+        Rule("/admin/users/new", method="POST", allow=ADMIN_COORD, data={"email": "", "name": ""}),
+    ],
+    "accounts.user_edit": [
+        Rule("/admin/users/{user_id}", allow=ADMIN_COORD),
+        Rule(
+            "/admin/users/{user_id}",
+            method="POST",
+            allow=ADMIN_COORD,
+            data={"email": "", "name": ""},
+        ),
+    ],
     "accounts.user_grant": Rule(
         "/admin/users/{user_id}/roles",
         method="POST",
@@ -43,15 +64,29 @@ RULES = {
         note="unknown membership → 404 for everyone",
     ),
     "network.networks": Rule("/networks", allow=ADMIN_COORD),
-    "network.settings": Rule("/networks/{network_id}/settings", allow=ADMIN_COORD),
+    "network.settings": [
+        Rule("/networks/{network_id}/settings", allow=ADMIN_COORD),
+        Rule(
+            "/networks/{network_id}/settings", method="POST", allow=ADMIN_COORD, data={"name": ""}
+        ),
+    ],
     "network.institutions": Rule("/networks/{network_id}/institutions", allow=ADMIN_COORD),
     "network.institution_form": [
         Rule("/networks/{network_id}/institutions/new", allow=ADMIN_COORD),
         Rule("/networks/{network_id}/institutions/{institution_id}", allow=ADMIN_COORD),
+        Rule(
+            "/networks/{network_id}/institutions/new",
+            method="POST",
+            allow=ADMIN_COORD,
+            data={"name": ""},
+        ),
     ],
     "network.units": Rule("/networks/{network_id}/units", allow=ADMIN_COORD),
     "network.unit_form": [
         Rule("/networks/{network_id}/units/new", allow=ADMIN_COORD),
+        Rule(
+            "/networks/{network_id}/units/new", method="POST", allow=ADMIN_COORD, data={"name": ""}
+        ),
         Rule("/networks/{network_id}/units/{unit_id}", allow=ADMIN_COORD),
         Rule(
             "/networks/{network_id}/units/{unit_id}",
