@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from datetime import date, datetime
 from typing import Any
 
@@ -65,6 +66,10 @@ def init_request_hooks(app: Flask) -> None:
     """CSRF for every state-changing browser request; template helpers."""
 
     @app.before_request
+    def _start_timer() -> None:
+        g.kvip_started = time.perf_counter()
+
+    @app.before_request
     def _csrf_unless_bearer() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
@@ -99,6 +104,14 @@ def init_request_hooks(app: Flask) -> None:
         if isinstance(value, datetime):
             return format_datetime(value, "short")
         return format_date(value, fmt)
+
+    @app.after_request
+    def _server_timing(response: Any) -> Any:
+        # Server-side duration for benchmarks and browser dev tools (no data, just a number).
+        started = g.get("kvip_started")
+        if started is not None:
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
