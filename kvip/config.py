@@ -57,6 +57,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # A visit lasts a day and a tablet may restart offline: 14 days, ended by password change.
+        "REMEMBER_COOKIE_DURATION": int(os.environ.get("KVIP_REMEMBER_SECONDS", 14 * 24 * 3600)),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure,
         "KVIP_SECURE_COOKIES": secure,

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me signed in on this device (for visits on a tablet)"))
     next = HiddenField()
 
 

@@ -70,7 +70,7 @@ def login() -> Any:
             # A fresh session at sign-in: nothing from before sign-in carries over.
             locale = session.get("locale")
             session.clear()
-            login_user(user)
+            login_user(user, remember=bool(form.remember.data))
             session["locale"] = user.locale or locale
             return redirect(_safe_next(form.next.data))
     elif request.method == "POST":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -21,6 +21,9 @@ def translation_directories() -> str:
 def select_locale() -> str:
     """The signed-in user's saved locale, else the session's choice, else Norwegian."""
     locales = current_app.config["KVIP_LOCALES"]
+    if not has_request_context():
+        # CLI and background work: the configured default (nb).
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale in locales:
         return str(current_user.locale)
     chosen = session.get("locale")

@@ -30,6 +30,8 @@ def init_extensions(app: Flask) -> None:
             if exc.name != f"kvip.{name}.models":
                 raise
     db.init_app(app)
+    with app.app_context():
+        _enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", i18n.translation_directories())
@@ -110,7 +112,9 @@ def init_request_hooks(app: Flask) -> None:
         # Server-side duration for benchmarks and browser dev tools (no data, just a number).
         started = g.get("kvip_started")
         if started is not None:
-            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+            response.headers["Server-Timing"] = (
+                f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+            )
         return response
 
     @app.after_request
@@ -137,3 +141,16 @@ def init_request_hooks(app: Flask) -> None:
         g.pop("kvip_nav", None)
         g.pop("_login_user", None)
         babel_refresh()
+
+
+def _enforce_sqlite_foreign_keys(engine: Any) -> None:
+    """SQLite ignores foreign keys (and ON DELETE) unless each connection turns them on."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -246,3 +246,15 @@ def test_language_choice_is_remembered_for_the_user(app: Flask, world: World) ->
     other = login(app.test_client(), user)
     html = other.get("/").get_data(as_text=True)
     assert "Home" in html and 'lang="en"' in html
+
+
+def test_keep_me_signed_in_sets_a_remember_cookie(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    create_user("kari@example.test")
+    db.session.commit()
+    response = client.post(
+        "/login", data={"email": "kari@example.test", "password": PASSWORD, "remember": "y"}
+    )
+    assert response.status_code == 302
+    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
+        "remember_token" in c for c in response.headers.getlist("Set-Cookie")
+    )
