@@ -29,7 +29,12 @@ def edition_json(edition: Edition, row: queries.EditionRow | None = None) -> dic
     }
     if row is not None:
         data.update(
-            {"standards": row.standards, "cycles": row.cycles, "in_use": row.in_use, "current": row.current}
+            {
+                "standards": row.standards,
+                "cycles": row.cycles,
+                "in_use": row.in_use,
+                "current": row.current,
+            }
         )
     return data
 
@@ -90,7 +95,10 @@ schema(
             "standards": {"type": "integer", "description": "Standards loaded (list only)"},
             "cycles": {"type": "integer", "description": "Cycles using it (list only)"},
             "in_use": {"type": "boolean", "description": "Frozen or used by a cycle (list only)"},
-            "current": {"type": "boolean", "description": "The latest published edition (list only)"},
+            "current": {
+                "type": "boolean",
+                "description": "The latest published edition (list only)",
+            },
         },
     },
 )

@@ -99,7 +99,11 @@ def list_editions() -> None:
         ed = row.edition
         status = ", ".join(
             s
-            for s, on in (("current", row.current), ("in use", row.in_use), ("draft", not ed.published))
+            for s, on in (
+                ("current", row.current),
+                ("in use", row.in_use),
+                ("draft", not ed.published),
+            )
             if on
         )
         click.echo(

@@ -194,8 +194,7 @@ _DUTY_TEXT: list[tuple[str, str, str]] = [
     (
         "8e",
         "gjennomgå avvik, herunder uønskede hendelser, slik at lignende forhold kan forebygges",
-        "review deviations, including adverse events, so that similar situations can be "
-        "prevented",
+        "review deviations, including adverse events, so that similar situations can be prevented",
     ),
     (
         "8f",
@@ -241,7 +240,10 @@ _DUTY_SHORT: dict[str, tuple[str, str]] = {
     "6d": ("Oversikt over risikoområder", "Overview of areas of risk"),
     "6e": ("Planlegge hvordan risiko minimaliseres", "Plan how to minimise risk"),
     "6f": ("Kompetanse og opplæringsbehov", "Competence and training needs"),
-    "6g": ("Oversikt over avvik, klager og erfaringer", "Overview of incidents, complaints, feedback"),
+    "6g": (
+        "Oversikt over avvik, klager og erfaringer",
+        "Overview of incidents, complaints, feedback",
+    ),
     "7a": ("Oppgaver og planer er kjent og gjennomføres", "Tasks and plans known and carried out"),
     "7b": ("Medarbeidere har nødvendig kompetanse", "Staff have the competence needed"),
     "7c": ("Prosedyrer og rutiner som forebygger svikt", "Procedures that prevent failures"),
@@ -250,10 +252,16 @@ _DUTY_SHORT: dict[str, tuple[str, str]] = {
     "8a": ("Kontrollere at planer og tiltak gjennomføres", "Check that plans and measures happen"),
     "8b": ("Vurdere om gjennomføringen oppfyller kravene", "Assess whether practice meets the law"),
     "8c": ("Evaluere iverksatte tiltak", "Evaluate measures implemented"),
-    "8d": ("Vurdere ut fra pasienters og pårørendes erfaringer", "Assess from patients' experience"),
+    "8d": (
+        "Vurdere ut fra pasienters og pårørendes erfaringer",
+        "Assess from patients' experience",
+    ),
     "8e": ("Gjennomgå avvik for å forebygge", "Review incidents to prevent them"),
     "8f": ("Årlig gjennomgang av styringssystemet", "Yearly review of the management system"),
-    "9a": ("Rette opp uforsvarlige og lovstridige forhold", "Correct unsound or unlawful conditions"),
+    "9a": (
+        "Rette opp uforsvarlige og lovstridige forhold",
+        "Correct unsound or unlawful conditions",
+    ),
     "9b": ("Korrigerende tiltak", "Corrective measures"),
     "9c": ("Forbedre prosedyrer og rutiner", "Improve procedures and routines"),
 }

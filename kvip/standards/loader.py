@@ -105,7 +105,9 @@ class YamlFile:
                 line,
                 _(
                     "The file contains a character that is not allowed (code %(code)s).",
-                    code=f"U+{exc.character:04X}" if isinstance(exc.character, int) else exc.character,
+                    code=f"U+{exc.character:04X}"
+                    if isinstance(exc.character, int)
+                    else exc.character,
                 ),
             )
             return None
@@ -185,9 +187,7 @@ class YamlFile:
             return "", line
         return check_text(value, what, self.place(line), self.problems, required=required), line
 
-    def bilingual(
-        self, node: Node, key: str, what: str, *, required: bool
-    ) -> tuple[str, str, int]:
+    def bilingual(self, node: Node, key: str, what: str, *, required: bool) -> tuple[str, str, int]:
         """``key: {nb: …, en: …}`` with both languages present."""
         value, line = self.get(node, key)
         if value is None:
@@ -232,7 +232,11 @@ class YamlFile:
                 continue
             texts.append(
                 check_text(
-                    lang_node.text_value(), what, self.place(lang_line), self.problems, required=True
+                    lang_node.text_value(),
+                    what,
+                    self.place(lang_line),
+                    self.problems,
+                    required=True,
                 )
             )
         return texts[0], texts[1], line
@@ -259,7 +263,10 @@ class YamlFile:
             return ()
         else:
             entries = [
-                (item.text_value() if item.kind == "scalar" else repr(item.kind), self.place(item.line))
+                (
+                    item.text_value() if item.kind == "scalar" else repr(item.kind),
+                    self.place(item.line),
+                )
                 for item in value.items
             ]
         return check_codes(entries, kind, self.place(line), self.problems)
@@ -303,10 +310,14 @@ def _standard(file: YamlFile, node: Node, domain_code: str) -> Located:
         std_type = 0
     else:
         std_type = check_type(
-            type_value.value if type_value.kind == "scalar" else [], file.place(type_line), file.problems
+            type_value.value if type_value.kind == "scalar" else [],
+            file.place(type_line),
+            file.problems,
         )
     text_nb, text_en, text_line = file.bilingual(node, "text", _("The text"), required=True)
-    guidance_nb, guidance_en, _g = file.bilingual(node, "guidance", _("The guidance"), required=False)
+    guidance_nb, guidance_en, _g = file.bilingual(
+        node, "guidance", _("The guidance"), required=False
+    )
     duties = file.code_list(node, "duties", "duty")
     dimensions = file.code_list(node, "dimensions", "dimension")
     std = StandardData(
@@ -322,7 +333,11 @@ def _standard(file: YamlFile, node: Node, domain_code: str) -> Located:
     return Located(
         std,
         file.place(node.line),
-        {"code": file.place(code_line), "type": file.place(type_line), "text": file.place(text_line)},
+        {
+            "code": file.place(code_line),
+            "type": file.place(type_line),
+            "text": file.place(text_line),
+        },
     )
 
 
@@ -383,7 +398,9 @@ def _parse_edition_dir(path: str | Path) -> tuple[EditionData | None, list[Probl
     used_files: dict[str, int] = {}
     for order, entry in enumerate(domain_entries, start=1):
         if entry.kind != "map":
-            ed_file.add(entry.line, _("Each domain must be a mapping of code, slug, file and title."))
+            ed_file.add(
+                entry.line, _("Each domain must be a mapping of code, slug, file and title.")
+            )
             continue
         ed_file.check_keys(entry, DOMAIN_KEYS)
         code, code_line = ed_file.text(entry, "code", _("The domain code"))
@@ -414,12 +431,18 @@ def _parse_edition_dir(path: str | Path) -> tuple[EditionData | None, list[Probl
         if not filename:
             continue
         if "/" in filename or "\\" in filename or filename.startswith("."):
-            ed_file.add(file_line, _("“%(file)s” must be a file name in the same folder.", file=filename))
+            ed_file.add(
+                file_line, _("“%(file)s” must be a file name in the same folder.", file=filename)
+            )
             continue
         if filename in used_files:
             ed_file.add(
                 file_line,
-                _("The file “%(file)s” is used by two domains (first on line %(line)d).", file=filename, line=used_files[filename]),
+                _(
+                    "The file “%(file)s” is used by two domains (first on line %(line)d).",
+                    file=filename,
+                    line=used_files[filename],
+                ),
             )
             continue
         used_files[filename] = file_line

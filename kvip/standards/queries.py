@@ -149,6 +149,9 @@ _TERM = re.compile(r'"([^"]+)"|(\S+)')
 def fold(text: str) -> str:
     """Lower-case letter by letter, keeping the length, so that matches map back onto the
     original text for highlighting (Æ/æ, Ø/ø and Å/å included)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):  # nearly always; the letter-by-letter way is slow
+        return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
@@ -366,7 +369,9 @@ def coverage(edition: Edition) -> Coverage:
         CoverageSection(
             section,
             [
-                CoverageRow(d, duty_counts.get(d.code, {}), sum(duty_counts.get(d.code, {}).values()))
+                CoverageRow(
+                    d, duty_counts.get(d.code, {}), sum(duty_counts.get(d.code, {}).values())
+                )
                 for d in section.duties
             ],
         )
@@ -511,16 +516,23 @@ def word_diff(old: str, new: str) -> Markup:
 # --- following a standard across editions ------------------------------------------------------
 
 
-def suggested_mapping(old: Edition, new: Edition) -> dict[int, int | None]:
+def suggested_mapping(
+    old: Edition,
+    new: Edition,
+    old_list: list[Standard] | None = None,
+    new_list: list[Standard] | None = None,
+) -> dict[int, int | None]:
     """new standard id → the old standard id it continues: the same code (even if reworded),
     or the same text under a new code; None for standards that are new in ``new``."""
-    comparison = compare(old, new)
-    pairs: dict[int, int | None] = {s.id: None for s in standards_of(new)}
+    old_list = standards_of(old) if old_list is None else old_list
+    new_list = standards_of(new) if new_list is None else new_list
+    comparison = compare_standards(old, new, old_list, new_list)
+    pairs: dict[int, int | None] = {s.id: None for s in new_list}
     for change in comparison.reworded + comparison.changed + comparison.moved:
         assert change.new is not None and change.old is not None
         pairs[change.new.id] = change.old.id
-    old_by_code = {s.code: s.id for s in standards_of(old)}
-    for std in standards_of(new):
+    old_by_code = {s.code: s.id for s in old_list}
+    for std in new_list:
         if pairs[std.id] is None and std.code in old_by_code:
             pairs[std.id] = old_by_code[std.code]
     return pairs
@@ -538,13 +550,18 @@ def saved_mapping(old: Edition, new: Edition) -> dict[int, int | None] | None:
     return {to_id: from_id for to_id, from_id in rows}
 
 
-def mapping(old: Edition, new: Edition) -> tuple[dict[int, int | None], bool]:
+def mapping(
+    old: Edition,
+    new: Edition,
+    old_list: list[Standard] | None = None,
+    new_list: list[Standard] | None = None,
+) -> tuple[dict[int, int | None], bool]:
     """new standard id → old standard id (or None), and whether it was saved (else suggested).
     Trends across editions follow standards through this."""
     saved = saved_mapping(old, new)
     if saved is not None:
         return saved, True
-    return suggested_mapping(old, new), False
+    return suggested_mapping(old, new, old_list, new_list), False
 
 
 def related_in_other_editions(std: Standard) -> list[tuple[str, Standard]]:

@@ -142,10 +142,12 @@ def _apply(edition: Edition, data: EditionData, actor: Any) -> tuple[int, int, i
                 )
             )
         )
-    for code, std in list(standards.items()):
+    for code, gone in list(standards.items()):
         if code not in wanted_codes:
-            audit.record(actor, "standard", std.id, action="delete", changes={"code": (code, None)})
-            db.session.delete(std)
+            audit.record(
+                actor, "standard", gone.id, action="delete", changes={"code": (code, None)}
+            )
+            db.session.delete(gone)
             del standards[code]
             removed += 1
     db.session.flush()
@@ -154,9 +156,9 @@ def _apply(edition: Edition, data: EditionData, actor: Any) -> tuple[int, int, i
         for d in db.session.scalars(sa.select(Domain).where(Domain.edition_id == edition.id))
     }
     wanted_domains = {d.code for d in data.domains}
-    for code, domain in list(domains.items()):
+    for code, unwanted in list(domains.items()):
         if code not in wanted_domains:
-            db.session.delete(domain)
+            db.session.delete(unwanted)
             del domains[code]
     db.session.flush()
     added = changed = 0
@@ -166,7 +168,11 @@ def _apply(edition: Edition, data: EditionData, actor: Any) -> tuple[int, int, i
             domain = Domain(edition_id=edition.id, code=d_data.code)
             db.session.add(domain)
             domains[d_data.code] = domain
-        domain.slug, domain.title_nb, domain.title_en = d_data.slug, d_data.title_nb, d_data.title_en
+        domain.slug, domain.title_nb, domain.title_en = (
+            d_data.slug,
+            d_data.title_nb,
+            d_data.title_en,
+        )
         domain.position = d_pos
         db.session.flush()
         for s_pos, s_data in enumerate(d_data.standards, start=1):
@@ -246,7 +252,9 @@ def load_edition(actor: Any, data: EditionData, *, source: str = "") -> LoadResu
             )
         else:
             edition = existing
-            before = audit.snapshot(edition, ("name_nb", "name_en", "version", "published", "total"))
+            before = audit.snapshot(
+                edition, ("name_nb", "name_en", "version", "published", "total")
+            )
             added, removed, changed = _apply(edition, data, actor)
             edition.content_hash = digest
             edition.source = source[:300]
@@ -346,7 +354,10 @@ def delete_edition(actor: Any, edition: Edition) -> None:
     require(actor, "editions.manage")
     if edition_in_use(edition):
         raise Conflict(
-            _("The edition “%(slug)s” is in use by a cycle and cannot be deleted.", slug=edition.slug)
+            _(
+                "The edition “%(slug)s” is in use by a cycle and cannot be deleted.",
+                slug=edition.slug,
+            )
         )
     audit.record(
         actor, "edition", edition.id, action="delete", changes={"slug": (edition.slug, None)}
@@ -376,12 +387,8 @@ def save_mapping(
     require(actor, "editions.manage")
     if old.id == new.id:
         raise ServiceError(_("Choose two different editions."))
-    new_ids = set(
-        db.session.scalars(sa.select(Standard.id).where(Standard.edition_id == new.id))
-    )
-    old_ids = set(
-        db.session.scalars(sa.select(Standard.id).where(Standard.edition_id == old.id))
-    )
+    new_ids = set(db.session.scalars(sa.select(Standard.id).where(Standard.edition_id == new.id)))
+    old_ids = set(db.session.scalars(sa.select(Standard.id).where(Standard.edition_id == old.id)))
     unknown_new = set(pairs) - new_ids
     unknown_old = {v for v in pairs.values() if v is not None} - old_ids
     if unknown_new or unknown_old:

@@ -184,11 +184,20 @@ class _Sheet:
         self.columns: dict[str, int] = {}
 
     def place(self, row: int, column: str | None = None) -> Place:
+        """``Standards/row 12/column E (code)``: sheet, row and column as the user sees them."""
         if column is None or column not in self.columns:
-            return Place(f"{self.name}/{_('row')} {row}", (row, 0))
+            return self.cell_place(row, None)
         index = self.columns[column]
-        letter = get_column_letter(index + 1)
-        return Place(f"{self.name}/{_('row')} {row}/{_('column')} {letter} ({column})", (row, index + 1))
+        return self.cell_place(row, index, column)
+
+    def cell_place(self, row: int, index: int | None, name: str | None = None) -> Place:
+        row_word, column_word = _("row"), _("column")
+        label = f"{self.name}/{row_word} {row}"
+        if index is not None:
+            label += f"/{column_word} {get_column_letter(index + 1)}"
+            if name:
+                label += f" ({name})"
+        return Place(label, (row, 0 if index is None else index + 1))
 
     def read_header(self) -> bool:
         if not self.rows:
@@ -200,12 +209,15 @@ class _Sheet:
             if not name:
                 continue
             name = ALIASES.get(name, name)
-            letter = get_column_letter(index + 1)
-            place = Place(f"{self.name}/{_('row')} {row_number}/{_('column')} {letter}", (row_number, index + 1))
+            place = self.cell_place(row_number, index)
             if name not in COLUMNS:
                 self.problems.add(
                     place,
-                    _("Unknown column “%(name)s”. Known columns: %(known)s.", name=raw, known=", ".join(COLUMNS)),
+                    _(
+                        "Unknown column “%(name)s”. Known columns: %(known)s.",
+                        name=raw,
+                        known=", ".join(COLUMNS),
+                    ),
                 )
             elif name in self.columns:
                 self.problems.add(place, _("The column “%(name)s” appears twice.", name=name))
@@ -214,7 +226,7 @@ class _Sheet:
         missing = [c for c in REQUIRED if c not in self.columns]
         for name in missing:
             self.problems.add(
-                Place(f"{self.name}/{_('row')} {row_number}", (row_number, 0)),
+                self.cell_place(row_number, None),
                 _("The column “%(name)s” is missing.", name=name),
             )
         return not missing
@@ -277,12 +289,16 @@ def _read_csv(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
             if any(v.strip() for v in values):
                 rows.append((number, list(values)))
     except csv.Error as exc:
-        problems.add(Place(filename, (0, 0)), _("The CSV file cannot be read: %(detail)s.", detail=str(exc)))
+        problems.add(
+            Place(filename, (0, 0)), _("The CSV file cannot be read: %(detail)s.", detail=str(exc))
+        )
         return None
     return _Sheet(filename, rows, problems)
 
 
-def _as_text(sheet: _Sheet, values: list[Any], row: int, column: str, what: str, *, required: bool) -> str:
+def _as_text(
+    sheet: _Sheet, values: list[Any], row: int, column: str, what: str, *, required: bool
+) -> str:
     value = sheet.cell(values, column)
     if isinstance(value, (datetime, date)):
         value = value.isoformat()
@@ -311,12 +327,16 @@ def _domain_code(sheet: _Sheet, values: list[Any], row: int) -> str:
         value = int(value)
     code = check_text(value, _("The domain"), place, sheet.problems, required=True)
     if code and not DOMAIN_CODE_RE.match(code):
-        sheet.problems.add(place, _("Unknown domain “%(code)s”: a domain is a number such as 4.", code=code))
+        sheet.problems.add(
+            place, _("Unknown domain “%(code)s”: a domain is a number such as 4.", code=code)
+        )
         return ""
     return code
 
 
-def _code_list(sheet: _Sheet, values: list[Any], row: int, column: str, kind: str) -> tuple[str, ...]:
+def _code_list(
+    sheet: _Sheet, values: list[Any], row: int, column: str, kind: str
+) -> tuple[str, ...]:
     value = sheet.cell(values, column)
     place = sheet.place(row, column)
     parts = [p for p in _SPLIT.split(str(value)) if p] if value is not None else []
@@ -373,13 +393,25 @@ def _parse_table(
         problems.add(sheet.place(sheet.rows[0][0] + 1), _("The sheet has no standards."))
     for row, values in data_rows:
         domain_code = _domain_code(sheet, values, row)
-        title_nb = _as_text(sheet, values, row, "domain_title_nb", _("The domain title (nb)"), required=True)
-        title_en = _as_text(sheet, values, row, "domain_title_en", _("The domain title (en)"), required=True)
+        title_nb = _as_text(
+            sheet, values, row, "domain_title_nb", _("The domain title (nb)"), required=True
+        )
+        title_en = _as_text(
+            sheet, values, row, "domain_title_en", _("The domain title (en)"), required=True
+        )
         for column, value in (("domain_title_nb", title_nb), ("domain_title_en", title_en)):
             check_length(value, "domain_title", _("The title"), sheet.place(row, column), problems)
-        slug = _as_text(sheet, values, row, "domain_slug", _("The domain short name"), required=False)
+        slug = _as_text(
+            sheet, values, row, "domain_slug", _("The domain short name"), required=False
+        )
         if slug:
-            check_slug(slug, _("The domain short name"), sheet.place(row, "domain_slug"), problems, "domain_slug")
+            check_slug(
+                slug,
+                _("The domain short name"),
+                sheet.place(row, "domain_slug"),
+                problems,
+                "domain_slug",
+            )
         domain: DomainData | None = None
         if domain_code:
             if domain_code in domains:
@@ -413,19 +445,30 @@ def _parse_table(
                     Located(
                         domain,
                         sheet.place(row),
-                        {"code": sheet.place(row, "domain"), "slug": sheet.place(row, "domain_slug")},
+                        {
+                            "code": sheet.place(row, "domain"),
+                            "slug": sheet.place(row, "domain_slug"),
+                        },
                     )
                 )
         code = _code_cell(sheet, values, row, domain_code)
         std_type = check_type(sheet.cell(values, "type"), sheet.place(row, "type"), problems)
-        text_nb = _as_text(sheet, values, row, "text_nb", _("The Norwegian (nb) text"), required=True)
+        text_nb = _as_text(
+            sheet, values, row, "text_nb", _("The Norwegian (nb) text"), required=True
+        )
         text_en = _as_text(sheet, values, row, "text_en", _("The English (en) text"), required=True)
         guidance_nb = _as_text(sheet, values, row, "guidance_nb", _("The guidance"), required=False)
         guidance_en = _as_text(sheet, values, row, "guidance_en", _("The guidance"), required=False)
         if guidance_nb and not guidance_en:
-            problems.add(sheet.place(row, "guidance_en"), _("The guidance: the English (en) version is missing."))
+            problems.add(
+                sheet.place(row, "guidance_en"),
+                _("The guidance: the English (en) version is missing."),
+            )
         if guidance_en and not guidance_nb:
-            problems.add(sheet.place(row, "guidance_nb"), _("The guidance: the Norwegian (nb) version is missing."))
+            problems.add(
+                sheet.place(row, "guidance_nb"),
+                _("The guidance: the Norwegian (nb) version is missing."),
+            )
         std = StandardData(
             code=code,
             type=std_type,

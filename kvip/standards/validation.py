@@ -204,7 +204,12 @@ def check_length(value: str, limit_key: str, what: str, place: Place, problems: 
     if len(value) > limit:
         problems.add(
             place,
-            _("%(what)s is too long (%(n)d characters; at most %(max)d).", what=what, n=len(value), max=limit),
+            _(
+                "%(what)s is too long (%(n)d characters; at most %(max)d).",
+                what=what,
+                n=len(value),
+                max=limit,
+            ),
         )
 
 

@@ -128,9 +128,7 @@ def domain(slug: str, code: str) -> Any:
     current = queries.domain_by_code(edition, code)
     standards = list(
         db.session.scalars(
-            sa.select(Standard)
-            .where(Standard.domain_id == current.id)
-            .order_by(Standard.position)
+            sa.select(Standard).where(Standard.domain_id == current.id).order_by(Standard.position)
         )
     )
     return render_template(
@@ -234,7 +232,7 @@ def mapping(slug: str) -> Any:
     old_standards = queries.standards_of(old)
     old_by_code = {s.code: s for s in old_standards}
     old_by_id = {s.id: s for s in old_standards}
-    pairs, saved = queries.mapping(old, new)
+    pairs, saved = queries.mapping(old, new, old_standards, new_standards)
     errors: dict[int, str] = {}
     status = 200
     if request.method == "POST":
@@ -247,15 +245,20 @@ def mapping(slug: str) -> Any:
             elif code in old_by_code:
                 wanted[std.id] = old_by_code[code].id
             else:
-                errors[std.id] = _("There is no standard %(code)s in %(edition)s.", code=code, edition=old.slug)
+                errors[std.id] = _(
+                    "There is no standard %(code)s in %(edition)s.", code=code, edition=old.slug
+                )
         if not errors:
             services.save_mapping(current_user, old, new, wanted)
             flash(_("Mapping saved."), "success")
-            return redirect(url_for("standards.mapping", slug=new.slug, **{"from": old.slug}))
+            args: dict[str, Any] = {"from": old.slug}
+            return redirect(url_for("standards.mapping", slug=new.slug, **args))
         pairs = wanted
         status = 422
     entered = {
-        std.id: request.form.get(f"from_{std.id}", "") if request.method == "POST" else (
+        std.id: request.form.get(f"from_{std.id}", "")
+        if request.method == "POST"
+        else (
             old_by_id[pairs[std.id]].code if pairs.get(std.id) in old_by_id else ""  # type: ignore[index]
         )
         for std in new_standards
@@ -344,7 +347,13 @@ def import_staged(token: str) -> Any:
             flash(exc.message, "error")
             return redirect(url_for("standards.import_staged", token=token))
         if result.status == "unchanged":
-            flash(_("The edition “%(slug)s” already has exactly this content; nothing changed.", slug=result.edition.slug), "info")
+            flash(
+                _(
+                    "The edition “%(slug)s” already has exactly this content; nothing changed.",
+                    slug=result.edition.slug,
+                ),
+                "info",
+            )
         else:
             flash(_("The edition “%(slug)s” was loaded.", slug=result.edition.slug), "success")
         return redirect(url_for("standards.edition", slug=result.edition.slug))

@@ -143,7 +143,11 @@ def write_edition(
                 lines.append(f"    en: {_q(s.en)}")
                 out.lines[(name, f"{key}.en")] = len(lines)
             if s.guidance:
-                lines += ["  guidance:", f"    nb: {_q(s.guidance[0])}", f"    en: {_q(s.guidance[1])}"]
+                lines += [
+                    "  guidance:",
+                    f"    nb: {_q(s.guidance[0])}",
+                    f"    en: {_q(s.guidance[1])}",
+                ]
             lines.append(f"  duties: [{', '.join(s.duties)}]")
             out.lines[(name, f"{key}.duties")] = len(lines)
             lines.append(f"  dimensions: [{', '.join(s.dimensions)}]")

@@ -14,12 +14,12 @@ from kvip.standards.duties import (
 
 
 def test_twenty_one_duties_in_the_regulations_order() -> None:
-    assert DUTY_CODES == (
+    assert (
         *(f"6{c}" for c in "abcdefg"),
         *(f"7{c}" for c in "abcde"),
         *(f"8{c}" for c in "abcdef"),
         *(f"9{c}" for c in "abc"),
-    )
+    ) == DUTY_CODES
     assert [d.code for d in DUTIES] == list(DUTY_CODES)
     assert all(d.text_nb and d.text_en and d.short_nb and d.short_en for d in DUTIES)
 
@@ -40,8 +40,13 @@ def test_sections_group_the_duties_plan_do_evaluate_correct() -> None:
 def test_duty_text_is_the_regulations_own_wording() -> None:
     assert duty("6f").text_nb == "ha oversikt over medarbeideres kompetanse og behov for opplæring"
     assert duty("9a").text_nb == "rette opp uforsvarlige og lovstridige forhold"
-    assert duty("7e").text_nb == "sørge for å gjøre bruk av erfaringer fra pasienter, brukere og pårørende."
-    assert duty("8f").text_nb.startswith("minst en gang årlig systematisk gjennomgå og vurdere hele")
+    assert (
+        duty("7e").text_nb
+        == "sørge for å gjøre bruk av erfaringer fra pasienter, brukere og pårørende."
+    )
+    assert duty("8f").text_nb.startswith(
+        "minst en gang årlig systematisk gjennomgå og vurdere hele"
+    )
     assert "pasient- og brukersikkerhet" in duty("6a").text_nb
     assert duty("6d").label == "§ 6 d"
 

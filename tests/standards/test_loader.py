@@ -28,7 +28,6 @@ from tests.factories import create_network
 from tests.standards.conftest import (
     KVIP_2026,
     DomainSpec,
-    StdSpec,
     db_state,
     simple_domains,
     write_edition,
@@ -153,15 +152,17 @@ def test_malformed_yaml_duplicate_keys_and_missing_files(tmp_path: Path) -> None
     written = write_edition(root, domains)
     # A key given twice in one entry, which yaml.safe_load would silently collapse.
     path = root / "3-omrade.yaml"
-    path.write_text(path.read_text() + '  type: 2\n', encoding="utf-8")
+    path.write_text(path.read_text() + "  type: 2\n", encoding="utf-8")
     (root / "extra.yaml").write_text("- code: '9.9'\n")
     problems = _problems(root)
     malformed = [p for p in problems if "2-omrade.yaml" in p]
     assert len(malformed) == 1 and "Malformed YAML" in malformed[0]
     line = int(malformed[0].split(":")[1])
-    assert written.lines[("2-omrade.yaml", "malformed")] <= line <= written.lines[
-        ("2-omrade.yaml", "malformed")
-    ] + 2
+    assert (
+        written.lines[("2-omrade.yaml", "malformed")]
+        <= line
+        <= written.lines[("2-omrade.yaml", "malformed")] + 2
+    )
     dup_line = len(path.read_text().splitlines())
     _assert_reported(problems, f"{root}/3-omrade.yaml:{dup_line}", "“type” appears twice")
     _assert_reported(problems, f"{root}/extra.yaml:1", "not listed")
@@ -227,9 +228,7 @@ def test_reload_unchanged_is_idempotent(app: Flask, kvip2026: Edition) -> None:
     assert set(db.session.scalars(sa.select(Standard.id))) == ids
 
 
-def test_changed_unused_edition_is_updated_in_place_and_audited(
-    app: Flask, tmp_path: Path
-) -> None:
+def test_changed_unused_edition_is_updated_in_place_and_audited(app: Flask, tmp_path: Path) -> None:
     root = tmp_path / "ed"
     write_edition(root, simple_domains((2, 2)))
     edition = load_edition_dir(root)
@@ -248,9 +247,7 @@ def test_changed_unused_edition_is_updated_in_place_and_audited(
     assert all(now[c].id == first_ids[c] for c in now)
     assert now["1.1"].text_nb == "Omskrevet krav" and now["1.2"].duties == ["9c"]
     fields = set(
-        db.session.scalars(
-            sa.select(AuditEvent.field).where(AuditEvent.entity == "standard")
-        )
+        db.session.scalars(sa.select(AuditEvent.field).where(AuditEvent.entity == "standard"))
     )
     assert {"text_nb", "duties", "code"} <= fields
 
@@ -293,7 +290,9 @@ DEFECTS = ("type", "duty", "dimension", "missing_en", "missing_nb", "duplicate",
 
 
 @st.composite
-def broken_editions(draw: st.DrawFn) -> tuple[list[DomainSpec], list[tuple[str, str, str]], int | None]:
+def broken_editions(
+    draw: st.DrawFn,
+) -> tuple[list[DomainSpec], list[tuple[str, str, str]], int | None]:
     """A random edition and the defects put into it: (file, item key, expected fragment)."""
     n_domains = draw(st.integers(1, 3))
     sizes = tuple(draw(st.integers(1, 4)) for _ in range(n_domains))

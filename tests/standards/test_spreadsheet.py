@@ -191,9 +191,7 @@ def test_import_with_problems_lists_them_and_writes_nothing(app: Flask, world: W
 def test_import_into_a_frozen_edition_is_refused(app: Flask, world: World) -> None:
     client = login(app.test_client(), world.users["coordinator"])
     data = make_xlsx([sheet_row()])
-    response = client.post(
-        "/standards/editions/import", data=_form(data, slug=world.edition.slug)
-    )
+    response = client.post("/standards/editions/import", data=_form(data, slug=world.edition.slug))
     preview_url = response.headers["Location"]
     html = client.get(preview_url).get_data(as_text=True)
     assert "disabled" in html
@@ -201,9 +199,14 @@ def test_import_into_a_frozen_edition_is_refused(app: Flask, world: World) -> No
     response = client.post(preview_url, follow_redirects=True)
     assert response.status_code == 200
     assert db_state() == before
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(Standard).where(Standard.edition_id == world.edition.id)
-    ) == 6
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Standard)
+            .where(Standard.edition_id == world.edition.id)
+        )
+        == 6
+    )
 
 
 def test_export_download(app: Flask, world: World) -> None:
@@ -215,9 +218,7 @@ def test_export_download(app: Flask, world: World) -> None:
     assert wb.active.max_row == 7  # type: ignore[union-attr]
 
 
-def test_csv_import_of_the_export_round_trips_through_the_screens(
-    app: Flask, world: World
-) -> None:
+def test_csv_import_of_the_export_round_trips_through_the_screens(app: Flask, world: World) -> None:
     """Export the world's edition, import it as CSV under a new slug: same standards."""
     client = login(app.test_client(), world.users["coordinator"])
     wb = load_workbook(io.BytesIO(export_xlsx(world.edition)))
@@ -227,13 +228,17 @@ def test_csv_import_of_the_export_round_trips_through_the_screens(
     ]
     response = client.post(
         "/standards/editions/import",
-        data=_form(make_csv(rows, ","), "liste.csv", slug="copy", published="2026-02-01", total="6"),
+        data=_form(
+            make_csv(rows, ","), "liste.csv", slug="copy", published="2026-02-01", total="6"
+        ),
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     client.post(response.headers["Location"])
     copy = db.session.scalar(sa.select(Edition).where(Edition.slug == "copy"))
     assert copy is not None and copy.published == date(2026, 2, 1)
-    codes = sorted(db.session.scalars(sa.select(Standard.code).where(Standard.edition_id == copy.id)))
+    codes = sorted(
+        db.session.scalars(sa.select(Standard.code).where(Standard.edition_id == copy.id))
+    )
     assert codes == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3"]
 
 

@@ -127,8 +127,8 @@ def test_coverage_matrix_of_kvip_2026_serves_every_duty(
 def test_coverage_flags_duties_no_standard_serves(app: Flask, world: World) -> None:
     cov = queries.coverage(world.edition)
     assert {d.code for d in cov.uncovered_duties} >= {"6b", "9c"}
-    html = _client(app, world).get(f"/standards/{world.edition.slug}/coverage").get_data(
-        as_text=True
+    html = (
+        _client(app, world).get(f"/standards/{world.edition.slug}/coverage").get_data(as_text=True)
     )
     assert "Ikke dekket" in html and "9c" not in html.split("uncovered")[0][-10:]
     assert html.count('class="uncovered"') == len(cov.uncovered_duties) + len(
