@@ -52,7 +52,9 @@ def main() -> None:
         reload_ms = (time.perf_counter() - start) * 1000
         user = create_user("bench@example.test")
         db.session.commit()
-        print(f"check {check_ms:.0f} ms · load {load_ms:.0f} ms · unchanged re-load {reload_ms:.0f} ms")
+        print(
+            f"check {check_ms:.0f} ms · load {load_ms:.0f} ms · unchanged re-load {reload_ms:.0f} ms"
+        )
 
         client = app.test_client()
         with client.session_transaction() as session:

@@ -495,7 +495,8 @@ def compare_standards(old: Any, new: Any, old_list: list[Any], new_list: list[An
 
 def _value(std: Any, name: str) -> Any:
     value = getattr(std, name)
-    return list(value) if isinstance(value, (list, tuple)) else value
+    # Duties and dimensions are sets: their order differs between models and loaded data.
+    return sorted(value) if isinstance(value, (list, tuple)) else value
 
 
 def word_diff(old: str, new: str) -> Markup:

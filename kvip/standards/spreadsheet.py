@@ -11,7 +11,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -243,14 +242,16 @@ class _Sheet:
 
 
 def _read_xlsx(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
+    unreadable = _("The file is not a readable .xlsx workbook.")
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        problems.add(Place(filename, (0, 0)), _("The file is not a readable .xlsx workbook."))
+    except Exception:  # noqa: BLE001 - any failure to open means "not a workbook we can read"
+        problems.add(Place(filename, (0, 0)), unreadable)
         return None
     try:
         ws = wb.worksheets[0]
         rows: list[tuple[int, list[Any]]] = []
+        # Read-only mode parses the sheet while iterating (defusedxml refuses XML bombs here).
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             if any(v is not None and str(v).strip() for v in values):
                 rows.append((number, list(values)))
@@ -261,6 +262,9 @@ def _read_xlsx(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
                 )
                 return None
         return _Sheet(ws.title, rows, problems)
+    except Exception:  # noqa: BLE001 - a corrupt sheet is a problem to report, not a crash
+        problems.add(Place(filename, (0, 0)), unreadable)
+        return None
     finally:
         wb.close()
 

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from kvip.cycles.models import Cycle
 from kvip.extensions import db
+from kvip.standards import queries
 from kvip.standards.loader import parse_edition_dir
 from kvip.standards.models import Edition, EditionImport, Standard
 from kvip.standards.spreadsheet import COLUMNS, EditionMeta, export_xlsx, parse_table
@@ -70,6 +71,9 @@ def test_round_trip_gives_the_same_content(app: Flask, kvip2026: Edition) -> Non
     data, problems = parse_table(export_xlsx(kvip2026), "kvip-2026.xlsx", meta)
     assert problems == [] and data is not None
     assert data.content_hash() == original.content_hash()
+    # The import preview compares the sheet with the edition in the database: no differences.
+    cmp = queries.compare_standards(kvip2026, data, queries.standards_of(kvip2026), data.standards)
+    assert cmp.differences == 0 and cmp.unchanged == 228
 
 
 def test_semicolon_csv_in_windows_1252_is_read() -> None:
@@ -122,6 +126,24 @@ def test_header_problems() -> None:
     assert any(p.startswith("Standards/row 1: ") and "“type” is missing" in p for p in problems)
     assert any("Unknown column “colour”" in p for p in problems)
     assert any("“code” appears twice" in p for p in problems)
+
+
+def test_a_workbook_with_an_xml_entity_bomb_is_refused() -> None:
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(make_xlsx([sheet_row()])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = body.decode()
+                head, rest = text.split("?>", 1) if "?>" in text else ("", text)
+                bomb = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+                head = head + "?>" if head else ""
+                body = (head + bomb + rest.replace("Krav på norsk", "&b;")).encode()
+            target.writestr(item, body)
+    assert "not a readable .xlsx" in _problems(out.getvalue())[0]
 
 
 def test_files_that_are_not_sheets() -> None:
