@@ -334,6 +334,19 @@ class Coverage:
         return [r.item for r in self.dimensions if r.total == 0]  # type: ignore[misc]
 
 
+def _counts_by_domain(edition: Edition, code: Any, standard_id: Any) -> dict[str, dict[int, int]]:
+    """code → {domain id: number of the edition's standards with that code} in one query."""
+    counts: dict[str, dict[int, int]] = {}
+    for value, domain_id, count in db.session.execute(
+        sa.select(code, Standard.domain_id, sa.func.count())
+        .join(Standard, Standard.id == standard_id)
+        .where(Standard.edition_id == edition.id)
+        .group_by(code, Standard.domain_id)
+    ):
+        counts.setdefault(value, {})[domain_id] = count
+    return counts
+
+
 def coverage(edition: Edition) -> Coverage:
     """How many standards of each domain serve each of the 21 duties and the 6 dimensions."""
     domains = list(
@@ -341,22 +354,10 @@ def coverage(edition: Edition) -> Coverage:
             sa.select(Domain).where(Domain.edition_id == edition.id).order_by(Domain.position)
         )
     )
-    duty_counts: dict[str, dict[int, int]] = {}
-    for duty_code, domain_id, count in db.session.execute(
-        sa.select(StandardDuty.duty, Standard.domain_id, sa.func.count())
-        .join(Standard, Standard.id == StandardDuty.standard_id)
-        .where(Standard.edition_id == edition.id)
-        .group_by(StandardDuty.duty, Standard.domain_id)
-    ):
-        duty_counts.setdefault(duty_code, {})[domain_id] = count
-    dim_counts: dict[str, dict[int, int]] = {}
-    for dim_code, domain_id, count in db.session.execute(
-        sa.select(StandardDimension.dimension, Standard.domain_id, sa.func.count())
-        .join(Standard, Standard.id == StandardDimension.standard_id)
-        .where(Standard.edition_id == edition.id)
-        .group_by(StandardDimension.dimension, Standard.domain_id)
-    ):
-        dim_counts.setdefault(dim_code, {})[domain_id] = count
+    duty_counts = _counts_by_domain(edition, StandardDuty.duty, StandardDuty.standard_id)
+    dim_counts = _counts_by_domain(
+        edition, StandardDimension.dimension, StandardDimension.standard_id
+    )
     domain_totals = {
         domain_id: count
         for domain_id, count in db.session.execute(

@@ -120,6 +120,12 @@ def _set_codes(std: Standard, duties: tuple[str, ...], dimensions: tuple[str, ..
     return changed
 
 
+def _delete_mappings(*conditions: Any) -> None:
+    """Delete the code mappings matching any condition. Explicit, because SQLite does not
+    enforce the foreign keys' ON DELETE CASCADE."""
+    db.session.execute(sa.delete(StandardMapping).where(sa.or_(*conditions)))
+
+
 def _apply(edition: Edition, data: EditionData, actor: Any) -> tuple[int, int, int]:
     """Make the edition's domains and standards equal ``data``, matching them by code so that
     ids (and any code mappings) survive a re-load. Returns (added, removed, changed)."""
@@ -133,14 +139,9 @@ def _apply(edition: Edition, data: EditionData, actor: Any) -> tuple[int, int, i
     removed = 0
     gone_ids = [std.id for code, std in standards.items() if code not in wanted_codes]
     if gone_ids:
-        # Explicit, because SQLite does not enforce the foreign keys' ON DELETE CASCADE.
-        db.session.execute(
-            sa.delete(StandardMapping).where(
-                sa.or_(
-                    StandardMapping.from_standard_id.in_(gone_ids),
-                    StandardMapping.to_standard_id.in_(gone_ids),
-                )
-            )
+        _delete_mappings(
+            StandardMapping.from_standard_id.in_(gone_ids),
+            StandardMapping.to_standard_id.in_(gone_ids),
         )
     for code, gone in list(standards.items()):
         if code not in wanted_codes:
@@ -362,14 +363,9 @@ def delete_edition(actor: Any, edition: Edition) -> None:
     audit.record(
         actor, "edition", edition.id, action="delete", changes={"slug": (edition.slug, None)}
     )
-    # Explicit, because SQLite does not enforce the foreign keys' ON DELETE CASCADE.
-    db.session.execute(
-        sa.delete(StandardMapping).where(
-            sa.or_(
-                StandardMapping.from_edition_id == edition.id,
-                StandardMapping.to_edition_id == edition.id,
-            )
-        )
+    _delete_mappings(
+        StandardMapping.from_edition_id == edition.id,
+        StandardMapping.to_edition_id == edition.id,
     )
     db.session.delete(edition)
     db.session.commit()

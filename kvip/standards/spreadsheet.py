@@ -11,7 +11,6 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -510,7 +509,3 @@ def _code_key(std: StandardData) -> tuple[int, int, str]:
     if not match:
         return (0, 0, std.code)
     return (int(match.group(1)), int(match.group(2)), match.group(3))
-
-
-def rows_of(edition: EditionData) -> Iterable[StandardData]:
-    return edition.standards

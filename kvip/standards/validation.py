@@ -324,6 +324,21 @@ class Located:
         return self.places.get(name, self.place)
 
 
+def _once(
+    items: list[Located], name: str, problems: Problems, message: Callable[[str, str], str]
+) -> None:
+    """Report each repeat of ``item.<name>`` at its place, naming where it was first."""
+    seen: dict[str, Located] = {}
+    for loc in items:
+        value = getattr(loc.item, name)
+        if not value:
+            continue
+        if value in seen:
+            problems.add(loc.at(name), message(value, seen[value].at(name).label))
+        else:
+            seen[value] = loc
+
+
 def check_edition(
     edition: EditionData,
     domains: list[Located],
@@ -335,48 +350,32 @@ def check_edition(
 ) -> None:
     """Rules across the edition: unique domain codes and slugs, unique standard codes, the
     declared total matches the number of standards."""
-    seen_domain: dict[str, Located] = {}
-    seen_slug: dict[str, Located] = {}
-    for loc in domains:
-        d: DomainData = loc.item
-        if d.code and d.code in seen_domain:
-            problems.add(
-                loc.at("code"),
-                _(
-                    "Domain code “%(code)s” is used twice (first at %(first)s).",
-                    code=d.code,
-                    first=seen_domain[d.code].at("code").label,
-                ),
-            )
-        elif d.code:
-            seen_domain[d.code] = loc
-        if d.slug and d.slug in seen_slug:
-            problems.add(
-                loc.at("slug"),
-                _(
-                    "Domain short name “%(slug)s” is used twice (first at %(first)s).",
-                    slug=d.slug,
-                    first=seen_slug[d.slug].at("slug").label,
-                ),
-            )
-        elif d.slug:
-            seen_slug[d.slug] = loc
-    seen_code: dict[str, Located] = {}
-    for loc in standards:
-        s: StandardData = loc.item
-        if not s.code:
-            continue
-        if s.code in seen_code:
-            problems.add(
-                loc.at("code"),
-                _(
-                    "Duplicate code “%(code)s” (first at %(first)s).",
-                    code=s.code,
-                    first=seen_code[s.code].at("code").label,
-                ),
-            )
-        else:
-            seen_code[s.code] = loc
+    _once(
+        domains,
+        "code",
+        problems,
+        lambda value, first: _(
+            "Domain code “%(code)s” is used twice (first at %(first)s).", code=value, first=first
+        ),
+    )
+    _once(
+        domains,
+        "slug",
+        problems,
+        lambda value, first: _(
+            "Domain short name “%(slug)s” is used twice (first at %(first)s).",
+            slug=value,
+            first=first,
+        ),
+    )
+    _once(
+        standards,
+        "code",
+        problems,
+        lambda value, first: _(
+            "Duplicate code “%(code)s” (first at %(first)s).", code=value, first=first
+        ),
+    )
     count = len(standards)
     if total_declared and edition.total != count:
         problems.add(
@@ -387,11 +386,3 @@ def check_edition(
                 count=count,
             ),
         )
-
-
-def describe(problems: Iterable[Problem]) -> list[str]:
-    """The problems as ``place: message`` lines."""
-    return [str(p) for p in problems]
-
-
-PlaceFn = Callable[[str], Place]
