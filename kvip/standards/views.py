@@ -231,7 +231,6 @@ def mapping(slug: str) -> Any:
     new_standards = queries.standards_of(new)
     old_standards = queries.standards_of(old)
     old_by_code = {s.code: s for s in old_standards}
-    old_by_id = {s.id: s for s in old_standards}
     pairs, saved = queries.mapping(old, new, old_standards, new_standards)
     errors: dict[int, str] = {}
     status = 200
@@ -255,14 +254,12 @@ def mapping(slug: str) -> Any:
             return redirect(url_for("standards.mapping", slug=new.slug, **args))
         pairs = wanted
         status = 422
-    entered = {
-        std.id: request.form.get(f"from_{std.id}", "")
-        if request.method == "POST"
-        else (
-            old_by_id[pairs[std.id]].code if pairs.get(std.id) in old_by_id else ""  # type: ignore[index]
-        )
-        for std in new_standards
-    }
+    code_of = {s.id: s.code for s in old_standards}
+    if request.method == "POST":
+        # Show what was typed, errors included, so nothing has to be typed again.
+        entered = {std.id: request.form.get(f"from_{std.id}", "") for std in new_standards}
+    else:
+        entered = {std.id: code_of.get(pairs.get(std.id) or 0, "") for std in new_standards}
     continued = {v for v in pairs.values() if v is not None}
     return render_template(
         "standards/mapping.html",
