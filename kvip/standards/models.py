@@ -25,6 +25,8 @@ class Edition(db.Model):  # type: ignore[name-defined,misc]
     frozen: Mapped[bool] = mapped_column(default=False)
     # Hash of the loaded source, so an unchanged re-load is a no-op.
     content_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    # Where the content came from: a folder of YAML files or an uploaded spreadsheet.
+    source: Mapped[str] = mapped_column(sa.String(300), default="")
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     domains: Mapped[list[Domain]] = relationship(
@@ -85,6 +87,7 @@ class Standard(db.Model):  # type: ignore[name-defined,misc]
     position: Mapped[int] = mapped_column(default=0)
 
     domain: Mapped[Domain] = relationship(back_populates="standards")
+    edition: Mapped[Edition] = relationship(viewonly=True)
     _duty_rows = relationship("StandardDuty", cascade="all, delete-orphan", lazy="selectin")
     _dimension_rows = relationship(
         "StandardDimension", cascade="all, delete-orphan", lazy="selectin"
@@ -105,3 +108,53 @@ class StandardDuty(db.Model):  # type: ignore[name-defined,misc]
 
 class StandardDimension(db.Model):  # type: ignore[name-defined,misc]
     __table__ = standard_dimensions
+
+
+class StandardMapping(db.Model):  # type: ignore[name-defined,misc]
+    """Which standard of an older edition a standard of a newer edition continues.
+
+    One row per standard of the newer edition, saved together for a pair of editions;
+    ``from_standard_id`` is None for a standard that is new in the newer edition. Trends follow
+    a standard across editions through these rows (or the suggestion when none are saved).
+    """
+
+    __tablename__ = "standard_mappings"
+    __table_args__ = (sa.UniqueConstraint("from_edition_id", "to_standard_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_edition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    to_edition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    from_standard_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("standards.id", ondelete="CASCADE"), index=True
+    )
+    to_standard_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("standards.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    from_standard: Mapped[Standard | None] = relationship(foreign_keys=[from_standard_id])
+    to_standard: Mapped[Standard] = relationship(foreign_keys=[to_standard_id])
+
+
+class EditionImport(db.Model):  # type: ignore[name-defined,misc]
+    """An uploaded spreadsheet, parsed and valid, waiting for its uploader to confirm it.
+
+    Kept in the database (not in a worker's memory or local disk) so that any worker can
+    answer the confirmation; removed once confirmed, and stale ones are swept on each upload.
+    """
+
+    __tablename__ = "edition_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    payload: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
