@@ -57,3 +57,11 @@ def report_states() -> dict[str, str]:
 
 def standard_types() -> dict[int, str]:
     return {1: _("Type 1 (essential)"), 2: _("Type 2 (expected)"), 3: _("Type 3 (desirable)")}
+
+
+def assessment_states() -> dict[str, str]:
+    return {
+        "not_started": _("Not started"),
+        "in_progress": _("In progress"),
+        "submitted": _("Submitted"),
+    }

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
@@ -79,6 +80,13 @@ def _fmt_num(value: float | None, digits: int = 0) -> str:
         return "–"
     pattern = "0" if digits == 0 else "0." + "0" * digits
     return format_decimal(round(value, digits), format=pattern)
+
+
+@bp.app_template_filter("css_string")
+def _css_string(value: str) -> Markup:
+    """A CSS string literal (for @page margin boxes in the PDF), safe inside <style>."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return Markup('"' + text.replace("<", "\\3c ") + '"')
 
 
 @bp.app_template_filter("isodate")

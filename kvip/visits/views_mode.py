@@ -169,6 +169,9 @@ def mode(visit_id: int) -> Any:
             previous_content=previous_content,
             writable=may_record_now(current_user, visit),
             visit_config=config,
+            assessment_state_label=labels.assessment_states().get(
+                assessment.state, assessment.state
+            ),
             kind_label=unit_kind_labels().get(assessment.unit.kind, assessment.unit.kind),
             strings=js_strings(),
             kinds_plural=labels.observation_kinds_plural(),

@@ -713,14 +713,18 @@ function renderDomain(code) {
   state.cards.clear();
   const p = progressOf(domain);
   const cards = domain.standards.map(renderCard);
+  const readonly = state.pack.writable ? null : el('p', { class: 'flash flash-info', text: t('readonly') });
   ui.domainPanel.replaceChildren(
+    ...[
     el('h2', { id: 'domain-title' }, `${t('domain')} ${domain.code}: ${domain.title}`),
     el('p', { class: 'domain-progress', id: 'domain-progress', text: t('progress', { done: p.done, total: p.total }) }),
     el('progress', { max: String(p.total), value: String(p.done), 'aria-labelledby': 'domain-progress' }),
-    !state.pack.writable ? el('p', { class: 'flash flash-info', text: t('readonly') }) : null,
+    readonly,
     el('div', { class: 'std-list' }, cards),
     renderObservations(domain),
+    ].filter(Boolean),
   );
+  renderObservationList();
 }
 
 function refreshEntry(entry) {
@@ -889,30 +893,45 @@ async function submitObservation(domain) {
   const standards = [...form.querySelectorAll('.obs-standards input:checked')].map((b) => b.value);
   const key = state.editing ? state.editing.key : store.newId();
   const body = { kind, text, domain: domain.code, standards };
-  await store.enqueue(VISIT, 'o', key, 'observation', body, serverVersionOf(key));
+  await serial(() => store.enqueue(VISIT, 'o', key, 'observation', body, serverVersionOf(key)));
   hideObservationForm();
   await afterChange();
 }
 
 async function deleteObservation(obs) {
-  await store.enqueue(VISIT, 'o', obs.key, 'observation_delete', {}, serverVersionOf(obs.key));
+  await serial(() =>
+    store.enqueue(VISIT, 'o', obs.key, 'observation_delete', {}, serverVersionOf(obs.key)),
+  );
   await afterChange();
 }
 
 // --- recording findings -----------------------------------------------------------------------
 
+// Changes are written to the outbox one after another, in the order the reviewer made them.
+let writing = Promise.resolve();
+function serial(task) {
+  writing = writing.then(task, task);
+  return writing;
+}
+
 async function saveFinding(code, changes) {
   const entry = state.index.get(code);
   if (!entry || !state.pack.writable) return;
-  const current = findingOf(entry.std);
+  // What the reviewer sees on the card is the truth (the outbox may still be catching up).
   const parts = state.cards.get(code);
-  const comment = 'comment' in changes ? changes.comment : parts ? parts.textarea.value : current.comment;
-  const body = {
-    value: 'value' in changes ? changes.value : current.value,
-    comment: comment || '',
-  };
-  await store.enqueue(VISIT, 'f', code, 'finding', body, entry.std.finding.version);
-  if (parts) delete parts.textarea.dataset.dirty;
+  const current = findingOf(entry.std);
+  let value = current.value;
+  if ('value' in changes) value = changes.value;
+  else if (parts) value = (parts.radios.find((r) => r.checked) || { value: null }).value;
+  let comment = current.comment;
+  if ('comment' in changes) comment = changes.comment;
+  else if (parts) comment = parts.textarea.value;
+  if (parts && 'value' in changes) {
+    for (const radio of parts.radios) radio.checked = radio.value === value;
+  }
+  const body = { value: value || null, comment: comment || '' };
+  await serial(() => store.enqueue(VISIT, 'f', code, 'finding', body, entry.std.finding.version));
+  if (parts && !('value' in changes)) delete parts.textarea.dataset.dirty;
   await afterChange();
 }
 
