@@ -3,6 +3,7 @@ tablet visit mode and consolidation (:mod:`.views_mode`), the report (:mod:`.vie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -61,7 +62,7 @@ def _report_exists(visit: Visit) -> bool:
 
 
 # Template globals (not a context processor) so that imported macros can use them too.
-for _name, _fn in {
+_GLOBALS: dict[str, Callable[..., Any]] = {
     "visit_state_labels": labels.visit_states,
     "team_role_labels": labels.team_roles,
     "report_state_labels": labels.report_states,
@@ -69,7 +70,8 @@ for _name, _fn in {
     "observation_kind_labels": labels.observation_kinds,
     "can_do": _can_do,
     "visit_report_exists": _report_exists,
-}.items():
+}
+for _name, _fn in _GLOBALS.items():
     bp.add_app_template_global(_fn, _name)
 
 

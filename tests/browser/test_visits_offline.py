@@ -11,9 +11,14 @@ from playwright.sync_api import expect
 from kvip.core.models import AuditEvent
 from kvip.extensions import db
 from kvip.visits.models import AppliedOperation, Finding, Observation
-from tests.browser.conftest import IPAD_LANDSCAPE, screenshot, serious_violations, sign_in
-from tests.factories import PASSWORD
-from tests.visits.tablet_world import SELF_VALUES, TabletWorld, build_tablet_world
+from tests.browser.conftest import IPAD_LANDSCAPE, screenshot, serious_violations
+from tests.visits.tablet_world import (
+    SELF_VALUES,
+    TabletWorld,
+    build_tablet_world,
+    card,
+    open_visit_mode,
+)
 
 VALUES = {"met": "Oppfylt", "partly_met": "Delvis oppfylt", "not_met": "Ikke oppfylt"}
 
@@ -28,18 +33,6 @@ def _server_findings(world: TabletWorld) -> dict[str, Finding]:
     db.session.expire_all()
     rows = db.session.scalars(sa.select(Finding).where(Finding.visit_id == world.visit.id))
     return {f.standard.code: f for f in rows}
-
-
-def open_visit_mode(page, live_server: str, world: TabletWorld, email: str) -> None:  # type: ignore[no-untyped-def]
-    sign_in(page, live_server, email, PASSWORD)
-    page.goto(f"{live_server}/visits/{world.visit.id}/mode")
-    expect(page.locator("article.std-card").first).to_be_visible()
-    page.get_by_role("button", name="Forbered besøket").click()
-    expect(page.locator("#prep-state")).to_contain_text("Klar for bruk uten nett", timeout=20000)
-
-
-def card(page, code: str):  # type: ignore[no-untyped-def]
-    return page.locator(f"article[id='std-{code}']")
 
 
 def test_offline_visit_arrives_once(tablet: TabletWorld, live_server: str, page) -> None:  # type: ignore[no-untyped-def]

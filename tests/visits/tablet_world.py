@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from kvip.accounts.models import NetworkRole, User
 from kvip.cycles.models import Assessment, Cycle, Rating
@@ -12,6 +13,7 @@ from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.visits.models import TeamMember, Visit
 from tests.factories import (
+    PASSWORD,
     create_edition,
     create_institution,
     create_network,
@@ -80,3 +82,21 @@ def build_tablet_world() -> TabletWorld:
     db.session.add(TeamMember(visit_id=visit.id, user_id=peer.id, role="peer_reviewer"))
     db.session.commit()
     return TabletWorld(unit, visit, lead, peer, [s.code for s in stds])
+
+
+def open_visit_mode(page: Any, live_server: str, world: TabletWorld, email: str) -> None:
+    """Sign in on the tablet, open the visit mode and prepare the visit for offline use."""
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import sign_in
+
+    sign_in(page, live_server, email, PASSWORD)
+    page.goto(f"{live_server}/visits/{world.visit.id}/mode")
+    expect(page.locator("article.std-card").first).to_be_visible()
+    page.get_by_role("button", name="Forbered besøket").click()
+    expect(page.locator("#prep-state")).to_contain_text("Klar for bruk uten nett", timeout=20000)
+
+
+def card(page: Any, code: str) -> Any:
+    """The card of one standard in visit mode."""
+    return page.locator(f"article[id='std-{code}']")
