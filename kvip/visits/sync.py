@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kvip.benchmarks.scoring import VALUES
 from kvip.core import audit
@@ -136,8 +137,8 @@ def _commit_applied(actor: Any, op_id: str, body: dict[str, Any], on_race: Any) 
 
 
 def _check_writable(actor: Any, visit: Visit) -> str | None:
-    """Raise unless ``actor`` may record on the visit now; returns their team role."""
-    require(actor, "visit.record", visit)
+    """Raise unless the visit takes records now (the caller checked "visit.record");
+    returns the actor's team role."""
     role = team_role(actor, visit.id)
     if visit.state == VisitState.planned.value:
         raise ServiceError(
@@ -161,6 +162,18 @@ def _autostart(actor: Any, visit: Visit) -> None:
         audit.record_diff(
             actor, "visit", visit, before, note="first finding recorded", **audit_scope(visit)
         )
+
+
+def standard_ref(visit: Visit, code: str) -> Any:
+    """(id, code) of a standard of the visit's edition, without loading its relations."""
+    row = db.session.execute(
+        sa.select(Standard.id, Standard.code).where(
+            Standard.edition_id == visit.assessment.cycle.edition_id, Standard.code == code
+        )
+    ).first()
+    if row is None:
+        raise NotFound(_("No standard %(code)s in this visit's edition.", code=code))
+    return row
 
 
 def standard_of(visit: Visit, code: str) -> Standard:
@@ -220,12 +233,13 @@ def record_finding(
     A team member overwriting another member's different rating marks the finding *disputed*
     for the lead reviewer; the lead's own writes resolve it.
     """
+    require(actor, "visit.record", visit)
     op_id = _check_op_id(op_id)
     replayed = _replay(actor, op_id)
     if replayed is not None:
         return replayed
     role = _check_writable(actor, visit)
-    standard = standard_of(visit, code)
+    standard = standard_ref(visit, code)
     errors = {}
     if value is not None and value not in VALUES:
         errors["value"] = _("Choose met, partly met, not met or not applicable.")
@@ -260,6 +274,7 @@ def record_finding(
             db.session.flush()
         except IntegrityError:
             raise _finding_conflict(visit, standard) from None
+        set_committed_value(finding, "updated_by", actor)
         audit.record(
             actor,
             "finding",
@@ -284,22 +299,25 @@ def record_finding(
             disputed = bool(finding.disputed)
         before = audit.snapshot(finding, ("value", "comment", "disputed"))
         # Conditional on the version read: a concurrent writer makes this match no row.
+        values = {
+            "value": value,
+            "comment": comment,
+            "disputed": disputed,
+            "version": base + 1,
+            "updated_at": now,
+            "updated_by_id": actor.id,
+        }
         result = db.session.execute(
             sa.update(Finding)
             .where(Finding.id == finding.id, Finding.version == base)
-            .values(
-                value=value,
-                comment=comment,
-                disputed=disputed,
-                version=base + 1,
-                updated_at=now,
-                updated_by_id=actor.id,
-            )
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise _finding_conflict(visit, standard)
-        db.session.refresh(finding)
+        for name, new in values.items():
+            set_committed_value(finding, name, new)
+        set_committed_value(finding, "updated_by", actor)
         audit.record_diff(
             actor,
             "finding",
@@ -309,8 +327,6 @@ def record_finding(
             **audit_scope(visit),
         )
     _autostart(actor, visit)
-    db.session.flush()
-    db.session.refresh(finding)
     body = {
         "finding": finding_dict(finding, standard.code),
         "visit_state": visit.state,
@@ -373,6 +389,7 @@ def save_observation(
 ) -> dict[str, Any]:
     """Create (version 0) or change an observation identified by its client-made ``key``:
     good practice, area for improvement or recommendation, linked to a domain and/or standards."""
+    require(actor, "visit.record", visit)
     op_id = _check_op_id(op_id)
     replayed = _replay(actor, op_id)
     if replayed is not None:
@@ -505,6 +522,7 @@ def delete_observation(
     actor: Any, visit: Visit, key: str, *, version: Any, op_id: Any
 ) -> dict[str, Any]:
     """Remove an observation (its ``version`` must be current); replays answer the same."""
+    require(actor, "visit.record", visit)
     op_id = _check_op_id(op_id)
     replayed = _replay(actor, op_id)
     if replayed is not None:

@@ -406,6 +406,9 @@ async function sendOne(entry, round) {
     data = {};
   }
   const error = data.error || {};
+  if (response.ok && !(data.finding || data.observation || data.deleted)) {
+    return 'stop'; // not the API's answer (a proxy or captive portal page): try again later
+  }
   if (response.ok) {
     const record = await store.acknowledge(VISIT, entry.seq, (pack) => applyAnswer(pack, entry, data));
     if (record) {
@@ -1002,6 +1005,9 @@ async function main() {
   $('keep-tablet').addEventListener('click', keepTablet);
   $('keep-server').addEventListener('click', keepServer);
   $('conflict-cancel').addEventListener('click', closeConflict);
+  ui.dialog.addEventListener('close', () => {
+    state.conflict = null;
+  });
   window.addEventListener('online', () => {
     state.reachable = true;
     updateStatus();
