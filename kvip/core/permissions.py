@@ -381,3 +381,19 @@ def _benchmark_named(user: User, network: Any) -> bool:
 def _audit_read(user: User, network: Any) -> bool:
     network_id = network if isinstance(network, int) else getattr(network, "id", None)
     return user.is_admin or coordinates(user, network_id)
+
+
+# --- visits rules ---
+
+
+@rule("report.view")
+def _report_view(user: User, report: Any) -> bool:
+    """Read one visit report: admin, coordinator and the visit's team in every state; the
+    visited unit's members only once it is shared with them (``shared_with_unit``/``final``)."""
+    visit = report.visit
+    if _visit_read(user, visit):
+        return True
+    return (
+        report.state in ("shared_with_unit", "final")
+        and unit_role(user, visit.assessment.unit_id) is not None
+    )

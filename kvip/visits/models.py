@@ -84,9 +84,13 @@ class Finding(db.Model):  # type: ignore[name-defined,misc]
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Set when a team member overwrote another member's different rating; the lead reviewer
+    # resolves it (a lead's write or confirmation clears it) before the visit can be completed.
+    disputed: Mapped[bool] = mapped_column(default=False)
 
     visit: Mapped[Visit] = relationship()
     standard = relationship("Standard")
+    updated_by = relationship("User")
 
 
 class AppliedOperation(db.Model):  # type: ignore[name-defined,misc]
@@ -134,6 +138,7 @@ class Observation(db.Model):  # type: ignore[name-defined,misc]
     visit: Mapped[Visit] = relationship()
     domain = relationship("Domain")
     standards = relationship("Standard", secondary=observation_standards)
+    created_by = relationship("User")
 
 
 class Report(db.Model):  # type: ignore[name-defined,misc]
@@ -151,5 +156,36 @@ class Report(db.Model):  # type: ignore[name-defined,misc]
     finalised_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # When ``content`` was last generated from the visit's data.
+    generated_at: Mapped[datetime | None]
 
     visit: Mapped[Visit] = relationship()
+    comments: Mapped[list[ReportComment]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportComment.id"
+    )
+
+
+class ReportComment(db.Model):  # type: ignore[name-defined,misc]
+    """The unit's comment on the factual accuracy of one section of a shared draft report,
+    with the lead reviewer's response; kept beside the draft (DESIGN §3)."""
+
+    __tablename__ = "report_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    # "general", "domain:<code>" or "standard:<code>"
+    section: Mapped[str] = mapped_column(sa.String(40), default="general")
+    text: Mapped[str] = mapped_column(sa.Text)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    response: Mapped[str] = mapped_column(sa.Text, default="")
+    responded_at: Mapped[datetime | None]
+    responded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    report: Mapped[Report] = relationship(back_populates="comments")
+    author = relationship("User", foreign_keys=[author_id])
+    responded_by = relationship("User", foreign_keys=[responded_by_id])

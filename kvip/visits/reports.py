@@ -1,0 +1,315 @@
+"""The visit report: generated from the visit's data (every number from
+:mod:`kvip.benchmarks.scoring`), stored as a snapshot, and moved draft → shared_with_unit → final
+with the unit's comments on factual accuracy kept beside the draft."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
+from kvip.core import audit
+from kvip.core.db import utcnow
+from kvip.core.errors import ServiceError
+from kvip.core.permissions import require
+from kvip.cycles.models import Rating
+from kvip.extensions import db
+from kvip.standards.models import Domain, Standard
+from kvip.visits.models import (
+    Finding,
+    Observation,
+    ObservationKind,
+    Report,
+    ReportComment,
+    ReportState,
+    Visit,
+)
+from kvip.visits.services import audit_scope
+
+DRAFT_DUE_DAYS = 28  # draft report to the unit ≤ 4 weeks after the visit
+FINAL_DUE_DAYS = 56  # final report ≤ 8 weeks after the visit
+MAX_COMMENT = 5_000
+
+
+def _agreement_dict(pairs: list[tuple[str | None, str | None]]) -> dict[str, Any]:
+    result = agreement(pairs)
+    return {"n": result.n, "percent": result.percent, "kappa": result.kappa}
+
+
+def build_content(visit: Visit) -> dict[str, Any]:
+    """The report's content from the data, in both languages (a JSON-ready snapshot)."""
+    assessment = visit.assessment
+    unit = assessment.unit
+    cycle = assessment.cycle
+    domains = db.session.scalars(
+        sa.select(Domain).where(Domain.edition_id == cycle.edition_id).order_by(Domain.position)
+    ).all()
+    standards = db.session.scalars(
+        sa.select(Standard)
+        .where(Standard.edition_id == cycle.edition_id)
+        .order_by(Standard.position, Standard.id)
+    ).all()
+    self_rows = {
+        r.standard_id: r
+        for r in db.session.scalars(sa.select(Rating).where(Rating.assessment_id == assessment.id))
+    }
+    peer_rows = {
+        f.standard_id: f
+        for f in db.session.scalars(sa.select(Finding).where(Finding.visit_id == visit.id))
+    }
+    code_of = {s.id: s.code for s in standards}
+    self_values = {code_of[k]: r.value for k, r in self_rows.items() if k in code_of}
+    peer_values = {code_of[k]: f.value for k, f in peer_rows.items() if k in code_of}
+    domain_code = {d.id: d.code for d in domains}
+    groups: dict[str, list[str]] = {d.code: [] for d in domains}
+    for s in standards:
+        groups.setdefault(domain_code.get(s.domain_id, "?"), []).append(s.code)
+    self_summaries = group_summaries(self_values, groups)
+    peer_summaries = group_summaries(peer_values, groups)
+    all_codes = [s.code for s in standards]
+    domain_rows = []
+    for d in domains:
+        codes = groups[d.code]
+        domain_rows.append(
+            {
+                "code": d.code,
+                "title_nb": d.title_nb,
+                "title_en": d.title_en,
+                "total": len(codes),
+                "self": self_summaries[d.code].as_dict(),
+                "peer": peer_summaries[d.code].as_dict(),
+                "agreement": _agreement_dict(
+                    [(self_values.get(c), peer_values.get(c)) for c in codes]
+                ),
+            }
+        )
+    observations = db.session.scalars(
+        sa.select(Observation)
+        .options(selectinload(Observation.standards), joinedload(Observation.domain))
+        .where(Observation.visit_id == visit.id)
+        .order_by(Observation.created_at, Observation.id)
+    ).all()
+    grouped: dict[str, list[dict[str, Any]]] = {k.value: [] for k in ObservationKind}
+    for o in observations:
+        grouped.setdefault(o.kind, []).append(
+            {
+                "text": o.text,
+                "domain": o.domain.code if o.domain else None,
+                "standards": sorted(s.code for s in o.standards),
+            }
+        )
+    return {
+        "generated_at": utcnow().isoformat() + "Z",
+        "unit": {
+            "name": unit.name,
+            "institution": unit.institution.name,
+            "kind": unit.kind,
+            "beds": unit.beds,
+        },
+        "cycle": {"name": cycle.name, "year": cycle.year},
+        "visit": {
+            "date": visit.date.isoformat() if visit.date else None,
+            "completed_at": visit.completed_at.isoformat() if visit.completed_at else None,
+        },
+        "team": [
+            {
+                "name": m.user.name,
+                "role": m.role,
+                "institution": m.user.home_institution.name if m.user.home_institution else None,
+            }
+            for m in sorted(visit.team, key=lambda m: (m.role != "lead_reviewer", m.user.name))
+        ],
+        "overall": {
+            "self": summary_of((self_values.get(c) for c in all_codes), len(all_codes)).as_dict(),
+            "peer": summary_of((peer_values.get(c) for c in all_codes), len(all_codes)).as_dict(),
+            "agreement": _agreement_dict(
+                [(self_values.get(c), peer_values.get(c)) for c in all_codes]
+            ),
+        },
+        "domains": domain_rows,
+        "observations": grouped,
+        "standards": [
+            {
+                "code": s.code,
+                "domain": domain_code.get(s.domain_id),
+                "type": s.type,
+                "text_nb": s.text_nb,
+                "text_en": s.text_en,
+                "self_value": self_values.get(s.code),
+                "self_comment": self_rows[s.id].comment if s.id in self_rows else "",
+                "peer_value": peer_values.get(s.code),
+                "peer_comment": peer_rows[s.id].comment if s.id in peer_rows else "",
+            }
+            for s in standards
+        ],
+    }
+
+
+def content_of(report: Report) -> dict[str, Any]:
+    """The stored snapshot; built on the fly (not saved) if none was generated yet."""
+    try:
+        content = json.loads(report.content or "{}")
+    except ValueError:
+        content = {}
+    return content if content.get("domains") is not None else build_content(report.visit)
+
+
+def regenerate(report: Report) -> None:
+    """Replace the snapshot with the current data (the caller audits and commits)."""
+    report.content = json.dumps(build_content(report.visit), default=str)
+    report.generated_at = utcnow()
+
+
+# --- deadlines --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    due: date
+    done_on: date | None
+    overdue: bool
+
+
+def deadlines(visit: Visit, report: Report | None, today: date | None = None) -> list[Deadline]:
+    """Draft to the unit within 4 weeks of the visit, final within 8; overdue if passed undone."""
+    base = visit.date or (visit.completed_at.date() if visit.completed_at else None)
+    if base is None:
+        return []
+    today = today or date.today()
+    shared = report.shared_at.date() if report and report.shared_at else None
+    final = report.finalised_at.date() if report and report.finalised_at else None
+    draft_due = base + timedelta(days=DRAFT_DUE_DAYS)
+    final_due = base + timedelta(days=FINAL_DUE_DAYS)
+    return [
+        Deadline(
+            _("Draft report to the unit"), draft_due, shared, shared is None and today > draft_due
+        ),
+        Deadline(_("Final report"), final_due, final, final is None and today > final_due),
+    ]
+
+
+# --- state changes ----------------------------------------------------------------------------
+
+
+def _lead_transition(actor: Any, report: Report, expected: str, new: str) -> Report:
+    require(actor, "visit.lead", report.visit)
+    if report.state != expected:
+        raise ServiceError(
+            _(
+                "The report is not in the right state for this (it is %(state)s).",
+                state=report.state,
+            )
+        )
+    before = audit.snapshot(report, ("state",))
+    report.state = new
+    now = utcnow()
+    if new == ReportState.shared_with_unit.value:
+        report.shared_at = now
+    if new == ReportState.final.value:
+        report.finalised_at = now
+        report.finalised_by_id = actor.id
+    regenerate(report)
+    audit.record_diff(actor, "report", report, before, **audit_scope(report.visit))
+    db.session.commit()
+    return report
+
+
+def share_report(actor: Any, report: Report) -> Report:
+    """draft → shared_with_unit: the unit can now read it and comment on its facts."""
+    return _lead_transition(
+        actor, report, ReportState.draft.value, ReportState.shared_with_unit.value
+    )
+
+
+def finalise_report(actor: Any, report: Report) -> Report:
+    """shared_with_unit → final: the snapshot is frozen for good."""
+    return _lead_transition(
+        actor, report, ReportState.shared_with_unit.value, ReportState.final.value
+    )
+
+
+def refresh_report(actor: Any, report: Report) -> Report:
+    """Regenerate the draft from the visit's data (after the lead corrected something)."""
+    require(actor, "visit.lead", report.visit)
+    if report.state == ReportState.final.value:
+        raise ServiceError(_("A final report no longer changes."))
+    regenerate(report)
+    audit.record(actor, "report", report.id, action="regenerate", **audit_scope(report.visit))
+    db.session.commit()
+    return report
+
+
+def valid_sections(report: Report) -> set[str]:
+    content = content_of(report)
+    sections = {"general"}
+    sections.update(f"domain:{d['code']}" for d in content.get("domains", []))
+    sections.update(f"standard:{s['code']}" for s in content.get("standards", []))
+    return sections
+
+
+def add_comment(actor: Any, report: Report, section: str, text: str) -> ReportComment:
+    """The unit's comment on the factual accuracy of one section of the shared draft."""
+    require(actor, "report.view", report)
+    require(actor, "report.comment", report.visit)
+    if report.state != ReportState.shared_with_unit.value:
+        raise ServiceError(_("Comments are taken while the draft is shared with the unit."))
+    text = (text or "").strip()
+    errors = {}
+    if not text:
+        errors["text"] = _("Write your comment.")
+    elif len(text) > MAX_COMMENT:
+        errors["text"] = _("The comment is too long (at most %(n)s characters).", n=MAX_COMMENT)
+    if section not in valid_sections(report):
+        errors["section"] = _("Unknown section of the report.")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    comment = ReportComment(report_id=report.id, section=section, text=text, author_id=actor.id)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record(
+        actor,
+        "report_comment",
+        comment.id,
+        action="create",
+        changes={"section": (None, section), "text": (None, text)},
+        **audit_scope(report.visit),
+    )
+    db.session.commit()
+    return comment
+
+
+def respond_to_comment(actor: Any, comment: ReportComment, response: str) -> ReportComment:
+    """The lead reviewer's answer to a unit comment (what was corrected, or why not)."""
+    report = comment.report
+    require(actor, "visit.lead", report.visit)
+    if report.state == ReportState.final.value:
+        raise ServiceError(_("A final report no longer changes."))
+    response = (response or "").strip()
+    if not response:
+        raise ServiceError(_("Write your response."), fields={"response": _("Required.")})
+    if len(response) > MAX_COMMENT:
+        raise ServiceError(
+            _("The comment is too long (at most %(n)s characters).", n=MAX_COMMENT),
+            fields={"response": _("Too long.")},
+        )
+    before = audit.snapshot(comment, ("response",))
+    comment.response = response
+    comment.responded_at = utcnow()
+    comment.responded_by_id = actor.id
+    audit.record_diff(actor, "report_comment", comment, before, **audit_scope(report.visit))
+    db.session.commit()
+    return comment
+
+
+def render_pdf(html: str) -> bytes:
+    """WeasyPrint: the printable report (page numbers and the unit's name come from @page CSS)."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=html).write_pdf())

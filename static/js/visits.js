@@ -1,0 +1,1048 @@
+// KvIP visit mode: record the team's findings and observations on a tablet, offline first.
+//
+// The page is a shell; everything about the standards comes from the visit pack, kept in
+// IndexedDB (visits-store.js). Every change goes to the outbox first and is sent from there:
+// at once when online, on the browser's "online" event, and every 15 s while changes wait.
+import * as store from './visits-store.js';
+
+const cfg = JSON.parse(document.getElementById('visit-config').textContent);
+const T = JSON.parse(document.getElementById('visit-strings').textContent);
+const VISIT = cfg.visitId;
+const VALUES = ['met', 'partly_met', 'not_met', 'not_applicable'];
+const KINDS = ['good_practice', 'improvement', 'recommendation'];
+const RETRY_MS = 15000;
+const REFRESH_MS = 60000;
+const SEND_TIMEOUT_MS = 15000;
+
+const state = {
+  record: null, // {id, pack, saved_at, prepared_at}
+  pack: null,
+  outbox: [],
+  view: null, // 'pack' or a domain code
+  reachable: navigator.onLine,
+  draining: false,
+  authLost: false,
+  lastSent: null,
+  lastRefresh: 0,
+  index: new Map(), // standard code → {std, domain}
+  cards: new Map(), // standard code → elements of its card
+  editing: null, // observation being edited: {key, version}
+  conflict: null, // {group, key, server}
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  net: $('net-state'),
+  queue: $('queue-state'),
+  sendNow: $('send-now'),
+  prep: $('prep-state'),
+  prepare: $('prepare'),
+  signin: $('signin-banner'),
+  problems: $('problems'),
+  problemList: $('problem-list'),
+  tabs: $('domain-tabs'),
+  packPanel: $('pack-panel'),
+  domainPanel: $('domain-panel'),
+  loading: $('visit-loading'),
+  dialog: $('conflict-dialog'),
+};
+
+function t(key, vars = {}) {
+  let text = T[key] || key;
+  for (const [name, value] of Object.entries(vars)) {
+    text = text.split(`{${name}}`).join(String(value));
+  }
+  return text;
+}
+
+// Build DOM without ever parsing data as HTML.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (value === true) node.setAttribute(name, '');
+    else node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function timeOf(iso) {
+  if (!iso) return '';
+  const d = new Date(iso.endsWith('Z') || iso.includes('+') ? iso : `${iso}Z`);
+  return d.toLocaleString(cfg.lang === 'en' ? 'en-GB' : 'nb-NO', {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.getAttribute('content') : '';
+}
+
+// --- effective state: the pack with the outbox on top -------------------------------------------
+
+function chain(group, key) {
+  return state.outbox.filter((e) => e.group === group && e.key === key);
+}
+
+function chainStatus(entries) {
+  if (entries.some((e) => e.status === 'conflict')) return 'conflict';
+  if (entries.some((e) => e.status === 'rejected')) return 'rejected';
+  return entries.length ? 'waiting' : 'saved';
+}
+
+function findingOf(std) {
+  const entries = chain('f', std.code);
+  const last = entries[entries.length - 1];
+  return {
+    value: last ? last.body.value : std.finding.value,
+    comment: last ? last.body.comment || '' : std.finding.comment || '',
+    status: chainStatus(entries),
+    server: std.finding,
+  };
+}
+
+function observations() {
+  const map = new Map();
+  for (const o of state.pack.observations) map.set(o.key, { ...o, status: 'saved' });
+  const keys = new Set(state.outbox.filter((e) => e.group === 'o').map((e) => e.key));
+  for (const key of keys) {
+    const entries = chain('o', key);
+    const last = entries[entries.length - 1];
+    const current = map.get(key) || { key, version: 0, created_by: null };
+    if (last.type === 'observation_delete') {
+      map.set(key, { ...current, deleted: true, status: chainStatus(entries) });
+    } else {
+      map.set(key, { ...current, ...last.body, deleted: false, status: chainStatus(entries) });
+    }
+  }
+  return [...map.values()];
+}
+
+function indexPack() {
+  state.index.clear();
+  for (const domain of state.pack.domains) {
+    for (const std of domain.standards) state.index.set(std.code, { std, domain });
+  }
+}
+
+function progressOf(domain) {
+  let done = 0;
+  for (const std of domain.standards) if (findingOf(std).value) done += 1;
+  return { done, total: domain.standards.length };
+}
+
+// --- status bar ---------------------------------------------------------------------------------
+
+function updateStatus() {
+  const online = navigator.onLine && state.reachable;
+  ui.net.textContent = online ? t('online') : t('offline');
+  ui.net.className = `net-state ${online ? 'is-online' : 'is-offline'}`;
+  const waiting = state.outbox.length;
+  let text;
+  if (state.draining && waiting) text = t('sending');
+  else if (waiting === 1) text = t('pending_one');
+  else if (waiting > 1) text = t('pending_many', { n: waiting });
+  else text = t('all_sent');
+  if (!waiting && state.lastSent) text += ` · ${t('last_sync', { time: timeOf(state.lastSent) })}`;
+  ui.queue.textContent = text;
+  ui.queue.dataset.pending = String(waiting);
+  ui.queue.className = waiting ? 'queue-state has-pending' : 'queue-state';
+  ui.sendNow.hidden = !(waiting && online && !state.authLost);
+  ui.signin.hidden = !state.authLost;
+  updatePrepared();
+  renderProblems();
+}
+
+function updatePrepared() {
+  if (state.record && state.record.prepared_at) {
+    ui.prep.textContent = t('prepared', { time: timeOf(state.record.prepared_at) });
+    ui.prep.className = 'prep-state is-prepared';
+  } else {
+    ui.prep.textContent = t('not_prepared');
+    ui.prep.className = 'prep-state';
+  }
+}
+
+function setReachable(value) {
+  if (state.reachable !== value) {
+    state.reachable = value;
+  }
+  updateStatus();
+}
+
+// --- changes that need the reviewer: conflicts and refusals -----------------------------------
+
+function describe(group, key) {
+  if (group === 'f') return `${t('standard')} ${key}`;
+  const obs = observations().find((o) => o.key === key);
+  const kind = obs && obs.kind ? t(`kind_${obs.kind}`) : t('observations');
+  const text = obs && obs.text ? obs.text : '';
+  return `${kind}: ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`;
+}
+
+function renderProblems() {
+  const seen = new Set();
+  const items = [];
+  for (const e of state.outbox) {
+    const id = `${e.group}:${e.key}`;
+    if (seen.has(id) || (e.status !== 'conflict' && e.status !== 'rejected')) continue;
+    seen.add(id);
+    const label = describe(e.group, e.key);
+    if (e.status === 'conflict') {
+      items.push(
+        el(
+          'li',
+          { class: 'problem is-conflict' },
+          el('span', { text: `${label} – ${t('conflict')}` }),
+          el('button', {
+            type: 'button',
+            class: 'btn primary',
+            text: t('resolve'),
+            'aria-label': `${t('resolve')}: ${label}`,
+            onclick: () => openConflict(e.group, e.key),
+          }),
+        ),
+      );
+    } else {
+      items.push(
+        el(
+          'li',
+          { class: 'problem is-rejected' },
+          el('span', { text: `${label} – ${t('rejected')}: ${e.error || ''}` }),
+          el('button', {
+            type: 'button',
+            class: 'btn',
+            text: t('retry'),
+            onclick: async () => {
+              await store.retryChain(VISIT, e.group, e.key);
+              await afterChange();
+            },
+          }),
+          el('button', {
+            type: 'button',
+            class: 'btn danger',
+            text: t('discard'),
+            onclick: async () => {
+              await store.dropChain(VISIT, e.group, e.key);
+              await afterChange();
+            },
+          }),
+        ),
+      );
+    }
+  }
+  ui.problemList.replaceChildren(...items);
+  ui.problems.hidden = items.length === 0;
+}
+
+function valueText(value) {
+  return value ? t(`value_${value}`) : t('not_rated');
+}
+
+function versionBox(title, data, group) {
+  const box = el('section', { class: 'version-box' }, el('h3', { text: title }));
+  if (group === 'f') {
+    box.append(
+      el('p', { class: `rating-badge r-${data.value || 'none'}`, text: valueText(data.value) }),
+      el('p', { class: 'pre', text: data.comment || t('no_comment') }),
+    );
+  } else if (data.deleted || !data.version && data.kind === undefined) {
+    box.append(el('p', { text: t('deleted') }));
+  } else {
+    box.append(
+      el('p', { class: 'badge', text: data.kind ? t(`kind_${data.kind}`) : '' }),
+      el('p', { class: 'pre', text: data.text || '' }),
+    );
+  }
+  const meta = [];
+  if (data.updated_by) meta.push(t('by', { name: data.updated_by.name }));
+  if (data.updated_at) meta.push(timeOf(data.updated_at));
+  if (data.version !== undefined && data.version !== null) meta.push(t('version_of', { n: data.version }));
+  if (meta.length) box.append(el('p', { class: 'muted', text: meta.join(' · ') }));
+  return box;
+}
+
+function openConflict(group, key) {
+  const entries = chain(group, key);
+  const conflicted = entries.find((e) => e.status === 'conflict');
+  if (!conflicted) return;
+  const server = conflicted.server || { version: 0 };
+  const mine = entries[entries.length - 1];
+  state.conflict = { group, key, server };
+  const tablet =
+    mine.type === 'observation_delete'
+      ? { deleted: true }
+      : { ...mine.body, version: null };
+  $('conflict-title').textContent = describe(group, key);
+  $('conflict-versions').replaceChildren(
+    versionBox(t('server_version'), server, group),
+    versionBox(t('tablet_version'), tablet, group),
+  );
+  if (typeof ui.dialog.showModal === 'function') ui.dialog.showModal();
+  else ui.dialog.setAttribute('open', '');
+  $('keep-tablet').focus();
+}
+
+function applyServerState(pack, group, key, server) {
+  if (group === 'f') {
+    for (const d of pack.domains) {
+      for (const s of d.standards) if (s.code === key) s.finding = server;
+    }
+    return;
+  }
+  pack.observations = pack.observations.filter((o) => o.key !== key);
+  if (server && server.version) pack.observations.push(server);
+}
+
+function closeConflict() {
+  if (typeof ui.dialog.close === 'function') ui.dialog.close();
+  else ui.dialog.removeAttribute('open');
+  state.conflict = null;
+}
+
+async function keepTablet() {
+  const c = state.conflict;
+  if (!c) return;
+  await store.rebaseChain(VISIT, c.group, c.key, c.server.version || 0);
+  closeConflict();
+  await afterChange();
+}
+
+async function keepServer() {
+  const c = state.conflict;
+  if (!c) return;
+  await store.dropChain(VISIT, c.group, c.key, (pack) => applyServerState(pack, c.group, c.key, c.server));
+  state.record = await store.getPack(VISIT);
+  state.pack = state.record.pack;
+  indexPack();
+  closeConflict();
+  await afterChange(true);
+}
+
+// --- sending ------------------------------------------------------------------------------------
+
+function request(entry) {
+  const base = `${cfg.apiBase}/${VISIT}`;
+  const key = encodeURIComponent(entry.key);
+  if (entry.group === 'f') {
+    return ['PUT', `${base}/findings/${key}`, { ...entry.body, version: entry.base_version, op_id: entry.op_id }];
+  }
+  if (entry.type === 'observation') {
+    return ['PUT', `${base}/observations/${key}`, { ...entry.body, version: entry.base_version, op_id: entry.op_id }];
+  }
+  return ['DELETE', `${base}/observations/${key}`, { version: entry.base_version, op_id: entry.op_id }];
+}
+
+async function send(entry) {
+  const [method, url, body] = request(entry);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), SEND_TIMEOUT_MS);
+  try {
+    return await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'X-CSRFToken': csrfToken(),
+      },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function refreshCsrf() {
+  try {
+    const response = await fetch(cfg.pageUrl, { credentials: 'same-origin', cache: 'no-store' });
+    if (response.redirected && response.url.includes('/login')) return false;
+    const match = (await response.text()).match(/<meta name="csrf-token" content="([^"]+)"/);
+    if (!match) return false;
+    document.querySelector('meta[name="csrf-token"]').setAttribute('content', match[1]);
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
+function applyAnswer(pack, entry, data) {
+  if (entry.group === 'f') {
+    applyServerState(pack, 'f', entry.key, data.finding);
+    if (data.visit_state) pack.state = data.visit_state;
+  } else if (entry.type === 'observation') {
+    applyServerState(pack, 'o', entry.key, data.observation);
+  } else {
+    applyServerState(pack, 'o', entry.key, null);
+  }
+}
+
+// Send one entry; returns 'next' to go on with the outbox, 'stop' to wait for a later round.
+async function sendOne(entry, round) {
+  let response;
+  try {
+    response = await send(entry);
+  } catch (err) {
+    setReachable(false);
+    return 'stop';
+  }
+  setReachable(true);
+  let data = {};
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = {};
+  }
+  const error = data.error || {};
+  if (response.ok && !(data.finding || data.observation || data.deleted)) {
+    return 'stop'; // not the API's answer (a proxy or captive portal page): try again later
+  }
+  if (response.ok) {
+    const record = await store.acknowledge(VISIT, entry.seq, (pack) => applyAnswer(pack, entry, data));
+    if (record) {
+      state.record = record;
+      state.pack = record.pack;
+      indexPack();
+    }
+    state.lastSent = new Date().toISOString();
+    return 'next';
+  }
+  if (response.status === 409) {
+    await store.mark(entry.seq, 'conflict', { server: error.current || { version: 0 } });
+    return 'next';
+  }
+  if (response.status === 401) {
+    state.authLost = true;
+    return 'stop';
+  }
+  if (response.status === 400 && error.code === 'csrf') {
+    if (round.csrfTried || !(await refreshCsrf())) {
+      state.authLost = true;
+      return 'stop';
+    }
+    round.csrfTried = true;
+    return 'next';
+  }
+  if ([400, 403, 404, 422].includes(response.status)) {
+    await store.mark(entry.seq, 'rejected', { error: error.message || String(response.status) });
+    return 'next';
+  }
+  return 'stop'; // 429, 5xx: try again later
+}
+
+async function drainOnce() {
+  const round = { csrfTried: false };
+  for (let guard = 0; guard < 5000; guard += 1) {
+    const entries = await store.outbox(VISIT);
+    const blocked = new Set();
+    let next = null;
+    for (const e of entries) {
+      const id = `${e.group}:${e.key}`;
+      if (blocked.has(id)) continue;
+      if (e.status !== 'pending') {
+        blocked.add(id);
+        continue;
+      }
+      next = e;
+      break;
+    }
+    state.outbox = entries;
+    if (!next) return;
+    const entry = await store.claim(next.seq);
+    if (!entry) continue;
+    const outcome = await sendOne(entry, round);
+    state.outbox = await store.outbox(VISIT);
+    refreshEntry(entry);
+    updateStatus();
+    if (outcome === 'stop') return;
+  }
+}
+
+async function drain() {
+  if (state.draining || state.authLost) return;
+  state.draining = true;
+  updateStatus();
+  try {
+    if (navigator.locks && navigator.locks.request) {
+      await navigator.locks.request(`kvip-outbox-${VISIT}`, drainOnce);
+    } else {
+      await drainOnce();
+    }
+  } catch (err) {
+    // Storage or network trouble: everything stays in the outbox for the next round.
+  } finally {
+    state.draining = false;
+    state.outbox = await store.outbox(VISIT);
+    refreshView();
+    updateStatus();
+  }
+}
+
+function kick() {
+  if (navigator.onLine) drain();
+}
+
+async function refreshPack() {
+  try {
+    const response = await fetch(cfg.packUrl, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { Accept: 'application/json' },
+    });
+    if (response.status === 401) {
+      state.authLost = true;
+      updateStatus();
+      return false;
+    }
+    if (!response.ok) return false;
+    const pack = await response.json();
+    state.record = await store.savePack(VISIT, pack);
+    state.pack = pack;
+    state.lastRefresh = Date.now();
+    indexPack();
+    setReachable(true);
+    return true;
+  } catch (err) {
+    setReachable(false);
+    return false;
+  }
+}
+
+// --- the views ----------------------------------------------------------------------------------
+
+function renderTabs() {
+  const buttons = [
+    el('li', {}, el('button', {
+      type: 'button',
+      class: 'tab-btn',
+      'aria-current': state.view === 'pack' ? 'true' : null,
+      onclick: () => show('pack'),
+      text: $('pack-title').textContent,
+    })),
+  ];
+  for (const domain of state.pack.domains) {
+    const p = progressOf(domain);
+    buttons.push(
+      el('li', {}, el(
+        'button',
+        {
+          type: 'button',
+          class: `tab-btn${p.done === p.total ? ' is-done' : ''}`,
+          'aria-current': state.view === domain.code ? 'true' : null,
+          'data-domain': domain.code,
+          onclick: () => show(domain.code),
+        },
+        el('span', { class: 'tab-title', text: `${domain.code} ${domain.title}` }),
+        el('span', { class: 'tab-progress', text: `${p.done}/${p.total}` }),
+      )),
+    );
+  }
+  ui.tabs.replaceChildren(...buttons);
+}
+
+function updateTabs() {
+  for (const button of ui.tabs.querySelectorAll('button[data-domain]')) {
+    const domain = state.pack.domains.find((d) => d.code === button.dataset.domain);
+    if (!domain) continue;
+    const p = progressOf(domain);
+    button.querySelector('.tab-progress').textContent = `${p.done}/${p.total}`;
+    button.classList.toggle('is-done', p.done === p.total);
+  }
+}
+
+function show(view) {
+  state.view = view;
+  try {
+    sessionStorage.setItem(`kvip-visit-${VISIT}-view`, view);
+  } catch (err) {
+    /* private mode: fine */
+  }
+  renderTabs();
+  if (view === 'pack') {
+    ui.packPanel.hidden = false;
+    ui.domainPanel.hidden = true;
+    return;
+  }
+  ui.packPanel.hidden = true;
+  ui.domainPanel.hidden = false;
+  renderDomain(view);
+}
+
+function selfBlock(std) {
+  const self = std.self;
+  const box = el('section', { class: 'self-col', 'aria-label': t('self_rating') }, el('h4', { text: t('self_rating') }));
+  if (!self || !self.value) {
+    box.append(el('p', { class: 'rating-badge r-none', text: t('not_rated') }));
+  } else {
+    box.append(el('p', { class: `rating-badge r-${self.value}`, text: valueText(self.value) }));
+  }
+  if (self && self.carried_over) box.append(el('p', { class: 'badge warn', text: t('carried_over') }));
+  box.append(el('p', { class: 'pre', text: (self && self.comment) || t('no_comment') }));
+  if (self && (self.evidence || self.evidence_links.length || self.evidence_kinds.length)) {
+    const details = el('details', { class: 'evidence' }, el('summary', { text: t('evidence') }));
+    if (self.evidence_kinds.length) details.append(el('p', { class: 'muted', text: self.evidence_kinds.join(', ') }));
+    if (self.evidence) details.append(el('p', { class: 'pre', text: self.evidence }));
+    if (self.evidence_links.length) {
+      details.append(el('ul', {}, self.evidence_links.map((link) => el('li', { text: link }))));
+    }
+    box.append(details);
+  }
+  return box;
+}
+
+function teamBlock(std) {
+  const writable = state.pack.writable;
+  const code = std.code;
+  const safe = code.replace(/[^A-Za-z0-9_-]/g, '_');
+  const radios = [];
+  const fieldset = el('fieldset', { class: 'rating-group' }, el('legend', { text: t('finding_for', { code }) }));
+  for (const value of VALUES) {
+    const input = el('input', {
+      type: 'radio',
+      name: `finding-${safe}`,
+      value,
+      id: `r-${safe}-${value}`,
+      disabled: !writable,
+      onchange: () => saveFinding(code, { value }),
+    });
+    radios.push(input);
+    fieldset.append(el('label', { class: `rating-opt v-${value}`, for: `r-${safe}-${value}` }, input, el('span', { text: t(`value_${value}`) })));
+  }
+  const selfValue = std.self && std.self.value;
+  const agree = el('button', {
+    type: 'button',
+    class: 'btn agree',
+    disabled: !writable || !selfValue,
+    'aria-label': `${t('agree')} (${code})`,
+    onclick: () => saveFinding(code, { value: selfValue }),
+    text: t('agree'),
+  });
+  const clear = el('button', {
+    type: 'button',
+    class: 'btn clear',
+    disabled: !writable,
+    'aria-label': `${t('clear')} (${code})`,
+    onclick: () => saveFinding(code, { value: null }),
+    text: t('clear'),
+  });
+  const textarea = el('textarea', {
+    id: `c-${safe}`,
+    rows: '3',
+    disabled: !writable,
+    'aria-label': t('comment_for', { code }),
+  });
+  let timer = null;
+  textarea.addEventListener('input', () => {
+    textarea.dataset.dirty = '1';
+    clearTimeout(timer);
+    timer = setTimeout(() => saveComment(code, textarea), 1200);
+  });
+  textarea.addEventListener('change', () => {
+    clearTimeout(timer);
+    saveComment(code, textarea);
+  });
+  const sync = el('p', { class: 'sync-state', id: `s-${safe}` });
+  const box = el(
+    'section',
+    { class: 'team-col', 'aria-label': t('team_rating') },
+    el('h4', { text: t('team_rating') }),
+    fieldset,
+    el('div', { class: 'team-actions' }, agree, clear),
+    el('label', { for: `c-${safe}`, class: 'comment-label', text: t('comment') }),
+    textarea,
+    sync,
+  );
+  return { box, radios, textarea, sync };
+}
+
+function renderCard(std) {
+  const head = el(
+    'header',
+    { class: 'std-head' },
+    el('h3', { id: `h-${std.code}` }, el('span', { class: 'std-code', text: std.code }), ' ', std.text),
+    el('span', { class: `badge type-${std.type}`, text: t(`type_${std.type}`) }),
+  );
+  const card = el('article', { class: 'std-card', id: `std-${std.code}`, 'aria-labelledby': `h-${std.code}` }, head);
+  if (std.guidance) {
+    card.append(el('details', { class: 'guidance' }, el('summary', { text: t('guidance') }), el('p', { class: 'pre', text: std.guidance })));
+  }
+  const team = teamBlock(std);
+  card.append(el('div', { class: 'std-cols' }, selfBlock(std), team.box));
+  state.cards.set(std.code, { card, ...team });
+  updateCard(std.code);
+  return card;
+}
+
+function syncText(f) {
+  if (f.status === 'conflict') return t('conflict');
+  if (f.status === 'rejected') return t('rejected');
+  if (f.status === 'waiting') return t('waiting');
+  if (!f.server.version) return '';
+  const by = f.server.updated_by ? ` · ${t('by', { name: f.server.updated_by.name })}` : '';
+  return `${t('saved')}${by}`;
+}
+
+function updateCard(code) {
+  const parts = state.cards.get(code);
+  const entry = state.index.get(code);
+  if (!parts || !entry) return;
+  const f = findingOf(entry.std);
+  for (const radio of parts.radios) radio.checked = radio.value === f.value;
+  if (document.activeElement !== parts.textarea && !parts.textarea.dataset.dirty) {
+    parts.textarea.value = f.comment || '';
+  }
+  let text = syncText(f);
+  if (f.server.disputed && f.status === 'saved') text += ` · ${t('disputed')}`;
+  parts.sync.textContent = text;
+  parts.sync.className = `sync-state is-${f.status}`;
+  parts.card.classList.toggle('is-rated', Boolean(f.value));
+}
+
+function renderDomain(code) {
+  const domain = state.pack.domains.find((d) => d.code === code);
+  if (!domain) return;
+  state.cards.clear();
+  const p = progressOf(domain);
+  const cards = domain.standards.map(renderCard);
+  const readonly = state.pack.writable ? null : el('p', { class: 'flash flash-info', text: t('readonly') });
+  ui.domainPanel.replaceChildren(
+    ...[
+    el('h2', { id: 'domain-title' }, `${t('domain')} ${domain.code}: ${domain.title}`),
+    el('p', { class: 'domain-progress', id: 'domain-progress', text: t('progress', { done: p.done, total: p.total }) }),
+    el('progress', { max: String(p.total), value: String(p.done), 'aria-labelledby': 'domain-progress' }),
+    readonly,
+    el('div', { class: 'std-list' }, cards),
+    renderObservations(domain),
+    ].filter(Boolean),
+  );
+  renderObservationList();
+}
+
+function refreshEntry(entry) {
+  if (entry.group === 'f') updateCard(entry.key);
+  else renderObservationList();
+}
+
+function refreshView() {
+  if (!state.pack) return;
+  if (ui.tabs.children.length !== state.pack.domains.length + 1) renderTabs();
+  else updateTabs();
+  if (state.view && state.view !== 'pack') {
+    for (const code of state.cards.keys()) updateCard(code);
+    const domain = state.pack.domains.find((d) => d.code === state.view);
+    if (domain) {
+      const p = progressOf(domain);
+      const label = $('domain-progress');
+      if (label) label.textContent = t('progress', { done: p.done, total: p.total });
+      const bar = ui.domainPanel.querySelector('progress');
+      if (bar) bar.value = p.done;
+    }
+    renderObservationList();
+  }
+}
+
+// --- observations -------------------------------------------------------------------------------
+
+function renderObservations(domain) {
+  const writable = state.pack.writable;
+  const kindField = el('fieldset', { class: 'kind-group' }, el('legend', { text: t('kind') }));
+  for (const kind of KINDS) {
+    const input = el('input', { type: 'radio', name: 'obs-kind', value: kind, id: `obs-kind-${kind}` });
+    kindField.append(el('label', { class: `kind-opt k-${kind}`, for: `obs-kind-${kind}` }, input, el('span', { text: t(`kind_${kind}`) })));
+  }
+  const standards = el('fieldset', { class: 'obs-standards' }, el('legend', { text: t('link_standards') }));
+  for (const std of domain.standards) {
+    const id = `obs-std-${std.code.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    standards.append(
+      el('label', { class: 'check', for: id }, el('input', { type: 'checkbox', value: std.code, id }), ` ${std.code}`),
+    );
+  }
+  const error = el('p', { class: 'error', id: 'obs-error', hidden: true, role: 'alert' });
+  const form = el(
+    'form',
+    { id: 'obs-form', class: 'panel obs-form', hidden: true, novalidate: true },
+    el('h4', { id: 'obs-form-title', text: t('add_observation') }),
+    kindField,
+    el('label', { for: 'obs-text', class: 'field-label', text: t('text') }),
+    el('textarea', { id: 'obs-text', rows: '4' }),
+    error,
+    standards,
+    el(
+      'div',
+      { class: 'team-actions' },
+      el('button', { type: 'submit', class: 'btn primary', text: t('save_observation') }),
+      el('button', { type: 'button', class: 'btn', text: t('cancel'), onclick: () => hideObservationForm() }),
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submitObservation(domain);
+  });
+  return el(
+    'section',
+    { class: 'obs-section', 'aria-labelledby': 'obs-heading' },
+    el('h3', { id: 'obs-heading', text: t('observations') }),
+    el('ul', { class: 'obs-list', id: 'obs-list' }),
+    writable
+      ? el('button', {
+          type: 'button',
+          class: 'btn',
+          id: 'obs-add',
+          text: t('add_observation'),
+          onclick: () => showObservationForm(null),
+        })
+      : null,
+    form,
+  );
+}
+
+function renderObservationList() {
+  const list = $('obs-list');
+  if (!list || !state.view || state.view === 'pack') return;
+  const writable = state.pack.writable;
+  const items = observations().filter((o) => !o.deleted && o.domain === state.view);
+  if (!items.length) {
+    list.replaceChildren(el('li', { class: 'muted', text: t('no_observations') }));
+    return;
+  }
+  list.replaceChildren(
+    ...items.map((o) => {
+      const status = o.status === 'saved' ? '' : syncText({ status: o.status, server: {} });
+      const del = el('button', {
+        type: 'button',
+        class: 'btn danger',
+        text: t('delete'),
+        onclick: () => {
+          if (del.dataset.armed) {
+            deleteObservation(o);
+          } else {
+            del.dataset.armed = '1';
+            del.textContent = t('confirm_delete');
+          }
+        },
+      });
+      return el(
+        'li',
+        { class: `obs-item k-${o.kind}` },
+        el('p', { class: 'obs-kind', text: t(`kind_${o.kind}`) }),
+        el('p', { class: 'pre', text: o.text }),
+        o.standards && o.standards.length ? el('p', { class: 'muted', text: `${t('standard')}: ${o.standards.join(', ')}` }) : null,
+        status ? el('p', { class: `sync-state is-${o.status}`, text: status }) : null,
+        writable
+          ? el('div', { class: 'team-actions' },
+              el('button', { type: 'button', class: 'btn', text: t('edit'), onclick: () => showObservationForm(o) }),
+              del)
+          : null,
+      );
+    }),
+  );
+}
+
+function showObservationForm(obs) {
+  const form = $('obs-form');
+  state.editing = obs ? { key: obs.key } : null;
+  $('obs-form-title').textContent = obs ? t('edit_observation') : t('add_observation');
+  for (const input of form.querySelectorAll('input[name="obs-kind"]')) {
+    input.checked = obs ? input.value === obs.kind : input.value === 'good_practice';
+  }
+  $('obs-text').value = obs ? obs.text : '';
+  for (const box of form.querySelectorAll('.obs-standards input')) {
+    box.checked = Boolean(obs && obs.standards && obs.standards.includes(box.value));
+  }
+  $('obs-error').hidden = true;
+  form.hidden = false;
+  $('obs-add').hidden = true;
+  $('obs-text').focus();
+}
+
+function hideObservationForm() {
+  $('obs-form').hidden = true;
+  const add = $('obs-add');
+  if (add) {
+    add.hidden = false;
+    add.focus();
+  }
+  state.editing = null;
+}
+
+function serverVersionOf(key) {
+  const o = state.pack.observations.find((x) => x.key === key);
+  return o ? o.version : 0;
+}
+
+async function submitObservation(domain) {
+  const form = $('obs-form');
+  const text = $('obs-text').value.trim();
+  if (!text) {
+    const error = $('obs-error');
+    error.textContent = t('write_text');
+    error.hidden = false;
+    $('obs-text').focus();
+    return;
+  }
+  const kind = (form.querySelector('input[name="obs-kind"]:checked') || {}).value || 'good_practice';
+  const standards = [...form.querySelectorAll('.obs-standards input:checked')].map((b) => b.value);
+  const key = state.editing ? state.editing.key : store.newId();
+  const body = { kind, text, domain: domain.code, standards };
+  await serial(() => store.enqueue(VISIT, 'o', key, 'observation', body, serverVersionOf(key)));
+  hideObservationForm();
+  await afterChange();
+}
+
+async function deleteObservation(obs) {
+  await serial(() =>
+    store.enqueue(VISIT, 'o', obs.key, 'observation_delete', {}, serverVersionOf(obs.key)),
+  );
+  await afterChange();
+}
+
+// --- recording findings -----------------------------------------------------------------------
+
+// Changes are written to the outbox one after another, in the order the reviewer made them.
+let writing = Promise.resolve();
+function serial(task) {
+  writing = writing.then(task, task);
+  return writing;
+}
+
+async function saveFinding(code, changes) {
+  const entry = state.index.get(code);
+  if (!entry || !state.pack.writable) return;
+  // What the reviewer sees on the card is the truth (the outbox may still be catching up).
+  const parts = state.cards.get(code);
+  const current = findingOf(entry.std);
+  let value = current.value;
+  if ('value' in changes) value = changes.value;
+  else if (parts) value = (parts.radios.find((r) => r.checked) || { value: null }).value;
+  let comment = current.comment;
+  if ('comment' in changes) comment = changes.comment;
+  else if (parts) comment = parts.textarea.value;
+  if (parts && 'value' in changes) {
+    for (const radio of parts.radios) radio.checked = radio.value === value;
+  }
+  const body = { value: value || null, comment: comment || '' };
+  await serial(() => store.enqueue(VISIT, 'f', code, 'finding', body, entry.std.finding.version));
+  if (parts && !('value' in changes)) delete parts.textarea.dataset.dirty;
+  await afterChange();
+}
+
+async function saveComment(code, textarea) {
+  if (!textarea.dataset.dirty) return;
+  const entry = state.index.get(code);
+  if (!entry) return;
+  if ((findingOf(entry.std).comment || '') === textarea.value) {
+    delete textarea.dataset.dirty;
+    return;
+  }
+  await saveFinding(code, { comment: textarea.value });
+}
+
+async function afterChange(full = false) {
+  state.outbox = await store.outbox(VISIT);
+  if (full && state.view && state.view !== 'pack') renderDomain(state.view);
+  refreshView();
+  updateStatus();
+  kick();
+}
+
+// --- preparing for offline use -----------------------------------------------------------------
+
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return false;
+  await navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.scope });
+  await navigator.serviceWorker.ready;
+  return true;
+}
+
+async function prepare() {
+  ui.prepare.disabled = true;
+  ui.prep.textContent = t('preparing');
+  try {
+    await registerWorker();
+    if (!(await refreshPack())) throw new Error('no pack');
+    const cache = await caches.open(store.CACHE_NAME);
+    await cache.addAll([cfg.pageUrl, ...cfg.assets]);
+    state.record = await store.savePack(VISIT, state.pack, { prepared: true });
+    if (!state.view) start();
+    updateStatus();
+  } catch (err) {
+    ui.prep.textContent = t('prepare_failed');
+  } finally {
+    ui.prepare.disabled = false;
+  }
+}
+
+// --- start ------------------------------------------------------------------------------------
+
+function start() {
+  ui.loading.hidden = true;
+  indexPack();
+  let view = null;
+  try {
+    view = sessionStorage.getItem(`kvip-visit-${VISIT}-view`);
+  } catch (err) {
+    view = null;
+  }
+  const known = view === 'pack' || state.pack.domains.some((d) => d.code === view);
+  show(known ? view : state.pack.domains.length ? state.pack.domains[0].code : 'pack');
+}
+
+async function main() {
+  ui.prepare.addEventListener('click', prepare);
+  ui.sendNow.addEventListener('click', () => drain());
+  $('keep-tablet').addEventListener('click', keepTablet);
+  $('keep-server').addEventListener('click', keepServer);
+  $('conflict-cancel').addEventListener('click', closeConflict);
+  ui.dialog.addEventListener('close', () => {
+    state.conflict = null;
+  });
+  window.addEventListener('online', () => {
+    state.reachable = true;
+    updateStatus();
+    drain().then(() => refreshPack()).then(() => refreshView());
+  });
+  window.addEventListener('offline', () => setReachable(false));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && state.outbox.length) kick();
+  });
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.scope }).catch(() => {});
+  }
+  state.record = await store.getPack(VISIT);
+  state.outbox = await store.outbox(VISIT);
+  if (state.record) {
+    state.pack = state.record.pack;
+    start();
+    $('stored-note').textContent = t('stored_copy', { time: timeOf(state.record.saved_at) });
+  }
+  updateStatus();
+  if (navigator.onLine && (await refreshPack())) {
+    $('stored-note').textContent = '';
+    if (!state.view) start();
+    else refreshView();
+  } else if (!state.pack) {
+    ui.loading.textContent = t('no_pack');
+  }
+  updateStatus();
+  await drain();
+  setInterval(async () => {
+    if (state.outbox.some((e) => e.status === 'pending') && navigator.onLine) await drain();
+    if (navigator.onLine && !state.draining && Date.now() - state.lastRefresh > REFRESH_MS) {
+      if (await refreshPack()) refreshView();
+    }
+  }, RETRY_MS);
+}
+
+main();
