@@ -381,3 +381,13 @@ def _benchmark_named(user: User, network: Any) -> bool:
 def _audit_read(user: User, network: Any) -> bool:
     network_id = network if isinstance(network, int) else getattr(network, "id", None)
     return user.is_admin or coordinates(user, network_id)
+
+
+# --- actions rules ---------------------------------------------------------------------------
+
+
+@rule("actions.overview")
+def _actions_overview(user: User, network: Any) -> bool:
+    """Action plans across a network's units (counts, overdue, verified): admin or coordinator."""
+    network_id = network if isinstance(network, int) else getattr(network, "id", None)
+    return user.is_admin or coordinates(user, network_id)
