@@ -98,7 +98,7 @@ def status_figure(
         barmode="stack",
         height=max(220, 36 * len(units) + 120),
         margin={"l": 220, "r": 20, "t": 20, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": -0.15, "traceorder": "normal"},
         font={"size": 14},
         xaxis={"fixedrange": True, "dtick": 1 if max(totals, default=0) < 10 else None},
         yaxis={"autorange": "reversed", "fixedrange": True},

@@ -118,6 +118,9 @@ def test_maturity_and_overview_in_landscape(
     page.locator(".chart .main-svg").first.wait_for()
     assert serious_violations(page) == []
     screenshot(page, "actions-maturity-landscape")
+    for path in ("/actions/", "/actions/reminders"):
+        page.goto(live_server + path)
+        assert serious_violations(page) == [], path
     _sign_out(page, live_server)
     sign_in(page, live_server, world.users["coordinator"].email, PASSWORD)
     page.goto(f"{live_server}/actions/networks/{world.network.id}")
