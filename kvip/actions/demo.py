@@ -182,8 +182,9 @@ def populate(ctx: Any) -> None:
             deadline = created + timedelta(days=rng.choice([45, 60, 90, 120, 180]))
             if status in ("planned", "in_progress") and rng.random() < 0.5:
                 deadline = min(deadline, today - timedelta(days=rng.randint(5, 40)))  # overdue
-            if status == "verified" and verifier is None:
-                status = "done"
+            upcoming = verifier_visit is not None and (verifier_visit.date or today) > today
+            if status == "verified" and (verifier is None or upcoming):
+                status = "done"  # verified only by a team that has visited
             action = Action(
                 assessment_id=assessment.id,
                 title=spec["title"][:200],

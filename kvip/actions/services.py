@@ -23,7 +23,7 @@ from kvip.core import audit
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require
-from kvip.cycles.models import Assessment
+from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.standards.models import Standard
 from kvip.visits.models import ObservationKind, TeamMember, Visit
@@ -340,15 +340,18 @@ def change_status(actor: Any, action: Action, to: str, *, reason: str = "") -> A
 
 
 def _verifier_visit(actor: Any, action: Action, visit: Visit | None) -> Visit | None:
-    """The later visit to the same unit on whose team the actor is."""
+    """The visit of a later cycle to the same unit on whose team the actor is."""
+    cycle = action.assessment.cycle
     query = (
         sa.select(Visit)
         .join(TeamMember, TeamMember.visit_id == Visit.id)
         .join(Assessment, Assessment.id == Visit.assessment_id)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
         .where(
             TeamMember.user_id == actor.id,
             Assessment.unit_id == action.assessment.unit_id,
             Visit.assessment_id != action.assessment_id,
+            sa.or_(Cycle.year > cycle.year, sa.and_(Cycle.year == cycle.year, Cycle.id > cycle.id)),
         )
     )
     if visit is not None:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -187,7 +187,8 @@ def unit_plan(unit_id: int) -> Any:
     unit = _unit(unit_id)
     assessment = queries.plan_assessment(unit.id)
     if assessment is None:
-        abort(404)
+        flash(_("The unit has no assessment yet."), "info")
+        return redirect(url_for("actions.index"))
     require(current_user, "actions.read", assessment)
     return redirect(url_for("actions.plan", assessment_id=assessment.id))
 
@@ -199,7 +200,8 @@ def unit_gap(unit_id: int) -> Any:
     unit = _unit(unit_id)
     rows = queries.assessments_of_unit(unit.id)
     if not rows:
-        abort(404)
+        flash(_("The unit has no assessment yet."), "info")
+        return redirect(url_for("actions.index"))
     require(current_user, "actions.read", rows[0])
     return redirect(url_for("actions.gap", assessment_id=rows[0].id))
 
@@ -224,7 +226,9 @@ def visit_pack(
         previous = queries.plan_assessment(unit.id)
     if previous is None or not can(current_user, "actions.read", previous):
         return {"previous": None, "allowed": previous is None}
-    actions = queries.actions_of(previous.id)
+    # Finished actions first: they are what the team verifies.
+    order = {"done": 0, "in_progress": 1, "planned": 2, "verified": 3, "dropped": 4}
+    actions = sorted(queries.actions_of(previous.id), key=lambda a: (order.get(a.status, 5), a.id))
     on = queries.today()
     return {
         "allowed": True,

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from kvip.accounts.models import User
 from kvip.actions import services
 from kvip.actions.models import Action
 from kvip.core.errors import Conflict, ServiceError
@@ -247,3 +248,23 @@ def test_one_tap_from_a_standard_sets_risk_by_type(world: World, prev: Previous)
     action = services.create_from_standard(world.users["member"], prev.assessment, std.id)
     assert action.title.startswith("2.1: ") and action.risk == "high"
     assert action.duties == ["9b"] and [s.code for s in action.standards] == ["2.1"]
+
+
+def test_a_team_of_an_earlier_visit_cannot_verify_later_actions(
+    world: World, prev: Previous
+) -> None:
+    """The old visit's reviewer is on a visit of the same unit, but not a later one."""
+    old_reviewer = db.session.get(User, prev.reviewer_id)
+    action = _ready(world, prev)
+    services.change_status(world.users["lead"], action, "in_progress")
+    services.change_status(world.users["lead"], action, "done")
+    current = services.create_action(
+        world.users["lead"],
+        world.assessment,
+        {"title": "Nå", "responsible": "R", "deadline": (TODAY + timedelta(days=9)).isoformat()},
+    )
+    services.change_status(world.users["lead"], current, "in_progress")
+    services.change_status(world.users["lead"], current, "done")
+    with pytest.raises(ServiceError) as exc:
+        services.verify_action(old_reviewer, current, "verified")
+    assert exc.value.status == 403
