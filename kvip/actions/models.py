@@ -79,6 +79,11 @@ class Action(db.Model):  # type: ignore[name-defined,misc]
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     verification_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # The next visit's judgement: "verified" or "not_verified" (None until a team looked).
+    verification_outcome: Mapped[str | None] = mapped_column(sa.String(20))
+    verification_visit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("visits.id", ondelete="SET NULL")
+    )
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
@@ -87,7 +92,8 @@ class Action(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     assessment = relationship("Assessment")
-    standards = relationship("Standard", secondary=action_standards)
+    standards = relationship("Standard", secondary=action_standards, order_by="Standard.position")
+    verified_by = relationship("User", foreign_keys=[verified_by_id])
     _duty_rows = relationship("ActionDuty", cascade="all, delete-orphan", lazy="selectin")
 
     @property
@@ -130,3 +136,24 @@ class MaturityRating(db.Model):  # type: ignore[name-defined,misc]
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class OutboxEmail(db.Model):  # type: ignore[name-defined,misc]
+    """An e-mail the platform sent or would send (reminders). Without SMTP configured, messages
+    stay here with status ``held`` so an admin can read what would have gone out."""
+
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    to: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # One reminder digest per user and day: re-running the command sends nothing twice.
+    dedup_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="held")  # held | sent | failed
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]

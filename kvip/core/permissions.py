@@ -397,3 +397,13 @@ def _report_view(user: User, report: Any) -> bool:
         report.state in ("shared_with_unit", "final")
         and unit_role(user, visit.assessment.unit_id) is not None
     )
+
+
+# --- actions rules ---------------------------------------------------------------------------
+
+
+@rule("actions.overview")
+def _actions_overview(user: User, network: Any) -> bool:
+    """Action plans across a network's units (counts, overdue, verified): admin or coordinator."""
+    network_id = network if isinstance(network, int) else getattr(network, "id", None)
+    return user.is_admin or coordinates(user, network_id)

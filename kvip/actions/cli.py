@@ -1,0 +1,68 @@
+"""``flask --app kvip reminders …``: the daily reminder digest (run it from cron)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+reminders = AppGroup("reminders", help="Reminders of what is due soon or overdue.")
+
+
+def _parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD") from exc
+
+
+@reminders.command("send")
+@click.option("--date", "on", default=None, help="Pretend today is this date (YYYY-MM-DD).")
+@click.option(
+    "--base-url", default=None, help="Address of KvIP used in the links (default KVIP_BASE_URL)."
+)
+def send_cmd(on: str | None, base_url: str | None) -> None:
+    """Send each user one digest of what is due within a week or overdue (once a day)."""
+    from kvip.actions import reminders as service
+
+    base = base_url or current_app.config.get("KVIP_BASE_URL") or "http://localhost:5000"
+    with current_app.test_request_context("/", base_url=base):
+        result = service.send_reminders(_parse_date(on), base_url=base)
+    where = (
+        "sent through SMTP"
+        if service.smtp_configured()
+        else "held in the outbox (KVIP_SMTP_HOST is not set)"
+    )
+    click.echo(
+        f"{result.users} users with something due; {result.queued} new digests {where}; "
+        f"{result.sent} sent, {result.failed} failed, {result.skipped} already sent today."
+    )
+    if result.failed:
+        raise SystemExit(1)
+
+
+@reminders.command("list")
+@click.argument("email")
+@click.option("--date", "on", default=None, help="Pretend today is this date (YYYY-MM-DD).")
+def list_cmd(email: str, on: str | None) -> None:
+    """Print what is due for one user."""
+    from kvip.accounts.models import User
+    from kvip.actions import reminders as service
+    from kvip.extensions import db
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user {email}.")
+    today = _parse_date(on) or date.today()
+    with current_app.test_request_context("/"):
+        items = service.due_items(user, today)
+    if not items:
+        click.echo("Nothing due.")
+    for item in items:
+        flag = "OVERDUE" if item.overdue(today) else "due"
+        click.echo(f"{item.due.isoformat()} {flag:7} {item.kind:16} {item.title} {item.where}")

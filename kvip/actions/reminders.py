@@ -1,0 +1,389 @@
+"""What is due soon or overdue for one user, in the app and as a daily e-mail digest.
+
+Kinds of reminder:
+- ``self_assessment``: the self-assessment window of the user's unit closes (not yet submitted);
+- ``report_comments``: the draft report is shared with the unit; comments on facts are due
+  ``REPORT_COMMENT_DAYS`` after sharing;
+- ``plan_due``: the final report is out and the unit has no action yet; the plan is due six
+  weeks after the final report;
+- ``action_deadline``: an open action of the user's unit reaches its deadline;
+- ``verify_actions``: a visit the user is on is coming, and the unit's previous actions wait
+  for verification;
+- ``plans_overdue`` (coordinators): action plans of the network past their due date with no action.
+
+E-mail: ``send_reminders`` writes one digest per user and day to the outbox (``OutboxEmail``;
+re-running the same day sends nothing twice) and, when ``KVIP_SMTP_HOST`` is set, sends it.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
+
+from kvip.accounts.models import Membership, User
+from kvip.actions import queries
+from kvip.actions.models import Action, ActionStatus, OutboxEmail
+from kvip.core.db import utcnow
+from kvip.core.permissions import coordinated_network_ids
+from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
+from kvip.extensions import db
+from kvip.network.models import Unit
+from kvip.visits.models import Report, ReportState, TeamMember, Visit, VisitState
+
+HORIZON_DAYS = 14
+EMAIL_HORIZON_DAYS = 7
+REPORT_COMMENT_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str
+    title: str
+    where: str
+    due: date
+    url: str
+
+    def overdue(self, on: date) -> bool:
+        return self.due < on
+
+    def days_left(self, on: date) -> int:
+        return (self.due - on).days
+
+
+def _first_url(candidates: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    """The first endpoint of another module that exists (their names are theirs to choose)."""
+    for endpoint, values in candidates:
+        try:
+            return url_for(endpoint, **values)
+        except BuildError:
+            continue
+    return url_for("core.home")
+
+
+def _as_date(value: datetime | date | None) -> date:
+    """Dates of rows the query already filtered to non-null ones."""
+    if value is None:
+        raise ValueError("a date was expected")
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _self_assessments(user: User, until: date) -> list[Reminder]:
+    rows = db.session.execute(
+        sa.select(Assessment, Cycle.self_assessment_closes, Unit.name)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .join(Membership, Membership.unit_id == Assessment.unit_id)
+        .where(
+            Membership.user_id == user.id,
+            Cycle.state == CycleState.open.value,
+            Assessment.state != AssessmentState.submitted.value,
+            Cycle.self_assessment_closes.is_not(None),
+            Cycle.self_assessment_closes <= until,
+        )
+    )
+    return [
+        Reminder(
+            "self_assessment",
+            _("Self-assessment closes"),
+            unit_name,
+            _as_date(closes),
+            _first_url(
+                [
+                    ("cycles.assessment", {"assessment_id": assessment.id}),
+                    ("cycles.assessment_view", {"assessment_id": assessment.id}),
+                ]
+            ),
+        )
+        for assessment, closes, unit_name in rows
+    ]
+
+
+def _report_comments(user: User, until: date) -> list[Reminder]:
+    cutoff = datetime.combine(until - timedelta(days=REPORT_COMMENT_DAYS), datetime.max.time())
+    rows = db.session.execute(
+        sa.select(Report, Unit.name)
+        .join(Visit, Visit.id == Report.visit_id)
+        .join(Assessment, Assessment.id == Visit.assessment_id)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .join(Membership, Membership.unit_id == Assessment.unit_id)
+        .where(
+            Membership.user_id == user.id,
+            Report.state == ReportState.shared_with_unit.value,
+            Report.shared_at.is_not(None),
+            Report.shared_at <= cutoff,
+        )
+    )
+    return [
+        Reminder(
+            "report_comments",
+            _("Comments on the draft report are due"),
+            unit_name,
+            _as_date(report.shared_at) + timedelta(days=REPORT_COMMENT_DAYS),
+            _first_url(
+                [
+                    ("visits.report", {"visit_id": report.visit_id}),
+                    ("visits.report", {"report_id": report.id}),
+                ]
+            ),
+        )
+        for report, unit_name in rows
+    ]
+
+
+def _plans_due(user: User, on: date, until: date) -> list[Reminder]:
+    """Final reports of the user's units whose plan has no action yet (for 8 weeks after due)."""
+    earliest = datetime.combine(
+        on - queries.PLAN_DUE_AFTER - timedelta(weeks=8), datetime.min.time()
+    )
+    latest = datetime.combine(until - queries.PLAN_DUE_AFTER, datetime.max.time())
+    rows = db.session.execute(
+        sa.select(Assessment.id, Report.finalised_at, Unit.name)
+        .join(Visit, Visit.assessment_id == Assessment.id)
+        .join(Report, Report.visit_id == Visit.id)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .join(Membership, Membership.unit_id == Assessment.unit_id)
+        .where(
+            Membership.user_id == user.id,
+            Report.state == ReportState.final.value,
+            Report.finalised_at.between(earliest, latest),
+            ~sa.exists().where(Action.assessment_id == Assessment.id),
+        )
+    )
+    return [
+        Reminder(
+            "plan_due",
+            _("The action plan is due"),
+            unit_name,
+            _as_date(finalised) + queries.PLAN_DUE_AFTER,
+            url_for("actions.plan", assessment_id=assessment_id),
+        )
+        for assessment_id, finalised, unit_name in rows
+    ]
+
+
+def _action_deadlines(user: User, until: date) -> list[Reminder]:
+    rows = db.session.execute(
+        sa.select(Action, Unit.name)
+        .join(Assessment, Assessment.id == Action.assessment_id)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .join(Membership, Membership.unit_id == Assessment.unit_id)
+        .where(
+            Membership.user_id == user.id,
+            Action.status.in_(queries.OPEN),
+            Action.deadline.is_not(None),
+            Action.deadline <= until,
+        )
+        .order_by(Action.deadline)
+    )
+    return [
+        Reminder(
+            "action_deadline",
+            action.title,
+            unit_name,
+            _as_date(action.deadline),
+            url_for("actions.edit_action", action_id=action.id),
+        )
+        for action, unit_name in rows
+    ]
+
+
+def _verifications(user: User, on: date, until: date) -> list[Reminder]:
+    """Coming visits of the user whose unit has finished actions from before waiting to be checked."""
+    rows = db.session.execute(
+        sa.select(Visit, Assessment, Unit.name)
+        .join(TeamMember, TeamMember.visit_id == Visit.id)
+        .join(Assessment, Assessment.id == Visit.assessment_id)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .where(
+            TeamMember.user_id == user.id,
+            Visit.state != VisitState.completed.value,
+            Visit.date.is_not(None),
+            Visit.date.between(on - timedelta(days=1), until),
+        )
+    )
+    reminders = []
+    for visit, assessment, unit_name in rows:
+        previous = queries.previous_assessment(assessment)
+        if previous is None:
+            continue
+        waiting = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Action)
+            .where(Action.assessment_id == previous.id, Action.status == ActionStatus.done.value)
+        )
+        if waiting:
+            reminders.append(
+                Reminder(
+                    "verify_actions",
+                    _("Verify %(n)d finished actions at the visit", n=waiting),
+                    unit_name,
+                    _as_date(visit.date),
+                    url_for("actions.next_visit", visit_id=visit.id),
+                )
+            )
+    return reminders
+
+
+def _coordinator(user: User, on: date) -> list[Reminder]:
+    due_before = datetime.combine(on - queries.PLAN_DUE_AFTER, datetime.min.time())
+    rows = db.session.execute(
+        sa.select(Cycle.network_id, sa.func.count(), sa.func.min(Report.finalised_at))
+        .select_from(Assessment)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
+        .join(Visit, Visit.assessment_id == Assessment.id)
+        .join(Report, Report.visit_id == Visit.id)
+        .where(
+            Cycle.network_id.in_(coordinated_network_ids(user)),
+            Report.state == ReportState.final.value,
+            Report.finalised_at < due_before,
+            ~sa.exists().where(Action.assessment_id == Assessment.id),
+        )
+        .group_by(Cycle.network_id)
+    )
+    return [
+        Reminder(
+            "plans_overdue",
+            _("%(n)d action plans are past their due date without an action", n=n),
+            "",
+            _as_date(first) + queries.PLAN_DUE_AFTER,
+            url_for("actions.overview", network_id=network_id),
+        )
+        for network_id, n, first in rows
+    ]
+
+
+def due_items(user: User, on: date | None = None, horizon: int = HORIZON_DAYS) -> list[Reminder]:
+    """Everything due for ``user`` within ``horizon`` days or overdue, soonest first."""
+    on = on or queries.today()
+    until = on + timedelta(days=horizon)
+    items = (
+        _self_assessments(user, until)
+        + _report_comments(user, until)
+        + _plans_due(user, on, until)
+        + _action_deadlines(user, until)
+        + _verifications(user, on, until)
+        + _coordinator(user, on)
+    )
+    return sorted(items, key=lambda r: (r.due, r.kind, r.where, r.title))
+
+
+# --- e-mail ---------------------------------------------------------------------------------
+
+
+def _config(name: str, default: str = "") -> str:
+    return str(current_app.config.get(name) or os.environ.get(name) or default)
+
+
+def smtp_configured() -> bool:
+    return bool(_config("KVIP_SMTP_HOST"))
+
+
+def compose(user: User, items: list[Reminder], on: date, base_url: str) -> tuple[str, str]:
+    """Subject and plain-text body of one digest, in the user's language."""
+    with force_locale(user.locale or "nb"):
+        subject = _("KvIP: %(n)d things due soon or overdue", n=len(items))
+        lines = [_("Hello %(name)s,", name=user.name), "", _("This is due soon in KvIP:"), ""]
+        for item in items:
+            state = (
+                _("OVERDUE since %(date)s", date=item.due.isoformat())
+                if item.overdue(on)
+                else _("due %(date)s", date=item.due.isoformat())
+            )
+            where = f" ({item.where})" if item.where else ""
+            lines.append(f"- {item.title}{where}: {state}")
+            lines.append(f"  {base_url.rstrip('/')}{item.url}")
+        lines += [
+            "",
+            _(
+                "See everything that is due: %(url)s",
+                url=base_url.rstrip("/") + "/actions/reminders",
+            ),
+            "",
+            _("You receive this because you have a role in KvIP."),
+        ]
+    return str(subject), "\n".join(str(line) for line in lines)
+
+
+def _deliver(message: OutboxEmail) -> None:
+    """Send one outbox message through SMTP (STARTTLS and login when configured)."""
+    mail = EmailMessage()
+    mail["From"] = _config("KVIP_MAIL_FROM", "kvip@localhost")
+    mail["To"] = message.to
+    mail["Subject"] = message.subject
+    mail.set_content(message.body)
+    port = int(_config("KVIP_SMTP_PORT", "25"))
+    with smtplib.SMTP(_config("KVIP_SMTP_HOST"), port, timeout=20) as smtp:
+        if _config("KVIP_SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"):
+            smtp.starttls()
+        user = _config("KVIP_SMTP_USER")
+        if user:
+            smtp.login(user, _config("KVIP_SMTP_PASSWORD"))
+        smtp.send_message(mail)
+
+
+@dataclass
+class SendResult:
+    users: int = 0
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def send_reminders(
+    on: date | None = None, *, base_url: str = "", horizon: int = EMAIL_HORIZON_DAYS
+) -> SendResult:
+    """One digest per active user with something due (batch job: ``flask reminders send``)."""
+    on = on or queries.today()
+    base_url = base_url or _config("KVIP_BASE_URL", "http://localhost:5000")
+    result = SendResult()
+    smtp = smtp_configured()
+    user_ids = list(db.session.scalars(sa.select(User.id).where(User.active.is_(True))))
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        if user is None:
+            continue
+        with force_locale(user.locale or "nb"):  # titles in the recipient's language
+            items = due_items(user, on, horizon)
+        if not items:
+            continue
+        result.users += 1
+        key = f"reminders:{user.id}:{on.isoformat()}"
+        if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.dedup_key == key)):
+            result.skipped += 1
+            continue
+        subject, body = compose(user, items, on, base_url)
+        message = OutboxEmail(
+            user_id=user.id, to=user.email, subject=subject, body=body, dedup_key=key
+        )
+        db.session.add(message)
+        try:
+            db.session.commit()
+        except IntegrityError:  # another run wrote it in the meantime
+            db.session.rollback()
+            result.skipped += 1
+            continue
+        result.queued += 1
+        if smtp:
+            try:
+                _deliver(message)
+            except (OSError, smtplib.SMTPException) as exc:
+                message.status, message.error = "failed", str(exc)[:500]
+                result.failed += 1
+            else:
+                message.status, message.sent_at = "sent", utcnow()
+                result.sent += 1
+            db.session.commit()
+    return result

@@ -1,0 +1,485 @@
+"""Writes of the action plan: create, change, move through the states, verify.
+
+Every function takes the acting user, checks the permission, validates every field (changing
+nothing on any error), writes, audits each changed field and commits.
+
+States: planned → in_progress → done → verified (by the next visit's team), or dropped with a
+reason. The unit may step back (in progress → planned, done → in progress, dropped → planned);
+only the next visit's team moves an action to or from ``verified``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any, TypedDict
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from kvip.actions import duties_ref, labels, queries
+from kvip.actions.models import Action, ActionDuty, ActionStatus, PdsaStage, Risk
+from kvip.core import audit
+from kvip.core.db import utcnow
+from kvip.core.errors import Conflict, NotFound, ServiceError
+from kvip.core.permissions import require
+from kvip.cycles.models import Assessment, Cycle
+from kvip.extensions import db
+from kvip.standards.models import Standard
+from kvip.visits.models import ObservationKind, TeamMember, Visit
+
+S = ActionStatus
+FIELDS = (
+    "title",
+    "description",
+    "responsible",
+    "deadline",
+    "risk",
+    "pdsa_stage",
+    "success_measure",
+)
+TITLE_MAX = 200
+TEXT_MAX = 5000
+RESPONSIBLE_MAX = 200
+MAX_YEARS_AHEAD = 5
+
+# The unit's own moves (permission ``actions.edit``).
+UNIT_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.planned: frozenset({S.in_progress, S.dropped}),
+    S.in_progress: frozenset({S.planned, S.done, S.dropped}),
+    S.done: frozenset({S.in_progress}),
+    S.dropped: frozenset({S.planned}),
+    S.verified: frozenset(),
+}
+SOURCE_KINDS = ("manual", "observation", "standard")
+
+
+class Scope(TypedDict):
+    network_id: int
+    unit_id: int
+
+
+def _scope(action_or_assessment: Any) -> Scope:
+    assessment = (
+        action_or_assessment.assessment
+        if isinstance(action_or_assessment, Action)
+        else action_or_assessment
+    )
+    return {"network_id": assessment.cycle.network_id, "unit_id": assessment.unit_id}
+
+
+def _clean_text(value: Any) -> str:
+    return str(value or "").strip()
+
+
+def _validate(
+    assessment: Assessment,
+    data: dict[str, Any],
+    *,
+    current: Action | None,
+    on: date,
+) -> dict[str, Any]:
+    """Check every field; returns cleaned values or raises one ServiceError with all field errors."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    title = _clean_text(data.get("title"))
+    if not title:
+        errors["title"] = _("Give the action a short title.")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _("Keep the title under %(n)d characters.", n=TITLE_MAX)
+    clean["title"] = title
+    for name in ("description", "success_measure"):
+        text = _clean_text(data.get(name))
+        if len(text) > TEXT_MAX:
+            errors[name] = _("Keep this text under %(n)d characters.", n=TEXT_MAX)
+        clean[name] = text
+    responsible = _clean_text(data.get("responsible"))
+    if len(responsible) > RESPONSIBLE_MAX:
+        errors["responsible"] = _("Keep the name under %(n)d characters.", n=RESPONSIBLE_MAX)
+    clean["responsible"] = responsible
+
+    deadline = data.get("deadline")
+    if isinstance(deadline, str):
+        try:
+            deadline = date.fromisoformat(deadline.strip()) if deadline.strip() else None
+        except ValueError:
+            errors["deadline"] = _("Enter the deadline as a date (YYYY-MM-DD).")
+            deadline = None
+    elif deadline is not None and not isinstance(deadline, date):
+        errors["deadline"] = _("Enter the deadline as a date (YYYY-MM-DD).")
+        deadline = None
+    changed = current is None or deadline != current.deadline
+    if deadline is not None and changed and "deadline" not in errors:
+        if deadline < on:
+            errors["deadline"] = _("The deadline cannot be in the past.")
+        elif deadline > on + timedelta(days=365 * MAX_YEARS_AHEAD):
+            errors["deadline"] = _("Choose a deadline within five years.")
+    clean["deadline"] = deadline
+
+    risk = _clean_text(data.get("risk")) or Risk.medium.value
+    if risk not in {r.value for r in Risk}:
+        errors["risk"] = _("Choose low, medium or high risk.")
+    clean["risk"] = risk
+    stage = _clean_text(data.get("pdsa_stage")) or PdsaStage.plan.value
+    if stage not in {p.value for p in PdsaStage}:
+        errors["pdsa_stage"] = _("Choose a stage of the improvement cycle: plan, do, study or act.")
+    clean["pdsa_stage"] = stage
+
+    duties = sorted({str(d).strip().lower() for d in data.get("duties") or [] if str(d).strip()})
+    unknown = [d for d in duties if d not in duties_ref.CODES]
+    if unknown:
+        errors["duties"] = _("Unknown duties: %(codes)s.", codes=", ".join(unknown))
+    clean["duties"] = duties
+
+    standards: list[Standard] = []
+    codes = data.get("standard_codes")
+    if isinstance(codes, str):
+        codes = [c for c in codes.replace(";", ",").replace(" ", ",").split(",")]
+    if codes is not None:
+        wanted_codes = sorted({str(c).strip() for c in codes if str(c).strip()})
+        if wanted_codes:
+            standards = list(
+                db.session.scalars(
+                    sa.select(Standard)
+                    .where(
+                        Standard.code.in_(wanted_codes),
+                        Standard.edition_id == assessment.cycle.edition_id,
+                    )
+                    .order_by(Standard.position, Standard.id)
+                )
+            )
+            unknown_codes = sorted(set(wanted_codes) - {s.code for s in standards})
+            if unknown_codes:
+                errors["standards"] = _(
+                    "No standard with the code %(codes)s in this cycle's edition.",
+                    codes=", ".join(unknown_codes),
+                )
+        clean["standards"] = standards
+    ids = [] if codes is not None else data.get("standard_ids") or []
+    try:
+        wanted = sorted({int(i) for i in ids})
+    except (TypeError, ValueError):
+        wanted = []
+        errors["standards"] = _("Choose standards from the list.")
+    if wanted:
+        standards = list(
+            db.session.scalars(
+                sa.select(Standard)
+                .where(
+                    Standard.id.in_(wanted),
+                    Standard.edition_id == assessment.cycle.edition_id,
+                )
+                .order_by(Standard.position, Standard.id)
+            )
+        )
+        if len(standards) != len(wanted):
+            errors["standards"] = _("Choose standards of this cycle's edition.")
+    clean.setdefault("standards", standards)
+    if errors:
+        raise ServiceError(
+            _("The action was not saved. Please correct the marked fields."), fields=errors
+        )
+    return clean
+
+
+def _set_duties(action: Action, duties: Iterable[str]) -> None:
+    wanted = set(duties)
+    for row in list(action._duty_rows):
+        if row.duty not in wanted:
+            action._duty_rows.remove(row)
+    have = {row.duty for row in action._duty_rows}
+    for code in sorted(wanted - have):
+        action._duty_rows.append(ActionDuty(duty=code))
+
+
+def _std_codes(standards: Iterable[Standard]) -> list[str]:
+    return [s.code for s in standards]
+
+
+def create_action(
+    actor: Any,
+    assessment: Assessment,
+    data: dict[str, Any],
+    *,
+    source_kind: str = "manual",
+    source_id: int | None = None,
+    on: date | None = None,
+) -> Action:
+    """Add an action to the unit's plan of ``assessment`` (status planned)."""
+    require(actor, "actions.edit", assessment)
+    clean = _validate(assessment, data, current=None, on=on or queries.today())
+    if source_kind not in SOURCE_KINDS:
+        raise ServiceError(_("Unknown source of the action."), fields={"source": _("Unknown.")})
+    now = utcnow()
+    action = Action(
+        assessment_id=assessment.id,
+        status=S.planned.value,
+        source_kind=source_kind,
+        source_id=source_id,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+        updated_at=now,
+        version=1,
+        **{k: clean[k] for k in FIELDS},
+    )
+    action.standards = clean["standards"]
+    db.session.add(action)
+    _set_duties(action, clean["duties"])
+    db.session.flush()
+    changes: dict[str, tuple[Any, Any]] = {k: (None, clean[k]) for k in FIELDS if clean[k]}
+    changes["status"] = (None, action.status)
+    if clean["standards"]:
+        changes["standards"] = (None, _std_codes(clean["standards"]))
+    if clean["duties"]:
+        changes["duties"] = (None, clean["duties"])
+    note = f"{source_kind}:{source_id}" if source_id else None
+    audit.record(
+        actor,
+        "action",
+        action.id,
+        action="create",
+        changes=changes,
+        note=note,
+        **_scope(assessment),
+    )
+    db.session.commit()
+    return action
+
+
+def _check_version(action: Action, version: int | None) -> None:
+    if version is not None and int(version) != action.version:
+        raise Conflict(
+            _("Someone else changed this action in the meantime. Your changes were not saved."),
+            payload={"current": {"version": action.version, "status": action.status}},
+        )
+
+
+def update_action(
+    actor: Any, action: Action, data: dict[str, Any], *, version: int | None, on: date | None = None
+) -> Action:
+    """Change an action's fields (not its status); ``version`` guards against lost updates."""
+    require(actor, "actions.edit", action.assessment)
+    _check_version(action, version)
+    if action.status == S.verified:
+        raise ServiceError(_("A verified action can no longer be changed."), status=409)
+    if action.status == S.dropped:
+        raise ServiceError(_("Restore the dropped action before changing it."), status=409)
+    clean = _validate(action.assessment, data, current=action, on=on or queries.today())
+    before = audit.snapshot(action, FIELDS)
+    before_std = _std_codes(action.standards)
+    before_duties = list(action.duties)
+    for key in FIELDS:
+        setattr(action, key, clean[key])
+    action.standards = clean["standards"]
+    _set_duties(action, clean["duties"])
+    changes = {k: (v, getattr(action, k)) for k, v in before.items()}
+    changes["standards"] = (before_std, _std_codes(clean["standards"]))
+    changes["duties"] = (before_duties, clean["duties"])
+    changed = {k: v for k, v in changes.items() if audit._text(v[0]) != audit._text(v[1])}
+    if not changed:
+        db.session.rollback()
+        return action
+    action.version += 1
+    action.updated_at = utcnow()
+    audit.record(actor, "action", action.id, changes=changed, **_scope(action))
+    db.session.commit()
+    return action
+
+
+def change_status(actor: Any, action: Action, to: str, *, reason: str = "") -> Action:
+    """Move an action along the unit's part of the state machine (see module docstring)."""
+    require(actor, "actions.edit", action.assessment)
+    if to == action.status:
+        return action  # a repeated tap: nothing to do
+    if to not in UNIT_TRANSITIONS.get(action.status, frozenset()):
+        if to == S.verified or action.status == S.verified:
+            raise ServiceError(
+                _("Only the team of the next visit can verify an action."), status=403
+            )
+        names = labels.status_labels()
+        raise Conflict(
+            _(
+                "An action that is “%(status)s” cannot move to “%(target)s”.",
+                status=names.get(action.status, action.status),
+                target=names.get(to, to),
+            ),
+            payload={"current": {"version": action.version, "status": action.status}},
+        )
+    reason = reason.strip()
+    if to == S.dropped and not reason:
+        raise ServiceError(
+            _("Say why the action is dropped."),
+            fields={"reason": _("Give a reason for dropping the action.")},
+        )
+    if to == S.in_progress and action.status == S.planned:
+        missing = {}
+        if not action.responsible:
+            missing["responsible"] = _("Name who is responsible before starting.")
+        if action.deadline is None:
+            missing["deadline"] = _("Set a deadline before starting.")
+        if missing:
+            raise ServiceError(
+                _("An action needs a responsible person and a deadline before it starts."),
+                fields=missing,
+            )
+    before = audit.snapshot(action, ("status", "dropped_reason", "done_at"))
+    action.status = to
+    if to == S.dropped:
+        action.dropped_reason = reason
+    elif before["status"] == S.dropped:
+        action.dropped_reason = ""
+    if to == S.done:
+        action.done_at = utcnow()
+    elif before["status"] == S.done:
+        action.done_at = None
+    action.version += 1
+    action.updated_at = utcnow()
+    audit.record_diff(actor, "action", action, before, note=reason or None, **_scope(action))
+    db.session.commit()
+    return action
+
+
+def _verifier_visit(actor: Any, action: Action, visit: Visit | None) -> Visit | None:
+    """The visit of a later cycle to the same unit on whose team the actor is."""
+    cycle = action.assessment.cycle
+    query = (
+        sa.select(Visit)
+        .join(TeamMember, TeamMember.visit_id == Visit.id)
+        .join(Assessment, Assessment.id == Visit.assessment_id)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
+        .where(
+            TeamMember.user_id == actor.id,
+            Assessment.unit_id == action.assessment.unit_id,
+            Visit.assessment_id != action.assessment_id,
+            sa.or_(Cycle.year > cycle.year, sa.and_(Cycle.year == cycle.year, Cycle.id > cycle.id)),
+        )
+    )
+    if visit is not None:
+        query = query.where(Visit.id == visit.id)
+    return db.session.scalar(query.order_by(Visit.id.desc()).limit(1))
+
+
+def verify_action(
+    actor: Any, action: Action, outcome: str, comment: str = "", *, visit: Visit | None = None
+) -> Action:
+    """The next visit's team judges a finished action: ``verified`` (done → verified) or
+    ``not_verified`` with a comment (status kept; a verified action returns to done)."""
+    require(actor, "actions.verify", action.assessment)
+    comment = comment.strip()
+    if outcome not in ("verified", "not_verified"):
+        raise ServiceError(_("Choose verified or not verified."), fields={"outcome": _("Choose.")})
+    if outcome == "not_verified" and not comment:
+        raise ServiceError(
+            _("Say what the team found when an action is not verified."),
+            fields={"comment": _("Write a short comment for the unit.")},
+        )
+    if len(comment) > TEXT_MAX:
+        raise ServiceError(
+            _("Keep this text under %(n)d characters.", n=TEXT_MAX),
+            fields={"comment": _("Too long.")},
+        )
+    if outcome == "verified" and action.status not in (S.done, S.verified):
+        raise Conflict(
+            _("Only actions the unit has marked done can be verified."),
+            payload={"current": {"version": action.version, "status": action.status}},
+        )
+    if action.status == S.dropped:
+        raise Conflict(_("A dropped action is not verified."))
+    team_visit = _verifier_visit(actor, action, visit)
+    if team_visit is None:
+        raise ServiceError(_("Only the team of the next visit can verify an action."), status=403)
+    fields = (
+        "status",
+        "verification_outcome",
+        "verification_comment",
+        "verified_at",
+        "verified_by_id",
+        "verification_visit_id",
+    )
+    before = audit.snapshot(action, fields)
+    now = utcnow()
+    if outcome == "verified":
+        action.status = S.verified.value
+    elif action.status == S.verified:
+        action.status = S.done.value
+    action.verification_outcome = outcome
+    action.verification_comment = comment
+    action.verified_at = now
+    action.verified_by_id = actor.id
+    action.verification_visit_id = team_visit.id
+    action.version += 1
+    action.updated_at = now
+    audit.record_diff(actor, "action", action, before, action="verify", **_scope(action))
+    db.session.commit()
+    return action
+
+
+# --- one tap from a finding or a standard ---------------------------------------------------
+
+
+def _short_title(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    for stop in (". ", "? ", "! "):
+        if stop in first[:TITLE_MAX]:
+            first = first.split(stop, 1)[0]
+            break
+    if len(first) > 120:
+        first = first[:117].rsplit(" ", 1)[0] + "…"
+    return first.rstrip(".")
+
+
+def create_from_observation(actor: Any, assessment: Assessment, observation_id: int) -> Action:
+    """One tap: an action prefilled from an area for improvement or a recommendation of one of
+    the assessment's visits (a second tap returns the action already made from it)."""
+    from kvip.visits.models import Observation
+
+    require(actor, "actions.edit", assessment)
+    observation = db.session.get(Observation, observation_id)
+    if observation is None or observation.visit.assessment_id != assessment.id:
+        raise NotFound(_("This finding does not belong to the action plan."))
+    if observation.kind not in (ObservationKind.improvement, ObservationKind.recommendation):
+        raise ServiceError(_("Actions are made from areas for improvement and recommendations."))
+    existing = queries.action_for_source(assessment.id, "observation", observation.id)
+    if existing is not None:
+        return existing
+    standards = sorted(observation.standards, key=lambda s: (s.position, s.id))
+    duties = sorted({d for s in standards for d in s.duties})
+    data = {
+        "title": _short_title(observation.text) or _("Action"),
+        "description": observation.text,
+        "standard_ids": [s.id for s in standards],
+        "duties": duties,
+        "risk": Risk.medium.value,
+    }
+    return create_action(
+        actor, assessment, data, source_kind="observation", source_id=observation.id
+    )
+
+
+def create_from_standard(actor: Any, assessment: Assessment, standard_id: int) -> Action:
+    """One tap: an action for a standard that is not met (title, standard and duties prefilled;
+    risk high for an essential type 1 standard, medium for type 2, low for type 3)."""
+    from kvip.core.i18n import localized
+
+    require(actor, "actions.edit", assessment)
+    standard = db.session.get(Standard, standard_id)
+    if standard is None or standard.edition_id != assessment.cycle.edition_id:
+        raise NotFound(_("This standard is not in the cycle's edition."))
+    existing = queries.action_for_source(assessment.id, "standard", standard.id)
+    if existing is not None:
+        return existing
+    text = localized(standard, "text")
+    data = {
+        "title": f"{standard.code}: {_short_title(text)}",
+        "description": text,
+        "standard_ids": [standard.id],
+        "duties": standard.duties,
+        "risk": {1: "high", 2: "medium"}.get(standard.type, "low"),
+    }
+    return create_action(actor, assessment, data, source_kind="standard", source_id=standard.id)
+
+
+def allowed_moves(action: Action) -> list[str]:
+    """The unit's possible next states, in the order buttons are shown."""
+    order = [S.in_progress, S.done, S.planned, S.dropped]
+    return [s.value for s in order if s in UNIT_TRANSITIONS.get(action.status, frozenset())]
