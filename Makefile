@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Two workers: one per core (each gets its own database; see tests/conftest.py).
+PYTEST_ARGS ?= -n 2
 export FLASK_APP := kvip
 
 .PHONY: run test install lint typecheck pytest i18n clean
@@ -34,7 +36,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install i18n
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
