@@ -127,6 +127,11 @@ def assessment(assessment_id: int) -> Any:
             and can(current_user, "assessment.reopen", a)
         ),
         reopen_form=ReopenForm(),
+        back_url=(
+            url_for("cycles.detail", cycle_id=a.cycle_id)
+            if can(current_user, "network.manage", a.cycle.network_id)
+            else None
+        ),
         last_reopen=_last_reopen(a) if a.state == AssessmentState.in_progress.value else None,
         names=names,
         language=lang(),

@@ -505,8 +505,9 @@ def parse_rating_input(data: Mapping[str, Any]) -> RatingInput:
     return RatingInput(values=values, version=int(version), confirm=bool(confirm))
 
 
-def rating_state(rating: Rating | None, code: str) -> dict[str, Any]:
-    """The JSON form of a standard's rating (an unrated standard has version 0)."""
+def rating_state(rating: Rating | None, code: str, actor: Any = None) -> dict[str, Any]:
+    """The JSON form of a standard's rating (an unrated standard has version 0); ``actor``
+    saves a query when they are the one who saved it last."""
     if rating is None:
         return {
             "code": code,
@@ -521,7 +522,9 @@ def rating_state(rating: Rating | None, code: str) -> dict[str, Any]:
             "updated_by": None,
         }
     name = None
-    if rating.updated_by_id:
+    if actor is not None and rating.updated_by_id == getattr(actor, "id", None):
+        name = actor.name
+    elif rating.updated_by_id:
         name = db.session.scalar(sa.select(User.name).where(User.id == rating.updated_by_id))
     return {
         "code": code,
@@ -564,9 +567,9 @@ def require_editable(assessment: Assessment) -> None:
 def standard_for(assessment: Assessment, code: str) -> Standard:
     """The standard with ``code`` in the assessment's edition, or 404."""
     standard = db.session.scalar(
-        sa.select(Standard).where(
-            Standard.edition_id == assessment.cycle.edition_id, Standard.code == code
-        )
+        sa.select(Standard)
+        .where(Standard.edition_id == assessment.cycle.edition_id, Standard.code == code)
+        .options(sa.orm.lazyload("*"))  # duties and dimensions are not needed to save
     )
     if standard is None:
         raise NotFound(_("No standard %(code)s in this edition.", code=code[:20]))
@@ -689,10 +692,13 @@ def save_rating(
     parsed = parse_rating_input(data)
     try:
         rating, _changed = write_rating(actor, assessment, standard, parsed)
+        db.session.flush()
+        # Read the answer before commit expires the objects (saves reloading them).
+        state = rating_state(rating, standard.code, actor)
         db.session.commit()
     except (StaleDataError, IntegrityError):
         raise _race_conflict(assessment, standard) from None
-    return rating_state(rating, standard.code)
+    return state
 
 
 def confirm_domain(actor: Any, assessment: Assessment, domain_code: str) -> int:
@@ -762,9 +768,9 @@ def apply_import(actor: Any, assessment: Assessment, changes: Any) -> int:
     standards = {
         s.code: s
         for s in db.session.scalars(
-            sa.select(Standard).where(
-                Standard.edition_id == assessment.cycle.edition_id, Standard.code.in_(codes)
-            )
+            sa.select(Standard)
+            .where(Standard.edition_id == assessment.cycle.edition_id, Standard.code.in_(codes))
+            .options(sa.orm.lazyload("*"))
         )
     }
     parsed = []
