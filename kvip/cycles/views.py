@@ -130,6 +130,16 @@ def _edition_choices() -> list[tuple[int, str]]:
     ]
 
 
+def _name_and_windows(form: CycleForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data or "",
+        "self_assessment_opens": form.self_assessment_opens.data,
+        "self_assessment_closes": form.self_assessment_closes.data,
+        "visit_window_start": form.visit_window_start.data,
+        "visit_window_end": form.visit_window_end.data,
+    }
+
+
 @bp.route("/new/<int:network_id>", methods=["GET", "POST"])
 @login_required
 def new(network_id: int) -> Any:
@@ -159,11 +169,7 @@ def new(network_id: int) -> Any:
                 network.id,
                 edition_id=form.edition_id.data,
                 year=form.year.data,
-                name=form.name.data or "",
-                self_assessment_opens=form.self_assessment_opens.data,
-                self_assessment_closes=form.self_assessment_closes.data,
-                visit_window_start=form.visit_window_start.data,
-                visit_window_end=form.visit_window_end.data,
+                **_name_and_windows(form),
             )
         except ServiceError as exc:
             _apply_errors(form, exc)
@@ -185,15 +191,7 @@ def edit(cycle_id: int) -> Any:
     form.year.data = cycle.year
     if form.validate_on_submit():
         try:
-            services.update_cycle(
-                current_user,
-                cycle,
-                name=form.name.data or "",
-                self_assessment_opens=form.self_assessment_opens.data,
-                self_assessment_closes=form.self_assessment_closes.data,
-                visit_window_start=form.visit_window_start.data,
-                visit_window_end=form.visit_window_end.data,
-            )
+            services.update_cycle(current_user, cycle, **_name_and_windows(form))
         except ServiceError as exc:
             _apply_errors(form, exc)
         else:
