@@ -407,3 +407,22 @@ def _actions_overview(user: User, network: Any) -> bool:
     """Action plans across a network's units (counts, overdue, verified): admin or coordinator."""
     network_id = network if isinstance(network, int) else getattr(network, "id", None)
     return user.is_admin or coordinates(user, network_id)
+
+
+# --- cycles rules ---
+
+
+def cycles_visible_to(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``Cycle``: cycles of the networks the user works in (as coordinator,
+    reviewer or through a unit); admins see all. Cycles hold no unit data, only dates."""
+    from kvip.cycles.models import Cycle
+    from kvip.network.models import Unit
+
+    if user.is_admin:
+        return sa.true()
+    return sa.or_(
+        Cycle.network_id.in_(
+            sa.select(NetworkRole.network_id).where(NetworkRole.user_id == user.id)
+        ),
+        Cycle.network_id.in_(sa.select(Unit.network_id).where(Unit.id.in_(member_unit_ids(user)))),
+    )

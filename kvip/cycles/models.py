@@ -95,3 +95,7 @@ class Rating(db.Model):  # type: ignore[name-defined,misc]
 
     assessment: Mapped[Assessment] = relationship()
     standard = relationship("Standard")
+
+    # Optimistic locking: every ORM update checks and increments ``version`` (a lost race
+    # raises StaleDataError instead of overwriting someone else's save).
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,363 @@
+"""The self-assessment screens: rating page, summary, change history, confirm, submit, reopen
+and the Excel round trip. Routes live on the cycles blueprint; writes go through services."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from kvip.accounts.models import User
+from kvip.core import audit
+from kvip.core.errors import ServiceError
+from kvip.core.i18n import lang
+from kvip.core.models import AuditEvent
+from kvip.core.permissions import can, require
+from kvip.cycles import charts, excel, queries, services
+from kvip.cycles.forms import ApplyForm, ReopenForm, UploadForm
+from kvip.cycles.models import Assessment, AssessmentState, CycleState, Rating
+from kvip.cycles.views import bp
+from kvip.cycles.vocabulary import (
+    EVIDENCE_KINDS,
+    RATING_VALUES,
+    assessment_state_labels,
+    evidence_kind_labels,
+    field_labels,
+    rating_labels,
+    standard_type_labels,
+)
+from kvip.extensions import db
+from kvip.standards.models import Standard
+
+
+def _assessment(assessment_id: int, permission: str = "assessment.read") -> Assessment:
+    assessment = db.get_or_404(Assessment, assessment_id)
+    require(current_user, permission, assessment)
+    return assessment
+
+
+def _editable(assessment: Assessment) -> bool:
+    return (
+        assessment.cycle.state == CycleState.open.value
+        and assessment.state != AssessmentState.submitted.value
+        and can(current_user, "assessment.edit", assessment)
+    )
+
+
+def _last_reopen(assessment: Assessment) -> AuditEvent | None:
+    return db.session.scalar(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.entity == "assessment",
+            AuditEvent.entity_id == assessment.id,
+            AuditEvent.action == "reopen",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _user_names(ids: set[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
+
+
+def _client_strings() -> dict[str, str]:
+    """The texts the autosave script shows, in the user's language."""
+    return {
+        "saving": _("Saving…"),
+        "saved": _("Saved"),
+        "queued": _("Not sent yet – will retry"),
+        "offline": _(
+            "Offline – your changes are kept on this device and sent when the connection is back."
+        ),
+        "failed": _("Not saved"),
+        "conflict": _("Someone else changed this"),
+        "locked": _("The self-assessment is locked; this change was not saved."),
+        "all_saved": _("All changes saved."),
+        "pending": _("%(n)s changes waiting to be sent."),
+        "restored": _("Restored %(n)s unsent changes from this device."),
+        "theirs": _("Their version"),
+        "yours": _("Your version"),
+        "keep_mine": _("Keep mine"),
+        "take_theirs": _("Take theirs"),
+        "conflict_title": _("Someone else saved this standard while you were editing it"),
+        "conflict_by": _("Saved by %(name)s"),
+        "rating": _("Rating"),
+        "comment": _("Comment"),
+        "evidence": _("Evidence"),
+        "links": _("Links"),
+        "kinds": _("Kinds of evidence"),
+        "none": _("(none)"),
+        "unrated": _("Not rated"),
+        "confirmed": _("Confirmed"),
+        "no_match": _("No standards in this domain match the filter."),
+        "history_failed": _("The change history could not be loaded."),
+        "loading": _("Loading…"),
+        "open_unrated": _("Not rated yet: %(n)s"),
+        "open_carried": _("Carried over, not confirmed yet: %(n)s"),
+    }
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@login_required
+def assessment(assessment_id: int) -> Any:
+    """The self-assessment: every standard of the edition, rated with autosave."""
+    a = _assessment(assessment_id)
+    data = queries.load_assessment(a)
+    editable = _editable(a)
+    names = _user_names({a.submitted_by_id})
+    return render_template(
+        "cycles/assessment.html",
+        a=a,
+        data=data,
+        editable=editable,
+        can_submit=can(current_user, "assessment.submit", a),
+        can_reopen=(
+            a.state == AssessmentState.submitted.value
+            and a.cycle.state == CycleState.open.value
+            and can(current_user, "assessment.reopen", a)
+        ),
+        reopen_form=ReopenForm(),
+        back_url=(
+            url_for("cycles.detail", cycle_id=a.cycle_id)
+            if can(current_user, "network.manage", a.cycle.network_id)
+            else None
+        ),
+        last_reopen=_last_reopen(a) if a.state == AssessmentState.in_progress.value else None,
+        names=names,
+        language=lang(),
+        labels=rating_labels(),
+        values=RATING_VALUES,
+        kinds=EVIDENCE_KINDS,
+        kind_labels=evidence_kind_labels(),
+        type_labels=standard_type_labels(),
+        state_labels=assessment_state_labels(),
+        client={
+            "assessmentId": a.id,
+            "api": url_for("api.put_rating", assessment_id=a.id, code="__code__"),
+            "editable": editable,
+            "hasPrevious": data.previous_assessment_id is not None,
+            "labels": rating_labels(),
+            "kindLabels": evidence_kind_labels(),
+            "strings": _client_strings(),
+        },
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/summary")
+@login_required
+def summary(assessment_id: int) -> Any:
+    """Scores per domain and type (table and chart), completeness, carried-over count."""
+    a = _assessment(assessment_id)
+    data = queries.load_assessment(a)
+    previous = queries.previous_domain_scores(data.previous_assessment_id)
+    language = lang()
+    bars = [
+        charts.Bar(
+            label=f"{d.code} {d.title_en if language == 'en' else d.title_nb}",
+            score=d.summary.score if d.summary else None,
+            previous=previous[d.code].score if d.code in previous else None,
+        )
+        for d in data.domains
+    ]
+    figure = charts.scores_figure(
+        bars,
+        title=_("Score per domain"),
+        current_name=a.cycle.name,
+        previous_name=_("Last cycle") if previous else None,
+        axis_title=_("Score (0–100)"),
+    )
+    return render_template(
+        "cycles/summary.html",
+        a=a,
+        data=data,
+        previous=previous,
+        figure=figure,
+        language=language,
+        labels=rating_labels(),
+        type_labels=standard_type_labels(),
+        state_labels=assessment_state_labels(),
+        names=_user_names({a.submitted_by_id}),
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/standards/<code>/history")
+@login_required
+def rating_history(assessment_id: int, code: str) -> Any:
+    """The change history of one standard's rating (a fragment for the page, or a page)."""
+    a = _assessment(assessment_id)
+    standard = services.standard_for(a, code)
+    rating_id = db.session.scalar(
+        sa.select(Rating.id).where(Rating.assessment_id == a.id, Rating.standard_id == standard.id)
+    )
+    events = audit.history("rating", rating_id, limit=100) if rating_id else []
+    template = "cycles/_history.html" if request.args.get("fragment") else "cycles/history.html"
+    return render_template(
+        template,
+        a=a,
+        standard=standard,
+        events=events,
+        labels=rating_labels(),
+        kind_labels=evidence_kind_labels(),
+        field_labels=field_labels(),
+    )
+
+
+def _back(a: Assessment, anchor: str = "") -> Any:
+    return redirect(url_for("cycles.assessment", assessment_id=a.id) + anchor)
+
+
+def _anchor(code: str) -> str:
+    return "#s-" + re.sub(r"[^0-9A-Za-z]", "-", code)
+
+
+@bp.post("/assessments/<int:assessment_id>/standards/<code>/confirm")
+@login_required
+def confirm_rating(assessment_id: int, code: str) -> Any:
+    """Confirm one carried-over rating as still true (the page does this by autosave)."""
+    a = _assessment(assessment_id, "assessment.edit")
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+    try:
+        services.save_rating(current_user, a, code, {"version": version, "confirm": True})
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Rating %(code)s confirmed.", code=code), "success")
+    return _back(a, _anchor(code))
+
+
+@bp.post("/assessments/<int:assessment_id>/domains/<domain_code>/confirm")
+@login_required
+def confirm_domain(assessment_id: int, domain_code: str) -> Any:
+    """Confirm every carried-over rating of a domain."""
+    a = _assessment(assessment_id, "assessment.edit")
+    try:
+        n = services.confirm_domain(current_user, a, domain_code)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("%(num)d ratings confirmed.", num=n), "success")
+    return _back(a, f"#d-{domain_code}")
+
+
+@bp.post("/assessments/<int:assessment_id>/submit")
+@login_required
+def submit(assessment_id: int) -> Any:
+    a = _assessment(assessment_id, "assessment.submit")
+    try:
+        services.submit_assessment(current_user, a)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _back(a, "#submit")
+    flash(_("The self-assessment is submitted. Thank you!"), "success")
+    return redirect(url_for("cycles.summary", assessment_id=a.id))
+
+
+@bp.post("/assessments/<int:assessment_id>/reopen")
+@login_required
+def reopen(assessment_id: int) -> Any:
+    a = _assessment(assessment_id, "assessment.reopen")
+    form = ReopenForm()
+    try:
+        services.reopen_assessment(current_user, a, form.reason.data or "")
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The self-assessment is reopened; the unit can edit it again."), "success")
+    return _back(a)
+
+
+# --- Excel round trip ---------------------------------------------------------------------------
+
+
+def _filename(a: Assessment) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", a.unit.name.lower().translate(str.maketrans("æøå", "eoa")))
+    prefix = "self-assessment" if lang() == "en" else "egenvurdering"
+    return f"{prefix}-{slug.strip('-')}-{a.cycle.year}.xlsx"
+
+
+@bp.get("/assessments/<int:assessment_id>/export.xlsx")
+@login_required
+def export(assessment_id: int) -> Any:
+    """The self-assessment as a spreadsheet to fill in offline."""
+    a = _assessment(assessment_id)
+    data = queries.load_assessment(a, with_previous=False)
+    content = excel.export_workbook(data, lang=lang(), title=f"{a.unit.name} · {a.cycle.name}")
+    return send_file(
+        io.BytesIO(content),
+        mimetype=excel.XLSX_MIME,
+        as_attachment=True,
+        download_name=_filename(a),
+    )
+
+
+@bp.route("/assessments/<int:assessment_id>/import", methods=["GET", "POST"])
+@login_required
+def upload(assessment_id: int) -> Any:
+    """Upload a filled-in spreadsheet: a preview of changes, errors per row, conflicts."""
+    a = _assessment(assessment_id, "assessment.edit")
+    form = UploadForm()
+    errors: list[str] = []
+    result = None
+    apply_form = ApplyForm()
+    status = 200
+    locked = not _editable(a)
+    if not locked and form.validate_on_submit():
+        codes = set(
+            db.session.scalars(
+                sa.select(Standard.code).where(Standard.edition_id == a.cycle.edition_id)
+            )
+        )
+        parsed = excel.parse_workbook(form.file.data.stream, a.id, codes)
+        errors = parsed.errors
+        if errors:
+            status = 422
+        else:
+            data = queries.load_assessment(a, with_previous=False)
+            result = excel.preview(parsed, data)
+            apply_form.changes.data = json.dumps(
+                [{"code": c.code, "version": c.version, **c.values} for c in result.changes]
+            )
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "cycles/upload.html",
+        a=a,
+        form=form,
+        apply_form=apply_form,
+        errors=errors,
+        result=result,
+        locked=locked,
+        labels=rating_labels(),
+    ), status
+
+
+@bp.post("/assessments/<int:assessment_id>/import/apply")
+@login_required
+def apply_import(assessment_id: int) -> Any:
+    """Apply a previewed upload: all changes or none."""
+    a = _assessment(assessment_id, "assessment.edit")
+    form = ApplyForm()
+    try:
+        changes = json.loads(form.changes.data or "")
+    except ValueError:
+        changes = None
+    try:
+        n = services.apply_import(current_user, a, changes)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("cycles.upload", assessment_id=a.id))
+    flash(_("%(num)d standards updated from the spreadsheet.", num=n), "success")
+    return _back(a)

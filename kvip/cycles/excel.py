@@ -1,0 +1,298 @@
+"""The Excel round trip of a self-assessment: export a workbook, read it back, preview changes.
+
+The sheet has one row per standard. Two hidden columns carry the standard's code and the
+version of its rating at download time, so an upload can tell an offline edit from a change
+made on the server meanwhile (a conflict, shown and never overwritten).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from kvip.cycles.queries import AssessmentData, StandardRow
+from kvip.cycles.services import MAX_TEXT
+from kvip.cycles.vocabulary import RATING_LABELS_EN, RATING_LABELS_NB, RATING_VALUES
+
+CODE_KEY = "kvip_code"
+VERSION_KEY = "kvip_version"
+META_SHEET = "kvip"
+HEADERS = {
+    "nb": ["Kode", "Område", "Type", "Standard", "Vurdering", "Kommentar", "Dokumentasjon"],
+    "en": ["Code", "Domain", "Type", "Standard", "Rating", "Comment", "Evidence"],
+}
+KEYS = ["label_code", "domain", "type", "text", "value", "comment", "evidence"]
+EDITABLE = ("value", "comment", "evidence")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _rating_lookup() -> dict[str, str]:
+    """Any accepted spelling of a rating (nb or en label, or the code) → value."""
+    lookup: dict[str, str] = {}
+    for value in RATING_VALUES:
+        for text in (value, RATING_LABELS_NB[value], RATING_LABELS_EN[value]):
+            lookup[text.strip().lower()] = value
+    return lookup
+
+
+def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
+    """The assessment as .xlsx: rating as a dropdown, hidden code and version columns."""
+    labels = RATING_LABELS_EN if lang == "en" else RATING_LABELS_NB
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Self-assessment" if lang == "en" else "Egenvurdering"
+    headers = [*HEADERS["en" if lang == "en" else "nb"], CODE_KEY, VERSION_KEY]
+    ws.append(headers)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE6F0")
+    for cell in ws[1]:
+        cell.font = bold
+        cell.fill = fill
+    wrap = Alignment(wrap_text=True, vertical="top")
+    titles = {d.code: d.title_en if lang == "en" else d.title_nb for d in data.domains}
+    for row in data.standards:
+        ws.append(
+            [
+                row.code,
+                f"{row.domain_code} {titles[row.domain_code]}",
+                row.type,
+                row.text_en if lang == "en" else row.text_nb,
+                labels[row.value] if row.value else None,
+                row.comment or None,
+                row.evidence or None,
+                row.code,
+                row.version,
+            ]
+        )
+    last = ws.max_row
+    for line in ws.iter_rows(min_row=2, max_row=last):
+        for cell in line:
+            cell.alignment = wrap
+    choices = ",".join(labels[v] for v in RATING_VALUES)
+    validation = DataValidation(
+        type="list",
+        formula1=f'"{choices}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="KvIP",
+        error=_("Choose one of: %(choices)s.", choices=choices.replace(",", ", ")),
+        promptTitle=headers[4],
+        prompt=choices.replace(",", " / "),
+    )
+    validation.add(f"E2:E{max(last, 2)}")
+    ws.add_data_validation(validation)
+    for letter, width in zip("ABCDEFGHI", (8, 24, 6, 70, 18, 45, 45, 10, 10), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.column_dimensions["H"].hidden = True
+    ws.column_dimensions["I"].hidden = True
+    ws.freeze_panes = "E2"
+    ws.auto_filter.ref = f"A1:G{max(last, 2)}"
+
+    meta = wb.create_sheet(META_SHEET)
+    meta.append(["assessment_id", data.assessment.id])
+    meta.append(["title", title])
+    meta.sheet_state = "hidden"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass
+class UploadRow:
+    row: int
+    code: str
+    version: int
+    values: dict[str, Any]
+
+
+@dataclass
+class ParsedUpload:
+    rows: list[UploadRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def parse_workbook(stream: IO[bytes], assessment_id: int, known_codes: set[str]) -> ParsedUpload:
+    """Read an uploaded workbook; every problem is reported as ``row N: …`` (all of them)."""
+    result = ParsedUpload()
+    try:
+        wb = load_workbook(stream, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
+        result.errors.append(_("The file could not be read as an Excel workbook (.xlsx)."))
+        return result
+    try:
+        _parse(wb, assessment_id, known_codes, result)
+    finally:
+        wb.close()
+    return result
+
+
+def _parse(wb: Any, assessment_id: int, known_codes: set[str], result: ParsedUpload) -> None:
+    if META_SHEET in wb.sheetnames:
+        meta = {
+            str(r[0]): r[1]
+            for r in wb[META_SHEET].iter_rows(min_row=1, max_row=5, values_only=True)
+            if r and r[0]
+        }
+        if str(meta.get("assessment_id")) != str(assessment_id):
+            result.errors.append(
+                _(
+                    "This spreadsheet belongs to another self-assessment (%(title)s). Download the spreadsheet of this one.",
+                    title=meta.get("title") or "?",
+                )
+            )
+            return
+    sheet = None
+    columns: dict[str, int] = {}
+    known_headers = {h.lower(): KEYS[i] for lang in HEADERS for i, h in enumerate(HEADERS[lang])}
+    for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
+        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        names = [_text(h).lower() for h in header]
+        if CODE_KEY in names and VERSION_KEY in names:
+            sheet = ws
+            for index, name in enumerate(names):
+                if name in (CODE_KEY, VERSION_KEY):
+                    columns[name] = index
+                elif name in known_headers:
+                    columns.setdefault(known_headers[name], index)
+            break
+    if sheet is None:
+        result.errors.append(
+            _(
+                "This is not a KvIP self-assessment spreadsheet: its hidden code and version columns are missing. Download the spreadsheet again and fill that in."
+            )
+        )
+        return
+    ratings = _rating_lookup()
+    choices = ", ".join(RATING_LABELS_NB[v] for v in RATING_VALUES)
+    seen: dict[str, int] = {}
+    for number, line in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        cells = list(line)
+
+        def cell(key: str, cells: list[Any] = cells) -> Any:
+            index = columns.get(key)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        code = _text(cell(CODE_KEY))
+        if not code:
+            if any(_text(c) for c in cells):
+                result.errors.append(
+                    _(
+                        "row %(row)d: the hidden standard code is empty; do not add rows, rate the standards listed.",
+                        row=number,
+                    )
+                )
+            continue
+        if code not in known_codes:
+            result.errors.append(
+                _("row %(row)d: unknown standard code “%(code)s”.", row=number, code=code[:20])
+            )
+            continue
+        if code in seen:
+            result.errors.append(
+                _(
+                    "row %(row)d: standard %(code)s appears twice (also in row %(other)d).",
+                    row=number,
+                    code=code,
+                    other=seen[code],
+                )
+            )
+            continue
+        seen[code] = number
+        raw_version = cell(VERSION_KEY)
+        try:
+            version = int(_text(raw_version))
+            if version < 0:
+                raise ValueError
+        except ValueError:
+            result.errors.append(
+                _(
+                    "row %(row)d: the hidden version column was changed; download the spreadsheet again.",
+                    row=number,
+                )
+            )
+            continue
+        values: dict[str, Any] = {}
+        label = _text(cell("value"))
+        if label:
+            value = ratings.get(label.lower())
+            if value is None:
+                result.errors.append(
+                    _(
+                        "row %(row)d: “%(label)s” is not a rating; choose %(choices)s.",
+                        row=number,
+                        label=label[:40],
+                        choices=choices,
+                    )
+                )
+                continue
+            values["value"] = value
+        bad = False
+        for key in ("comment", "evidence"):
+            if key not in columns:
+                continue
+            text = _text(cell(key))
+            if len(text) > MAX_TEXT:
+                result.errors.append(
+                    _(
+                        "row %(row)d: the text is longer than %(n)d characters.",
+                        row=number,
+                        n=MAX_TEXT,
+                    )
+                )
+                bad = True
+                break
+            values[key] = text
+        if not bad:
+            result.rows.append(UploadRow(number, code, version, values))
+
+
+@dataclass
+class Change:
+    row: int
+    code: str
+    version: int
+    current: StandardRow
+    values: dict[str, Any]
+
+
+@dataclass
+class Preview:
+    changes: list[Change] = field(default_factory=list)
+    conflicts: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def preview(upload: ParsedUpload, data: AssessmentData) -> Preview:
+    """What an upload would change. A row that differs from the server while the server's
+    version is not the one downloaded is a conflict: shown, never applied."""
+    by_code = {s.code: s for s in data.standards}
+    result = Preview()
+    for row in upload.rows:
+        current = by_code[row.code]
+        diff = {k: v for k, v in row.values.items() if (getattr(current, k) or "") != (v or "")}
+        if not diff:
+            result.unchanged += 1
+            continue
+        change = Change(row.row, row.code, row.version, current, diff)
+        if row.version != current.version:
+            result.conflicts.append(change)
+        else:
+            result.changes.append(change)
+    return result

@@ -1,0 +1,374 @@
+"""Cycles and their states (planned → open → closed), enrolment with carry-over."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from kvip.core import audit
+from kvip.core.db import utcnow
+from kvip.core.errors import ServiceError
+from kvip.core.models import AuditEvent
+from kvip.core.permissions import require
+from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
+from kvip.extensions import db
+from kvip.network.models import Unit
+from kvip.standards.models import Edition, Standard
+
+CYCLE_FIELDS = (
+    "name",
+    "year",
+    "edition_id",
+    "self_assessment_opens",
+    "self_assessment_closes",
+    "visit_window_start",
+    "visit_window_end",
+)
+# The fields of a rating a person edits, and what the audit log follows.
+
+
+def _check_cycle(
+    network_id: int,
+    cycle_id: int | None,
+    *,
+    year: int | None,
+    name: str,
+    self_assessment_opens: date | None,
+    self_assessment_closes: date | None,
+    visit_window_start: date | None,
+    visit_window_end: date | None,
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if year is None or not 2000 <= year <= 2100:
+        errors["year"] = _("Enter a year between 2000 and 2100.")
+    else:
+        taken = db.session.scalar(
+            sa.select(Cycle.id).where(
+                Cycle.network_id == network_id, Cycle.year == year, Cycle.id != (cycle_id or 0)
+            )
+        )
+        if taken:
+            errors["year"] = _("The network already has a cycle for %(year)d.", year=year)
+    if not name.strip():
+        errors["name"] = _("Enter a name.")
+    elif len(name) > 200:
+        errors["name"] = _("At most %(n)d characters.", n=200)
+    if self_assessment_opens is None:
+        errors["self_assessment_opens"] = _("Enter the date the self-assessment opens.")
+    if self_assessment_closes is None:
+        errors["self_assessment_closes"] = _("Enter the self-assessment deadline.")
+    if (
+        self_assessment_opens
+        and self_assessment_closes
+        and self_assessment_closes < self_assessment_opens
+    ):
+        errors["self_assessment_closes"] = _("The deadline must be on or after the opening date.")
+    if visit_window_start and visit_window_end and visit_window_end < visit_window_start:
+        errors["visit_window_end"] = _("The visit window must end on or after its start.")
+    if (
+        visit_window_start
+        and self_assessment_closes
+        and not errors.get("self_assessment_closes")
+        and visit_window_start < self_assessment_closes
+    ):
+        errors["visit_window_start"] = _("Visits start after the self-assessment deadline.")
+    return errors
+
+
+def create_cycle(
+    actor: Any,
+    network_id: int,
+    *,
+    edition_id: int | None,
+    year: int | None,
+    name: str,
+    self_assessment_opens: date | None,
+    self_assessment_closes: date | None,
+    visit_window_start: date | None = None,
+    visit_window_end: date | None = None,
+) -> Cycle:
+    """Plan a new cycle for a network; the edition it uses is frozen from now on."""
+    require(actor, "network.manage", network_id)
+    errors = _check_cycle(
+        network_id,
+        None,
+        year=year,
+        name=name,
+        self_assessment_opens=self_assessment_opens,
+        self_assessment_closes=self_assessment_closes,
+        visit_window_start=visit_window_start,
+        visit_window_end=visit_window_end,
+    )
+    edition = db.session.get(Edition, edition_id) if edition_id else None
+    if edition is None:
+        errors["edition_id"] = _("Choose an edition of the standards.")
+    elif not db.session.scalar(sa.select(sa.exists().where(Standard.edition_id == edition.id))):
+        errors["edition_id"] = _("This edition has no standards.")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    assert edition is not None and year is not None
+    cycle = Cycle(
+        network_id=network_id,
+        edition_id=edition.id,
+        year=year,
+        name=name.strip(),
+        state=CycleState.planned.value,
+        self_assessment_opens=self_assessment_opens,
+        self_assessment_closes=self_assessment_closes,
+        visit_window_start=visit_window_start,
+        visit_window_end=visit_window_end,
+    )
+    db.session.add(cycle)
+    db.session.flush()
+    audit.record(
+        actor,
+        "cycle",
+        cycle.id,
+        action="create",
+        changes={f: (None, getattr(cycle, f)) for f in CYCLE_FIELDS},
+        network_id=network_id,
+    )
+    if not edition.frozen:
+        edition.frozen = True
+        audit.record(
+            actor,
+            "edition",
+            edition.id,
+            action="freeze",
+            changes={"frozen": (False, True)},
+            network_id=network_id,
+            note=cycle.name,
+        )
+    db.session.commit()
+    return cycle
+
+
+def update_cycle(
+    actor: Any,
+    cycle: Cycle,
+    *,
+    name: str,
+    self_assessment_opens: date | None,
+    self_assessment_closes: date | None,
+    visit_window_start: date | None,
+    visit_window_end: date | None,
+) -> Cycle:
+    """Rename a cycle or move its windows (e.g. extend the deadline); not once it is closed."""
+    require(actor, "network.manage", cycle.network_id)
+    if cycle.state == CycleState.closed.value:
+        raise ServiceError(_("The cycle is closed and can no longer change."), status=409)
+    errors = _check_cycle(
+        cycle.network_id,
+        cycle.id,
+        year=cycle.year,
+        name=name,
+        self_assessment_opens=self_assessment_opens,
+        self_assessment_closes=self_assessment_closes,
+        visit_window_start=visit_window_start,
+        visit_window_end=visit_window_end,
+    )
+    if errors:
+        raise ServiceError(next(iter(errors.values())), fields=errors)
+    before = audit.snapshot(cycle, CYCLE_FIELDS)
+    cycle.name = name.strip()
+    cycle.self_assessment_opens = self_assessment_opens
+    cycle.self_assessment_closes = self_assessment_closes
+    cycle.visit_window_start = visit_window_start
+    cycle.visit_window_end = visit_window_end
+    audit.record_diff(actor, "cycle", cycle, before, network_id=cycle.network_id)
+    db.session.commit()
+    return cycle
+
+
+def _transition(actor: Any, cycle: Cycle, source: str, target: str) -> Cycle:
+    require(actor, "network.manage", cycle.network_id)
+    if cycle.state != source:
+        raise ServiceError(
+            _("This cannot be done while the cycle is %(state)s.", state=_state_word(cycle.state)),
+            status=409,
+            code="invalid_state",
+        )
+    old = cycle.state
+    cycle.state = target
+    audit.record(
+        actor,
+        "cycle",
+        cycle.id,
+        action=target,
+        changes={"state": (old, target)},
+        network_id=cycle.network_id,
+    )
+    db.session.commit()
+    return cycle
+
+
+def _state_word(state: str) -> str:
+    from kvip.cycles.vocabulary import cycle_state_labels
+
+    return cycle_state_labels().get(state, state).lower()
+
+
+def open_cycle(actor: Any, cycle: Cycle) -> Cycle:
+    """planned → open: enrolled units can now rate themselves."""
+    enrolled = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Assessment).where(Assessment.cycle_id == cycle.id)
+    )
+    if cycle.state == CycleState.planned.value and not enrolled:
+        require(actor, "network.manage", cycle.network_id)
+        raise ServiceError(_("Enrol at least one unit before opening the cycle."), status=422)
+    return _transition(actor, cycle, CycleState.planned.value, CycleState.open.value)
+
+
+def close_cycle(actor: Any, cycle: Cycle) -> Cycle:
+    """open → closed: every self-assessment of the cycle is locked."""
+    return _transition(actor, cycle, CycleState.open.value, CycleState.closed.value)
+
+
+def previous_assessments(network_id: int, year: int, unit_ids: Iterable[int]) -> dict[int, int]:
+    """unit id → id of the unit's latest assessment in an earlier cycle of the network."""
+    ids = list(unit_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Assessment.unit_id, Assessment.id)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
+        .where(Cycle.network_id == network_id, Cycle.year < year, Assessment.unit_id.in_(ids))
+        .order_by(Assessment.unit_id, Cycle.year.desc())
+    )
+    found: dict[int, int] = {}
+    for unit_id, assessment_id in rows:
+        found.setdefault(unit_id, assessment_id)
+    return found
+
+
+def enrol_units(
+    actor: Any, cycle: Cycle, unit_ids: Sequence[int], *, carry_over: bool
+) -> list[Assessment]:
+    """Enrol units in a cycle (one assessment each); with ``carry_over`` each starts from the
+    unit's previous ratings, matched by standard code and marked carried over."""
+    require(actor, "network.manage", cycle.network_id)
+    if cycle.state == CycleState.closed.value:
+        raise ServiceError(_("The cycle is closed and can no longer change."), status=409)
+    wanted = sorted(set(unit_ids))
+    if not wanted:
+        raise ServiceError(_("Choose at least one unit."), fields={"unit_ids": _("Choose a unit.")})
+    units = db.session.scalars(
+        sa.select(Unit).where(Unit.id.in_(wanted), Unit.network_id == cycle.network_id)
+    ).all()
+    if len(units) != len(wanted):
+        raise ServiceError(
+            _("Only units of this network can be enrolled."),
+            fields={"unit_ids": _("Unknown unit.")},
+        )
+    already = set(
+        db.session.scalars(
+            sa.select(Assessment.unit_id).where(
+                Assessment.cycle_id == cycle.id, Assessment.unit_id.in_(wanted)
+            )
+        )
+    )
+    new_units = [u for u in units if u.id not in already]
+    assessments = [Assessment(cycle_id=cycle.id, unit_id=u.id) for u in new_units]
+    db.session.add_all(assessments)
+    db.session.flush()
+    copied: dict[int, int] = {}
+    if carry_over:
+        copied = _carry_over(actor, cycle, assessments)
+    for a in assessments:
+        changes: dict[str, tuple[Any, Any]] = {"state": (None, a.state)}
+        if carry_over:
+            changes["carried_over"] = (None, copied.get(a.id, 0))
+        audit.record(
+            actor,
+            "assessment",
+            a.id,
+            action="enrol",
+            changes=changes,
+            network_id=cycle.network_id,
+            unit_id=a.unit_id,
+        )
+    db.session.commit()
+    return assessments
+
+
+def _carry_over(actor: Any, cycle: Cycle, assessments: list[Assessment]) -> dict[int, int]:
+    """Copy each unit's previous ratings into its new assessment (bulk insert); returns the
+    number copied per new assessment id."""
+    by_unit = {a.unit_id: a for a in assessments}
+    previous = previous_assessments(cycle.network_id, cycle.year, by_unit)
+    if not previous:
+        return {}
+    target_ids = dict(
+        db.session.execute(
+            sa.select(Standard.code, Standard.id).where(Standard.edition_id == cycle.edition_id)
+        ).all()
+    )
+    new_of_previous = {prev: by_unit[unit].id for unit, prev in previous.items()}
+    rows = db.session.execute(
+        sa.select(
+            Rating.assessment_id,
+            Standard.code,
+            Rating.value,
+            Rating.comment,
+            Rating.evidence,
+            Rating.evidence_links,
+            Rating.evidence_kinds,
+        )
+        .join(Standard, Standard.id == Rating.standard_id)
+        .where(Rating.assessment_id.in_(list(new_of_previous)), Rating.value.is_not(None))
+    )
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    for prev_id, code, value, comment, evidence, links, kinds in rows:
+        standard_id = target_ids.get(code)
+        if standard_id is None:  # the standard is not in this cycle's edition
+            continue
+        inserts.append(
+            {
+                "assessment_id": new_of_previous[prev_id],
+                "standard_id": standard_id,
+                "value": value,
+                "comment": comment,
+                "evidence": evidence,
+                "evidence_links": links,
+                "evidence_kinds": kinds,
+                "carried_over": True,
+                "version": 1,
+                "updated_at": now,
+                "updated_by_id": getattr(actor, "id", None),
+            }
+        )
+    if not inserts:
+        return {}
+    db.session.execute(sa.insert(Rating), inserts)
+    unit_of = {a.id: a.unit_id for a in assessments}
+    created = db.session.execute(
+        sa.select(Rating.id, Rating.assessment_id, Rating.value).where(
+            Rating.assessment_id.in_(list(unit_of))
+        )
+    ).all()
+    events = [
+        {
+            "at": now,
+            "user_id": getattr(actor, "id", None),
+            "network_id": cycle.network_id,
+            "unit_id": unit_of[assessment_id],
+            "entity": "rating",
+            "entity_id": rating_id,
+            "action": "carry_over",
+            "field": "value",
+            "old": None,
+            "new": value,
+            "note": None,
+        }
+        for rating_id, assessment_id, value in created
+    ]
+    db.session.execute(sa.insert(AuditEvent), events)
+    counts: dict[int, int] = {}
+    for _rid, assessment_id, _v in created:
+        counts[assessment_id] = counts.get(assessment_id, 0) + 1
+    return counts
