@@ -23,7 +23,10 @@ RULES = {
             note="invalid form: 422 for the allowed, nothing created",
         ),
     ],
-    "cycles.edit": Rule("/cycles/{cycle_id}/edit", allow=ADMIN_COORD),
+    "cycles.edit": [
+        Rule("/cycles/{cycle_id}/edit", allow=ADMIN_COORD),
+        Rule("/cycles/{cycle_id}/edit", method="POST", allow=ADMIN_COORD, data={"name": ""}),
+    ],
     "cycles.detail": Rule("/cycles/{cycle_id}", allow=ADMIN_COORD),
     "cycles.enrol": Rule(
         "/cycles/{cycle_id}/enrol",
@@ -74,7 +77,10 @@ RULES = {
         Rule(A + "/export.xlsx", allow=READERS),
         Rule(OTHER + "/export.xlsx", allow=OTHER_READERS),
     ],
-    "cycles.upload": Rule(A + "/import", allow=UNIT),
+    "cycles.upload": [
+        Rule(A + "/import", allow=UNIT),
+        Rule(A + "/import", method="POST", allow=UNIT, data={}),
+    ],
     "cycles.apply_import": Rule(
         A + "/import/apply", method="POST", allow=UNIT, data={"changes": "[]"}
     ),
