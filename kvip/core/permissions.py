@@ -381,3 +381,23 @@ def _benchmark_named(user: User, network: Any) -> bool:
 def _audit_read(user: User, network: Any) -> bool:
     network_id = network if isinstance(network, int) else getattr(network, "id", None)
     return user.is_admin or coordinates(user, network_id)
+
+
+# --- benchmarks rules ---------------------------------------------------------------------------
+
+
+@rule("benchmark.unit")
+def _benchmark_unit(user: User, unit: Any) -> bool:
+    """A unit's own benchmark dashboard: its members and lead, the network's coordinators, admins."""
+    return (
+        user.is_admin
+        or coordinates(user, unit.network_id)
+        or unit_role(user, unit.id) is not None
+    )
+
+
+@rule("benchmark.network")
+def _benchmark_network(user: User, network: Any) -> bool:
+    """The network-wide (named) dashboards: funnel plots, heatmap, agreement: coordinators, admins."""
+    network_id = network if isinstance(network, int) else network.id
+    return user.is_admin or coordinates(user, network_id)

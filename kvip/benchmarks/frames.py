@@ -1,0 +1,70 @@
+"""Small pandas helpers between the SQL results and the scoring module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from kvip.benchmarks import scoring
+from kvip.benchmarks.models import PAIR_COLUMNS
+from kvip.benchmarks.queries import COUNT_COLUMNS
+
+
+def with_scores(df: pd.DataFrame) -> pd.DataFrame:
+    """Add score, met_pct, completeness and applicable (from the count columns, by scoring)."""
+    df = df.copy()
+    if df.empty:
+        for col in ("score", "met_pct", "completeness", "applicable"):
+            df[col] = pd.Series(dtype=object)
+        return df
+    scores, mets, comps = scoring.score_arrays(
+        df["met"], df["partly_met"], df["not_met"], df["not_applicable"], df["total"]
+    )
+    df["score"] = pd.Series(scores, index=df.index, dtype=object)
+    df["met_pct"] = pd.Series(mets, index=df.index, dtype=object)
+    df["completeness"] = pd.Series(comps, index=df.index, dtype=object)
+    df["applicable"] = [
+        scoring.counts_of(r).applicable for r in df[list(COUNT_COLUMNS)].to_dict("records")
+    ]
+    return df
+
+
+def sum_counts(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Counts summed per group (e.g. a unit's domains into its overall counts)."""
+    if df.empty:
+        return pd.DataFrame(columns=[*by, *COUNT_COLUMNS])
+    return df.groupby(list(by), as_index=False, sort=False, dropna=False)[list(COUNT_COLUMNS)].sum()
+
+
+def agreement_of(row: object) -> scoring.Agreement:
+    """Agreement from a row (dict or named tuple) with the nine contingency cells n00 … n22."""
+    cells = [row[c] if isinstance(row, dict) else getattr(row, c) for c in PAIR_COLUMNS]
+    return scoring.agreement_from_table(scoring.pair_table([int(v) for v in cells]))
+
+
+def opt(value: object) -> float | None:
+    """A plain float or None (pandas NaN/None/objects alike)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(number) else number
+
+
+def records(df: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as dicts in one pass (never filter a DataFrame per row or per unit: too slow)."""
+    if df.empty:
+        return []
+    return df.to_dict("records")  # type: ignore[return-value]
+
+
+def index_by(df: pd.DataFrame, *keys: str) -> dict[object, dict[str, object]]:
+    """Rows keyed by one column (or a tuple of columns); later rows win."""
+    out: dict[object, dict[str, object]] = {}
+    for row in records(df):
+        key = row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)
+        out[key] = row
+    return out
