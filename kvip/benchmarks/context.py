@@ -3,12 +3,13 @@ SQL conditions), labels of units, and the :class:`Table` that pages render and e
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
+from flask import g
 from flask_babel import gettext as _
 
 from kvip.benchmarks import queries, scoring, summaries
@@ -24,9 +25,24 @@ from kvip.core.permissions import (
 from kvip.network.models import Network, Unit
 
 SERIES = ("bench", "self", "peer")
+T = TypeVar("T")
+LABELS_KEY = "_benchmark_labels"  # cleared after each request (views.py)
+
+
+def per_request(key: str, build: Callable[[], T]) -> T:
+    """Translated labels built once per request and language (gettext costs ~0.1 ms a call,
+    too much per table cell)."""
+    store = g.setdefault(LABELS_KEY, {})
+    if key not in store:
+        store[key] = build()
+    return store[key]  # type: ignore[no-any-return]
 
 
 def series_labels() -> dict[str, str]:
+    return per_request("series", _series_labels)
+
+
+def _series_labels() -> dict[str, str]:
     return {
         "bench": _("Benchmark (peer review where completed, else self-assessment)"),
         "self": _("Self-assessment"),
@@ -35,6 +51,10 @@ def series_labels() -> dict[str, str]:
 
 
 def value_labels() -> dict[str | None, str]:
+    return per_request("values", _value_labels)
+
+
+def _value_labels() -> dict[str | None, str]:
     return {
         "met": _("Met"),
         "partly_met": _("Partly met"),
@@ -45,7 +65,10 @@ def value_labels() -> dict[str | None, str]:
 
 
 def source_label(peer_reviewed: bool) -> str:
-    return _("peer-reviewed") if peer_reviewed else _("self-assessed only")
+    labels = per_request(
+        "source", lambda: {True: _("peer-reviewed"), False: _("self-assessed only")}
+    )
+    return labels[bool(peer_reviewed)]
 
 
 @dataclass(frozen=True)
@@ -77,17 +100,18 @@ class Context:
     kinds: list[str]
     regions: list[str]
     focus_unit: Unit | None = None
+    _titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def suppressed(self) -> bool:
         return scoring.suppressed(self.group_n, self.k)
 
     def domain_title(self, code: str) -> str:
-        row = self.domains[self.domains["code"] == code]
-        if row.empty:
-            return code
-        title = row.iloc[0][f"title_{self.lang}"] or row.iloc[0]["title_nb"]
-        return f"{code} {title}"
+        if not self._titles:
+            for d in self.domains.itertuples():
+                title = getattr(d, f"title_{self.lang}") or d.title_nb
+                self._titles[str(d.code)] = f"{d.code} {title}"
+        return self._titles.get(str(code), str(code))
 
     def args(self, **extra: Any) -> dict[str, Any]:
         """Query arguments that reproduce this view (for links and exports)."""
@@ -204,11 +228,14 @@ def add_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     if df.empty:
         df["label"] = pd.Series(dtype=str)
         return df
-    labels = [unit_label(n, p, lang) for n, p in zip(df["name"], df["position"], strict=True)]
+    positions = df["position"].tolist()
+    labels = [unit_label(n, p, lang) for n, p in zip(df["name"].tolist(), positions, strict=True)]
     # Two units may share a name (in different institutions): keep labels unique per unit.
     if "key" in df:
         seen: dict[str, Any] = {}
-        for i, (label, key, pos) in enumerate(zip(labels, df["key"], df["position"], strict=True)):
+        for i, (label, key, pos) in enumerate(
+            zip(labels, df["key"].tolist(), positions, strict=True)
+        ):
             if seen.setdefault(label, key) != key and pos is not None and not pd.isna(pos):
                 labels[i] = f"{label} ({scoring.pseudonym(int(pos), lang)})"
     df["label"] = labels

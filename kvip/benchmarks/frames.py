@@ -18,15 +18,13 @@ def with_scores(df: pd.DataFrame) -> pd.DataFrame:
         for col in ("score", "met_pct", "completeness", "applicable"):
             df[col] = pd.Series(dtype=object)
         return df
-    scores, mets, comps = scoring.score_arrays(
-        df["met"], df["partly_met"], df["not_met"], df["not_applicable"], df["total"]
+    scores, mets, comps, applicable = scoring.score_arrays(
+        *(df[c].tolist() for c in ("met", "partly_met", "not_met", "not_applicable", "total"))
     )
     df["score"] = pd.Series(scores, index=df.index, dtype=object)
     df["met_pct"] = pd.Series(mets, index=df.index, dtype=object)
     df["completeness"] = pd.Series(comps, index=df.index, dtype=object)
-    df["applicable"] = [
-        scoring.counts_of(r).applicable for r in df[list(COUNT_COLUMNS)].to_dict("records")
-    ]
+    df["applicable"] = applicable
     return df
 
 
@@ -51,14 +49,16 @@ def opt(value: object) -> float | None:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    return None if pd.isna(number) else number
+    return None if number != number else number
 
 
 def records(df: pd.DataFrame) -> list[dict[str, object]]:
     """Rows as dicts in one pass (never filter a DataFrame per row or per unit: too slow)."""
     if df.empty:
         return []
-    return df.to_dict("records")  # type: ignore[return-value]
+    columns = [str(c) for c in df.columns]
+    values = zip(*(df[c].tolist() for c in df.columns), strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in values]
 
 
 def index_by(df: pd.DataFrame, *keys: str) -> dict[object, dict[str, object]]:

@@ -10,7 +10,14 @@ import pandas as pd
 from flask_babel import gettext as _
 
 from kvip.benchmarks import charts, queries, scoring, summaries
-from kvip.benchmarks.context import Column, Context, Table, add_labels, source_label
+from kvip.benchmarks.context import (
+    Column,
+    Context,
+    Table,
+    add_labels,
+    source_label,
+    value_labels,
+)
 from kvip.benchmarks.frames import agreement_of, index_by, opt, sum_counts, with_scores
 from kvip.benchmarks.queries import Filters
 from kvip.network.views import unit_kind_labels
@@ -290,13 +297,9 @@ def standards(
         col = {u: i for i, u in enumerate(units)}
         row_of = {c: i for i, c in enumerate(std_codes)}
         z: list[list[int | None]] = [[None] * len(units) for _ in std_codes]
-        names = {
-            "met": _("Met"),
-            "partly_met": _("Partly met"),
-            "not_met": _("Not met"),
-            "not_applicable": _("Not applicable"),
-        }
-        hover = [[f"{c} · {u}: {_('Not rated')}" for u in units] for c in std_codes]
+        names = value_labels()
+        not_rated = names[None]
+        hover = [[f"{c} · {u}: {not_rated}" for u in units] for c in std_codes]
         matrix_rows: dict[str, dict[str, Any]] = {c: {"code": c} for c in std_codes}
         for r in cells.itertuples():
             code = code_of.get(int(r.standard_id))

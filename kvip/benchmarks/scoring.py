@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 MET = "met"
 PARTLY = "partly_met"
 NOT_MET = "not_met"
@@ -350,17 +352,24 @@ def score_arrays(
     not_met: Sequence[float],
     not_applicable: Sequence[float],
     total: Sequence[float],
-) -> tuple[list[float | None], list[float | None], list[float | None]]:
-    """Score, met % and completeness for many sets at once (columns of counts)."""
-    scores: list[float | None] = []
-    mets: list[float | None] = []
-    comps: list[float | None] = []
-    for m, p, nm, na, t in zip(met, partly_met, not_met, not_applicable, total, strict=True):
-        summary = summarise(Counts(int(m), int(p), int(nm), int(na), int(t)))
-        scores.append(summary.score)
-        mets.append(summary.met_pct)
-        comps.append(summary.completeness)
-    return scores, mets, comps
+) -> tuple[list[float | None], list[float | None], list[float | None], list[int]]:
+    """:func:`score`, :func:`met_pct`, :func:`completeness` and the applicable count for many
+    sets at once (columns of counts, as SQL returns them), vectorised; None where undefined."""
+    m = np.asarray(met, dtype=float)
+    p = np.asarray(partly_met, dtype=float)
+    nm = np.asarray(not_met, dtype=float)
+    na = np.asarray(not_applicable, dtype=float)
+    t = np.asarray(total, dtype=float)
+    applicable = m + p + nm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(applicable > 0, 100.0 * (m + 0.5 * p) / applicable, np.nan)
+        mets = np.where(applicable > 0, 100.0 * m / applicable, np.nan)
+        comps = np.where(t > 0, 100.0 * (applicable + na) / t, np.nan)
+
+    def plain(values: np.ndarray) -> list[float | None]:
+        return [None if v != v else v for v in values.tolist()]
+
+    return plain(scores), plain(mets), plain(comps), [int(a) for a in applicable.tolist()]
 
 
 def value_pct(c: Counts, value: str) -> float | None:
