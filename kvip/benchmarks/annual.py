@@ -12,7 +12,15 @@ from flask_babel import gettext as _
 
 from kvip.benchmarks import charts, queries, scoring, summaries
 from kvip.benchmarks.context import Column, Context, CycleInfo, Table, unit_label
-from kvip.benchmarks.frames import agreement_of, index_by, opt, sum_counts, with_scores
+from kvip.benchmarks.frames import (
+    agreement_of,
+    index_by,
+    opt,
+    rows_of,
+    sum_counts,
+    total_counts,
+    with_scores,
+)
 from kvip.benchmarks.queries import Filters, Viewer
 
 GOOD_PRACTICE_PER_DOMAIN = 3
@@ -78,17 +86,9 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     if previous is not None:
         summaries.ensure_fresh([previous.id])
     totals = with_scores(sum_counts(units, ["key", "peer_reviewed"]))
-    network = scoring.summarise(
-        scoring.counts_of(sum_counts(units.assign(one=1), ["one"]).iloc[0].to_dict())
-    )
+    network = scoring.summarise(total_counts(units))
     prev_units = _domain_scores(previous.id, viewer) if previous else pd.DataFrame()
-    prev_network = (
-        scoring.summarise(
-            scoring.counts_of(sum_counts(prev_units.assign(one=1), ["one"]).iloc[0].to_dict())
-        )
-        if not prev_units.empty
-        else None
-    )
+    prev_network = scoring.summarise(total_counts(prev_units)) if not prev_units.empty else None
     pooled = with_scores(sum_counts(units, ["domain_code"]))
     prev_pooled = (
         with_scores(sum_counts(prev_units, ["domain_code"]))
@@ -97,7 +97,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     )
     pair_rows = queries.unit_pair_counts(ctx.cycle.id, Filters(), viewer)
     overall_pairs = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
-    for r in pair_rows.itertuples():
+    for r in rows_of(pair_rows):
         table = scoring.pair_table([getattr(r, f"n{i}{j}") for i in range(3) for j in range(3)])
         for i in range(3):
             for j in range(3):
@@ -115,7 +115,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     # Key findings per domain.
     stds = queries.standards_of(ctx.cycle.edition_id)
     net_std = with_scores(queries.standard_totals(ctx.cycle.id, "bench", Filters()))
-    std_by_id = {int(r.standard_id): r for r in net_std.itertuples()}
+    std_by_id = {int(r.standard_id): r for r in rows_of(net_std)}
     lang_text = "text_en" if ctx.lang == "en" else "text_nb"
     obs = queries.observation_counts(
         ctx.cycle.id, ("good_practice", "improvement", "recommendation")
@@ -123,7 +123,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     gp, _total = queries.observations(
         ctx.network.id, viewer, kind="good_practice", cycle_id=ctx.cycle.id, limit=2000
     )
-    for d in ctx.domains.itertuples():
+    for d in rows_of(ctx.domains):
         code = str(d.code)
         row = pooled[pooled["domain_code"] == code]
         score = opt(row.iloc[0]["score"]) if not row.empty else None
@@ -144,8 +144,8 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
                 opt(before.iloc[0]["score"]) if not before.empty else None, score
             ),
         )
-        in_domain = []
-        for s in stds[stds["domain_code"] == code].itertuples():
+        in_domain: list[tuple[str, str, float | None]] = []
+        for s in rows_of(stds[stds["domain_code"] == code]):
             r = std_by_id.get(int(s.standard_id))
             if r is None:
                 continue
@@ -234,10 +234,8 @@ def _most_improved(report: AnnualReport, previous: CycleInfo | None) -> None:
             queries.unit_totals_by_cycle(ctx.network.id, [previous.id, ctx.cycle.id], anonymous())
         )
         positions = queries.pseudonym_positions(ctx.cycle.id)
-        before = {
-            int(r.unit_key): opt(r.score) for r in df[df["cycle_id"] == previous.id].itertuples()
-        }
-        for r in df[df["cycle_id"] == ctx.cycle.id].itertuples():
+        before = {int(r.unit_key): opt(r.score) for r in rows_of(df[df["cycle_id"] == previous.id])}
+        for r in rows_of(df[df["cycle_id"] == ctx.cycle.id]):
             delta = scoring.change(before.get(int(r.unit_key)), opt(r.score))
             if delta is None or delta <= 0:
                 continue
@@ -269,11 +267,11 @@ def _themes(report: AnnualReport, obs: pd.DataFrame, stds: pd.DataFrame, lang_te
     rows = []
     if not obs.empty:
         text_of = {
-            int(r.standard_id): (str(r.code), str(getattr(r, lang_text))) for r in stds.itertuples()
+            int(r.standard_id): (str(r.code), str(getattr(r, lang_text))) for r in rows_of(stds)
         }
         imp = obs[(obs["kind"] == "improvement") & obs["standard_id"].notna()]
         imp = imp.sort_values(["n", "standard_id"], ascending=[False, True]).head(15)
-        for r in imp.itertuples():
+        for r in rows_of(imp):
             code, text = text_of.get(int(r.standard_id), ("?", ""))
             rows.append(
                 {
@@ -301,9 +299,9 @@ def _by_standard(
 ) -> None:
     ctx = report.ctx
     pairs = queries.standard_pair_totals(ctx.cycle.id, Filters())
-    pair_by_id = {int(r.standard_id): r for r in pairs.itertuples()}
+    pair_by_id = {int(r.standard_id): r for r in rows_of(pairs)}
     rows = []
-    for s in stds.itertuples():
+    for s in rows_of(stds):
         r = std_by_id.get(int(s.standard_id))
         if r is None:
             continue

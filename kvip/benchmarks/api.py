@@ -14,7 +14,7 @@ from flask_login import current_user
 from kvip.api import bp, document, schema
 from kvip.benchmarks import queries, scoring
 from kvip.benchmarks.context import build_context
-from kvip.benchmarks.frames import agreement_of, index_by, records
+from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of
 from kvip.core.errors import NotFound
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, Cycle
@@ -51,8 +51,7 @@ def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
     """The API answer (also used by tests to compare with the dashboards)."""
     ctx = build_context(user, cycle.network, {**args, "cycle": cycle.id})
     domains = [
-        {"code": str(d.code), "title": ctx.domain_title(str(d.code))}
-        for d in ctx.domains.itertuples()
+        {"code": str(d.code), "title": ctx.domain_title(str(d.code))} for d in rows_of(ctx.domains)
     ]
     payload: dict[str, Any] = {
         "cycle": {"id": cycle.id, "name": cycle.name, "year": cycle.year, "state": cycle.state},

@@ -13,6 +13,7 @@ from flask import g
 from flask_babel import gettext as _
 
 from kvip.benchmarks import queries, scoring, summaries
+from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
 from kvip.core.errors import NotFound
 from kvip.core.i18n import lang as current_lang
@@ -108,7 +109,7 @@ class Context:
 
     def domain_title(self, code: str) -> str:
         if not self._titles:
-            for d in self.domains.itertuples():
+            for d in rows_of(self.domains):
                 title = getattr(d, f"title_{self.lang}") or d.title_nb
                 self._titles[str(d.code)] = f"{d.code} {title}"
         return self._titles.get(str(code), str(code))
@@ -169,7 +170,7 @@ def build_context(
             int(r.edition_id),
             int(r.counted),
         )
-        for r in frame.itertuples()
+        for r in rows_of(frame)
     ]
     if not cycles:
         raise NotFound(_("This network has no cycles yet."))

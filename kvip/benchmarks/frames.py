@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +36,14 @@ def sum_counts(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return df.groupby(list(by), as_index=False, sort=False, dropna=False)[list(COUNT_COLUMNS)].sum()
 
 
+def total_counts(df: pd.DataFrame) -> scoring.Counts:
+    """All rows' counts summed (e.g. a whole network's ratings pooled)."""
+    if df.empty:
+        return scoring.Counts()
+    sums = df[list(COUNT_COLUMNS)].sum()
+    return scoring.Counts(*(int(sums[c]) for c in COUNT_COLUMNS))
+
+
 def agreement_of(row: object) -> scoring.Agreement:
     """Agreement from a row (dict or named tuple) with the nine contingency cells n00 … n22."""
     cells = [row[c] if isinstance(row, dict) else getattr(row, c) for c in PAIR_COLUMNS]
@@ -52,7 +61,12 @@ def opt(value: object) -> float | None:
     return None if number != number else number
 
 
-def records(df: pd.DataFrame) -> list[dict[str, object]]:
+def rows_of(df: pd.DataFrame) -> Iterator[Any]:
+    """The rows as named tuples (attribute access by column name)."""
+    return iter(df.itertuples())
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts in one pass (never filter a DataFrame per row or per unit: too slow)."""
     if df.empty:
         return []
@@ -61,9 +75,9 @@ def records(df: pd.DataFrame) -> list[dict[str, object]]:
     return [dict(zip(columns, row, strict=True)) for row in values]
 
 
-def index_by(df: pd.DataFrame, *keys: str) -> dict[object, dict[str, object]]:
+def index_by(df: pd.DataFrame, *keys: str) -> dict[Any, dict[str, Any]]:
     """Rows keyed by one column (or a tuple of columns); later rows win."""
-    out: dict[object, dict[str, object]] = {}
+    out: dict[Any, dict[str, Any]] = {}
     for row in records(df):
         key = row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)
         out[key] = row

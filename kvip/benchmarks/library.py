@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from kvip.benchmarks import queries, summaries
 from kvip.benchmarks.context import Column, Table, add_labels, viewer_for
+from kvip.benchmarks.frames import rows_of
 from kvip.core.i18n import lang as current_lang
 from kvip.cycles.models import Cycle
 from kvip.extensions import db
@@ -109,7 +110,7 @@ def build(user: Any, network: Network, search: Search, *, export: bool = False) 
     )
     df = add_labels(df, lang)
     rows = []
-    for r in df.itertuples() if not df.empty else []:
+    for r in rows_of(df) if not df.empty else []:
         title = r.domain_title_en if lang == "en" and r.domain_title_en else r.domain_title_nb
         rows.append(
             {

@@ -18,7 +18,7 @@ from kvip.benchmarks.context import (
     source_label,
     value_labels,
 )
-from kvip.benchmarks.frames import agreement_of, index_by, opt, sum_counts, with_scores
+from kvip.benchmarks.frames import agreement_of, index_by, opt, rows_of, sum_counts, with_scores
 from kvip.benchmarks.queries import Filters
 from kvip.network.views import unit_kind_labels
 
@@ -68,7 +68,7 @@ def overview(
     totals = with_scores(sum_counts(units, ["key", "label", "kind", "region", "peer_reviewed"]))
     # Funnel: met % against applicable standards (all, or one domain).
     source = units[units["domain_code"] == funnel_domain] if funnel_domain else totals
-    points = [(r.label, int(r.met), int(r.applicable)) for r in source.itertuples()]
+    points = [(r.label, int(r.met), int(r.applicable)) for r in rows_of(source)]
     p_bar = scoring.pooled_proportion([(m, n) for _, m, n in points])
     positions: dict[str, str] = {}
     if p_bar is not None:
@@ -103,10 +103,10 @@ def overview(
             )
     kinds = unit_kind_labels()
     codes = [str(c) for c in ctx.domains["code"]]
-    domain_scores = {(r.key, r.domain_code): opt(r.score) for r in units.itertuples()}
+    domain_scores = {(r.key, r.domain_code): opt(r.score) for r in rows_of(units)}
     pos_labels = position_labels()
     rows = []
-    for r in totals.sort_values("label").itertuples():
+    for r in rows_of(totals.sort_values("label")):
         met_pct = opt(r.met_pct)
         row: dict[str, Any] = {
             "unit": r.label,
@@ -150,7 +150,7 @@ def overview(
                 box=charts.BoxStats(title, dist.median, dist.q1, dist.q3, dist.low, dist.high),
                 others=[
                     charts.Point(r.label, opt(r.score), f"{r.label}: {_fmt(opt(r.score))}")
-                    for r in sel.itertuples()
+                    for r in rows_of(sel)
                 ],
             )
         )
@@ -178,7 +178,7 @@ def _groups(ctx: Context) -> Table:
         units = df.groupby("group")["units"].max().to_dict()
         overall = with_scores(sum_counts(df, ["group"]))
         cells = index_by(df, "group", "domain_code")
-        for r in overall.itertuples():
+        for r in rows_of(overall):
             n = int(units.get(r.group, 0))
             label = kinds.get(r.group, r.group) if by == "kind" else (r.group or "–")
             row: dict[str, Any] = {"by": heading, "group": label, "units": n}
@@ -217,10 +217,10 @@ def standards(
         return dash
     stds = queries.standards_of(ctx.cycle.edition_id)
     net = with_scores(queries.standard_totals(ctx.cycle.id, ctx.series, ctx.filters))
-    by_id = {int(r.standard_id): r for r in net.itertuples()}
+    by_id = {int(r.standard_id): r for r in rows_of(net)}
     text_col = "text_en" if ctx.lang == "en" else "text_nb"
     rows = []
-    for s in stds.itertuples():
+    for s in rows_of(stds):
         r = by_id.get(int(s.standard_id))
         if r is None:
             continue
@@ -292,7 +292,7 @@ def standards(
         )
         dom_stds = stds[stds["domain_id"] == domain_id]
         std_codes = [str(c) for c in dom_stds["code"]]
-        code_of = {int(r.standard_id): str(r.code) for r in dom_stds.itertuples()}
+        code_of = {int(r.standard_id): str(r.code) for r in rows_of(dom_stds)}
         units = sorted(set(cells["label"])) if not cells.empty else []
         col = {u: i for i, u in enumerate(units)}
         row_of = {c: i for i, c in enumerate(std_codes)}
@@ -301,7 +301,7 @@ def standards(
         not_rated = names[None]
         hover = [[f"{c} · {u}: {not_rated}" for u in units] for c in std_codes]
         matrix_rows: dict[str, dict[str, Any]] = {c: {"code": c} for c in std_codes}
-        for r in cells.itertuples():
+        for r in rows_of(cells):
             code = code_of.get(int(r.standard_id))
             if code is None or r.value is None:
                 continue
@@ -402,7 +402,7 @@ def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
         stds_last = _met_by_code(last, ctx)
         texts = queries.standards_of(last.edition_id)
         text_of = {
-            str(r.code): (r.text_en if ctx.lang == "en" else r.text_nb) for r in texts.itertuples()
+            str(r.code): (r.text_en if ctx.lang == "en" else r.text_nb) for r in rows_of(texts)
         }
         changes = []
         for code, after in stds_last.items():
@@ -439,11 +439,11 @@ def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
 
 def _met_by_code(cycle: Any, ctx: Context) -> dict[str, float | None]:
     stds = queries.standards_of(cycle.edition_id)
-    code_of = {int(r.standard_id): str(r.code) for r in stds.itertuples()}
+    code_of = {int(r.standard_id): str(r.code) for r in rows_of(stds)}
     net = with_scores(queries.standard_totals(cycle.id, ctx.series, ctx.filters))
     return {
         code_of[int(r.standard_id)]: opt(r.met_pct)
-        for r in net.itertuples()
+        for r in rows_of(net)
         if int(r.standard_id) in code_of
     }
 
@@ -458,7 +458,7 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
     units = add_labels(queries.unit_pair_counts(ctx.cycle.id, ctx.filters, ctx.viewer), ctx.lang)
     unit_rows = []
     overall = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
-    for r in units.sort_values("label").itertuples() if not units.empty else []:
+    for r in rows_of(units.sort_values("label")) if not units.empty else []:
         a = agreement_of(r)
         table = scoring.pair_table(
             [getattr(r, c) for c in ("n00", "n01", "n02", "n10", "n11", "n12", "n20", "n21", "n22")]
@@ -483,9 +483,9 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
     )
     stds = queries.standards_of(ctx.cycle.edition_id)
     pairs = queries.standard_pair_totals(ctx.cycle.id, ctx.filters)
-    by_id = {int(r.standard_id): r for r in pairs.itertuples()}
+    by_id = {int(r.standard_id): r for r in rows_of(pairs)}
     std_rows = []
-    for s in stds.itertuples():
+    for s in rows_of(stds):
         r = by_id.get(int(s.standard_id))
         if r is None:
             continue

@@ -597,7 +597,8 @@ def observations(
             .order_by(Standard.position)
         )
     by_obs: dict[int, list[Any]] = {}
-    for link in links.itertuples():
+    link_rows: Any = links.itertuples()
+    for link in link_rows:
         by_obs.setdefault(int(link.observation_id), []).append(link)
     obs_ids = [int(i) for i in df["observation_id"]] if not df.empty else []
     df["standard_codes"] = [[str(x.code) for x in by_obs.get(i, [])] for i in obs_ids]

@@ -445,7 +445,7 @@ class _Generator:
         # Users: a coordinator, a lead per unit, a reviewer pool from every institution.
         pw = hash_password(PASSWORD)
         user_id = ins.next_id("users")
-        users = [
+        users: list[tuple[Any, ...]] = [
             (
                 user_id,
                 f"coordinator@{self.slug}.kvip",

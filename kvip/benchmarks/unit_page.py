@@ -18,7 +18,15 @@ from kvip.benchmarks.context import (
     add_labels,
     source_label,
 )
-from kvip.benchmarks.frames import index_by, opt, records, sum_counts, with_scores
+from kvip.benchmarks.frames import (
+    index_by,
+    opt,
+    records,
+    rows_of,
+    sum_counts,
+    total_counts,
+    with_scores,
+)
 from kvip.benchmarks.queries import Filters
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
@@ -85,8 +93,7 @@ def build(ctx: Context, unit: Unit, *, figures: bool = True) -> UnitDashboard:
     peer_reviewed = bool(counted and own["peer_reviewed"].astype(bool).any())
     own_overall = None
     if counted:
-        bench = sum_counts(own[own["series"] == "bench"], ["key"])
-        own_overall = scoring.summarise(scoring.counts_of(bench.iloc[0].to_dict()))
+        own_overall = scoring.summarise(total_counts(own[own["series"] == "bench"]))
     dash = UnitDashboard(
         ctx=ctx,
         unit=unit,
@@ -129,7 +136,7 @@ def _domains(dash: UnitDashboard, own: pd.DataFrame, figures: bool) -> None:
         row = mine.get((series, code))
         return None if row is None else opt(row["score"])
 
-    for domain in ctx.domains.itertuples():
+    for domain in rows_of(ctx.domains):
         code = str(domain.code)
         title = ctx.domain_title(code)
         own_series = score_of(ctx.series, code)
@@ -268,10 +275,10 @@ def _differences(
 ) -> None:
     ctx = dash.ctx
     net = with_scores(queries.standard_totals(ctx.cycle.id, ctx.series, ctx.filters))
-    net_by_id = {int(r.standard_id): r for r in net.itertuples()}
-    vals = {int(r.standard_id): r for r in values.itertuples()}
+    net_by_id = {int(r.standard_id): r for r in rows_of(net)}
+    vals = {int(r.standard_id): r for r in rows_of(values)}
     rows = []
-    for std in standards.itertuples():
+    for std in rows_of(standards):
         mine = vals.get(int(std.standard_id))
         if mine is None:
             continue
@@ -336,8 +343,8 @@ def _series_value(row: Any, series: str) -> str | None:
 
 def _areas(dash: UnitDashboard, values: pd.DataFrame, standards: pd.DataFrame) -> None:
     ctx = dash.ctx
-    by_id = {int(r.standard_id): r for r in standards.itertuples()}
-    own_values = {int(r.standard_id): _series_value(r, "bench") for r in values.itertuples()}
+    by_id = {int(r.standard_id): r for r in rows_of(standards)}
+    own_values = {int(r.standard_id): _series_value(r, "bench") for r in rows_of(values)}
     flagged: set[int] = set()
     improvement, _total = queries.observations(
         ctx.network.id,
@@ -351,13 +358,13 @@ def _areas(dash: UnitDashboard, values: pd.DataFrame, standards: pd.DataFrame) -
         flagged.update(int(i) for i in ids)
     area_ids = [sid for sid in by_id if own_values.get(sid) in IMPROVEMENT_VALUES or sid in flagged]
     net = queries.standard_totals(ctx.cycle.id, "bench", ctx.filters)
-    net_by_id = {int(r.standard_id): scoring.counts_of(r._asdict()) for r in net.itertuples()}
+    net_by_id = {int(r.standard_id): scoring.counts_of(r._asdict()) for r in rows_of(net)}
     learn = add_labels(
         queries.meeting_units(ctx.cycle.id, area_ids, dash.unit.id, ctx.filters, ctx.viewer),
         ctx.lang,
     )
     entries: dict[int, list[LearnEntry]] = {}
-    for r in learn.itertuples():
+    for r in rows_of(learn):
         entries.setdefault(int(r.standard_id), []).append(LearnEntry(r.label, r.text))
     areas = []
     for sid in area_ids:

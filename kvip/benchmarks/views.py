@@ -14,6 +14,7 @@ from kvip.accounts.models import Membership
 from kvip.benchmarks import annual, exports, library, network_page, summaries, unit_page
 from kvip.benchmarks.context import (
     LABELS_KEY,
+    Column,
     Table,
     build_context,
     per_request,
@@ -31,6 +32,16 @@ bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
 summaries.register_listeners()
 
 NETWORK_PAGES = ("overview", "standards", "trends", "agreement")
+# Every table a page can export; a table left out because its group is too small is exported
+# as a one-line note rather than a 404.
+TABLES = {
+    "unit": ("domains", "trend", "differences", "learn"),
+    "overview": ("units", "groups"),
+    "standards": ("standards", "not_met", "heatmap"),
+    "trends": ("trends", "standard_changes"),
+    "agreement": ("agreement_units", "agreement_standards", "rewording"),
+    "annual": ("trends", "most_improved", "themes", "by_standard"),
+}
 
 
 def _has_membership(user: Any) -> bool:
@@ -176,13 +187,19 @@ def unit_export(unit_id: int, table: str, fmt: str) -> Any:
         abort(404)
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
     dash = unit_page.build(ctx, u, figures=False)
-    return _export(dash.tables, table, fmt, f"{ctx.cycle.year}-{u.name}")
+    return _export("unit", dash.tables, table, fmt, f"{ctx.cycle.year}-{u.name}")
 
 
-def _export(tables: dict[str, Table], name: str, fmt: str, stem: str) -> Response:
-    if fmt not in exports.FORMATS or name not in tables:
+def _export(page: str, tables: dict[str, Table], name: str, fmt: str, stem: str) -> Response:
+    if fmt not in exports.FORMATS or name not in TABLES[page]:
         abort(404)
-    return exports.response(tables[name], fmt, stem)
+    table = tables.get(name) or Table(
+        name=name,
+        title=name,
+        columns=[Column("note", _("Note"))],
+        rows=[{"note": _("Too few units to compare.")}],
+    )
+    return exports.response(table, fmt, stem)
 
 
 # --- the coordinator's dashboards -------------------------------------------------------------
@@ -263,7 +280,7 @@ def network_export(network_id: int, page: str, table: str, fmt: str) -> Any:
     if page not in NETWORK_PAGES or fmt not in exports.FORMATS:
         abort(404)
     ctx, dash = _network_dashboard(page, network, figures=False)
-    return _export(dash.tables, table, fmt, f"{network.slug}-{ctx.cycle.year}")
+    return _export(page, dash.tables, table, fmt, f"{network.slug}-{ctx.cycle.year}")
 
 
 # --- good-practice library --------------------------------------------------------------------
@@ -354,4 +371,6 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
 @login_required
 def annual_export(network_id: int, table: str, fmt: str) -> Any:
     network, report = _annual(network_id, figures=False)
-    return _export(report.tables, table, fmt, f"{network.slug}-{report.ctx.cycle.year}-annual")
+    return _export(
+        "annual", report.tables, table, fmt, f"{network.slug}-{report.ctx.cycle.year}-annual"
+    )

@@ -390,9 +390,7 @@ def _audit_read(user: User, network: Any) -> bool:
 def _benchmark_unit(user: User, unit: Any) -> bool:
     """A unit's own benchmark dashboard: its members and lead, the network's coordinators, admins."""
     return (
-        user.is_admin
-        or coordinates(user, unit.network_id)
-        or unit_role(user, unit.id) is not None
+        user.is_admin or coordinates(user, unit.network_id) or unit_role(user, unit.id) is not None
     )
 
 

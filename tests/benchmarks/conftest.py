@@ -125,9 +125,7 @@ def build_bench_world() -> BenchWorld:
     units: dict[str, Unit] = {}
     for key in ("own", "beta", "gamma", "delta"):
         extra: dict[str, Any] = {"id": UNIT_IDS[key]} if key in UNIT_IDS else {}
-        units[key] = create_unit(
-            inst[home[key]], NAMES[key], kind=KINDS[key], beds=6, **extra
-        )
+        units[key] = create_unit(inst[home[key]], NAMES[key], kind=KINDS[key], beds=6, **extra)
         units[key].region = REGIONS[key]
     edition = create_edition(domains=2, per_domain=3)
     edition.frozen = True
@@ -138,8 +136,12 @@ def build_bench_world() -> BenchWorld:
         "coordinator": create_user("coord@bench.test", "Coordinator"),
         "lead": create_user("lead@bench.test", "Lead", home_institution_id=inst["A"].id),
         "member": create_user("member@bench.test", "Member", home_institution_id=inst["A"].id),
-        "reviewer": create_user("reviewer@bench.test", "Reviewer", home_institution_id=inst["C"].id),
-        "outsider": create_user("outsider@bench.test", "Outsider", home_institution_id=inst["B"].id),
+        "reviewer": create_user(
+            "reviewer@bench.test", "Reviewer", home_institution_id=inst["C"].id
+        ),
+        "outsider": create_user(
+            "outsider@bench.test", "Outsider", home_institution_id=inst["B"].id
+        ),
     }
     db.session.add_all(
         [
@@ -152,8 +154,20 @@ def build_bench_world() -> BenchWorld:
     )
     year = date.today().year
     cycles = [
-        Cycle(network_id=network.id, edition_id=edition.id, year=year - 1, name=f"Syklus {year - 1}", state="closed"),
-        Cycle(network_id=network.id, edition_id=edition.id, year=year, name=f"Syklus {year}", state="open"),
+        Cycle(
+            network_id=network.id,
+            edition_id=edition.id,
+            year=year - 1,
+            name=f"Syklus {year - 1}",
+            state="closed",
+        ),
+        Cycle(
+            network_id=network.id,
+            edition_id=edition.id,
+            year=year,
+            name=f"Syklus {year}",
+            state="open",
+        ),
     ]
     db.session.add_all(cycles)
     db.session.flush()
@@ -181,11 +195,15 @@ def build_bench_world() -> BenchWorld:
                 vid = 201 + index if key == "own" else next_id["v"]
                 if key != "own":
                     next_id["v"] += 1
-                v = Visit(id=vid, assessment_id=a.id, state="completed", date=date(year - 1 + index, 5, 1))
+                v = Visit(
+                    id=vid, assessment_id=a.id, state="completed", date=date(year - 1 + index, 5, 1)
+                )
                 db.session.add(v)
                 db.session.flush()
                 visits[(index, key)] = v
-                db.session.add(TeamMember(visit_id=v.id, user_id=users["reviewer"].id, role="lead_reviewer"))
+                db.session.add(
+                    TeamMember(visit_id=v.id, user_id=users["reviewer"].id, role="lead_reviewer")
+                )
                 _find(v, stds, peer_values[key])
     by_code = dict(zip(CODES, stds, strict=True))
     # Cycle 2: good practice where the standard is met (Beta and Gamma on 1.2), and where it is

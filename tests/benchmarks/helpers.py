@@ -54,6 +54,8 @@ def num(cell: str) -> float | None:
 def figures(html: str) -> dict[str, Any]:
     """The plotly figures embedded in a page, by name."""
     found = {}
-    for m in re.finditer(r'<script type="application/json" id="fig-([^"]+)">(.*?)</script>', html, re.S):
+    for m in re.finditer(
+        r'<script type="application/json" id="fig-([^"]+)">(.*?)</script>', html, re.S
+    ):
         found[m.group(1)] = json.loads(m.group(2))
     return found

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from kvip.benchmarks import scoring
-from tests.benchmarks.conftest import CODES, GOOD_BETA, GOOD_GAMMA, NAMES, PEER_2, SELF_2, BenchWorld
+from tests.benchmarks.conftest import (
+    CODES,
+    GOOD_BETA,
+    GOOD_GAMMA,
+    NAMES,
+    PEER_2,
+    SELF_2,
+    BenchWorld,
+)
 from tests.benchmarks.helpers import (
     DOMAINS,
     csv_rows,
@@ -28,7 +36,9 @@ def _api(client: Any, bench: BenchWorld, **params: Any) -> dict[str, Any]:
     return response.get_json()
 
 
-def test_api_for_a_coordinator_matches_the_scoring_module(client_as: Any, bench: BenchWorld) -> None:
+def test_api_for_a_coordinator_matches_the_scoring_module(
+    client_as: Any, bench: BenchWorld
+) -> None:
     data = _api(client_as("coordinator"), bench)
     assert data["named"] is True and data["suppressed"] is False
     assert data["units_compared"] == 4
@@ -52,7 +62,9 @@ def test_api_for_a_coordinator_matches_the_scoring_module(client_as: Any, bench:
             self_summary = domain_summaries(SELF_2[key])[code]
             assert got["self"]["score"] == pytest.approx(self_summary.score)
             if peer_reviewed:
-                assert got["peer"]["score"] == pytest.approx(domain_summaries(PEER_2[key])[code].score)
+                assert got["peer"]["score"] == pytest.approx(
+                    domain_summaries(PEER_2[key])[code].score
+                )
             else:
                 assert got["peer"] is None
         assert unit["overall"]["score"] == pytest.approx(overall(bench_values[key]).score)
@@ -122,7 +134,9 @@ def test_unit_dashboard_domains_table_chart_and_export(client_as: Any, bench: Be
     assert len(others["x"]) == 6 and all(t.startswith("Enhet ") for t in others["text"])
 
 
-def test_unit_dashboard_differences_and_who_to_learn_from(client_as: Any, bench: BenchWorld) -> None:
+def test_unit_dashboard_differences_and_who_to_learn_from(
+    client_as: Any, bench: BenchWorld
+) -> None:
     client = client_as("lead")
     unit_id = bench.units["own"].id
     bench_values = series_values(bench, 1, "bench")
@@ -139,7 +153,9 @@ def test_unit_dashboard_differences_and_who_to_learn_from(client_as: Any, bench:
     diffs = [num(r[6]) for r in diff_rows]
     negatives = [d for d in diffs if d is not None and d < 0]
     assert negatives == sorted(negatives)
-    learn = {r[0]: r for r in csv_rows(client.get(f"/benchmarks/units/{unit_id}/export/learn.csv").data)}
+    learn = {
+        r[0]: r for r in csv_rows(client.get(f"/benchmarks/units/{unit_id}/export/learn.csv").data)
+    }
     # Areas: the own unit's not met / partly met standards (peer series) and the team's improvement.
     assert set(learn) == {"1.2", "1.3", "2.1"}
     met_12 = sum(1 for v in bench_values.values() if v[1] == "met")
@@ -147,12 +163,16 @@ def test_unit_dashboard_differences_and_who_to_learn_from(client_as: Any, bench:
     assert int(learn["1.2"][5]) == 4
     assert GOOD_BETA in learn["1.2"][6] and GOOD_GAMMA in learn["1.2"][6]
     assert "Enhet " in learn["1.2"][6]
-    assert learn["1.3"][6] == ""  # Gamma's good practice on 1.3 does not count: 1.3 is not met there
+    assert (
+        learn["1.3"][6] == ""
+    )  # Gamma's good practice on 1.3 does not count: 1.3 is not met there
     assert learn["2.1"][6] == ""  # Beta only partly meets 2.1
     assert learn["2.1"][3] == "Ja"  # named by the review team
 
 
-def test_network_overview_units_funnel_and_small_multiples(client_as: Any, bench: BenchWorld) -> None:
+def test_network_overview_units_funnel_and_small_multiples(
+    client_as: Any, bench: BenchWorld
+) -> None:
     client = client_as("coordinator")
     nid = bench.network.id
     html = client.get(f"/benchmarks/networks/{nid}").get_data(as_text=True)
@@ -210,7 +230,9 @@ def test_network_standards_table_and_heatmap(client_as: Any, bench: BenchWorld) 
         for i, code in enumerate(heat["y"]):
             value = bench_values[key][CODES.index(code)]
             assert heat["z"][i][j] == (codes[value] if value else None)
-    matrix = csv_rows(client.get(f"/benchmarks/networks/{nid}/export/standards/heatmap.csv?domain=2").data)
+    matrix = csv_rows(
+        client.get(f"/benchmarks/networks/{nid}/export/standards/heatmap.csv?domain=2").data
+    )
     assert [r[0] for r in matrix] == ["2.1", "2.2", "2.3"]
 
 
@@ -225,18 +247,29 @@ def test_network_trends_pool_every_unit(client_as: Any, bench: BenchWorld) -> No
         assert num(row[2]) == r1(pooled(values).score)
         assert num(row[3]) == r1(pooled(values, DOMAINS["1"]).score)
         assert num(row[4]) == r1(pooled(values, DOMAINS["2"]).score)
-    changes = csv_rows(client.get(f"/benchmarks/networks/{nid}/export/trends/standard_changes.csv").data)
+    changes = csv_rows(
+        client.get(f"/benchmarks/networks/{nid}/export/trends/standard_changes.csv").data
+    )
     for row in changes:
         i = CODES.index(row[0])
-        before = scoring.met_pct(scoring.count([v[i] for v in series_values(bench, 0, "bench").values()]))
-        after = scoring.met_pct(scoring.count([v[i] for v in series_values(bench, 1, "bench").values()]))
+        before = scoring.met_pct(
+            scoring.count([v[i] for v in series_values(bench, 0, "bench").values()])
+        )
+        after = scoring.met_pct(
+            scoring.count([v[i] for v in series_values(bench, 1, "bench").values()])
+        )
         assert num(row[4]) == r1(scoring.change(before, after))
 
 
 def test_agreement_per_unit_and_per_standard(client_as: Any, bench: BenchWorld) -> None:
     client = client_as("coordinator")
     nid = bench.network.id
-    units = {r[0]: r for r in csv_rows(client.get(f"/benchmarks/networks/{nid}/export/agreement/agreement_units.csv").data)}
+    units = {
+        r[0]: r
+        for r in csv_rows(
+            client.get(f"/benchmarks/networks/{nid}/export/agreement/agreement_units.csv").data
+        )
+    }
     assert set(units) == {NAMES[k] for k in PEER_2}
     for key in PEER_2:
         a = scoring.agreement(zip(SELF_2[key], PEER_2[key], strict=True))
@@ -244,7 +277,9 @@ def test_agreement_per_unit_and_per_standard(client_as: Any, bench: BenchWorld) 
         assert int(row[1]) == a.n
         assert num(row[2]) == r1(a.percent)
         assert num(row[3]) == (None if a.kappa is None else round(a.kappa, 2))
-    standards = csv_rows(client.get(f"/benchmarks/networks/{nid}/export/agreement/agreement_standards.csv").data)
+    standards = csv_rows(
+        client.get(f"/benchmarks/networks/{nid}/export/agreement/agreement_standards.csv").data
+    )
     for row in standards:
         i = CODES.index(row[0])
         a = scoring.agreement((SELF_2[k][i], PEER_2[k][i]) for k in PEER_2)
@@ -262,13 +297,17 @@ def test_annual_report_numbers_and_pdf(client_as: Any, bench: BenchWorld) -> Non
     previous = list(series_values(bench, 0, "bench").values())
     total = pooled(current).score
     assert f"{total:.1f}".replace(".", ",") in html
-    rows = csv_rows(client.get(f"/benchmarks/networks/{nid}/annual-report/export/by_standard.csv").data)
+    rows = csv_rows(
+        client.get(f"/benchmarks/networks/{nid}/annual-report/export/by_standard.csv").data
+    )
     for row in rows:
         i = CODES.index(row[0])
         c = scoring.count([v[i] for v in current])
         assert int(row[2]) == c.applicable
         assert num(row[6]) == r1(scoring.score(c))
-    improved = csv_rows(client.get(f"/benchmarks/networks/{nid}/annual-report/export/most_improved.csv").data)
+    improved = csv_rows(
+        client.get(f"/benchmarks/networks/{nid}/annual-report/export/most_improved.csv").data
+    )
     changes = sorted(
         (
             scoring.change(overall(b).score, overall(a).score)
@@ -285,7 +324,9 @@ def test_annual_report_numbers_and_pdf(client_as: Any, bench: BenchWorld) -> Non
 def test_series_switch_uses_the_self_assessment(client_as: Any, bench: BenchWorld) -> None:
     client = client_as("coordinator")
     nid = bench.network.id
-    rows = csv_rows(client.get(f"/benchmarks/networks/{nid}/export/overview/units.csv?series=self").data)
+    rows = csv_rows(
+        client.get(f"/benchmarks/networks/{nid}/export/overview/units.csv?series=self").data
+    )
     for row in rows:
         key = next(k for k, n in NAMES.items() if n == row[0])
         assert num(row[4]) == r1(overall(SELF_2[key]).score)
