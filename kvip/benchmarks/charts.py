@@ -296,7 +296,7 @@ def trend_panels(
         if key.startswith("yaxis"):
             layout[key].update(range=[0, 101])
         elif key.startswith("xaxis"):
-            layout[key].update(type="category", tickangle=-45)
+            layout[key].update(type="category", tickangle=0)
     rows = max(1, math.ceil(len(panels) / columns))
     return _figure(data, title, height=260 * rows + 120, **layout)
 
@@ -398,11 +398,16 @@ def funnel(data: FunnelData, *, title: str, labels: dict[str, str]) -> Figure:
             "hovertemplate": "%{text}: %{y:.1f} % (n = %{x})<extra></extra>",
         }
     )
+    xaxis = _axis(title={"text": labels["x"]}, rangemode="tozero")
+    ns = [n for _, n, _, _ in data.points]
+    if ns and max(ns) > 40 and min(ns) > 0.3 * max(ns):
+        # Units that all have most standards applicable sit far right: zoom in on them.
+        xaxis["range"] = [max(0.0, min(ns) - 0.15 * max(ns)), max(ns) * 1.02]
     return _figure(
         traces,
         title,
         height=460,
-        xaxis=_axis(title={"text": labels["x"]}, rangemode="tozero"),
+        xaxis=xaxis,
         yaxis=_axis(title={"text": labels["y"]}, range=[0, 101]),
     )
 

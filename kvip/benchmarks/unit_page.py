@@ -16,6 +16,7 @@ from kvip.benchmarks.context import (
     Context,
     Table,
     add_labels,
+    format_number,
     source_label,
 )
 from kvip.benchmarks.frames import (
@@ -77,6 +78,13 @@ class UnitDashboard:
 
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
+
+
+def _middle(dist: scoring.Distribution) -> str:
+    """Q1–Q3 as text for the screen (the export has both numbers)."""
+    if dist.q1 is None or dist.q3 is None:
+        return "–"
+    return f"{format_number(dist.q1)}–{format_number(dist.q3)}"
 
 
 def build(ctx: Context, unit: Unit, *, figures: bool = True) -> UnitDashboard:
@@ -152,6 +160,7 @@ def _domains(dash: UnitDashboard, own: pd.DataFrame, figures: bool) -> None:
                 "median": dist.median,
                 "q1": dist.q1,
                 "q3": dist.q3,
+                "middle": _middle(dist),
                 "units": dist.n,
                 "difference": scoring.change(dist.median, own_series),
             }
@@ -181,8 +190,9 @@ def _domains(dash: UnitDashboard, own: pd.DataFrame, figures: bool) -> None:
             Column("self", _("Self-assessment"), "score"),
             Column("peer", _("Peer review"), "score"),
             Column("median", _("Network median"), "score"),
-            Column("q1", _("Lower quartile"), "score"),
-            Column("q3", _("Upper quartile"), "score"),
+            Column("middle", _("Middle half of the units"), screen=True, export=False),
+            Column("q1", _("Lower quartile"), "score", screen=False),
+            Column("q3", _("Upper quartile"), "score", screen=False),
             Column("units", _("Units compared"), "int"),
             Column("difference", _("Difference from median"), "score"),
         ],
@@ -212,7 +222,7 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
     net_units = net.groupby("cycle_id")["units"].max().to_dict() if not net.empty else {}
     net_total = with_scores(sum_counts(net, ["cycle_id", "year", "cycle_name"]))
     order = sorted(ctx.cycles, key=lambda c: (c.year, c.id))
-    names = [c.name for c in order]
+    names = [str(c.year) for c in order]
     scores = {
         "own": index_by(own, "cycle_id", "domain_code"),
         "own_total": index_by(own_total, "cycle_id"),

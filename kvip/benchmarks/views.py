@@ -17,7 +17,7 @@ from kvip.benchmarks.context import (
     Column,
     Table,
     build_context,
-    per_request,
+    format_number,
     series_labels,
     value_labels,
 )
@@ -76,38 +76,7 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
 
 @bp.app_template_filter("bm_num")
 def _bm_num(value: Any, kind: str = "score") -> str:
-    """A number as shown on the dashboards: scores to 0.1, kappa to 0.01, '–' if undefined,
-    with the locale's decimal and group symbols (babel's format_decimal costs 0.25 ms a call,
-    too much for a table of a thousand units)."""
-    if value is None or value == "":
-        return "–"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number != number:  # NaN
-        return "–"
-    decimal, group, minus = per_request("number_symbols", _number_symbols)
-    if kind == "int":
-        text = f"{int(number):,}"
-    elif kind == "kappa":
-        text = f"{number:,.2f}"
-    else:
-        text = f"{number:,.1f}"
-    text = text.replace(",", "\0").replace(".", decimal).replace("\0", group)
-    return text.replace("-", minus) if number < 0 and text.strip("-0.,") else text.lstrip("-")
-
-
-def _number_symbols() -> tuple[str, str, str]:
-    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
-    from flask_babel import get_locale
-
-    locale = get_locale() or "nb"
-    return (
-        get_decimal_symbol(locale),
-        get_group_symbol(locale),
-        get_minus_sign_symbol(locale),
-    )
+    return format_number(value, kind)
 
 
 @bp.teardown_app_request
