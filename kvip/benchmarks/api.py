@@ -14,7 +14,7 @@ from flask_login import current_user
 from kvip.api import bp, document, schema
 from kvip.benchmarks import queries, scoring
 from kvip.benchmarks.context import build_context
-from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of
+from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
 from kvip.core.errors import NotFound
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, Cycle
@@ -43,8 +43,22 @@ def _int(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def _compact(s: scoring.Summary) -> dict[str, Any]:
-    return {"score": s.score, "met_pct": s.met_pct, "completeness": s.completeness}
+SUMMARY_KEYS = (
+    "score",
+    "met_pct",
+    "completeness",
+    "met",
+    "partly_met",
+    "not_met",
+    "not_applicable",
+    "applicable",
+    "rated",
+    "total",
+)
+
+
+def _compact(row: dict[str, Any]) -> dict[str, Any]:
+    return {"score": row["score"], "met_pct": row["met_pct"], "completeness": row["completeness"]}
 
 
 def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
@@ -66,7 +80,9 @@ def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
     }
     if ctx.suppressed:
         return payload
-    rows = records(queries.unit_domain_counts(cycle.id, None, ctx.filters, ctx.viewer))
+    counts = queries.unit_domain_counts(cycle.id, None, ctx.filters, ctx.viewer)
+    rows = records(with_scores(counts))
+    overall = index_by(with_scores(sum_counts(counts, ["key", "series"])), "key", "series")
     pair_by_key = index_by(queries.unit_pair_counts(cycle.id, ctx.filters, ctx.viewer), "key")
     visits = _visible_visits(cycle.id, ctx.viewer)
     grouped: dict[int, list[dict[str, Any]]] = {}
@@ -79,20 +95,16 @@ def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
         peer_reviewed = bool(first["peer_reviewed"])
         source = "peer_reviewed" if peer_reviewed else "self_assessed"
         per_domain: dict[str, Any] = {}
-        overall_counts: dict[str, scoring.Counts] = {}
         for r in unit_rows:
-            series = str(r["series"])
-            counts = scoring.counts_of(r)
-            summary = scoring.summarise(counts)
             entry = per_domain.setdefault(str(r["domain_code"]), {"self": None, "peer": None})
-            if series == "bench":
-                entry.update(summary.as_dict())
+            if r["series"] == "bench":
+                entry.update({k: r[k] for k in SUMMARY_KEYS})
                 entry["source"] = source
             else:
-                entry[series] = _compact(summary)
-            overall_counts[series] = overall_counts.get(series, scoring.Counts()) + counts
+                entry[r["series"]] = _compact(r)
         pair_row = pair_by_key.get(key)
         agreement = agreement_of(pair_row) if pair_row is not None else None
+        bench_total = overall.get((key, "bench"))
         units.append(
             {
                 "label": name or scoring.pseudonym(int(first["position"]), ctx.lang),
@@ -102,14 +114,12 @@ def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
                 "assessment_id": _int(first["assessment_id"]),
                 "visit_id": visits.get(key) if peer_reviewed else None,
                 "source": source,
-                "overall": scoring.summarise(
-                    overall_counts.get("bench", scoring.Counts())
-                ).as_dict(),
-                "overall_self": _compact(scoring.summarise(overall_counts["self"]))
-                if "self" in overall_counts
+                "overall": {k: bench_total[k] for k in SUMMARY_KEYS} if bench_total else None,
+                "overall_self": _compact(overall[(key, "self")])
+                if (key, "self") in overall
                 else None,
-                "overall_peer": _compact(scoring.summarise(overall_counts["peer"]))
-                if "peer" in overall_counts
+                "overall_peer": _compact(overall[(key, "peer")])
+                if (key, "peer") in overall
                 else None,
                 "domains": per_domain,
                 "agreement": None

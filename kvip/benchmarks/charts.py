@@ -441,7 +441,7 @@ def heatmap(
         "x": x,
         "y": y,
         "text": hover,
-        "hovertemplate": "%{text}<extra></extra>",
+        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
         "zmin": -1.5,
         "zmax": 2.5,
         "colorscale": colorscale,

@@ -51,7 +51,7 @@ def format_number(value: Any, kind: str = "score") -> str:
         return str(value)
     if number != number:  # NaN
         return "–"
-    decimal, group, minus = per_request("number_symbols", _number_symbols)
+    decimal, group, minus = _number_symbols()
     if kind == "int":
         text = f"{int(number):,}"
     elif kind == "kappa":
@@ -62,16 +62,22 @@ def format_number(value: Any, kind: str = "score") -> str:
     return text.replace("-", minus) if number < 0 and text.strip("-0.,") else text.lstrip("-")
 
 
+_SYMBOLS: dict[str, tuple[str, str, str]] = {}
+
+
 def _number_symbols() -> tuple[str, str, str]:
+    """The locale's decimal, group and minus symbols (looked up once per locale)."""
     from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
     from flask_babel import get_locale
 
-    locale = get_locale() or "nb"
-    return (
-        get_decimal_symbol(locale),
-        get_group_symbol(locale),
-        get_minus_sign_symbol(locale),
-    )
+    locale = str(get_locale() or "nb")
+    if locale not in _SYMBOLS:
+        _SYMBOLS[locale] = (
+            get_decimal_symbol(locale),
+            get_group_symbol(locale),
+            get_minus_sign_symbol(locale),
+        )
+    return _SYMBOLS[locale]
 
 
 def series_labels() -> dict[str, str]:

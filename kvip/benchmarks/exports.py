@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 
-import pandas as pd
 from flask import Response
 
 from kvip.benchmarks.context import Table
@@ -25,18 +24,21 @@ def csv_bytes(table: Table) -> bytes:
 
 
 def xlsx_bytes(table: Table) -> bytes:
+    from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    buffer = io.BytesIO()
-    sheet = re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Data"
     frame = table.frame()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet)
-        ws = writer.sheets[sheet]
-        ws.freeze_panes = "A2"
-        for i, column in enumerate(frame.columns, start=1):
-            longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Data")
+    sheet.freeze_panes = "A2"
+    for i, column in enumerate(frame.columns, start=1):
+        longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+        sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        sheet.append([None if isinstance(v, float) and v != v else v for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
     return buffer.getvalue()
 
 

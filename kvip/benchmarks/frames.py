@@ -16,16 +16,16 @@ def with_scores(df: pd.DataFrame) -> pd.DataFrame:
     """Add score, met_pct, completeness and applicable (from the count columns, by scoring)."""
     df = df.copy()
     if df.empty:
-        for col in ("score", "met_pct", "completeness", "applicable"):
+        for col in ("score", "met_pct", "completeness", "applicable", "rated"):
             df[col] = pd.Series(dtype=object)
         return df
-    scores, mets, comps, applicable = scoring.score_arrays(
+    arrays = scoring.summary_arrays(
         *(df[c].tolist() for c in ("met", "partly_met", "not_met", "not_applicable", "total"))
     )
-    df["score"] = pd.Series(scores, index=df.index, dtype=object)
-    df["met_pct"] = pd.Series(mets, index=df.index, dtype=object)
-    df["completeness"] = pd.Series(comps, index=df.index, dtype=object)
-    df["applicable"] = applicable
+    for name in ("score", "met_pct", "completeness"):
+        df[name] = pd.Series(arrays[name], index=df.index, dtype=object)
+    df["applicable"] = arrays["applicable"]
+    df["rated"] = arrays["rated"]
     return df
 
 

@@ -79,6 +79,8 @@ domain_counts = sa.Table(
     sa.Column("series", sa.String(5), primary_key=True),
     sa.Column("cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), nullable=False),
     sa.Column("unit_id", sa.Integer, nullable=False, index=True),
+    # Whether the assessment's visit is completed: the benchmark series is then the peer one.
+    sa.Column("peer_reviewed", sa.Boolean, nullable=False, default=False),
     *_count_columns(),
     sa.Index("ix_benchmark_domain_counts_cycle_series", "cycle_id", "series"),
 )

@@ -299,7 +299,7 @@ def standards(
         z: list[list[int | None]] = [[None] * len(units) for _ in std_codes]
         names = value_labels()
         not_rated = names[None]
-        hover = [[f"{c} · {u}: {not_rated}" for u in units] for c in std_codes]
+        hover = [[not_rated for _u in units] for _c in std_codes]
         matrix_rows: dict[str, dict[str, Any]] = {c: {"code": c} for c in std_codes}
         for r in rows_of(cells):
             code = code_of.get(int(r.standard_id))
@@ -307,7 +307,7 @@ def standards(
                 continue
             i, j = row_of[code], col[r.label]
             z[i][j] = charts.VALUE_CODES.get(r.value)
-            hover[i][j] = f"{code} · {r.label}: {names.get(r.value, r.value)}"
+            hover[i][j] = names.get(r.value, r.value)
             matrix_rows[code][r.label] = names.get(r.value, r.value)
         dash.tables["heatmap"] = Table(
             name="heatmap",

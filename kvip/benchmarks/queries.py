@@ -210,12 +210,6 @@ def unit_domain_counts(
     """Per counted unit × domain: the §5 counts of one series (all series if None), with the
     unit's label fields."""
     t = domain_counts
-    peer = domain_counts.alias("peer")
-    peer_reviewed = (
-        sa.select(peer.c.assessment_id)
-        .where(peer.c.assessment_id == t.c.assessment_id, peer.c.series == "peer")
-        .exists()
-    )
     conditions: list[ColumnElement[bool]] = [t.c.cycle_id == cycle_id, filters.on_units()]
     if series is not None:
         conditions.append(t.c.series == series)
@@ -228,7 +222,7 @@ def unit_domain_counts(
             sa.case((viewer.assessment_visible, t.c.assessment_id), else_=None).label(
                 "assessment_id"
             ),
-            peer_reviewed.label("peer_reviewed"),
+            t.c.peer_reviewed,
             t.c.series,
             Domain.code.label("domain_code"),
             *(t.c[c] for c in COUNT_COLUMNS),

@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -346,15 +347,15 @@ def funnel_curve(
     return [(n, *funnel_limits(p_bar, n, z)) for n in ns]
 
 
-def score_arrays(
+def summary_arrays(
     met: Sequence[float],
     partly_met: Sequence[float],
     not_met: Sequence[float],
     not_applicable: Sequence[float],
     total: Sequence[float],
-) -> tuple[list[float | None], list[float | None], list[float | None], list[int]]:
-    """:func:`score`, :func:`met_pct`, :func:`completeness` and the applicable count for many
-    sets at once (columns of counts, as SQL returns them), vectorised; None where undefined."""
+) -> dict[str, list[Any]]:
+    """:func:`summarise` for many sets at once (columns of counts, as SQL returns them),
+    vectorised: score, met_pct, completeness (None where undefined), applicable, rated."""
     m = np.asarray(met, dtype=float)
     p = np.asarray(partly_met, dtype=float)
     nm = np.asarray(not_met, dtype=float)
@@ -369,7 +370,13 @@ def score_arrays(
     def plain(values: np.ndarray) -> list[float | None]:
         return [None if v != v else v for v in values.tolist()]
 
-    return plain(scores), plain(mets), plain(comps), [int(a) for a in applicable.tolist()]
+    return {
+        "score": plain(scores),
+        "met_pct": plain(mets),
+        "completeness": plain(comps),
+        "applicable": [int(a) for a in applicable.tolist()],
+        "rated": [int(r) for r in (applicable + na).tolist()],
+    }
 
 
 def value_pct(c: Counts, value: str) -> float | None:

@@ -82,9 +82,11 @@ _COALESCED = ", ".join(f"COALESCE(g.{n}, 0)" for n in COUNT_NAMES)
 _PAIRS = ", ".join(PAIR_COLUMNS)
 
 SELF_DOMAIN = f"""INSERT INTO benchmark_domain_counts
-(assessment_id, domain_id, series, cycle_id, unit_id, {_COUNT_COLS}, total)
-SELECT c.assessment_id, ds.domain_id, 'self', :c, c.unit_id, {_COALESCED}, ds.n
+(assessment_id, domain_id, series, cycle_id, unit_id, peer_reviewed, {_COUNT_COLS}, total)
+SELECT c.assessment_id, ds.domain_id, 'self', :c, c.unit_id,
+  CASE WHEN p.assessment_id IS NULL THEN :f ELSE :t END, {_COALESCED}, ds.n
 FROM ({COUNTED}) c CROSS JOIN ({DOMAIN_SIZES}) ds
+LEFT JOIN ({PEER}) p ON p.assessment_id = c.assessment_id
 LEFT JOIN (
   SELECT r.assessment_id, s.domain_id, {_sums("r.value")}
   FROM ratings r JOIN ({COUNTED}) c2 ON c2.assessment_id = r.assessment_id
@@ -93,8 +95,8 @@ LEFT JOIN (
 ) g ON g.assessment_id = c.assessment_id AND g.domain_id = ds.domain_id"""
 
 PEER_DOMAIN = f"""INSERT INTO benchmark_domain_counts
-(assessment_id, domain_id, series, cycle_id, unit_id, {_COUNT_COLS}, total)
-SELECT p.assessment_id, ds.domain_id, 'peer', :c, a.unit_id, {_COALESCED}, ds.n
+(assessment_id, domain_id, series, cycle_id, unit_id, peer_reviewed, {_COUNT_COLS}, total)
+SELECT p.assessment_id, ds.domain_id, 'peer', :c, a.unit_id, :t, {_COALESCED}, ds.n
 FROM ({PEER}) p JOIN assessments a ON a.id = p.assessment_id CROSS JOIN ({DOMAIN_SIZES}) ds
 LEFT JOIN (
   SELECT p2.assessment_id, s.domain_id, {_sums("f.value")}
@@ -104,12 +106,11 @@ LEFT JOIN (
 ) g ON g.assessment_id = p.assessment_id AND g.domain_id = ds.domain_id"""
 
 BENCH_DOMAIN = f"""INSERT INTO benchmark_domain_counts
-(assessment_id, domain_id, series, cycle_id, unit_id, {_COUNT_COLS}, total)
-SELECT d.assessment_id, d.domain_id, 'bench', d.cycle_id, d.unit_id, {_COUNT_COLS}, d.total
+(assessment_id, domain_id, series, cycle_id, unit_id, peer_reviewed, {_COUNT_COLS}, total)
+SELECT d.assessment_id, d.domain_id, 'bench', d.cycle_id, d.unit_id, d.peer_reviewed,
+  {_COUNT_COLS}, d.total
 FROM benchmark_domain_counts d
-WHERE d.cycle_id = :c AND (d.series = 'peer' OR (d.series = 'self' AND NOT EXISTS (
-  SELECT 1 FROM benchmark_domain_counts d2
-  WHERE d2.assessment_id = d.assessment_id AND d2.series = 'peer')))"""
+WHERE d.cycle_id = :c AND ((d.series = 'peer') OR (d.series = 'self' AND d.peer_reviewed = :f))"""
 
 DOMAIN_PAIRS = f"""INSERT INTO benchmark_domain_pairs
 (assessment_id, domain_id, cycle_id, unit_id, {_PAIRS})
@@ -239,7 +240,7 @@ def rebuild(cycle_id: int) -> int:
     if cycle is None:
         db.session.rollback()
         return 0
-    params = {"c": cycle_id, "e": cycle.edition_id}
+    params = {"c": cycle_id, "e": cycle.edition_id, "t": True, "f": False}
     for table in (domain_counts, domain_pairs, standard_counts, standard_pairs):
         db.session.execute(table.delete().where(table.c.cycle_id == cycle_id))
     for step in REBUILD_STEPS:

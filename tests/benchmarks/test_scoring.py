@@ -156,9 +156,9 @@ def test_pair_table_needs_nine_cells() -> None:
 
 
 @given(st.lists(st.lists(st.sampled_from([*s.VALUES, None]), max_size=12), max_size=15))
-def test_score_arrays_equal_summarise(sets: list[list[str | None]]) -> None:
+def test_summary_arrays_equal_summarise(sets: list[list[str | None]]) -> None:
     counts = [s.count(values) for values in sets]
-    scores, mets, comps, applicable = s.score_arrays(
+    arrays = s.summary_arrays(
         [c.met for c in counts],
         [c.partly_met for c in counts],
         [c.not_met for c in counts],
@@ -166,14 +166,10 @@ def test_score_arrays_equal_summarise(sets: list[list[str | None]]) -> None:
         [c.total for c in counts],
     )
     for i, c in enumerate(counts):
-        summary = s.summarise(c)
-        for got, want in (
-            (scores[i], summary.score),
-            (mets[i], summary.met_pct),
-            (comps[i], summary.completeness),
-        ):
+        summary = s.summarise(c).as_dict()
+        for key in ("score", "met_pct", "completeness", "applicable", "rated"):
+            got, want = arrays[key][i], summary[key]
             assert (got is None and want is None) or got == pytest.approx(want)
-        assert applicable[i] == c.applicable
 
 
 def test_counts_of_a_row_and_value_shares() -> None:

@@ -41,7 +41,11 @@ def network(app: Flask) -> dict[str, Any]:
 
 
 def min_unit(network_id: int) -> int:
-    return int(db.session.scalar(sa.text("SELECT MIN(id) FROM units WHERE network_id = :n"), {"n": network_id}))
+    return int(
+        db.session.scalar(
+            sa.text("SELECT MIN(id) FROM units WHERE network_id = :n"), {"n": network_id}
+        )
+    )
 
 
 def _charts_drawn(page: Any, names: list[str]) -> None:
@@ -53,7 +57,9 @@ def _charts_drawn(page: Any, names: list[str]) -> None:
 
 
 @pytest.mark.parametrize("viewport", [IPAD, DESKTOP], ids=["ipad", "desktop"])
-def test_unit_dashboard(network: dict[str, Any], live_server: str, page: Any, viewport: dict[str, int]) -> None:
+def test_unit_dashboard(
+    network: dict[str, Any], live_server: str, page: Any, viewport: dict[str, int]
+) -> None:
     page.set_viewport_size(viewport)
     sign_in(page, live_server, network["lead"], PASSWORD)
     page.goto(f"{live_server}/benchmarks/units/{network['unit_id']}")
@@ -71,7 +77,9 @@ def test_unit_dashboard(network: dict[str, Any], live_server: str, page: Any, vi
 
 
 @pytest.mark.parametrize("viewport", [IPAD, DESKTOP], ids=["ipad", "desktop"])
-def test_coordinator_dashboards(network: dict[str, Any], live_server: str, page: Any, viewport: dict[str, int]) -> None:
+def test_coordinator_dashboards(
+    network: dict[str, Any], live_server: str, page: Any, viewport: dict[str, int]
+) -> None:
     page.set_viewport_size(viewport)
     sign_in(page, live_server, network["coordinator"], PASSWORD)
     name = "ipad" if viewport == IPAD else "desktop"
