@@ -4,6 +4,7 @@ SQL conditions), labels of units, and the :class:`Table` that pages render and e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -62,22 +63,29 @@ def format_number(value: Any, kind: str = "score") -> str:
     return text.replace("-", minus) if number < 0 and text.strip("-0.,") else text.lstrip("-")
 
 
-_SYMBOLS: dict[str, tuple[str, str, str]] = {}
+_SYMBOLS: ContextVar[tuple[str, str, str] | None] = ContextVar("benchmark_symbols", default=None)
 
 
 def _number_symbols() -> tuple[str, str, str]:
-    """The locale's decimal, group and minus symbols (looked up once per locale)."""
+    """The locale's decimal, group and minus symbols, looked up once per request
+    (:func:`remember_locale_symbols` runs before each request)."""
+    return _SYMBOLS.get() or _locale_symbols()
+
+
+def remember_locale_symbols() -> None:
+    _SYMBOLS.set(_locale_symbols())
+
+
+def _locale_symbols() -> tuple[str, str, str]:
     from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
     from flask_babel import get_locale
 
-    locale = str(get_locale() or "nb")
-    if locale not in _SYMBOLS:
-        _SYMBOLS[locale] = (
-            get_decimal_symbol(locale),
-            get_group_symbol(locale),
-            get_minus_sign_symbol(locale),
-        )
-    return _SYMBOLS[locale]
+    locale = get_locale() or "nb"
+    return (
+        get_decimal_symbol(locale),
+        get_group_symbol(locale),
+        get_minus_sign_symbol(locale),
+    )
 
 
 def series_labels() -> dict[str, str]:

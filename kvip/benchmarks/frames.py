@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -62,8 +63,12 @@ def opt(value: object) -> float | None:
 
 
 def rows_of(df: pd.DataFrame) -> Iterator[Any]:
-    """The rows as named tuples (attribute access by column name)."""
-    return iter(df.itertuples())
+    """The rows as named tuples (attribute access by column name). Much faster than
+    ``DataFrame.itertuples``, which boxes every value through pandas."""
+    if df.empty:
+        return iter(())
+    row = namedtuple("Row", [str(c) for c in df.columns], rename=True)  # type: ignore[misc]
+    return map(row._make, zip(*(df[c].tolist() for c in df.columns), strict=True))
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -228,6 +228,7 @@ def rebuild(cycle_id: int) -> int:
         sa.select(BenchmarkCycleState)
         .where(BenchmarkCycleState.cycle_id == cycle_id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if state is None:
         _create_states([cycle_id])

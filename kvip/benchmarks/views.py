@@ -18,6 +18,7 @@ from kvip.benchmarks.context import (
     Table,
     build_context,
     format_number,
+    remember_locale_symbols,
     series_labels,
     value_labels,
 )
@@ -77,6 +78,11 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
 @bp.app_template_filter("bm_num")
 def _bm_num(value: Any, kind: str = "score") -> str:
     return format_number(value, kind)
+
+
+@bp.before_app_request
+def _locale_symbols() -> None:
+    remember_locale_symbols()
 
 
 @bp.teardown_app_request

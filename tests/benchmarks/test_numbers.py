@@ -330,3 +330,15 @@ def test_series_switch_uses_the_self_assessment(client_as: Any, bench: BenchWorl
     for row in rows:
         key = next(k for k, n in NAMES.items() if n == row[0])
         assert num(row[4]) == r1(overall(SELF_2[key]).score)
+
+
+def test_api_is_documented_and_answers_unknown_cycles_with_json(client_as: Any, bench: BenchWorld) -> None:
+    client = client_as("member")
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/cycles/{id}/benchmark"]["get"]
+    assert "200" in operation["responses"] and "404" in operation["responses"]
+    assert "BenchmarkUnit" in spec["components"]["schemas"]
+    missing = client.get("/api/v1/cycles/999999/benchmark")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    other_network_cycle = client_as("outsider").get(f"/api/v1/cycles/{bench.cycle.id}/benchmark")
+    assert other_network_cycle.status_code == 200  # the outsider leads Beta, in the same network

@@ -103,3 +103,21 @@ def test_cli_generate_and_refresh(app: Flask, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("KVIP_ENV", "production")
     refused = runner.invoke(args=["demo", "generate", "--units", "2", "--cycles", "1"])
     assert refused.exit_code != 0 and "refused" in refused.output
+
+
+def test_generate_with_a_loaded_edition(app: Flask) -> None:
+    from tests.factories import create_edition
+
+    edition = create_edition(domains=2, per_domain=3, slug="ed-loaded")
+    db.session.commit()
+    result = generate(4, 1, 3, edition_slug="ed-loaded", echo=lambda _m: None, today=TODAY)
+    codes = db.session.scalars(
+        sa.text(
+            "SELECT DISTINCT s.code FROM ratings r JOIN standards s ON s.id = r.standard_id "
+            "WHERE s.edition_id = :e ORDER BY s.code"
+        ),
+        {"e": edition.id},
+    ).all()
+    assert codes == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3"] and result.counts["ratings"] > 0
+    with pytest.raises(ValueError, match="no edition"):
+        generate(4, 1, 4, edition_slug="missing", echo=lambda _m: None, today=TODAY)
