@@ -124,7 +124,7 @@ def run(url: str, args: argparse.Namespace) -> None:
             print(
                 f"generated in {total:.0f} s ({result.counts['ratings']:,} ratings, "
                 f"{result.counts['findings']:,} findings, {result.counts['observations']:,} observations; "
-                f"summaries {result.seconds['summaries']:.0f} s)",
+                f"analyze {result.seconds['analyze']:.0f} s, summaries {result.seconds['summaries']:.0f} s)",
                 flush=True,
             )
             network = db.session.scalar(sa.select(Network).where(Network.slug == slug))

@@ -37,7 +37,8 @@ def generate_cmd(units: int, cycles: int, seed: int, edition_slug: str | None) -
     for key, value in result.counts.items():
         click.echo(f"  {key:<14} {value:>10,}")
     click.echo(
-        f"Summaries built in {result.seconds['summaries']:.1f} s; total {result.seconds['total']:.1f} s."
+        f"Statistics {result.seconds['analyze']:.1f} s, summaries {result.seconds['summaries']:.1f} s; "
+        f"total {result.seconds['total']:.1f} s."
     )
     click.echo(
         f"Logins (password {PASSWORD}): coordinator@{result.slug}.kvip, lead0001@{result.slug}.kvip"
