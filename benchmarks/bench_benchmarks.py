@@ -66,7 +66,11 @@ BARE = {
         JOIN assessments a ON a.id = r.assessment_id JOIN cycles cy ON cy.id = a.cycle_id
         JOIN standards s ON s.id = r.standard_id WHERE cy.network_id = :n AND a.state = 'submitted'
         GROUP BY a.cycle_id, s.domain_id, r.value""",
-    # The good-practice search (count and first page).
+    # The good-practice search: how many match, and the first page.
+    "library_count": """SELECT COUNT(*) FROM observations o JOIN visits v ON v.id = o.visit_id
+        JOIN reports rp ON rp.visit_id = v.id JOIN assessments a ON a.id = v.assessment_id
+        JOIN cycles cy ON cy.id = a.cycle_id WHERE o.kind = 'good_practice' AND rp.state = 'final'
+        AND cy.network_id = :n AND lower(o.text) LIKE '%rutine%'""",
     "library": """SELECT o.id, o.text FROM observations o JOIN visits v ON v.id = o.visit_id
         JOIN reports rp ON rp.visit_id = v.id JOIN assessments a ON a.id = v.assessment_id
         JOIN cycles cy ON cy.id = a.cycle_id WHERE o.kind = 'good_practice' AND rp.state = 'final'
@@ -186,7 +190,7 @@ def run(url: str, args: argparse.Namespace) -> None:
             "good-practice library",
             "lead",
             f"/benchmarks/networks/{nid}/good-practice?q=rutine",
-            ["library"],
+            ["library_count", "library"],
         ),
         (
             "annual report (HTML)",

@@ -436,46 +436,72 @@ def assessment_values(assessment_id: int, edition_id: int) -> pd.DataFrame:
 
 def domain_cells(cycle_id: int, domain_id: int, filters: Filters, viewer: Viewer) -> pd.DataFrame:
     """Per counted unit × standard of one domain: the benchmark value (findings of the completed
-    visit, else the self rating) — the rows of a standards × units heatmap."""
-    completed = (
-        sa.select(Visit.assessment_id, sa.func.max(Visit.id).label("visit_id"))
-        .join(Assessment, Assessment.id == Visit.assessment_id)
-        .where(Assessment.cycle_id == cycle_id, Visit.state == "completed")
-        .group_by(Visit.assessment_id)
-        .subquery()
-    )
-    counted = (
-        sa.select(domain_counts.c.assessment_id)
-        .where(domain_counts.c.cycle_id == cycle_id, domain_counts.c.series == "bench")
-        .distinct()
-        .subquery()
-    )
-    std_ids = sa.select(Standard.id).where(Standard.domain_id == domain_id).scalar_subquery()
-    peer_rows = (
-        sa.select(completed.c.assessment_id, Finding.standard_id, Finding.value.label("value"))
-        .join(Finding, Finding.visit_id == completed.c.visit_id)
-        .where(Finding.standard_id.in_(std_ids))
-    )
-    self_rows = (
-        sa.select(Rating.assessment_id, Rating.standard_id, Rating.value.label("value"))
-        .join(counted, counted.c.assessment_id == Rating.assessment_id)
-        .outerjoin(completed, completed.c.assessment_id == Rating.assessment_id)
-        .where(completed.c.assessment_id.is_(None), Rating.standard_id.in_(std_ids))
-    )
-    cells = sa.union_all(peer_rows, self_rows).subquery()
-    stmt = (
+    visit, else the self rating) — the rows of a standards × units heatmap.
+
+    Three small steps rather than one join: the units shown (from the summaries, filters and
+    labels applied in SQL), then their findings and ratings through the (visit, standard) and
+    (assessment, standard) unique indexes. As one statement, PostgreSQL's planner prefers a
+    sequential scan of every cycle's ratings (0.5 s at 1,000 units × 10 cycles)."""
+    d = domain_counts
+    units = frame(
         sa.select(
-            cells.c.assessment_id.label("key"),
+            d.c.assessment_id.label("key"),
+            d.c.peer_reviewed,
             *_unit_columns(viewer),
-            cells.c.standard_id,
-            cells.c.value,
         )
-        .join(Assessment, Assessment.id == cells.c.assessment_id)
-        .join(Unit, Unit.id == Assessment.unit_id)
-        .outerjoin(BenchmarkPseudonym, _pseudonym_join(Assessment.cycle_id, Unit.id))
-        .where(filters.on_units())
+        .join(Unit, Unit.id == d.c.unit_id)
+        .outerjoin(BenchmarkPseudonym, _pseudonym_join(d.c.cycle_id, d.c.unit_id))
+        .where(
+            d.c.cycle_id == cycle_id,
+            d.c.series == "bench",
+            d.c.domain_id == domain_id,
+            filters.on_units(),
+        )
     )
-    return frame(stmt)
+    columns = [*units.columns, "standard_id", "value"]
+    if units.empty:
+        return pd.DataFrame(columns=columns)
+    std_ids = list(
+        db.session.scalars(sa.select(Standard.id).where(Standard.domain_id == domain_id))
+    )
+    keys = [int(k) for k in units["key"]]
+    peer_keys = [int(k) for k, p in zip(units["key"], units["peer_reviewed"], strict=True) if p]
+    self_keys = sorted(set(keys) - set(peer_keys))
+    parts: list[pd.DataFrame] = []
+    for chunk in _chunks(peer_keys):
+        latest = dict(
+            db.session.execute(
+                sa.select(sa.func.max(Visit.id), Visit.assessment_id)
+                .where(Visit.assessment_id.in_(chunk), Visit.state == "completed")
+                .group_by(Visit.assessment_id)
+            ).all()
+        )
+        findings = frame(
+            sa.select(Finding.visit_id, Finding.standard_id, Finding.value).where(
+                Finding.visit_id.in_(list(latest)), Finding.standard_id.in_(std_ids)
+            )
+        )
+        findings["key"] = [latest[v] for v in findings["visit_id"].tolist()]
+        parts.append(findings[["key", "standard_id", "value"]])
+    for chunk in _chunks(self_keys):
+        parts.append(
+            frame(
+                sa.select(
+                    Rating.assessment_id.label("key"), Rating.standard_id, Rating.value
+                ).where(Rating.assessment_id.in_(chunk), Rating.standard_id.in_(std_ids))
+            )
+        )
+    cells = (
+        pd.concat([p for p in parts if not p.empty]) if any(not p.empty for p in parts) else None
+    )
+    if cells is None:
+        return pd.DataFrame(columns=columns)
+    return units.merge(cells, on="key", how="inner")[columns]
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    """Bounded IN lists (SQLite allows 32,766 parameters per statement)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 # --- observations -----------------------------------------------------------------------------
