@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import plotly.graph_objects as go
-
 # Accessible colours (WCAG AA against white) shared with static/css/kvip.css.
 OWN = "#b3261e"
 OTHERS = "#4a6fa5"
@@ -101,8 +99,11 @@ def to_json(fig: Figure) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def validate(fig: Figure) -> go.Figure:
-    """Check a figure against plotly's schema (raises ValueError on an unknown property)."""
+def validate(fig: Figure) -> Any:
+    """Check a figure against plotly's schema (raises ValueError on an unknown property).
+    Imported here only: a web worker never loads plotly's Python package."""
+    import plotly.graph_objects as go
+
     return go.Figure(fig)
 
 
