@@ -308,6 +308,14 @@ class Column:
     export: bool = True  # written to CSV / .xlsx
 
 
+def _inert(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
+    apostrophe: observation texts are typed by people, exports are opened in Excel."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @dataclass
 class Table:
     """One table of a page: shown as HTML and exported as CSV / .xlsx with the same numbers."""
@@ -339,5 +347,7 @@ class Table:
             elif col.kind == "value":
                 names = value_labels()
                 values = [names.get(v, v) for v in values]
+            else:
+                values = [_inert(v) for v in values]
             data[col.label] = values
         return pd.DataFrame(data, columns=[c.label for c in self.export_columns])

@@ -562,8 +562,9 @@ def observations(
         )
         conditions.append(sa.or_(own_domain.exists(), via_standard.exists()))
     if text.strip():
-        pattern = f"%{text.strip().lower()}%"
-        conditions.append(sa.func.lower(Observation.text).like(pattern))
+        # The user's words are matched literally: % and _ are not wildcards here.
+        words = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(sa.func.lower(Observation.text).like(f"%{words}%", escape="\\"))
     base = (
         sa.select(Observation.id)
         .join(Visit, Visit.id == Observation.visit_id)

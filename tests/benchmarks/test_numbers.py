@@ -332,7 +332,9 @@ def test_series_switch_uses_the_self_assessment(client_as: Any, bench: BenchWorl
         assert num(row[4]) == r1(overall(SELF_2[key]).score)
 
 
-def test_api_is_documented_and_answers_unknown_cycles_with_json(client_as: Any, bench: BenchWorld) -> None:
+def test_api_is_documented_and_answers_unknown_cycles_with_json(
+    client_as: Any, bench: BenchWorld
+) -> None:
     client = client_as("member")
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/cycles/{id}/benchmark"]["get"]

@@ -167,3 +167,33 @@ def test_good_practice_library_searches_final_reports_only(
         .get_data(as_text=True)
     )
     assert NAMES["beta"] in coordinator
+
+
+def test_exports_neutralise_formulas_and_search_is_literal(
+    client_as: Any, bench: BenchWorld
+) -> None:
+    from kvip.visits.models import Observation
+
+    visit = bench.visits[(1, "beta")]
+    obs = Observation(visit_id=visit.id, kind="good_practice", text='=HYPERLINK("http://x")')
+    obs.standards = [bench.standards[1]]
+    db.session.add(obs)
+    db.session.add(Observation(visit_id=visit.id, kind="good_practice", text="100% av personalet"))
+    db.session.commit()
+    client = client_as("member")
+    nid = bench.network.id
+    csv_text = client.get(f"/benchmarks/networks/{nid}/good-practice.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in csv_text and ",=HYPERLINK" not in csv_text
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/benchmarks/networks/{nid}/good-practice.xlsx").data)
+    )
+    cells = [
+        c for row in book.active.iter_rows(values_only=True) for c in row if isinstance(c, str)
+    ]
+    assert '\'=HYPERLINK("http://x")' in cells
+    literal = client.get(f"/benchmarks/networks/{nid}/good-practice?q=100%25").get_data(
+        as_text=True
+    )
+    assert "100% av personalet" in literal and "Eksempler på god praksis: 1" in literal
+    wildcard = client.get(f"/benchmarks/networks/{nid}/good-practice?q=_").get_data(as_text=True)
+    assert "Eksempler på god praksis: 0" in wildcard
