@@ -121,6 +121,10 @@ def source_label(peer_reviewed: bool) -> str:
     return labels[bool(peer_reviewed)]
 
 
+class NoCycles(NotFound):
+    """The network has no cycle yet: pages show an explanation instead of charts."""
+
+
 @dataclass(frozen=True)
 class CycleInfo:
     id: int
@@ -222,7 +226,7 @@ def build_context(
         for r in rows_of(frame)
     ]
     if not cycles:
-        raise NotFound(_("This network has no cycles yet."))
+        raise NoCycles(_("This network has no cycles yet."))
     k = max(int(network.min_group_size or 1), 1)
     wanted = args.get("cycle")
     cycle: CycleInfo | None = None

@@ -15,6 +15,7 @@ from kvip.benchmarks import annual, exports, library, network_page, summaries, u
 from kvip.benchmarks.context import (
     LABELS_KEY,
     Column,
+    NoCycles,
     Table,
     build_context,
     format_number,
@@ -88,6 +89,12 @@ def _locale_symbols() -> None:
 @bp.teardown_app_request
 def _forget_labels(_exc: BaseException | None) -> None:
     g.pop(LABELS_KEY, None)
+
+
+@bp.errorhandler(NoCycles)
+def _no_cycles(exc: NoCycles) -> Any:
+    """Before the first cycle there is nothing to compare: say so, kindly."""
+    return render_template("benchmarks/empty.html", message=exc.message), 200
 
 
 @bp.app_template_global("bm_value_labels")

@@ -197,3 +197,20 @@ def test_exports_neutralise_formulas_and_search_is_literal(
     assert "100% av personalet" in literal and "Eksempler på god praksis: 1" in literal
     wildcard = client.get(f"/benchmarks/networks/{nid}/good-practice?q=_").get_data(as_text=True)
     assert "Eksempler på god praksis: 0" in wildcard
+
+
+def test_a_network_without_cycles_explains_itself(app: Any, bench: BenchWorld) -> None:
+    from kvip.accounts.models import Membership
+    from tests.conftest import login
+    from tests.factories import create_institution, create_network, create_unit, create_user
+
+    network = create_network(name="Nytt nettverk")
+    unit = create_unit(create_institution(network, "Ny institusjon"), "Ny enhet")
+    user = create_user("ny@bench.test")
+    db.session.add(Membership(user_id=user.id, unit_id=unit.id, role="unit_lead"))
+    db.session.commit()
+    client = login(app.test_client(), user)
+    page = client.get(f"/benchmarks/units/{unit.id}")
+    assert page.status_code == 200
+    assert "Nettverket har ingen sykluser ennå." in page.get_data(as_text=True)
+    assert client.get(f"/benchmarks/networks/{network.id}/annual-report").status_code == 200
