@@ -10,11 +10,10 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, queries, scoring, summaries
+from kvip.benchmarks import network_page, queries, scoring, summaries
 from kvip.benchmarks.context import Column, Context, CycleInfo, Table, unit_label
 from kvip.benchmarks.frames import (
     agreement_of,
-    index_by,
     opt,
     rows_of,
     sum_counts,
@@ -173,57 +172,22 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
         (f for f in report.domains if f.score is not None), key=lambda f: f.score or 0, default=None
     )
     report.facts["good_practice"] = int(_total)
-    _trends(report, viewer, figures)
+    _trends(report, figures)
     _most_improved(report, previous)
     _themes(report, obs, stds, lang_text)
     _by_standard(report, stds, std_by_id, lang_text)
     return report
 
 
-def _trends(report: AnnualReport, viewer: Viewer, figures: bool) -> None:
+def _trends(report: AnnualReport, figures: bool) -> None:
     ctx = report.ctx
     shown = [c for c in ctx.cycles if (c.year, c.id) <= (ctx.cycle.year, ctx.cycle.id)]
-    summaries.ensure_fresh([c.id for c in shown])
-    net = with_scores(queries.network_domain_trend(ctx.network.id, "bench", Filters()))
-    units = net.groupby("cycle_id")["units"].max().to_dict() if not net.empty else {}
-    total = with_scores(sum_counts(net, ["cycle_id"]))
-    order = sorted(shown, key=lambda c: (c.year, c.id))
-    codes = [str(c) for c in ctx.domains["code"]]
-    rows = []
-    by_domain = index_by(net, "cycle_id", "domain_code")
-    by_cycle = index_by(total, "cycle_id")
-    for c in order:
-        n = int(units.get(c.id, 0))
-        if scoring.suppressed(n, ctx.k):
-            continue
-        row: dict[str, Any] = {"cycle": c.name, "units": n}
-        row["score"] = opt(by_cycle.get(c.id, {}).get("score"))
-        for code in codes:
-            row[f"d{code}"] = opt(by_domain.get((c.id, code), {}).get("score"))
-        rows.append(row)
-    report.tables["trends"] = Table(
-        name="trends",
-        title=_("Network score per cycle"),
-        columns=[
-            Column("cycle", _("Cycle")),
-            Column("units", _("Units"), "int"),
-            Column("score", _("All standards"), "score"),
-            *[Column(f"d{code}", _("Domain %(code)s", code=code), "score") for code in codes],
-        ],
-        rows=rows,
+    table, figure = network_page.trend_table(
+        ctx, shown, Filters(), figures=figures, skip_small=True
     )
-    if figures and rows:
-        names = [r["cycle"] for r in rows]
-        series = [
-            charts.Series(_("All standards"), names, [r["score"] for r in rows], highlight=True)
-        ]
-        series += [
-            charts.Series(ctx.domain_title(code), names, [r[f"d{code}"] for r in rows])
-            for code in codes
-        ]
-        report.figures["trends"] = charts.to_json(
-            charts.lines(series, title=_("Network score per domain over cycles"))
-        )
+    report.tables["trends"] = table
+    if figure:
+        report.figures["trends"] = figure
 
 
 def _most_improved(report: AnnualReport, previous: CycleInfo | None) -> None:

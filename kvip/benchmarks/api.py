@@ -17,20 +17,14 @@ from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
 from kvip.core.errors import NotFound
 from kvip.core.permissions import require
-from kvip.cycles.models import Assessment, Cycle
+from kvip.cycles.models import Cycle
 from kvip.extensions import db
 from kvip.visits.models import Visit
 
 
 def _visible_visits(cycle_id: int, viewer: queries.Viewer) -> dict[int, int]:
     """assessment (key) → the latest completed visit's id, only where the caller may see it."""
-    latest = (
-        sa.select(Visit.assessment_id, sa.func.max(Visit.id).label("visit_id"))
-        .join(Assessment, Assessment.id == Visit.assessment_id)
-        .where(Assessment.cycle_id == cycle_id, Visit.state == "completed")
-        .group_by(Visit.assessment_id)
-        .subquery()
-    )
+    latest = queries.completed_visits(cycle_id)
     rows = db.session.execute(
         sa.select(latest.c.assessment_id, Visit.id)
         .join(Visit, Visit.id == latest.c.visit_id)

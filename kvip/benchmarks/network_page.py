@@ -337,44 +337,41 @@ def standards(
 # --- trends over cycles -------------------------------------------------------------------------
 
 
-def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
-    dash = NetworkDashboard(ctx)
-    summaries.ensure_fresh([c.id for c in ctx.cycles])
-    net = with_scores(queries.network_domain_trend(ctx.network.id, ctx.series, ctx.filters))
-    order = sorted(ctx.cycles, key=lambda c: (c.year, c.id))
+def trend_table(
+    ctx: Context, cycles: list[Any], filters: Filters, *, figures: bool, skip_small: bool = False
+) -> tuple[Table, str | None]:
+    """The network's pooled score per cycle and domain (domains followed by their code), and
+    its chart. Cycles with fewer than k units are noted (or left out with ``skip_small``)."""
+    summaries.ensure_fresh([c.id for c in cycles])
+    net = with_scores(queries.network_domain_trend(ctx.network.id, ctx.series, filters))
+    order = sorted(cycles, key=lambda c: (c.year, c.id))
     units = net.groupby("cycle_id")["units"].max().to_dict() if not net.empty else {}
     total = with_scores(sum_counts(net, ["cycle_id"]))
     codes = [str(c) for c in ctx.domains["code"]]
-    all_codes = sorted(
-        set(codes) | set(net["domain_code"].astype(str)) if not net.empty else set(codes)
-    )
-
     by_domain = index_by(net, "cycle_id", "domain_code")
     by_cycle = index_by(total, "cycle_id")
-
-    def value(cycle_id: int, code: str | None) -> float | None:
-        if scoring.suppressed(int(units.get(cycle_id, 0)), ctx.k):
-            return None
-        row = by_cycle.get(cycle_id) if code is None else by_domain.get((cycle_id, code))
-        return None if row is None else opt(row["score"])
-
     rows = []
     for c in order:
         n = int(units.get(c.id, 0))
-        row: dict[str, Any] = {"cycle": c.name, "units": n, "score": value(c.id, None)}
-        if scoring.suppressed(n, ctx.k):
+        small = scoring.suppressed(n, ctx.k)
+        if small and skip_small:
+            continue
+        row: dict[str, Any] = {"cycle": c.name, "units": n}
+        if small:
             row["note"] = _("Fewer than %(k)d units: not shown", k=ctx.k)
-        for code in all_codes:
-            row[f"d{code}"] = value(c.id, code)
+        else:
+            row["score"] = opt(by_cycle.get(c.id, {}).get("score"))
+            for code in codes:
+                row[f"d{code}"] = opt(by_domain.get((c.id, code), {}).get("score"))
         rows.append(row)
-    dash.tables["trends"] = Table(
+    table = Table(
         name="trends",
         title=_("Network score per cycle"),
         columns=[
             Column("cycle", _("Cycle")),
             Column("units", _("Units"), "int"),
             Column("score", _("All standards"), "score"),
-            *[Column(f"d{code}", _("Domain %(code)s", code=code), "score") for code in all_codes],
+            *[Column(f"d{code}", _("Domain %(code)s", code=code), "score") for code in codes],
             Column("note", _("Note")),
         ],
         rows=rows,
@@ -382,20 +379,32 @@ def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
             "Scores pool all units' ratings. Domains and standards are followed across editions by their code."
         ),
     )
-    names = [c.name for c in order]
-    if figures:
+    figure = None
+    if figures and rows:
+        names = [r["cycle"] for r in rows]
         series = [
-            charts.Series(_("All standards"), names, [r["score"] for r in rows], highlight=True)
+            charts.Series(_("All standards"), names, [r.get("score") for r in rows], highlight=True)
         ]
         series += [
-            charts.Series(ctx.domain_title(code), names, [r[f"d{code}"] for r in rows])
+            charts.Series(ctx.domain_title(code), names, [r.get(f"d{code}") for r in rows])
             for code in codes
         ]
-        dash.figures["trends"] = charts.to_json(
+        figure = charts.to_json(
             charts.lines(series, title=_("Network score per domain over cycles"))
         )
-    # Standards followed by code: the largest changes between the first and last shown cycles.
-    visible = [c for c in order if not scoring.suppressed(int(units.get(c.id, 0)), ctx.k)]
+    return table, figure
+
+
+def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
+    dash = NetworkDashboard(ctx)
+    table, figure = trend_table(ctx, ctx.cycles, ctx.filters, figures=figures)
+    dash.tables["trends"] = table
+    if figure:
+        dash.figures["trends"] = figure
+    order = sorted(ctx.cycles, key=lambda c: (c.year, c.id))
+    # Standards followed by code: the largest changes between the first and last shown cycles
+    # (the table has one row per cycle, in this order; small cycles carry a note).
+    visible = [c for c, row in zip(order, table.rows, strict=True) if "note" not in row]
     if len(visible) >= 2:
         first, last = visible[0], visible[-1]
         stds_first = _met_by_code(first, ctx)

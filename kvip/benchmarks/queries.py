@@ -398,6 +398,18 @@ def pseudonym_positions(cycle_id: int) -> dict[int, int]:
 # --- raw rows of one assessment or one domain ---------------------------------------------------
 
 
+def completed_visits(cycle_id: int) -> Any:
+    """SQL subquery (assessment_id, visit_id): each assessment's completed visit in a cycle
+    (the latest, should there be several) — the visit whose findings are the benchmark."""
+    return (
+        sa.select(Visit.assessment_id, sa.func.max(Visit.id).label("visit_id"))
+        .join(Assessment, Assessment.id == Visit.assessment_id)
+        .where(Assessment.cycle_id == cycle_id, Visit.state == "completed")
+        .group_by(Visit.assessment_id)
+        .subquery()
+    )
+
+
 def latest_completed_visit(assessment_id: int) -> int | None:
     return db.session.scalar(
         sa.select(sa.func.max(Visit.id)).where(
@@ -656,13 +668,7 @@ def meeting_units(
     columns = ["standard_id", "observation_id", "text", "position", "own", "name", "unit_id"]
     if not standard_ids:
         return pd.DataFrame(columns=columns)
-    completed = (
-        sa.select(Visit.assessment_id, sa.func.max(Visit.id).label("visit_id"))
-        .join(Assessment, Assessment.id == Visit.assessment_id)
-        .where(Assessment.cycle_id == cycle_id, Visit.state == "completed")
-        .group_by(Visit.assessment_id)
-        .subquery()
-    )
+    completed = completed_visits(cycle_id)
     unit_columns = _unit_columns(viewer)[:4]
     stmt = (
         sa.select(

@@ -344,3 +344,16 @@ def test_api_is_documented_and_answers_unknown_cycles_with_json(
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     other_network_cycle = client_as("outsider").get(f"/api/v1/cycles/{bench.cycle.id}/benchmark")
     assert other_network_cycle.status_code == 200  # the outsider leads Beta, in the same network
+
+
+def test_english_pages_and_pseudonyms(client_as: Any, bench: BenchWorld) -> None:
+    from kvip.extensions import db
+
+    bench.users["member"].locale = "en"
+    db.session.commit()
+    html = client_as("member").get(f"/benchmarks/units/{bench.units['own'].id}").get_data(as_text=True)
+    assert "Who to learn from" in html and "peer-reviewed" in html
+    others = figures(html)["domains"]["data"][1]["text"]
+    assert all(t.startswith("Unit ") for t in others)
+    api = client_as("member").get(f"/api/v1/cycles/{bench.cycle.id}/benchmark").get_json()
+    assert {u["label"][:5] for u in api["units"] if not u["own"]} == {"Unit "}
