@@ -6,10 +6,14 @@ Rating values: ``met``, ``partly_met``, ``not_met``, ``not_applicable``; None = 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 MET = "met"
 PARTLY = "partly_met"
@@ -159,19 +163,25 @@ def agreement(pairs: Iterable[tuple[str | None, str | None]]) -> Agreement:
 
 def weighted_kappa(pairs: Sequence[tuple[int, int]], k: int = 3) -> float | None:
     """Linearly weighted kappa for ordinal categories 0..k-1 (weights w = 1 - |i-j|/(k-1))."""
-    n = len(pairs)
+    table = [[0] * k for _ in range(k)]
+    for a, b in pairs:
+        table[a][b] += 1
+    return weighted_kappa_table(table)
+
+
+def weighted_kappa_table(table: Sequence[Sequence[int]]) -> float | None:
+    """Linearly weighted kappa from a k×k table of counts (rows: first rater, columns: second)."""
+    k = len(table)
+    n = sum(sum(int(c) for c in row) for row in table)
     if n == 0:
         return None
-    observed = [[0.0] * k for _ in range(k)]
-    for a, b in pairs:
-        observed[a][b] += 1
-    row = [sum(observed[i]) / n for i in range(k)]
-    col = [sum(observed[i][j] for i in range(k)) / n for j in range(k)]
+    row = [sum(int(c) for c in table[i]) / n for i in range(k)]
+    col = [sum(int(table[i][j]) for i in range(k)) / n for j in range(k)]
     po = pe = 0.0
     for i in range(k):
         for j in range(k):
             w = 1.0 - abs(i - j) / (k - 1)
-            po += w * observed[i][j] / n
+            po += w * int(table[i][j]) / n
             pe += w * row[i] * col[j]
     if math.isclose(pe, 1.0):
         # Both raters used a single identical category: agreement is perfect but kappa is undefined.
@@ -235,3 +245,144 @@ def pseudonym(index: int, lang: str = "nb") -> str:
         if i < 0:
             break
     return f"{'Unit' if lang == 'en' else 'Enhet'} {letters}"
+
+
+def pseudonym_order(salt: str, cycle_id: int, unit_ids: Iterable[int]) -> list[int]:
+    """Units in pseudonym order: sorted by a keyed hash of (salt, cycle, unit), so that a
+    label says nothing about a unit's id, name or when it joined (given a secret salt)."""
+
+    def key(unit_id: int) -> str:
+        return hashlib.sha256(f"{salt}:{cycle_id}:{unit_id}".encode()).hexdigest()
+
+    return sorted(set(unit_ids), key=key)
+
+
+# --- aggregated forms of the formulas (the same numbers, from counts instead of values) -------
+
+
+def agreement_from_table(table: Sequence[Sequence[int]]) -> Agreement:
+    """:func:`agreement` from a 3×3 contingency table ``table[self][peer]`` of counts over
+    not_met=0 < partly_met=1 < met=2 (what a SQL ``GROUP BY`` returns)."""
+    n = sum(int(table[i][j]) for i in range(3) for j in range(3))
+    if n == 0:
+        return Agreement(0, None, None)
+    percent = 100.0 * sum(int(table[i][i]) for i in range(3)) / n
+    return Agreement(n, percent, weighted_kappa_table(table))
+
+
+def pair_table(flat: Sequence[int]) -> list[list[int]]:
+    """The 3×3 table from its 9 cells in row order (n00, n01, …, n22)."""
+    values = [int(v) for v in flat]
+    if len(values) != 9:
+        raise ValueError("a self × peer table has 9 cells")
+    return [values[0:3], values[3:6], values[6:9]]
+
+
+def counts_of(row: Mapping[str, int | float]) -> Counts:
+    """A :class:`Counts` from a mapping with met, partly_met, not_met, not_applicable, total."""
+    return Counts(
+        int(row["met"]),
+        int(row["partly_met"]),
+        int(row["not_met"]),
+        int(row["not_applicable"]),
+        int(row["total"]),
+    )
+
+
+def change(before: float | None, after: float | None) -> float | None:
+    """Difference after − before in percentage points; None if either is undefined."""
+    if before is None or after is None:
+        return None
+    return after - before
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Spread of unit scores: n, median, quartiles (linear interpolation), min, max."""
+
+    n: int
+    median: float | None
+    q1: float | None
+    q3: float | None
+    low: float | None
+    high: float | None
+
+
+def quantile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolation quantile (the usual 'type 7') of an already sorted sequence."""
+    if not sorted_values:
+        raise ValueError("no values")
+    pos = (len(sorted_values) - 1) * q
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def distribution(values: Iterable[float | None]) -> Distribution:
+    """Median, quartiles and range of the defined values (undefined scores are left out)."""
+    items = sorted(float(v) for v in values if v is not None and not math.isnan(v))
+    if not items:
+        return Distribution(0, None, None, None, None, None)
+    return Distribution(
+        len(items),
+        quantile(items, 0.5),
+        quantile(items, 0.25),
+        quantile(items, 0.75),
+        items[0],
+        items[-1],
+    )
+
+
+def suppressed(n_units: int, k: int) -> bool:
+    """A group of fewer than k units is not shown (network setting, default 3)."""
+    return n_units < max(int(k), 1)
+
+
+def funnel_curve(
+    p_bar: float, n_max: int, z: float, steps: int = 60
+) -> list[tuple[int, float, float]]:
+    """Control limits along n = 1…n_max as (n, lower, upper) for drawing a funnel."""
+    n_max = max(int(n_max), 1)
+    ns = sorted({max(1, round(1 + (n_max - 1) * i / (steps - 1))) for i in range(steps)})
+    return [(n, *funnel_limits(p_bar, n, z)) for n in ns]
+
+
+def summary_arrays(
+    met: Sequence[float],
+    partly_met: Sequence[float],
+    not_met: Sequence[float],
+    not_applicable: Sequence[float],
+    total: Sequence[float],
+) -> dict[str, list[Any]]:
+    """:func:`summarise` for many sets at once (columns of counts, as SQL returns them),
+    vectorised: score, met_pct, completeness (None where undefined), applicable, rated."""
+    m = np.asarray(met, dtype=float)
+    p = np.asarray(partly_met, dtype=float)
+    nm = np.asarray(not_met, dtype=float)
+    na = np.asarray(not_applicable, dtype=float)
+    t = np.asarray(total, dtype=float)
+    applicable = m + p + nm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(applicable > 0, 100.0 * (m + 0.5 * p) / applicable, np.nan)
+        mets = np.where(applicable > 0, 100.0 * m / applicable, np.nan)
+        comps = np.where(t > 0, 100.0 * (applicable + na) / t, np.nan)
+
+    def plain(values: np.ndarray) -> list[float | None]:
+        return [None if v != v else v for v in values.tolist()]
+
+    return {
+        "score": plain(scores),
+        "met_pct": plain(mets),
+        "completeness": plain(comps),
+        "applicable": [int(a) for a in applicable.tolist()],
+        "rated": [int(r) for r in (applicable + na).tolist()],
+    }
+
+
+def value_pct(c: Counts, value: str) -> float | None:
+    """100 × count(value) / applicable for met, partly_met or not_met; None when nothing applies."""
+    if c.applicable == 0:
+        return None
+    if value not in ORDINAL:
+        raise ValueError(f"not an applicable rating value: {value}")
+    return 100.0 * {MET: c.met, PARTLY: c.partly_met, NOT_MET: c.not_met}[value] / c.applicable

@@ -426,3 +426,21 @@ def cycles_visible_to(user: User) -> ColumnElement[bool]:
         ),
         Cycle.network_id.in_(sa.select(Unit.network_id).where(Unit.id.in_(member_unit_ids(user)))),
     )
+
+
+# --- benchmarks rules ---------------------------------------------------------------------------
+
+
+@rule("benchmark.unit")
+def _benchmark_unit(user: User, unit: Any) -> bool:
+    """A unit's own benchmark dashboard: its members and lead, the network's coordinators, admins."""
+    return (
+        user.is_admin or coordinates(user, unit.network_id) or unit_role(user, unit.id) is not None
+    )
+
+
+@rule("benchmark.network")
+def _benchmark_network(user: User, network: Any) -> bool:
+    """The network-wide (named) dashboards: funnel plots, heatmap, agreement: coordinators, admins."""
+    network_id = network if isinstance(network, int) else network.id
+    return user.is_admin or coordinates(user, network_id)

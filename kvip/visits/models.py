@@ -113,6 +113,8 @@ observation_standards = sa.Table(
         "observation_id", sa.ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+    # Benchmarks look observations up by standard ("who to learn from", the library).
+    sa.Index("ix_observation_standards_standard_id", "standard_id"),
 )
 
 

@@ -123,3 +123,94 @@ def test_kappa_bounds(pairs: list[tuple[str, str]]) -> None:
     assert 0 <= result.percent <= 100  # type: ignore[operator]
     if result.kappa is not None:
         assert -1 - 1e-9 <= result.kappa <= 1 + 1e-9
+
+
+# --- the aggregated forms used with SQL results ---------------------------------------------
+
+ORD = st.sampled_from(["met", "partly_met", "not_met"])
+
+
+@given(st.lists(st.tuples(ORD, ORD), max_size=60))
+def test_agreement_from_a_table_equals_agreement_from_pairs(pairs: list[tuple[str, str]]) -> None:
+    table = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    for a, b in pairs:
+        table[s.ORDINAL[a]][s.ORDINAL[b]] += 1
+    from_pairs = s.agreement(pairs)
+    from_table = s.agreement_from_table(table)
+    assert from_table.n == from_pairs.n
+    if from_pairs.percent is None:
+        assert from_table.percent is None
+    else:
+        assert from_table.percent == pytest.approx(from_pairs.percent)
+    if from_pairs.kappa is None:
+        assert from_table.kappa is None
+    else:
+        assert from_table.kappa == pytest.approx(from_pairs.kappa)
+    flat = [c for row in table for c in row]
+    assert s.pair_table(flat) == table
+
+
+def test_pair_table_needs_nine_cells() -> None:
+    with pytest.raises(ValueError):
+        s.pair_table([1, 2, 3])
+
+
+@given(st.lists(st.lists(st.sampled_from([*s.VALUES, None]), max_size=12), max_size=15))
+def test_summary_arrays_equal_summarise(sets: list[list[str | None]]) -> None:
+    counts = [s.count(values) for values in sets]
+    arrays = s.summary_arrays(
+        [c.met for c in counts],
+        [c.partly_met for c in counts],
+        [c.not_met for c in counts],
+        [c.not_applicable for c in counts],
+        [c.total for c in counts],
+    )
+    for i, c in enumerate(counts):
+        summary = s.summarise(c).as_dict()
+        for key in ("score", "met_pct", "completeness", "applicable", "rated"):
+            got, want = arrays[key][i], summary[key]
+            assert (got is None and want is None) or got == pytest.approx(want)
+
+
+def test_counts_of_a_row_and_value_shares() -> None:
+    c = s.counts_of({"met": 3, "partly_met": 1, "not_met": 1, "not_applicable": 2, "total": 8})
+    assert c.applicable == 5 and c.rated == 7
+    assert s.value_pct(c, "met") == pytest.approx(60.0)
+    assert s.value_pct(c, "partly_met") == pytest.approx(20.0)
+    assert s.value_pct(c, "not_met") == pytest.approx(20.0)
+    assert s.value_pct(s.Counts(), "met") is None
+    with pytest.raises(ValueError):
+        s.value_pct(c, "not_applicable")
+
+
+def test_distribution_by_hand() -> None:
+    d = s.distribution([10.0, None, 40.0, 20.0, 30.0, float("nan")])
+    # sorted 10, 20, 30, 40: median 25, q1 at position .75 → 17.5, q3 at 2.25 → 32.5
+    assert (d.n, d.median, d.q1, d.q3, d.low, d.high) == (4, 25.0, 17.5, 32.5, 10.0, 40.0)
+    assert s.distribution([]).median is None
+    assert s.distribution([5.0]).q1 == 5.0
+
+
+def test_change_and_suppression() -> None:
+    assert s.change(50.0, 62.5) == 12.5
+    assert s.change(None, 62.5) is None
+    assert s.suppressed(2, 3) and not s.suppressed(3, 3) and s.suppressed(0, 0)
+
+
+def test_funnel_curve_follows_the_limits() -> None:
+    curve = s.funnel_curve(0.6, 228, s.Z95, steps=10)
+    assert curve[0][0] == 1 and curve[-1][0] == 228
+    n, lo, hi = curve[-1]
+    assert (lo, hi) == s.funnel_limits(0.6, 228, s.Z95)
+    widths = [h - lo for _, lo, h in curve]
+    assert widths == sorted(widths, reverse=True)  # the funnel narrows as n grows
+
+
+def test_pseudonym_order_is_a_salted_permutation() -> None:
+    ids = list(range(1, 30))
+    order = s.pseudonym_order("salt-a", 7, ids)
+    assert sorted(order) == ids
+    assert order == s.pseudonym_order("salt-a", 7, list(reversed(ids)))  # stable
+    assert order != s.pseudonym_order("salt-b", 7, ids)  # the salt decides, not the ids
+    assert order != s.pseudonym_order("salt-a", 8, ids)  # and it differs per cycle
+    assert order != ids

@@ -1,0 +1,301 @@
+"""The network's annual report for one cycle: pseudonymised for every reader (it is shared
+beyond the coordinators), as HTML with charts and as PDF (WeasyPrint) with printable bars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from kvip.benchmarks import network_page, queries, scoring, summaries
+from kvip.benchmarks.context import Column, Context, CycleInfo, Table, unit_label
+from kvip.benchmarks.frames import (
+    agreement_of,
+    opt,
+    rows_of,
+    sum_counts,
+    total_counts,
+    with_scores,
+)
+from kvip.benchmarks.queries import Filters, Viewer
+
+GOOD_PRACTICE_PER_DOMAIN = 3
+MOST_IMPROVED = 10
+
+
+def anonymous() -> Viewer:
+    """Nobody's name, nobody's ids: the annual report's view of every unit."""
+    return Viewer(
+        named=sa.false(), own=sa.false(), assessment_visible=sa.false(), visit_visible=sa.false()
+    )
+
+
+@dataclass
+class DomainFinding:
+    code: str
+    title: str
+    score: float | None
+    median: float | None
+    q1: float | None
+    q3: float | None
+    change: float | None
+    not_met: list[tuple[str, str, float | None]] = field(default_factory=list)
+    good_practice: list[tuple[str, str]] = field(default_factory=list)
+    improvement_mentions: int = 0
+    good_practice_mentions: int = 0
+
+
+@dataclass
+class AnnualReport:
+    ctx: Context
+    previous: CycleInfo | None
+    suppressed: bool
+    facts: dict[str, Any] = field(default_factory=dict)
+    domains: list[DomainFinding] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)
+
+
+def _previous(ctx: Context) -> CycleInfo | None:
+    earlier = [
+        c
+        for c in ctx.cycles
+        if (c.year, c.id) < (ctx.cycle.year, ctx.cycle.id)
+        and not scoring.suppressed(c.counted, ctx.k)
+    ]
+    return max(earlier, key=lambda c: (c.year, c.id), default=None)
+
+
+def _domain_scores(cycle_id: int, viewer: Viewer) -> pd.DataFrame:
+    return with_scores(queries.unit_domain_counts(cycle_id, "bench", Filters(), viewer))
+
+
+def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
+    viewer = anonymous()
+    units = _domain_scores(ctx.cycle.id, viewer)
+    n_units = units["key"].nunique() if not units.empty else 0
+    report = AnnualReport(ctx, _previous(ctx), scoring.suppressed(int(n_units), ctx.k))
+    if report.suppressed:
+        report.facts["units"] = int(n_units)
+        return report
+    previous = report.previous
+    if previous is not None:
+        summaries.ensure_fresh([previous.id])
+    totals = with_scores(sum_counts(units, ["key", "peer_reviewed"]))
+    network = scoring.summarise(total_counts(units))
+    prev_units = _domain_scores(previous.id, viewer) if previous else pd.DataFrame()
+    prev_network = scoring.summarise(total_counts(prev_units)) if not prev_units.empty else None
+    pooled = with_scores(sum_counts(units, ["domain_code"]))
+    prev_pooled = (
+        with_scores(sum_counts(prev_units, ["domain_code"]))
+        if not prev_units.empty
+        else pd.DataFrame()
+    )
+    pair_rows = queries.unit_pair_counts(ctx.cycle.id, Filters(), viewer)
+    overall_pairs = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    for r in rows_of(pair_rows):
+        table = scoring.pair_table([getattr(r, f"n{i}{j}") for i in range(3) for j in range(3)])
+        for i in range(3):
+            for j in range(3):
+                overall_pairs[i][j] += table[i][j]
+    agreement = scoring.agreement_from_table(overall_pairs)
+    report.facts.update(
+        units=int(n_units),
+        peer_reviewed=int(totals["peer_reviewed"].astype(bool).sum()),
+        score=network.score,
+        met_pct=network.met_pct,
+        previous_score=prev_network.score if prev_network else None,
+        change=scoring.change(prev_network.score if prev_network else None, network.score),
+        agreement=agreement,
+    )
+    # Key findings per domain.
+    stds = queries.standards_of(ctx.cycle.edition_id)
+    net_std = with_scores(queries.standard_totals(ctx.cycle.id, "bench", Filters()))
+    std_by_id = {int(r.standard_id): r for r in rows_of(net_std)}
+    lang_text = "text_en" if ctx.lang == "en" else "text_nb"
+    obs = queries.observation_counts(
+        ctx.cycle.id, ("good_practice", "improvement", "recommendation")
+    )
+    gp, _total = queries.observations(
+        ctx.network.id, viewer, kind="good_practice", cycle_id=ctx.cycle.id, limit=2000
+    )
+    for d in rows_of(ctx.domains):
+        code = str(d.code)
+        row = pooled[pooled["domain_code"] == code]
+        score = opt(row.iloc[0]["score"]) if not row.empty else None
+        before = (
+            prev_pooled[prev_pooled["domain_code"] == code]
+            if not prev_pooled.empty
+            else prev_pooled
+        )
+        dist = scoring.distribution(units[units["domain_code"] == code]["score"])
+        finding = DomainFinding(
+            code=code,
+            title=ctx.domain_title(code),
+            score=score,
+            median=dist.median,
+            q1=dist.q1,
+            q3=dist.q3,
+            change=scoring.change(
+                opt(before.iloc[0]["score"]) if not before.empty else None, score
+            ),
+        )
+        in_domain: list[tuple[str, str, float | None]] = []
+        for s in rows_of(stds[stds["domain_code"] == code]):
+            r = std_by_id.get(int(s.standard_id))
+            if r is None:
+                continue
+            counts = scoring.counts_of(r._asdict())
+            pct = scoring.value_pct(counts, scoring.NOT_MET)
+            if pct is not None:
+                in_domain.append((str(s.code), str(getattr(s, lang_text)), pct))
+        in_domain.sort(key=lambda t: (-(t[2] or 0), t[0]))
+        finding.not_met = in_domain[:3]
+        if not obs.empty:
+            mine = obs[obs["domain_code"] == code]
+            finding.improvement_mentions = int(mine[mine["kind"] == "improvement"]["n"].sum())
+            finding.good_practice_mentions = int(mine[mine["kind"] == "good_practice"]["n"].sum())
+        if not gp.empty:
+            sel = gp[gp["domain_code"] == code].head(GOOD_PRACTICE_PER_DOMAIN)
+            finding.good_practice = [
+                (unit_label(None, p, ctx.lang), str(t))
+                for p, t in zip(sel["position"], sel["text"], strict=True)
+            ]
+        report.domains.append(finding)
+    report.facts["strongest"] = max(
+        (f for f in report.domains if f.score is not None), key=lambda f: f.score or 0, default=None
+    )
+    report.facts["weakest"] = min(
+        (f for f in report.domains if f.score is not None), key=lambda f: f.score or 0, default=None
+    )
+    report.facts["good_practice"] = int(_total)
+    _trends(report, figures)
+    _most_improved(report, previous)
+    _themes(report, obs, stds, lang_text)
+    _by_standard(report, stds, std_by_id, lang_text)
+    return report
+
+
+def _trends(report: AnnualReport, figures: bool) -> None:
+    ctx = report.ctx
+    shown = [c for c in ctx.cycles if (c.year, c.id) <= (ctx.cycle.year, ctx.cycle.id)]
+    table, figure = network_page.trend_table(
+        ctx, shown, Filters(), figures=figures, skip_small=True
+    )
+    report.tables["trends"] = table
+    if figure:
+        report.figures["trends"] = figure
+
+
+def _most_improved(report: AnnualReport, previous: CycleInfo | None) -> None:
+    ctx = report.ctx
+    rows: list[dict[str, Any]] = []
+    if previous is not None:
+        df = with_scores(
+            queries.unit_totals_by_cycle(ctx.network.id, [previous.id, ctx.cycle.id], anonymous())
+        )
+        positions = queries.pseudonym_positions(ctx.cycle.id)
+        before = {int(r.unit_key): opt(r.score) for r in rows_of(df[df["cycle_id"] == previous.id])}
+        for r in rows_of(df[df["cycle_id"] == ctx.cycle.id]):
+            delta = scoring.change(before.get(int(r.unit_key)), opt(r.score))
+            if delta is None or delta <= 0:
+                continue
+            rows.append(
+                {
+                    "unit": unit_label(None, positions.get(int(r.unit_key)), ctx.lang),
+                    "before": before.get(int(r.unit_key)),
+                    "after": opt(r.score),
+                    "change": delta,
+                }
+            )
+        rows.sort(key=lambda r: (-r["change"], r["unit"]))
+    report.tables["most_improved"] = Table(
+        name="most_improved",
+        title=_("Most improved units"),
+        columns=[
+            Column("unit", _("Unit")),
+            Column("before", previous.name if previous else _("Previous cycle"), "score"),
+            Column("after", ctx.cycle.name, "score"),
+            Column("change", _("Change (points)"), "score"),
+        ],
+        rows=rows[:MOST_IMPROVED],
+        note=_("Units are pseudonymised with this cycle's labels."),
+    )
+
+
+def _themes(report: AnnualReport, obs: pd.DataFrame, stds: pd.DataFrame, lang_text: str) -> None:
+    ctx = report.ctx
+    rows = []
+    if not obs.empty:
+        text_of = {
+            int(r.standard_id): (str(r.code), str(getattr(r, lang_text))) for r in rows_of(stds)
+        }
+        imp = obs[(obs["kind"] == "improvement") & obs["standard_id"].notna()]
+        imp = imp.sort_values(["n", "standard_id"], ascending=[False, True]).head(15)
+        for r in rows_of(imp):
+            code, text = text_of.get(int(r.standard_id), ("?", ""))
+            rows.append(
+                {
+                    "code": code,
+                    "standard": text,
+                    "domain": ctx.domain_title(str(r.domain_code)),
+                    "n": int(r.n),
+                }
+            )
+    report.tables["themes"] = Table(
+        name="themes",
+        title=_("Themes: standards most often named as areas for improvement"),
+        columns=[
+            Column("code", _("Standard")),
+            Column("standard", _("Text")),
+            Column("domain", _("Domain")),
+            Column("n", _("Review teams naming it"), "int"),
+        ],
+        rows=rows,
+    )
+
+
+def _by_standard(
+    report: AnnualReport, stds: pd.DataFrame, std_by_id: dict[int, Any], lang_text: str
+) -> None:
+    ctx = report.ctx
+    pairs = queries.standard_pair_totals(ctx.cycle.id, Filters())
+    pair_by_id = {int(r.standard_id): r for r in rows_of(pairs)}
+    rows = []
+    for s in rows_of(stds):
+        r = std_by_id.get(int(s.standard_id))
+        if r is None:
+            continue
+        counts = scoring.counts_of(r._asdict())
+        p = pair_by_id.get(int(s.standard_id))
+        a = agreement_of(p) if p is not None else scoring.Agreement(0, None, None)
+        rows.append(
+            {
+                "code": s.code,
+                "standard": getattr(s, lang_text),
+                "applicable": counts.applicable,
+                "met_pct": scoring.value_pct(counts, scoring.MET),
+                "partly_pct": scoring.value_pct(counts, scoring.PARTLY),
+                "not_met_pct": scoring.value_pct(counts, scoring.NOT_MET),
+                "score": scoring.score(counts),
+                "kappa": a.kappa,
+            }
+        )
+    report.tables["by_standard"] = Table(
+        name="by_standard",
+        title=_("Aggregated data by standard"),
+        columns=[
+            Column("code", _("Standard")),
+            Column("standard", _("Text")),
+            Column("applicable", _("Applicable in units"), "int"),
+            Column("met_pct", _("Met %"), "score"),
+            Column("partly_pct", _("Partly met %"), "score"),
+            Column("not_met_pct", _("Not met %"), "score"),
+            Column("score", _("Score"), "score"),
+            Column("kappa", _("Self-vs-peer kappa"), "kappa"),
+        ],
+        rows=rows,
+    )

@@ -1,0 +1,294 @@
+"""``GET /api/v1/cycles/<id>/benchmark``: per unit × domain scores (both series), source and
+self-vs-peer agreement, pseudonymised per caller exactly like the dashboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kvip.api import bp, document, schema
+from kvip.benchmarks import queries, scoring
+from kvip.benchmarks.context import build_context
+from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
+from kvip.core.errors import NotFound
+from kvip.core.permissions import require
+from kvip.cycles.models import Cycle
+from kvip.extensions import db
+from kvip.visits.models import Visit
+
+
+def _visible_visits(cycle_id: int, viewer: queries.Viewer) -> dict[int, int]:
+    """assessment (key) → the latest completed visit's id, only where the caller may see it."""
+    latest = queries.completed_visits(cycle_id)
+    rows = db.session.execute(
+        sa.select(latest.c.assessment_id, Visit.id)
+        .join(Visit, Visit.id == latest.c.visit_id)
+        .where(viewer.visit_visible)
+    )
+    return {int(a): int(v) for a, v in rows}
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+SUMMARY_KEYS = (
+    "score",
+    "met_pct",
+    "completeness",
+    "met",
+    "partly_met",
+    "not_met",
+    "not_applicable",
+    "applicable",
+    "rated",
+    "total",
+)
+
+
+def _compact(row: dict[str, Any]) -> dict[str, Any]:
+    return {"score": row["score"], "met_pct": row["met_pct"], "completeness": row["completeness"]}
+
+
+def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
+    """The API answer (also used by tests to compare with the dashboards)."""
+    ctx = build_context(user, cycle.network, {**args, "cycle": cycle.id})
+    domains = [
+        {"code": str(d.code), "title": ctx.domain_title(str(d.code))} for d in rows_of(ctx.domains)
+    ]
+    payload: dict[str, Any] = {
+        "cycle": {"id": cycle.id, "name": cycle.name, "year": cycle.year, "state": cycle.state},
+        "network": {"id": ctx.network.id, "name": ctx.network.name},
+        "named": ctx.named,
+        "min_group_size": ctx.k,
+        "filters": {"kind": list(ctx.filters.kinds), "region": list(ctx.filters.regions)},
+        "units_compared": ctx.group_n,
+        "suppressed": ctx.suppressed,
+        "domains": domains,
+        "units": [],
+    }
+    if ctx.suppressed:
+        return payload
+    counts = queries.unit_domain_counts(cycle.id, None, ctx.filters, ctx.viewer)
+    rows = records(with_scores(counts))
+    overall = index_by(with_scores(sum_counts(counts, ["key", "series"])), "key", "series")
+    pair_by_key = index_by(queries.unit_pair_counts(cycle.id, ctx.filters, ctx.viewer), "key")
+    visits = _visible_visits(cycle.id, ctx.viewer)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(int(row["key"]), []).append(row)
+    units: list[dict[str, Any]] = []
+    for key, unit_rows in grouped.items():
+        first = unit_rows[0]
+        name = first["name"] if isinstance(first["name"], str) else None
+        peer_reviewed = bool(first["peer_reviewed"])
+        source = "peer_reviewed" if peer_reviewed else "self_assessed"
+        per_domain: dict[str, Any] = {}
+        for r in unit_rows:
+            entry = per_domain.setdefault(str(r["domain_code"]), {"self": None, "peer": None})
+            if r["series"] == "bench":
+                entry.update({k: r[k] for k in SUMMARY_KEYS})
+                entry["source"] = source
+            else:
+                entry[r["series"]] = _compact(r)
+        pair_row = pair_by_key.get(key)
+        agreement = agreement_of(pair_row) if pair_row is not None else None
+        bench_total = overall.get((key, "bench"))
+        units.append(
+            {
+                "label": name or scoring.pseudonym(int(first["position"]), ctx.lang),
+                "name": name,
+                "own": bool(first["own"]),
+                "unit_id": _int(first["unit_id"]),
+                "assessment_id": _int(first["assessment_id"]),
+                "visit_id": visits.get(key) if peer_reviewed else None,
+                "source": source,
+                "overall": {k: bench_total[k] for k in SUMMARY_KEYS} if bench_total else None,
+                "overall_self": _compact(overall[(key, "self")])
+                if (key, "self") in overall
+                else None,
+                "overall_peer": _compact(overall[(key, "peer")])
+                if (key, "peer") in overall
+                else None,
+                "domains": per_domain,
+                "agreement": None
+                if agreement is None
+                else {"n": agreement.n, "percent": agreement.percent, "kappa": agreement.kappa},
+            }
+        )
+    units.sort(key=lambda u: (not u["own"], u["label"]))
+    payload["units"] = units
+    return payload
+
+
+@bp.get("/cycles/<int:cycle_id>/benchmark")
+def cycle_benchmark(cycle_id: int) -> Any:
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(_("No such cycle."))
+    require(current_user, "benchmark.read", cycle.network)
+    args = {
+        "kind": request.args.getlist("kind"),
+        "region": request.args.getlist("region"),
+        "series": "bench",
+    }
+    return jsonify(benchmark_payload(current_user, cycle, args))
+
+
+_SUMMARY = {
+    "type": "object",
+    "properties": {
+        "score": {
+            "type": "number",
+            "nullable": True,
+            "description": "100 × (met + ½ partly) / applicable",
+        },
+        "met_pct": {"type": "number", "nullable": True},
+        "completeness": {"type": "number", "nullable": True},
+        "met": {"type": "integer"},
+        "partly_met": {"type": "integer"},
+        "not_met": {"type": "integer"},
+        "not_applicable": {"type": "integer"},
+        "applicable": {"type": "integer"},
+        "rated": {"type": "integer"},
+        "total": {"type": "integer"},
+    },
+}
+_COMPACT = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "score": {"type": "number", "nullable": True},
+        "met_pct": {"type": "number", "nullable": True},
+        "completeness": {"type": "number", "nullable": True},
+    },
+}
+schema("BenchmarkSummary", _SUMMARY)
+schema(
+    "BenchmarkUnit",
+    {
+        "type": "object",
+        "required": ["label", "source", "overall", "domains"],
+        "properties": {
+            "label": {
+                "type": "string",
+                "description": "The unit's name where the caller may see it, else its pseudonym in this cycle (e.g. 'Enhet K').",
+            },
+            "name": {"type": "string", "nullable": True},
+            "own": {"type": "boolean", "description": "The caller's own unit."},
+            "unit_id": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Only where the caller may see the unit's name.",
+            },
+            "assessment_id": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Only where the caller may read the assessment.",
+            },
+            "visit_id": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Only where the caller may read the visit.",
+            },
+            "source": {"type": "string", "enum": ["peer_reviewed", "self_assessed"]},
+            "overall": {"$ref": "#/components/schemas/BenchmarkSummary"},
+            "overall_self": _COMPACT,
+            "overall_peer": _COMPACT,
+            "domains": {
+                "type": "object",
+                "description": "Domain code → benchmark summary with its source, plus the self and peer series.",
+                "additionalProperties": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/BenchmarkSummary"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "source": {"type": "string"},
+                                "self": _COMPACT,
+                                "peer": _COMPACT,
+                            },
+                        },
+                    ]
+                },
+            },
+            "agreement": {
+                "type": "object",
+                "nullable": True,
+                "description": "Self vs peer, where a visit is completed: percent exact agreement and linearly weighted kappa.",
+                "properties": {
+                    "n": {"type": "integer"},
+                    "percent": {"type": "number", "nullable": True},
+                    "kappa": {"type": "number", "nullable": True},
+                },
+            },
+        },
+    },
+)
+schema(
+    "Benchmark",
+    {
+        "type": "object",
+        "properties": {
+            "cycle": {"type": "object"},
+            "network": {"type": "object"},
+            "named": {"type": "boolean"},
+            "min_group_size": {"type": "integer"},
+            "filters": {"type": "object"},
+            "units_compared": {"type": "integer"},
+            "suppressed": {
+                "type": "boolean",
+                "description": "True when fewer than min_group_size units match: no units are listed.",
+            },
+            "domains": {"type": "array", "items": {"type": "object"}},
+            "units": {"type": "array", "items": {"$ref": "#/components/schemas/BenchmarkUnit"}},
+        },
+    },
+)
+document(
+    "/cycles/{id}/benchmark",
+    "get",
+    {
+        "summary": "Benchmark of one cycle: per unit × domain scores, source and agreement",
+        "description": (
+            "Scores follow DESIGN §5: the visit team's findings where the visit is completed "
+            "(source peer_reviewed), else the self-assessment (self_assessed); both series are "
+            "given. Other units are pseudonymised unless the caller may see names. Groups of "
+            "fewer than the network's minimum group size are suppressed."
+        ),
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            {
+                "name": "kind",
+                "in": "query",
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "style": "form",
+                "explode": True,
+            },
+            {
+                "name": "region",
+                "in": "query",
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "style": "form",
+                "explode": True,
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "The benchmark",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Benchmark"}}
+                },
+            },
+            "404": {
+                "description": "No such cycle",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    },
+)

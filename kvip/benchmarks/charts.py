@@ -1,0 +1,545 @@
+"""Pure plotly figures: plain numbers and (already translated) labels in, a figure out.
+
+No Flask, no database, no arithmetic on the data beyond placing it: every number plotted was
+computed by :mod:`kvip.benchmarks.scoring` (box statistics included, passed precomputed so
+plotly.js computes nothing either).
+
+Figures are built in plotly's JSON form (``{"data": [...], "layout": {...}}``, exactly what
+plotly.js draws) rather than through ``plotly.graph_objects``, whose validation costs
+~0.2 s per figure; :func:`validate` runs that validation in the tests instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# Accessible colours (WCAG AA against white) shared with static/css/kvip.css.
+OWN = "#b3261e"
+OTHERS = "#4a6fa5"
+NETWORK = "#1b1f24"
+MET = "#1e6b34"
+PARTLY = "#c98a00"
+NOT_MET = "#a4262c"
+NA = "#9aa5b1"
+LIMIT95 = "#6b7785"
+LIMIT998 = "#1b1f24"
+PALETTE = ["#0b5394", "#b3261e", "#1e6b34", "#8a5a00", "#6a3d9a", "#00707a", "#4a5361"]
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, DejaVu Sans, sans-serif"
+
+
+Figure = dict[str, Any]
+
+
+def _axis(**extra: Any) -> dict[str, Any]:
+    return {"gridcolor": "#e3e8ee", "zerolinecolor": "#c9d1db", "automargin": True, **extra}
+
+
+def _figure(data: list[dict[str, Any]], title: str, height: int = 420, **layout: Any) -> Figure:
+    """A plotly figure as its JSON form (what plotly.js draws); validated by plotly in tests."""
+    base: dict[str, Any] = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+        "font": {"family": FONT, "size": 13, "color": NETWORK},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hoverlabel": {"font": {"family": FONT}},
+        "legend": {"orientation": "h", "y": -0.18},
+    }
+    base.update(layout)
+    return {"data": data, "layout": base}
+
+
+def _span(a: float, b: float) -> list[float]:
+    return [min(1.0, max(0.0, round(a, 6))), min(1.0, max(0.0, round(b, 6)))]
+
+
+def _grid(
+    n: int, columns: int, titles: Sequence[str], *, vspace: float = 0.16, hspace: float = 0.04
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Layout axes for ``n`` panels in a grid (what make_subplots does, without its cost):
+    returns the layout entries and each panel's (xaxis, yaxis) trace references."""
+    rows = max(1, math.ceil(n / columns))
+    width = (1 - hspace * (columns - 1)) / columns
+    height = (1 - vspace * (rows - 1)) / rows
+    layout: dict[str, Any] = {"annotations": []}
+    refs = []
+    for i in range(n):
+        r, c = divmod(i, columns)
+        suffix = "" if i == 0 else str(i + 1)
+        x0 = c * (width + hspace)
+        y1 = 1 - r * (height + vspace)
+        layout[f"xaxis{suffix}"] = _axis(domain=_span(x0, x0 + width), anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = _axis(domain=_span(y1 - height, y1), anchor=f"x{suffix}")
+        layout["annotations"].append(
+            {
+                "text": titles[i],
+                "x": x0 + width / 2,
+                "y": y1,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        )
+        refs.append((f"x{suffix}", f"y{suffix}"))
+    return layout, refs
+
+
+def to_json(fig: Figure) -> str:
+    """The figure as JSON safe to place inside ``<script type="application/json">``."""
+    text = json.dumps(fig, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def validate(fig: Figure) -> Any:
+    """Check a figure against plotly's schema (raises ValueError on an unknown property).
+    Imported here only: a web worker never loads plotly's Python package."""
+    import plotly.graph_objects as go
+
+    return go.Figure(fig)
+
+
+def jitter(key: str, spread: float = 0.28) -> float:
+    """A stable offset in [-spread, spread] for a point, so overlapping scores stay visible."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return (int.from_bytes(digest[:4], "big") / 2**32 * 2 - 1) * spread
+
+
+@dataclass(frozen=True)
+class BoxStats:
+    """Precomputed box: median, quartiles and range (from :func:`scoring.distribution`)."""
+
+    label: str
+    median: float | None
+    q1: float | None
+    q3: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    value: float | None
+    hover: str = ""
+
+
+@dataclass
+class DomainRow:
+    """One domain row of a distribution chart: the network box, other units, the own unit."""
+
+    box: BoxStats
+    others: list[Point] = field(default_factory=list)
+    own: Point | None = None
+
+
+def _num(v: float | None) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def _box(
+    boxes: Sequence[tuple[float, BoxStats]], name: str, orientation: str, **extra: Any
+) -> dict[str, Any]:
+    position = "y" if orientation == "h" else "x"
+    return {
+        "type": "box",
+        position: [p for p, _ in boxes],
+        "q1": [_num(b.q1) for _, b in boxes],
+        "median": [_num(b.median) for _, b in boxes],
+        "q3": [_num(b.q3) for _, b in boxes],
+        "lowerfence": [_num(b.low) for _, b in boxes],
+        "upperfence": [_num(b.high) for _, b in boxes],
+        "orientation": orientation,
+        "name": name,
+        "fillcolor": "rgba(74,111,165,0.12)",
+        "line": {"color": NETWORK, "width": 1.5},
+        "hoverinfo": "skip",
+        **extra,
+    }
+
+
+def domain_distribution(
+    rows: Sequence[DomainRow], *, title: str, own_name: str, others_name: str, network_name: str
+) -> Figure:
+    """Per domain (one row each): the network's box, the other units as points (pseudonymised
+    labels), and the own unit highlighted."""
+    data: list[dict[str, Any]] = []
+    boxed = [(float(y), r.box) for y, r in enumerate(rows) if r.box.median is not None]
+    if boxed:
+        data.append(_box(boxed, network_name, "h", width=0.6))
+    xs: list[float] = []
+    ys: list[float] = []
+    texts: list[str] = []
+    for y, row in enumerate(rows):
+        for p in row.others:
+            if p.value is None:
+                continue
+            xs.append(p.value)
+            ys.append(round(y + jitter(f"{row.box.label}:{p.label}"), 4))
+            texts.append(p.hover or p.label)
+    if xs:
+        data.append(
+            {
+                "type": "scattergl" if len(xs) > 2000 else "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "markers",
+                "name": others_name,
+                "marker": {"color": OTHERS, "size": 6, "opacity": 0.55},
+                "text": texts,
+                "hovertemplate": "%{text}<extra></extra>",
+            }
+        )
+    own = [(y, r.own) for y, r in enumerate(rows) if r.own and r.own.value is not None]
+    if own:
+        data.append(
+            {
+                "type": "scatter",
+                "x": [p.value for _, p in own],
+                "y": [y for y, _ in own],
+                "mode": "markers",
+                "name": own_name,
+                "marker": {
+                    "color": OWN,
+                    "size": 15,
+                    "symbol": "diamond",
+                    "line": {"color": "#ffffff", "width": 1.5},
+                },
+                "text": [p.hover or p.label for _, p in own],
+                "hovertemplate": "%{text}<extra></extra>",
+            }
+        )
+    return _figure(
+        data,
+        title,
+        height=max(260, 70 * len(rows) + 120),
+        xaxis=_axis(range=[-2, 102], title={"text": "%"}),
+        yaxis=_axis(
+            tickmode="array",
+            tickvals=list(range(len(rows))),
+            ticktext=[r.box.label for r in rows],
+            range=[len(rows) - 0.4, -0.6],
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    x: list[str]
+    y: list[float | None]
+    highlight: bool = False
+    dash: str | None = None
+
+
+def _line(s: Series, color: str, **extra: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {"color": color, "width": 3.5 if s.highlight else 2}
+    if s.dash:
+        line["dash"] = s.dash
+    return {
+        "type": "scatter",
+        "x": s.x,
+        "y": [_num(v) for v in s.y],
+        "mode": "lines+markers",
+        "name": s.name,
+        "line": line,
+        "marker": {"size": 9 if s.highlight else 6},
+        "connectgaps": False,
+        "hovertemplate": "%{x}: %{y:.1f}<extra>" + s.name + "</extra>",
+        **extra,
+    }
+
+
+def lines(series: Sequence[Series], *, title: str, y_title: str = "%") -> Figure:
+    """Line chart over cycles (trends); a highlighted series is drawn bold in the own colour."""
+    data = [
+        _line(s, OWN if s.highlight else PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)
+    ]
+    return _figure(
+        data,
+        title,
+        height=400,
+        xaxis=_axis(type="category"),
+        yaxis=_axis(range=[0, 101], title={"text": y_title}),
+    )
+
+
+def trend_panels(
+    panels: Sequence[tuple[str, Sequence[Series]]], *, title: str, columns: int = 4
+) -> Figure:
+    """Small multiples of trend lines: one panel per domain."""
+    layout, refs = _grid(len(panels), columns, [name for name, _ in panels])
+    data = []
+    seen: set[str] = set()
+    for (_name, series), (xref, yref) in zip(panels, refs, strict=True):
+        for j, s in enumerate(series):
+            color = OWN if s.highlight else PALETTE[j % len(PALETTE)]
+            data.append(
+                _line(
+                    s,
+                    color,
+                    xaxis=xref,
+                    yaxis=yref,
+                    legendgroup=s.name,
+                    showlegend=s.name not in seen,
+                )
+            )
+            seen.add(s.name)
+    for key in list(layout):
+        if key.startswith("yaxis"):
+            layout[key].update(range=[0, 101])
+        elif key.startswith("xaxis"):
+            layout[key].update(type="category", tickangle=0)
+    rows = max(1, math.ceil(len(panels) / columns))
+    return _figure(data, title, height=260 * rows + 120, **layout)
+
+
+def domain_panels(rows: Sequence[DomainRow], *, title: str, columns: int = 4) -> Figure:
+    """Coordinator small multiples: one panel per domain with every unit (named) and the box."""
+    layout, refs = _grid(len(rows), columns, [r.box.label for r in rows], vspace=0.18, hspace=0.05)
+    data: list[dict[str, Any]] = []
+    for row, (xref, yref) in zip(rows, refs, strict=True):
+        b = row.box
+        if b.median is not None:
+            data.append(
+                _box([(0.0, b)], b.label, "v", width=0.7, showlegend=False, xaxis=xref, yaxis=yref)
+            )
+        points = [p for p in row.others if p.value is not None]
+        data.append(
+            {
+                "type": "scattergl" if len(points) > 2000 else "scatter",
+                "x": [round(jitter(f"{b.label}:{p.label}"), 4) for p in points],
+                "y": [p.value for p in points],
+                "mode": "markers",
+                "showlegend": False,
+                "marker": {"color": OTHERS, "size": 6, "opacity": 0.6},
+                "text": [p.hover or p.label for p in points],
+                "hovertemplate": "%{text}<extra></extra>",
+                "xaxis": xref,
+                "yaxis": yref,
+            }
+        )
+    for key in list(layout):
+        if key.startswith("yaxis"):
+            layout[key].update(range=[-2, 102])
+        elif key.startswith("xaxis"):
+            layout[key].update(showticklabels=False, range=[-0.6, 0.6])
+    n_rows = max(1, math.ceil(len(rows) / columns))
+    return _figure(data, title, height=300 * n_rows + 80, **layout)
+
+
+@dataclass(frozen=True)
+class FunnelData:
+    """Everything a funnel plot draws, computed by :mod:`scoring`."""
+
+    p_bar: float
+    points: list[tuple[str, int, float, str]]  # (label, applicable n, met %, position)
+    limits95: list[tuple[int, float, float]]
+    limits998: list[tuple[int, float, float]]
+
+
+def funnel(data: FunnelData, *, title: str, labels: dict[str, str]) -> Figure:
+    """Met % against the number of applicable standards, with 95 % and 99.8 % control limits."""
+    traces: list[dict[str, Any]] = []
+    for limits, name, color, dash in (
+        (data.limits998, labels["limit998"], LIMIT998, "dot"),
+        (data.limits95, labels["limit95"], LIMIT95, "dash"),
+    ):
+        xs = [n for n, _, _ in limits]
+        for side, show in ((2, True), (1, False)):
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": xs,
+                    "y": [100 * lim[side] for lim in limits],
+                    "mode": "lines",
+                    "name": name,
+                    "showlegend": show,
+                    "legendgroup": name,
+                    "line": {"color": color, "dash": dash, "width": 1.5},
+                    "hoverinfo": "skip",
+                }
+            )
+    n_max = max([n for _, n, _, _ in data.points] + [1])
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [0, n_max],
+            "y": [100 * data.p_bar] * 2,
+            "mode": "lines",
+            "name": labels["network"],
+            "line": {"color": NETWORK, "width": 2},
+            "hoverinfo": "skip",
+        }
+    )
+    colours = {"above95": MET, "above998": MET, "below95": NOT_MET, "below998": NOT_MET}
+    symbols = {"above998": "triangle-up", "below998": "triangle-down"}
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [n for _, n, _, _ in data.points],
+            "y": [pct for _, _, pct, _ in data.points],
+            "mode": "markers",
+            "name": labels["units"],
+            "text": [label for label, _, _, _ in data.points],
+            "marker": {
+                "color": [colours.get(pos, OTHERS) for *_, pos in data.points],
+                "symbol": [symbols.get(pos, "circle") for *_, pos in data.points],
+                "size": 8,
+                "line": {"color": "#ffffff", "width": 0.5},
+            },
+            "hovertemplate": "%{text}: %{y:.1f} % (n = %{x})<extra></extra>",
+        }
+    )
+    xaxis = _axis(title={"text": labels["x"]}, rangemode="tozero")
+    ns = [n for _, n, _, _ in data.points]
+    if ns and max(ns) > 40 and min(ns) > 0.3 * max(ns):
+        # Units that all have most standards applicable sit far right: zoom in on them.
+        xaxis["range"] = [max(0.0, min(ns) - 0.15 * max(ns)), max(ns) * 1.02]
+    return _figure(
+        traces,
+        title,
+        height=460,
+        xaxis=xaxis,
+        yaxis=_axis(title={"text": labels["y"]}, range=[0, 101]),
+    )
+
+
+VALUE_CODES = {"not_applicable": -1, "not_met": 0, "partly_met": 1, "met": 2}
+
+
+def heatmap(
+    z: list[list[int | None]],
+    x: list[str],
+    y: list[str],
+    hover: list[list[str]],
+    *,
+    title: str,
+    legend: dict[str, str],
+) -> Figure:
+    """Standards (rows) × units (columns); cells coded −1 N/A, 0 not met, 1 partly, 2 met."""
+    colorscale = [
+        [0.0, NA],
+        [0.25, NA],
+        [0.25, NOT_MET],
+        [0.5, NOT_MET],
+        [0.5, PARTLY],
+        [0.75, PARTLY],
+        [0.75, MET],
+        [1.0, MET],
+    ]
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": x,
+        "y": y,
+        "text": hover,
+        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
+        "zmin": -1.5,
+        "zmax": 2.5,
+        "colorscale": colorscale,
+        "xgap": 1 if len(x) <= 200 else 0,
+        "ygap": 1,
+        "colorbar": {
+            "tickmode": "array",
+            "tickvals": [-1, 0, 1, 2],
+            "ticktext": [legend["na"], legend["not_met"], legend["partly_met"], legend["met"]],
+            "thickness": 14,
+        },
+    }
+    return _figure(
+        [trace],
+        title,
+        height=max(320, 18 * len(y) + 180),
+        xaxis=_axis(type="category", showticklabels=len(x) <= 60, tickangle=-60),
+        yaxis=_axis(type="category", autorange="reversed"),
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    hover: str = ""
+    highlight: bool = False
+
+
+def _bars(items: Sequence[Bar], colors: list[str], template: str) -> dict[str, Any]:
+    return {
+        "type": "bar",
+        "x": [_num(b.value) for b in items],
+        "y": [b.label for b in items],
+        "orientation": "h",
+        "marker": {"color": colors},
+        "text": [b.hover or b.label for b in items],
+        "hovertemplate": template,
+        "textposition": "none",
+    }
+
+
+def bars(
+    items: Sequence[Bar],
+    *,
+    title: str,
+    x_title: str,
+    x_range: tuple[float, float] | None = (0, 100),
+) -> Figure:
+    """Horizontal bars, top item first (lists such as 'most often not met')."""
+    colors = [OWN if b.highlight else OTHERS for b in items]
+    xaxis = _axis(title={"text": x_title})
+    if x_range:
+        xaxis["range"] = list(x_range)
+    return _figure(
+        [_bars(items, colors, "%{text}: %{x:.2f}<extra></extra>")],
+        title,
+        height=max(260, 26 * len(items) + 140),
+        xaxis=xaxis,
+        yaxis=_axis(type="category", autorange="reversed"),
+    )
+
+
+def diverging(items: Sequence[Bar], *, title: str, x_title: str) -> Figure:
+    """Differences from the network: positive bars to the right (green), negative left (red)."""
+    colors = [MET if (b.value or 0) >= 0 else NOT_MET for b in items]
+    return _figure(
+        [_bars(items, colors, "%{text}: %{x:+.1f}<extra></extra>")],
+        title,
+        height=max(260, 26 * len(items) + 140),
+        xaxis=_axis(title={"text": x_title}, range=[-101, 101], zeroline=True, zerolinewidth=2),
+        yaxis=_axis(type="category", autorange="reversed"),
+    )
+
+
+def agreement_scatter(
+    points: Sequence[tuple[str, float | None, float | None, int]],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+) -> Figure:
+    """Per unit: percent agreement (x) against weighted kappa (y)."""
+    usable = [p for p in points if p[1] is not None and p[2] is not None]
+    trace = {
+        "type": "scatter",
+        "x": [p[1] for p in usable],
+        "y": [p[2] for p in usable],
+        "mode": "markers",
+        "text": [f"{p[0]} (n = {p[3]})" for p in usable],
+        "marker": {"color": OTHERS, "size": 8, "opacity": 0.75},
+        "hovertemplate": "%{text}: %{x:.1f} %, κ %{y:.2f}<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        title,
+        height=420,
+        xaxis=_axis(title={"text": x_title}, range=[0, 101]),
+        yaxis=_axis(title={"text": y_title}, range=[-1.02, 1.02]),
+    )

@@ -1,0 +1,357 @@
+"""What every benchmark page shares: the chosen cycle, filters and series, who is looking (as
+SQL conditions), labels of units, and the :class:`Table` that pages render and export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import g
+from flask_babel import gettext as _
+
+from kvip.benchmarks import queries, scoring, summaries
+from kvip.benchmarks.frames import rows_of
+from kvip.benchmarks.queries import Filters, Viewer
+from kvip.core.errors import NotFound
+from kvip.core.i18n import lang as current_lang
+from kvip.core.permissions import (
+    assessments_visible_to,
+    can,
+    member_unit_ids,
+    visits_visible_to,
+)
+from kvip.network.models import Network, Unit
+
+SERIES = ("bench", "self", "peer")
+T = TypeVar("T")
+LABELS_KEY = "_benchmark_labels"  # cleared after each request (views.py)
+
+
+def per_request(key: str, build: Callable[[], T]) -> T:
+    """Translated labels built once per request and language (gettext costs ~0.1 ms a call,
+    too much per table cell)."""
+    store = g.setdefault(LABELS_KEY, {})
+    if key not in store:
+        store[key] = build()
+    return store[key]  # type: ignore[no-any-return]
+
+
+def format_number(value: Any, kind: str = "score") -> str:
+    """A number as shown on the dashboards: scores to 0.1, kappa to 0.01, '–' if undefined,
+    with the locale's decimal and group symbols (babel's format_decimal costs 0.25 ms a call,
+    too much for a table of a thousand units)."""
+    if value is None or value == "":
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != number:  # NaN
+        return "–"
+    decimal, group, minus = _number_symbols()
+    if kind == "int":
+        text = f"{int(number):,}"
+    elif kind == "kappa":
+        text = f"{number:,.2f}"
+    else:
+        text = f"{number:,.1f}"
+    text = text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+    return text.replace("-", minus) if number < 0 and text.strip("-0.,") else text.lstrip("-")
+
+
+_SYMBOLS: ContextVar[tuple[str, str, str] | None] = ContextVar("benchmark_symbols", default=None)
+
+
+def _number_symbols() -> tuple[str, str, str]:
+    """The locale's decimal, group and minus symbols, looked up once per request
+    (:func:`remember_locale_symbols` runs before each request)."""
+    return _SYMBOLS.get() or _locale_symbols()
+
+
+def remember_locale_symbols() -> None:
+    _SYMBOLS.set(_locale_symbols())
+
+
+def _locale_symbols() -> tuple[str, str, str]:
+    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+    from flask_babel import get_locale
+
+    locale = get_locale() or "nb"
+    return (
+        get_decimal_symbol(locale),
+        get_group_symbol(locale),
+        get_minus_sign_symbol(locale),
+    )
+
+
+def series_labels() -> dict[str, str]:
+    return per_request("series", _series_labels)
+
+
+def _series_labels() -> dict[str, str]:
+    return {
+        "bench": _("Peer review where done, else self-assessment"),
+        "self": _("Self-assessment"),
+        "peer": _("Peer review"),
+    }
+
+
+def value_labels() -> dict[str | None, str]:
+    return per_request("values", _value_labels)
+
+
+def _value_labels() -> dict[str | None, str]:
+    return {
+        "met": _("Met"),
+        "partly_met": _("Partly met"),
+        "not_met": _("Not met"),
+        "not_applicable": _("Not applicable"),
+        None: _("Not rated"),
+    }
+
+
+def source_label(peer_reviewed: bool) -> str:
+    labels = per_request(
+        "source", lambda: {True: _("peer-reviewed"), False: _("self-assessed only")}
+    )
+    return labels[bool(peer_reviewed)]
+
+
+class NoCycles(NotFound):
+    """The network has no cycle yet: pages show an explanation instead of charts."""
+
+
+@dataclass(frozen=True)
+class CycleInfo:
+    id: int
+    year: int
+    name: str
+    state: str
+    edition_id: int
+    counted: int
+
+
+@dataclass
+class Context:
+    """The common inputs of a benchmark page."""
+
+    user: Any
+    network: Network
+    cycle: CycleInfo
+    cycles: list[CycleInfo]
+    filters: Filters
+    series: str
+    k: int
+    named: bool
+    viewer: Viewer
+    lang: str
+    domains: pd.DataFrame
+    group_n: int
+    kinds: list[str]
+    regions: list[str]
+    focus_unit: Unit | None = None
+    _titles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def suppressed(self) -> bool:
+        return scoring.suppressed(self.group_n, self.k)
+
+    def domain_title(self, code: str) -> str:
+        if not self._titles:
+            for d in rows_of(self.domains):
+                title = getattr(d, f"title_{self.lang}") or d.title_nb
+                self._titles[str(d.code)] = f"{d.code} {title}"
+        return self._titles.get(str(code), str(code))
+
+    def args(self, **extra: Any) -> dict[str, Any]:
+        """Query arguments that reproduce this view (for links and exports)."""
+        values: dict[str, Any] = {"cycle": self.cycle.id, **self.filters.as_args()}
+        if self.series != "bench":
+            values["series"] = self.series
+        values.update(extra)
+        return {k: v for k, v in values.items() if v not in (None, [], "")}
+
+
+def viewer_for(user: Any, network: Network, focus_unit_id: int | None = None) -> Viewer:
+    """The viewer's rights as SQL conditions on Unit / Assessment / Visit."""
+    named = can(user, "benchmark.named", network)
+    own: Any = (
+        Unit.id == focus_unit_id
+        if focus_unit_id is not None
+        else Unit.id.in_(member_unit_ids(user))
+    )
+    return Viewer(
+        named=sa.true() if named else sa.false(),
+        own=own,
+        assessment_visible=assessments_visible_to(user),
+        visit_visible=visits_visible_to(user),
+    )
+
+
+def parse_filters(args: Mapping[str, Any], kinds: Sequence[str], regions: Sequence[str]) -> Filters:
+    """Filters from query arguments, keeping only known kinds and regions."""
+    getlist = getattr(args, "getlist", None)
+
+    def values(name: str) -> list[str]:
+        if getlist is not None:
+            return [v for v in getlist(name) if v]
+        raw = args.get(name) or []
+        return [raw] if isinstance(raw, str) else list(raw)
+
+    return Filters(
+        kinds=tuple(sorted({k for k in values("kind") if k in kinds})),
+        regions=tuple(sorted({r for r in values("region") if r in regions})),
+    )
+
+
+def build_context(
+    user: Any, network: Network, args: Mapping[str, Any], focus_unit: Unit | None = None
+) -> Context:
+    """Resolve cycle (default: the newest with at least k counted units), filters and series;
+    make sure the cycle's summaries are fresh."""
+    frame = queries.cycles_of(network.id)
+    cycles = [
+        CycleInfo(
+            int(r.cycle_id),
+            int(r.year),
+            str(r.name),
+            str(r.state),
+            int(r.edition_id),
+            int(r.counted),
+        )
+        for r in rows_of(frame)
+    ]
+    if not cycles:
+        raise NoCycles(_("This network has no cycles yet."))
+    k = max(int(network.min_group_size or 1), 1)
+    wanted = args.get("cycle")
+    cycle: CycleInfo | None = None
+    if wanted not in (None, ""):
+        try:
+            wanted_id = int(str(wanted))
+        except ValueError as exc:
+            raise NotFound(_("No such cycle in this network.")) from exc
+        cycle = next((c for c in cycles if c.id == wanted_id), None)
+        if cycle is None:
+            raise NotFound(_("No such cycle in this network."))
+    if cycle is None:
+        cycle = next(
+            (c for c in cycles if c.counted >= k),
+            next((c for c in cycles if c.counted > 0), cycles[0]),
+        )
+    summaries.ensure_fresh([cycle.id])
+    kinds, regions = queries.filter_options(network.id)
+    filters = parse_filters(args, kinds, regions)
+    series = str(args.get("series") or "bench")
+    if series not in SERIES:
+        series = "bench"
+    return Context(
+        user=user,
+        network=network,
+        cycle=cycle,
+        cycles=cycles,
+        filters=filters,
+        series=series,
+        k=k,
+        named=can(user, "benchmark.named", network),
+        viewer=viewer_for(user, network, focus_unit.id if focus_unit else None),
+        lang=current_lang(),
+        domains=queries.domains_of(cycle.edition_id),
+        group_n=queries.group_size(cycle.id, filters),
+        kinds=kinds,
+        regions=regions,
+        focus_unit=focus_unit,
+    )
+
+
+def unit_label(name: Any, position: Any, lang: str) -> str:
+    """A unit's name where the viewer may see it, else its pseudonym in the cycle."""
+    if isinstance(name, str) and name:
+        return name
+    if position is None or (isinstance(position, float) and pd.isna(position)):
+        return _("Unit ?")
+    return scoring.pseudonym(int(position), lang)
+
+
+def add_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Add ``label`` (name or pseudonym) and a boolean ``own`` column."""
+    if df.empty:
+        df["label"] = pd.Series(dtype=str)
+        return df
+    positions = df["position"].tolist()
+    labels = [unit_label(n, p, lang) for n, p in zip(df["name"].tolist(), positions, strict=True)]
+    # Two units may share a name (in different institutions): keep labels unique per unit.
+    if "key" in df:
+        seen: dict[str, Any] = {}
+        for i, (label, key, pos) in enumerate(
+            zip(labels, df["key"].tolist(), positions, strict=True)
+        ):
+            if seen.setdefault(label, key) != key and pos is not None and not pd.isna(pos):
+                labels[i] = f"{label} ({scoring.pseudonym(int(pos), lang)})"
+    df["label"] = labels
+    if "own" in df:
+        df["own"] = df["own"].fillna(False).astype(bool)
+    return df
+
+
+# --- tables that pages show and export ---------------------------------------------------------
+
+KINDS = ("text", "int", "score", "kappa", "value", "label")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # one of KINDS
+    screen: bool = True  # shown in the HTML table
+    export: bool = True  # written to CSV / .xlsx
+
+
+def _inert(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
+    apostrophe: observation texts are typed by people, exports are opened in Excel."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Table:
+    """One table of a page: shown as HTML and exported as CSV / .xlsx with the same numbers."""
+
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    caption: str = ""
+    note: str = ""
+
+    @property
+    def screen_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.screen]
+
+    @property
+    def export_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.export]
+
+    def frame(self) -> pd.DataFrame:
+        """Rounded as on screen (scores to 0.1, kappa to 0.01), headers translated."""
+        data: dict[str, list[Any]] = {}
+        for col in self.export_columns:
+            values = [row.get(col.key) for row in self.rows]
+            if col.kind == "score":
+                values = [None if v is None else round(float(v), 1) for v in values]
+            elif col.kind == "kappa":
+                values = [None if v is None else round(float(v), 2) for v in values]
+            elif col.kind == "value":
+                names = value_labels()
+                values = [names.get(v, v) for v in values]
+            else:
+                values = [_inert(v) for v in values]
+            data[col.label] = values
+        return pd.DataFrame(data, columns=[c.label for c in self.export_columns])

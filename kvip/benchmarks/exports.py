@@ -1,0 +1,53 @@
+"""Every benchmark table as CSV (UTF-8 with BOM, for Excel) or .xlsx (openpyxl)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Response
+
+from kvip.benchmarks.context import Table
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "table"
+
+
+def csv_bytes(table: Table) -> bytes:
+    return ("\ufeff" + table.frame().to_csv(index=False)).encode("utf-8")
+
+
+def xlsx_bytes(table: Table) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    frame = table.frame()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Data")
+    sheet.freeze_panes = "A2"
+    for i, column in enumerate(frame.columns, start=1):
+        longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+        sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        sheet.append([None if isinstance(v, float) and v != v else v for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def response(table: Table, fmt: str, stem: str) -> Response:
+    """A download of ``table`` in ``fmt`` named ``<stem>-<table>.<fmt>``."""
+    body = csv_bytes(table) if fmt == "csv" else xlsx_bytes(table)
+    name = f"{_safe(stem)}-{_safe(table.name)}.{fmt}"
+    return Response(
+        body,
+        mimetype=FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,127 @@
+"""Summary tables of the benchmarks: per-cycle aggregates built by SQL ``GROUP BY`` from the
+ratings and findings, so that a dashboard reads thousands of small rows instead of millions.
+
+They are a cache: :mod:`kvip.benchmarks.summaries` rebuilds a cycle's rows when its
+``version`` (bumped by every relevant change) differs from ``built_version``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kvip.extensions import db
+
+# The series of a benchmark (DESIGN §5): the unit's own ratings, the visit team's findings,
+# and the benchmark value (findings where the visit is completed, else the self rating).
+SERIES = ("self", "peer", "bench")
+# Self (row) × peer (column) contingency cells over not_met=0 < partly_met=1 < met=2.
+PAIR_COLUMNS = tuple(f"n{s}{p}" for s in range(3) for p in range(3))
+
+
+class BenchmarkCycleState(db.Model):  # type: ignore[name-defined,misc]
+    """Freshness of one cycle's summaries and the secret salt of its pseudonyms."""
+
+    __tablename__ = "benchmark_cycle_states"
+
+    cycle_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Secret per cycle: pseudonym order is a hash of (salt, cycle, unit), so it reveals nothing.
+    salt: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int] = mapped_column(default=1)
+    built_version: Mapped[int] = mapped_column(default=0)
+    built_at: Mapped[datetime | None]
+    build_ms: Mapped[int | None]
+
+
+class BenchmarkPseudonym(db.Model):  # type: ignore[name-defined,misc]
+    """A unit's pseudonym in one cycle ("Enhet K" = position 10); never changes once given."""
+
+    __tablename__ = "benchmark_pseudonyms"
+    __table_args__ = (sa.UniqueConstraint("cycle_id", "position"),)
+
+    cycle_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int]
+
+
+def _count_columns() -> list[sa.Column[int]]:
+    return [
+        sa.Column("met", sa.Integer, nullable=False, default=0),
+        sa.Column("partly_met", sa.Integer, nullable=False, default=0),
+        sa.Column("not_met", sa.Integer, nullable=False, default=0),
+        sa.Column("not_applicable", sa.Integer, nullable=False, default=0),
+        sa.Column("total", sa.Integer, nullable=False, default=0),
+    ]
+
+
+def _pair_columns() -> list[sa.Column[int]]:
+    return [sa.Column(name, sa.Integer, nullable=False, default=0) for name in PAIR_COLUMNS]
+
+
+# One row per counted assessment × domain × series: the §5 counts of that set of standards.
+domain_counts = sa.Table(
+    "benchmark_domain_counts",
+    db.metadata,
+    sa.Column(
+        "assessment_id",
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("domain_id", sa.ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("series", sa.String(5), primary_key=True),
+    sa.Column("cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("unit_id", sa.Integer, nullable=False, index=True),
+    # Whether the assessment's visit is completed: the benchmark series is then the peer one.
+    sa.Column("peer_reviewed", sa.Boolean, nullable=False, default=False),
+    *_count_columns(),
+    sa.Index("ix_benchmark_domain_counts_cycle_series", "cycle_id", "series"),
+)
+
+# One row per peer-reviewed assessment × domain: self × peer contingency (agreement).
+domain_pairs = sa.Table(
+    "benchmark_domain_pairs",
+    db.metadata,
+    sa.Column(
+        "assessment_id",
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("domain_id", sa.ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("unit_id", sa.Integer, nullable=False),
+    *_pair_columns(),
+)
+
+# One row per cycle × standard × unit kind × region × series: counts over the group's units,
+# so that filtered standard-level views sum a few rows per standard.
+standard_counts = sa.Table(
+    "benchmark_standard_counts",
+    db.metadata,
+    sa.Column("cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_kind", sa.String(30), primary_key=True),
+    sa.Column("region", sa.String(60), primary_key=True),
+    sa.Column("series", sa.String(5), primary_key=True),
+    *_count_columns(),
+)
+
+# Self × peer contingency per cycle × standard × unit kind × region (agreement per standard).
+standard_pairs = sa.Table(
+    "benchmark_standard_pairs",
+    db.metadata,
+    sa.Column("cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("standard_id", sa.ForeignKey("standards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_kind", sa.String(30), primary_key=True),
+    sa.Column("region", sa.String(60), primary_key=True),
+    *_pair_columns(),
+)

@@ -1,0 +1,51 @@
+"""Authorization rules: benchmark dashboards, library, annual report, exports, API."""
+
+from tests.authz.table import Rule
+
+ADMIN_COORD = frozenset({"admin", "coordinator"})
+UNIT = frozenset({"admin", "coordinator", "lead", "member"})
+# benchmark.read: admins, coordinators and the members of any unit in the network (the
+# outsider leads the other unit); reviewers have no benchmark access (DESIGN §7).
+NETWORK_READERS = frozenset({"admin", "coordinator", "lead", "member", "outsider"})
+
+RULES = {
+    "benchmarks.index": Rule(
+        "/benchmarks/", allow=NETWORK_READERS, note="redirects to a dashboard"
+    ),
+    "benchmarks.unit": Rule("/benchmarks/units/{unit_id}", allow=UNIT),
+    "benchmarks.unit_export": [
+        Rule("/benchmarks/units/{unit_id}/export/domains.csv", allow=UNIT),
+        Rule("/benchmarks/units/{unit_id}/export/learn.xlsx", allow=UNIT),
+    ],
+    "benchmarks.network": Rule("/benchmarks/networks/{network_id}", allow=ADMIN_COORD),
+    "benchmarks.network_standards": Rule(
+        "/benchmarks/networks/{network_id}/standards", allow=ADMIN_COORD
+    ),
+    "benchmarks.network_trends": Rule(
+        "/benchmarks/networks/{network_id}/trends", allow=ADMIN_COORD
+    ),
+    "benchmarks.network_agreement": Rule(
+        "/benchmarks/networks/{network_id}/agreement", allow=ADMIN_COORD
+    ),
+    "benchmarks.network_export": [
+        Rule("/benchmarks/networks/{network_id}/export/overview/units.csv", allow=ADMIN_COORD),
+        Rule("/benchmarks/networks/{network_id}/export/trends/trends.xlsx", allow=ADMIN_COORD),
+    ],
+    "benchmarks.good_practice": Rule(
+        "/benchmarks/networks/{network_id}/good-practice", allow=NETWORK_READERS
+    ),
+    "benchmarks.good_practice_export": Rule(
+        "/benchmarks/networks/{network_id}/good-practice.csv", allow=NETWORK_READERS
+    ),
+    "benchmarks.annual_report": Rule(
+        "/benchmarks/networks/{network_id}/annual-report", allow=NETWORK_READERS
+    ),
+    "benchmarks.annual_report_pdf": Rule(
+        "/benchmarks/networks/{network_id}/annual-report.pdf", allow=NETWORK_READERS
+    ),
+    "benchmarks.annual_export": Rule(
+        "/benchmarks/networks/{network_id}/annual-report/export/by_standard.csv",
+        allow=NETWORK_READERS,
+    ),
+    "api.cycle_benchmark": Rule("/api/v1/cycles/{cycle_id}/benchmark", allow=NETWORK_READERS),
+}
