@@ -23,7 +23,7 @@ i18n: install
 
 run: install i18n
 	$(BIN)/flask db upgrade
-	$(BIN)/flask standards load standards/kvip-2026 || true
+	$(BIN)/flask standards load standards/kvip-2026
 	$(BIN)/flask demo load
 	@echo "KvIP is running on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)

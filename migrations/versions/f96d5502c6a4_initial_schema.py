@@ -1,8 +1,11 @@
 """initial schema
 
-Revision ID: 92bdda34070c
+Revision ID: f96d5502c6a4
+
+The whole schema of the first release: accounts, network, standards, cycles, visits, actions,
+benchmark summary tables and the audit log.
 Revises: 
-Create Date: 2026-11-23 05:26:26.435229
+Create Date: 2026-11-23 07:05:24.444013
 
 """
 from alembic import op
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '92bdda34070c'
+revision = 'f96d5502c6a4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -28,6 +31,7 @@ def upgrade():
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('frozen', sa.Boolean(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
     sa.Column('loaded_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_editions')),
     sa.UniqueConstraint('slug', name=op.f('uq_editions_slug'))
@@ -85,6 +89,16 @@ def upgrade():
     with op.batch_alter_table('institutions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_institutions_network_id'), ['network_id'], unique=False)
 
+    op.create_table('benchmark_cycle_states',
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('salt', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('built_version', sa.Integer(), nullable=False),
+    sa.Column('built_at', sa.DateTime(), nullable=True),
+    sa.Column('build_ms', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_cycle_states_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cycle_id', name=op.f('pk_benchmark_cycle_states'))
+    )
     op.create_table('standards',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('edition_id', sa.Integer(), nullable=False),
@@ -208,6 +222,62 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_events_unit_id'), ['unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)
 
+    op.create_table('benchmark_pseudonyms',
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_pseudonyms_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_benchmark_pseudonyms_unit_id_units'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cycle_id', 'unit_id', name=op.f('pk_benchmark_pseudonyms')),
+    sa.UniqueConstraint('cycle_id', 'position', name=op.f('uq_benchmark_pseudonyms_cycle_id_position'))
+    )
+    op.create_table('benchmark_standard_counts',
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('unit_kind', sa.String(length=30), nullable=False),
+    sa.Column('region', sa.String(length=60), nullable=False),
+    sa.Column('series', sa.String(length=5), nullable=False),
+    sa.Column('met', sa.Integer(), nullable=False),
+    sa.Column('partly_met', sa.Integer(), nullable=False),
+    sa.Column('not_met', sa.Integer(), nullable=False),
+    sa.Column('not_applicable', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_standard_counts_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_benchmark_standard_counts_standard_id_standards'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cycle_id', 'standard_id', 'unit_kind', 'region', 'series', name=op.f('pk_benchmark_standard_counts'))
+    )
+    op.create_table('benchmark_standard_pairs',
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('unit_kind', sa.String(length=30), nullable=False),
+    sa.Column('region', sa.String(length=60), nullable=False),
+    sa.Column('n00', sa.Integer(), nullable=False),
+    sa.Column('n01', sa.Integer(), nullable=False),
+    sa.Column('n02', sa.Integer(), nullable=False),
+    sa.Column('n10', sa.Integer(), nullable=False),
+    sa.Column('n11', sa.Integer(), nullable=False),
+    sa.Column('n12', sa.Integer(), nullable=False),
+    sa.Column('n20', sa.Integer(), nullable=False),
+    sa.Column('n21', sa.Integer(), nullable=False),
+    sa.Column('n22', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_standard_pairs_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_benchmark_standard_pairs_standard_id_standards'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cycle_id', 'standard_id', 'unit_kind', 'region', name=op.f('pk_benchmark_standard_pairs'))
+    )
+    op.create_table('edition_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_edition_imports_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_edition_imports')),
+    sa.UniqueConstraint('token', name=op.f('uq_edition_imports_token'))
+    )
+    with op.batch_alter_table('edition_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_edition_imports_user_id'), ['user_id'], unique=False)
+
     op.create_table('memberships',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -235,6 +305,25 @@ def upgrade():
     with op.batch_alter_table('network_roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_roles_network_id'), ['network_id'], unique=False)
 
+    op.create_table('outbox_emails',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('to', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('dedup_key', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_outbox_emails_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_emails')),
+    sa.UniqueConstraint('dedup_key', name=op.f('uq_outbox_emails_dedup_key'))
+    )
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_emails_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_emails_user_id'), ['user_id'], unique=False)
+
     op.create_table('standard_dimensions',
     sa.Column('standard_id', sa.Integer(), nullable=False),
     sa.Column('dimension', sa.String(length=30), nullable=False),
@@ -253,35 +342,70 @@ def upgrade():
     with op.batch_alter_table('standard_duties', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_standard_duties_duty'), ['duty'], unique=False)
 
-    op.create_table('actions',
+    op.create_table('standard_mappings',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('assessment_id', sa.Integer(), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('responsible', sa.String(length=200), nullable=False),
-    sa.Column('deadline', sa.Date(), nullable=True),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('dropped_reason', sa.Text(), nullable=False),
-    sa.Column('risk', sa.String(length=10), nullable=False),
-    sa.Column('pdsa_stage', sa.String(length=10), nullable=False),
-    sa.Column('success_measure', sa.Text(), nullable=False),
-    sa.Column('source_kind', sa.String(length=20), nullable=False),
-    sa.Column('source_id', sa.Integer(), nullable=True),
-    sa.Column('done_at', sa.DateTime(), nullable=True),
-    sa.Column('verified_at', sa.DateTime(), nullable=True),
-    sa.Column('verified_by_id', sa.Integer(), nullable=True),
-    sa.Column('verification_comment', sa.Text(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('from_edition_id', sa.Integer(), nullable=False),
+    sa.Column('to_edition_id', sa.Integer(), nullable=False),
+    sa.Column('from_standard_id', sa.Integer(), nullable=True),
+    sa.Column('to_standard_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_actions_assessment_id_assessments'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_actions_created_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_actions_verified_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_actions'))
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_standard_mappings_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['from_edition_id'], ['editions.id'], name=op.f('fk_standard_mappings_from_edition_id_editions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['from_standard_id'], ['standards.id'], name=op.f('fk_standard_mappings_from_standard_id_standards'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['to_edition_id'], ['editions.id'], name=op.f('fk_standard_mappings_to_edition_id_editions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['to_standard_id'], ['standards.id'], name=op.f('fk_standard_mappings_to_standard_id_standards'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_standard_mappings')),
+    sa.UniqueConstraint('from_edition_id', 'to_standard_id', name=op.f('uq_standard_mappings_from_edition_id_to_standard_id'))
     )
-    with op.batch_alter_table('actions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_actions_assessment_id'), ['assessment_id'], unique=False)
+    with op.batch_alter_table('standard_mappings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_standard_mappings_from_edition_id'), ['from_edition_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_standard_mappings_from_standard_id'), ['from_standard_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_standard_mappings_to_edition_id'), ['to_edition_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_standard_mappings_to_standard_id'), ['to_standard_id'], unique=False)
+
+    op.create_table('benchmark_domain_counts',
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('domain_id', sa.Integer(), nullable=False),
+    sa.Column('series', sa.String(length=5), nullable=False),
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('peer_reviewed', sa.Boolean(), nullable=False),
+    sa.Column('met', sa.Integer(), nullable=False),
+    sa.Column('partly_met', sa.Integer(), nullable=False),
+    sa.Column('not_met', sa.Integer(), nullable=False),
+    sa.Column('not_applicable', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_benchmark_domain_counts_assessment_id_assessments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_domain_counts_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['domain_id'], ['domains.id'], name=op.f('fk_benchmark_domain_counts_domain_id_domains'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('assessment_id', 'domain_id', 'series', name=op.f('pk_benchmark_domain_counts'))
+    )
+    with op.batch_alter_table('benchmark_domain_counts', schema=None) as batch_op:
+        batch_op.create_index('ix_benchmark_domain_counts_cycle_series', ['cycle_id', 'series'], unique=False)
+        batch_op.create_index(batch_op.f('ix_benchmark_domain_counts_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('benchmark_domain_pairs',
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('domain_id', sa.Integer(), nullable=False),
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('n00', sa.Integer(), nullable=False),
+    sa.Column('n01', sa.Integer(), nullable=False),
+    sa.Column('n02', sa.Integer(), nullable=False),
+    sa.Column('n10', sa.Integer(), nullable=False),
+    sa.Column('n11', sa.Integer(), nullable=False),
+    sa.Column('n12', sa.Integer(), nullable=False),
+    sa.Column('n20', sa.Integer(), nullable=False),
+    sa.Column('n21', sa.Integer(), nullable=False),
+    sa.Column('n22', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_benchmark_domain_pairs_assessment_id_assessments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_domain_pairs_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['domain_id'], ['domains.id'], name=op.f('fk_benchmark_domain_pairs_domain_id_domains'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('assessment_id', 'domain_id', name=op.f('pk_benchmark_domain_pairs'))
+    )
+    with op.batch_alter_table('benchmark_domain_pairs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_benchmark_domain_pairs_cycle_id'), ['cycle_id'], unique=False)
 
     op.create_table('gap_overrides',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -345,19 +469,39 @@ def upgrade():
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visits_assessment_id'), ['assessment_id'], unique=False)
 
-    op.create_table('action_duties',
-    sa.Column('action_id', sa.Integer(), nullable=False),
-    sa.Column('duty', sa.String(length=4), nullable=False),
-    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_duties_action_id_actions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('action_id', 'duty', name=op.f('pk_action_duties'))
+    op.create_table('actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('responsible', sa.String(length=200), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('dropped_reason', sa.Text(), nullable=False),
+    sa.Column('risk', sa.String(length=10), nullable=False),
+    sa.Column('pdsa_stage', sa.String(length=10), nullable=False),
+    sa.Column('success_measure', sa.Text(), nullable=False),
+    sa.Column('source_kind', sa.String(length=20), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=True),
+    sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(), nullable=True),
+    sa.Column('verified_by_id', sa.Integer(), nullable=True),
+    sa.Column('verification_comment', sa.Text(), nullable=False),
+    sa.Column('verification_outcome', sa.String(length=20), nullable=True),
+    sa.Column('verification_visit_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_actions_assessment_id_assessments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_actions_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['verification_visit_id'], ['visits.id'], name=op.f('fk_actions_verification_visit_id_visits'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_actions_verified_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_actions'))
     )
-    op.create_table('action_standards',
-    sa.Column('action_id', sa.Integer(), nullable=False),
-    sa.Column('standard_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_standards_action_id_actions'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_action_standards_standard_id_standards'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('action_id', 'standard_id', name=op.f('pk_action_standards'))
-    )
+    with op.batch_alter_table('actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_actions_assessment_id'), ['assessment_id'], unique=False)
+
     op.create_table('findings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Integer(), nullable=False),
@@ -367,6 +511,7 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('disputed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_findings_standard_id_standards'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_findings_updated_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_findings_visit_id_visits'), ondelete='CASCADE'),
@@ -405,6 +550,7 @@ def upgrade():
     sa.Column('shared_at', sa.DateTime(), nullable=True),
     sa.Column('finalised_at', sa.DateTime(), nullable=True),
     sa.Column('finalised_by_id', sa.Integer(), nullable=True),
+    sa.Column('generated_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['finalised_by_id'], ['users.id'], name=op.f('fk_reports_finalised_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_reports_visit_id_visits'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reports')),
@@ -423,6 +569,19 @@ def upgrade():
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_members_user_id'), ['user_id'], unique=False)
 
+    op.create_table('action_duties',
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('duty', sa.String(length=4), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_duties_action_id_actions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('action_id', 'duty', name=op.f('pk_action_duties'))
+    )
+    op.create_table('action_standards',
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_standards_action_id_actions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_action_standards_standard_id_standards'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('action_id', 'standard_id', name=op.f('pk_action_standards'))
+    )
     op.create_table('observation_standards',
     sa.Column('observation_id', sa.Integer(), nullable=False),
     sa.Column('standard_id', sa.Integer(), nullable=False),
@@ -430,12 +589,42 @@ def upgrade():
     sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_observation_standards_standard_id_standards'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('observation_id', 'standard_id', name=op.f('pk_observation_standards'))
     )
+    with op.batch_alter_table('observation_standards', schema=None) as batch_op:
+        batch_op.create_index('ix_observation_standards_standard_id', ['standard_id'], unique=False)
+
+    op.create_table('report_comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('section', sa.String(length=40), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('response', sa.Text(), nullable=False),
+    sa.Column('responded_at', sa.DateTime(), nullable=True),
+    sa.Column('responded_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_report_comments_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_report_comments_report_id_reports'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['responded_by_id'], ['users.id'], name=op.f('fk_report_comments_responded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_comments'))
+    )
+    with op.batch_alter_table('report_comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_comments_report_id'), ['report_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('report_comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_comments_report_id'))
+
+    op.drop_table('report_comments')
+    with op.batch_alter_table('observation_standards', schema=None) as batch_op:
+        batch_op.drop_index('ix_observation_standards_standard_id')
+
     op.drop_table('observation_standards')
+    op.drop_table('action_standards')
+    op.drop_table('action_duties')
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_members_user_id'))
 
@@ -449,8 +638,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_findings_standard_id'))
 
     op.drop_table('findings')
-    op.drop_table('action_standards')
-    op.drop_table('action_duties')
+    with op.batch_alter_table('actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_actions_assessment_id'))
+
+    op.drop_table('actions')
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visits_assessment_id'))
 
@@ -461,10 +652,22 @@ def downgrade():
     op.drop_table('ratings')
     op.drop_table('maturity_ratings')
     op.drop_table('gap_overrides')
-    with op.batch_alter_table('actions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_actions_assessment_id'))
+    with op.batch_alter_table('benchmark_domain_pairs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_benchmark_domain_pairs_cycle_id'))
 
-    op.drop_table('actions')
+    op.drop_table('benchmark_domain_pairs')
+    with op.batch_alter_table('benchmark_domain_counts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_benchmark_domain_counts_unit_id'))
+        batch_op.drop_index('ix_benchmark_domain_counts_cycle_series')
+
+    op.drop_table('benchmark_domain_counts')
+    with op.batch_alter_table('standard_mappings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_standard_mappings_to_standard_id'))
+        batch_op.drop_index(batch_op.f('ix_standard_mappings_to_edition_id'))
+        batch_op.drop_index(batch_op.f('ix_standard_mappings_from_standard_id'))
+        batch_op.drop_index(batch_op.f('ix_standard_mappings_from_edition_id'))
+
+    op.drop_table('standard_mappings')
     with op.batch_alter_table('standard_duties', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_standard_duties_duty'))
 
@@ -473,6 +676,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_standard_dimensions_dimension'))
 
     op.drop_table('standard_dimensions')
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_emails_user_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_emails_created_at'))
+
+    op.drop_table('outbox_emails')
     with op.batch_alter_table('network_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_roles_network_id'))
 
@@ -481,6 +689,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_memberships_unit_id'))
 
     op.drop_table('memberships')
+    with op.batch_alter_table('edition_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_edition_imports_user_id'))
+
+    op.drop_table('edition_imports')
+    op.drop_table('benchmark_standard_pairs')
+    op.drop_table('benchmark_standard_counts')
+    op.drop_table('benchmark_pseudonyms')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_unit_id'))
@@ -512,6 +727,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_standards_domain_id'))
 
     op.drop_table('standards')
+    op.drop_table('benchmark_cycle_states')
     with op.batch_alter_table('institutions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_institutions_network_id'))
 
