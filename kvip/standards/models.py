@@ -26,7 +26,7 @@ class Edition(db.Model):  # type: ignore[name-defined,misc]
     # Hash of the loaded source, so an unchanged re-load is a no-op.
     content_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     # Where the content came from: a folder of YAML files or an uploaded spreadsheet.
-    source: Mapped[str] = mapped_column(sa.String(300), default="")
+    source: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     domains: Mapped[list[Domain]] = relationship(

@@ -275,7 +275,11 @@ def check_codes(
         if code not in known:
             problems.add(
                 place,
-                _("Unknown %(what)s “%(value)s”.", what=what, value=code)
+                _(
+                    "Unknown %(what)s “%(value)s”.",
+                    what=what,
+                    value=code if raw is not None else "null",
+                )
                 + _suggest(code, known)
                 + " "
                 + _("Known: %(known)s.", known=", ".join(known)),

@@ -86,7 +86,8 @@ class Finding(db.Model):  # type: ignore[name-defined,misc]
     )
     # Set when a team member overwrote another member's different rating; the lead reviewer
     # resolves it (a lead's write or confirmation clears it) before the visit can be completed.
-    disputed: Mapped[bool] = mapped_column(default=False)
+    # Server default too, so bulk loads (demo generate) need not name it.
+    disputed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     visit: Mapped[Visit] = relationship()
     standard = relationship("Standard")

@@ -31,7 +31,7 @@ def upgrade():
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('frozen', sa.Boolean(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('source', sa.String(length=300), server_default='', nullable=False),
     sa.Column('loaded_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_editions')),
     sa.UniqueConstraint('slug', name=op.f('uq_editions_slug'))
@@ -511,7 +511,7 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.Column('disputed', sa.Boolean(), nullable=False),
+    sa.Column('disputed', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_findings_standard_id_standards'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_findings_updated_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_findings_visit_id_visits'), ondelete='CASCADE'),
