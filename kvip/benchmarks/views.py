@@ -81,7 +81,7 @@ def _bm_num(value: Any, kind: str = "score") -> str:
     return format_number(value, kind)
 
 
-@bp.before_app_request
+@bp.before_request
 def _locale_symbols() -> None:
     remember_locale_symbols()
 

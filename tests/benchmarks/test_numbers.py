@@ -351,7 +351,9 @@ def test_english_pages_and_pseudonyms(client_as: Any, bench: BenchWorld) -> None
 
     bench.users["member"].locale = "en"
     db.session.commit()
-    html = client_as("member").get(f"/benchmarks/units/{bench.units['own'].id}").get_data(as_text=True)
+    html = (
+        client_as("member").get(f"/benchmarks/units/{bench.units['own'].id}").get_data(as_text=True)
+    )
     assert "Who to learn from" in html and "peer-reviewed" in html
     others = figures(html)["domains"]["data"][1]["text"]
     assert all(t.startswith("Unit ") for t in others)
