@@ -239,9 +239,10 @@ def reviewer_loop(
     versions: dict[str, int] = {}
     status, data, *_ = client.call("GET", f"/api/v1/visits/{spec['visit_id']}")
     if status == 200:
-        for item in data.get("standards", []):
-            finding = item.get("finding") or {}
-            versions[item["code"]] = finding.get("version") or 0
+        for domain in data.get("domains", []):
+            for item in domain.get("standards", []):
+                finding = item.get("finding") or {}
+                versions[item["code"]] = finding.get("version") or 0
     while time.perf_counter() < deadline:
         code = rng.choice(mine)
         value, comment, op_id = (
