@@ -369,6 +369,8 @@ def main() -> None:
                 f"127.0.0.1:{args.port}",
                 "--log-level",
                 "warning",
+                "--access-logfile",
+                "/dev/null",
                 "kvip:create_app()",
             ],
             cwd=ROOT,
