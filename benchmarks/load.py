@@ -31,6 +31,15 @@ BIN = Path(sys.executable).parent
 VALUES = ["met", "partly_met", "not_met", "not_applicable"]
 
 
+THINK = [1.0]
+
+
+def think(rng: random.Random) -> None:
+    """A person pauses between saves (uniform 0.5–1.5 × the mean)."""
+    if THINK[0] > 0:
+        time.sleep(rng.uniform(0.5, 1.5) * THINK[0])
+
+
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -224,6 +233,7 @@ def member_loop(
                 versions[code] = current.get("version", versions.get(code, 0))
             else:
                 stats.errors[f"save rating {status}"] += 1
+        think(rng)
 
 
 def reviewer_loop(
@@ -272,6 +282,7 @@ def reviewer_loop(
                 versions[code] = current.get("version", versions.get(code, 0))
             else:
                 stats.errors[f"save finding {status}"] += 1
+        think(rng)
 
 
 def coordinator_loop(port: int, token: str, cycle_id: int, stats: Stats, deadline: float) -> None:
@@ -290,6 +301,7 @@ def coordinator_loop(port: int, token: str, cycle_id: int, stats: Stats, deadlin
             stats.server[kind].append(server)
             if status != 200:
                 stats.errors[f"{kind} {status}"] += 1
+        think(random.Random(i))
 
 
 def verify(env: dict[str, str], stats: Stats) -> tuple[int, int, int]:
@@ -335,7 +347,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=5071)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean seconds a client waits between requests (0: as fast as possible)",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     args = parser.parse_args()
+    THINK[0] = args.think
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"kvip_load_{int(time.time())}"
     admin_url = base.rsplit("/", 1)[0] + "/postgres"
@@ -364,7 +384,7 @@ def main() -> None:
                 "-k",
                 "gthread",
                 "--threads",
-                "4",
+                str(args.threads),
                 "-b",
                 f"127.0.0.1:{args.port}",
                 "--log-level",
@@ -417,7 +437,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         total = sum(len(v) for v in stats.latencies.values())
         print(
-            f"\n{len(threads)} clients, {elapsed:.1f} s, {args.workers} gunicorn workers × 4 threads, PostgreSQL"
+            f"\n{len(threads)} clients (think time {args.think} s), {elapsed:.1f} s, "
+            f"{args.workers} gunicorn workers × {args.threads} threads, PostgreSQL"
         )
         print(f"throughput: {total / elapsed:.0f} requests/s ({total} requests)")
         print(
