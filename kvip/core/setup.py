@@ -144,7 +144,8 @@ def init_request_hooks(app: Flask) -> None:
 
 
 def _enforce_sqlite_foreign_keys(engine: Any) -> None:
-    """SQLite ignores foreign keys (and ON DELETE) unless each connection turns them on."""
+    """SQLite ignores foreign keys (and ON DELETE) unless each connection turns them on; and a
+    writer waits for another (busy timeout, WAL) instead of failing with "database is locked"."""
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event
@@ -153,4 +154,6 @@ def _enforce_sqlite_foreign_keys(engine: Any) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
