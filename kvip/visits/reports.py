@@ -18,11 +18,8 @@ from kvip.core import audit
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
-from kvip.cycles.models import Rating
 from kvip.extensions import db
-from kvip.standards.models import Domain, Standard
 from kvip.visits.models import (
-    Finding,
     Observation,
     ObservationKind,
     Report,
@@ -30,6 +27,7 @@ from kvip.visits.models import (
     ReportState,
     Visit,
 )
+from kvip.visits.pack import visit_rows
 from kvip.visits.services import audit_scope
 
 DRAFT_DUE_DAYS = 28  # draft report to the unit ≤ 4 weeks after the visit
@@ -47,22 +45,7 @@ def build_content(visit: Visit) -> dict[str, Any]:
     assessment = visit.assessment
     unit = assessment.unit
     cycle = assessment.cycle
-    domains = db.session.scalars(
-        sa.select(Domain).where(Domain.edition_id == cycle.edition_id).order_by(Domain.position)
-    ).all()
-    standards = db.session.scalars(
-        sa.select(Standard)
-        .where(Standard.edition_id == cycle.edition_id)
-        .order_by(Standard.position, Standard.id)
-    ).all()
-    self_rows = {
-        r.standard_id: r
-        for r in db.session.scalars(sa.select(Rating).where(Rating.assessment_id == assessment.id))
-    }
-    peer_rows = {
-        f.standard_id: f
-        for f in db.session.scalars(sa.select(Finding).where(Finding.visit_id == visit.id))
-    }
+    domains, standards, self_rows, peer_rows = visit_rows(visit)
     code_of = {s.id: s.code for s in standards}
     self_values = {code_of[k]: r.value for k, r in self_rows.items() if k in code_of}
     peer_values = {code_of[k]: f.value for k, f in peer_rows.items() if k in code_of}
