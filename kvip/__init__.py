@@ -28,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from kvip.core import setup
 
+    # Ids in URLs fit a database INTEGER: a larger number is "not found", never an overflow in the database.
+    app.url_map.converters["int"] = setup.IdConverter
     setup.init_extensions(app)
     for name in MODULES:
         views = importlib.import_module(f"kvip.{name}.views")

@@ -12,10 +12,21 @@ from flask_babel import format_date, format_datetime
 from flask_babel import refresh as babel_refresh
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.routing import IntegerConverter
 
 from kvip.core import i18n
 from kvip.core.errors import register_error_handlers
 from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` limited to the range of a database id (INTEGER on PostgreSQL: 32 bits)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_extensions(app: Flask) -> None:

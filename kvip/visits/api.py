@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from kvip.api import bp, document, json_body, schema
 from kvip.core.errors import NotFound
 from kvip.core.permissions import require, visits_visible_to
+from kvip.core.setup import MAX_ID
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -35,7 +36,7 @@ def _visit(visit_id: int) -> Visit:
 def visits_list() -> Any:
     """The caller's visits (all of their networks' for coordinators), newest first."""
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    offset = min(max(request.args.get("offset", 0, type=int) or 0, 0), MAX_ID)
     query = (
         sa.select(Visit)
         .join(Assessment, Assessment.id == Visit.assessment_id)
@@ -47,6 +48,8 @@ def visits_list() -> Any:
         .order_by(Visit.date.desc().nulls_last(), Visit.id.desc())
     )
     cycle_id = request.args.get("cycle_id", type=int)
+    if cycle_id is not None and not 0 < cycle_id <= MAX_ID:
+        cycle_id = -1  # no such cycle: an empty list, not a database overflow
     if cycle_id:
         query = query.where(Assessment.cycle_id == cycle_id)
     state = request.args.get("state")
