@@ -92,6 +92,22 @@ def init_request_hooks(app: Flask) -> None:
         if app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
 
+    @app.before_request
+    def _refuse_nul_characters() -> Any:
+        # PostgreSQL cannot store NUL in text; no person types one. Refuse the whole request
+        # with a clear message rather than fail half-way through saving it.
+        if _has_nul(request):
+            from flask_babel import gettext as _
+
+            from kvip.core.errors import error_response
+
+            return error_response(
+                400,
+                "nul_character",
+                _("The text contains an invalid control character (NUL). Remove it and try again."),
+            )
+        return None
+
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
         from kvip.core import nav
@@ -152,6 +168,30 @@ def init_request_hooks(app: Flask) -> None:
         g.pop("kvip_nav", None)
         g.pop("_login_user", None)
         babel_refresh()
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _has_nul(req: Any) -> bool:
+    """Whether a NUL character is anywhere in the path, query, form fields or JSON body."""
+    if "\x00" in req.path:
+        return True
+    for key, value in req.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            return True
+    if req.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    if req.is_json:
+        return _contains_nul(req.get_json(silent=True))
+    return any("\x00" in k or "\x00" in v for k, v in req.form.items(multi=True))
 
 
 def _enforce_sqlite_foreign_keys(engine: Any) -> None:

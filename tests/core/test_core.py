@@ -38,6 +38,30 @@ def test_security_headers(client) -> None:  # type: ignore[no-untyped-def]
     assert 'name="csrf-token"' in response.get_data(as_text=True)
 
 
+def test_a_nul_character_anywhere_is_refused_and_changes_nothing(app: Flask, world: World) -> None:
+    """PostgreSQL cannot store NUL: a form, JSON body or query with one answers 400 in the
+    user's language and saves nothing (no half-done write, no server error)."""
+    from kvip.accounts.models import ApiToken
+
+    client = login(app.test_client(), world.users["member"])
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken))
+    from kvip.cycles.models import Rating
+
+    rated_before = db.session.scalar(sa.select(sa.func.count()).select_from(Rating))
+    response = client.post("/profile/tokens", data={"name": "laptop\x00"})
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True) and "tegn" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == before
+    response = client.get("/standards?q=a%00b")
+    assert response.status_code == 400
+    url = f"/api/v1/assessments/{world.assessment.id}/ratings/1.2"
+    response = client.put(url, json={"value": "met", "comment": "rutine\x00", "version": 0})
+    assert response.status_code == 400 and response.json["error"]["code"] == "nul_character"
+    from kvip.cycles.models import Rating
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rating)) == rated_before
+
+
 def test_every_user_facing_string_has_a_norwegian_translation() -> None:
     lacking = missing("nb")
     assert not lacking, "run `flask --app kvip i18n missing` and translate: " + repr(lacking)
