@@ -28,6 +28,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from kvip.core import setup
 
+    proxies = int(app.config.get("KVIP_TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind nginx: the client's address and scheme come from the proxy's headers; without
+        # this, every user would share the proxy's address in the sign-in throttle.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     # Ids in URLs fit a database INTEGER: a larger number is "not found", never an overflow in the database.
     app.url_map.converters["int"] = setup.IdConverter
     setup.init_extensions(app)

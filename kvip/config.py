@@ -71,7 +71,17 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "KVIP_LOCALES": ["nb", "en"],
         "RATELIMIT_STORAGE_URI": os.environ.get("KVIP_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # If Redis is briefly unreachable, sign-in keeps working on a per-process fallback
+        # rather than answering 500 to everyone.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": os.environ.get("KVIP_RATELIMIT_PREFIX", "kvip"),
+        # Failed sign-ins per address and account; a hospital behind one NAT address shares
+        # only the looser per-address limit, and successful sign-ins never count.
         "KVIP_LOGIN_LIMIT": os.environ.get("KVIP_LOGIN_LIMIT", "10 per minute;50 per hour"),
+        "KVIP_LOGIN_ADDRESS_LIMIT": os.environ.get("KVIP_LOGIN_ADDRESS_LIMIT", "100 per minute"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust.
+        "KVIP_TRUSTED_PROXIES": int(os.environ.get("KVIP_TRUSTED_PROXIES", "0")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("KVIP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "KVIP_SMTP_HOST": os.environ.get("KVIP_SMTP_HOST", ""),
         "KVIP_MAIL_FROM": os.environ.get("KVIP_MAIL_FROM", "kvip@localhost"),

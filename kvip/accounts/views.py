@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from kvip.accounts import services
@@ -56,8 +57,24 @@ def _login_limit() -> str:
     return str(current_app.config["KVIP_LOGIN_LIMIT"])
 
 
+def _login_address_limit() -> str:
+    return str(current_app.config["KVIP_LOGIN_ADDRESS_LIMIT"])
+
+
+def _address_and_account() -> str:
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"{get_remote_address()}|{email}"
+
+
+def _sign_in_failed(response: Any) -> bool:
+    return bool(response.status_code == 401)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    _login_limit, methods=["POST"], key_func=_address_and_account, deduct_when=_sign_in_failed
+)
+@limiter.limit(_login_address_limit, methods=["POST"], deduct_when=_sign_in_failed)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
