@@ -29,13 +29,14 @@ def _parse_date(value: str | None) -> date | None:
 def send_cmd(on: str | None, base_url: str | None) -> None:
     """Send each user one digest of what is due within a week or overdue (once a day)."""
     from kvip.actions import reminders as service
+    from kvip.core import mail
 
     base = base_url or current_app.config.get("KVIP_BASE_URL") or "http://localhost:5000"
     with current_app.test_request_context("/", base_url=base):
         result = service.send_reminders(_parse_date(on), base_url=base)
     where = (
         "sent through SMTP"
-        if service.smtp_configured()
+        if mail.smtp_configured()
         else "held in the outbox (KVIP_SMTP_HOST is not set)"
     )
     click.echo(

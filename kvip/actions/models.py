@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kvip.core.db import utcnow
+from kvip.core.models import OutboxEmail  # noqa: F401  (re-exported: it lived here first)
 from kvip.extensions import db
 
 
@@ -136,24 +137,3 @@ class MaturityRating(db.Model):  # type: ignore[name-defined,misc]
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-
-
-class OutboxEmail(db.Model):  # type: ignore[name-defined,misc]
-    """An e-mail the platform sent or would send (reminders). Without SMTP configured, messages
-    stay here with status ``held`` so an admin can read what would have gone out."""
-
-    __tablename__ = "outbox_emails"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    to: Mapped[str] = mapped_column(sa.String(254))
-    subject: Mapped[str] = mapped_column(sa.String(300))
-    body: Mapped[str] = mapped_column(sa.Text)
-    # One reminder digest per user and day: re-running the command sends nothing twice.
-    dedup_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(10), default="held")  # held | sent | failed
-    error: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    sent_at: Mapped[datetime | None]

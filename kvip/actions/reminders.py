@@ -17,16 +17,13 @@ re-running the same day sends nothing twice) and, when ``KVIP_SMTP_HOST`` is set
 
 from __future__ import annotations
 
-import os
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +32,7 @@ from werkzeug.routing import BuildError
 from kvip.accounts.models import Membership, User
 from kvip.actions import queries
 from kvip.actions.models import Action, ActionStatus, OutboxEmail
-from kvip.core.db import utcnow
+from kvip.core import mail
 from kvip.core.permissions import coordinated_network_ids
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
@@ -282,14 +279,6 @@ def due_items(user: User, on: date | None = None, horizon: int = HORIZON_DAYS) -
 # --- e-mail ---------------------------------------------------------------------------------
 
 
-def _config(name: str, default: str = "") -> str:
-    return str(current_app.config.get(name) or os.environ.get(name) or default)
-
-
-def smtp_configured() -> bool:
-    return bool(_config("KVIP_SMTP_HOST"))
-
-
 def compose(user: User, items: list[Reminder], on: date, base_url: str) -> tuple[str, str]:
     """Subject and plain-text body of one digest, in the user's language."""
     with force_locale(user.locale or "nb"):
@@ -316,23 +305,6 @@ def compose(user: User, items: list[Reminder], on: date, base_url: str) -> tuple
     return str(subject), "\n".join(str(line) for line in lines)
 
 
-def _deliver(message: OutboxEmail) -> None:
-    """Send one outbox message through SMTP (STARTTLS and login when configured)."""
-    mail = EmailMessage()
-    mail["From"] = _config("KVIP_MAIL_FROM", "kvip@localhost")
-    mail["To"] = message.to
-    mail["Subject"] = message.subject
-    mail.set_content(message.body)
-    port = int(_config("KVIP_SMTP_PORT", "25"))
-    with smtplib.SMTP(_config("KVIP_SMTP_HOST"), port, timeout=20) as smtp:
-        if _config("KVIP_SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"):
-            smtp.starttls()
-        user = _config("KVIP_SMTP_USER")
-        if user:
-            smtp.login(user, _config("KVIP_SMTP_PASSWORD"))
-        smtp.send_message(mail)
-
-
 @dataclass
 class SendResult:
     users: int = 0
@@ -347,9 +319,9 @@ def send_reminders(
 ) -> SendResult:
     """One digest per active user with something due (batch job: ``flask reminders send``)."""
     on = on or queries.today()
-    base_url = base_url or _config("KVIP_BASE_URL", "http://localhost:5000")
+    base_url = base_url or mail.config("KVIP_BASE_URL", "http://localhost:5000")
     result = SendResult()
-    smtp = smtp_configured()
+    smtp = mail.smtp_configured()
     user_ids = list(db.session.scalars(sa.select(User.id).where(User.active.is_(True))))
     for user_id in user_ids:
         user = db.session.get(User, user_id)
@@ -377,13 +349,8 @@ def send_reminders(
             continue
         result.queued += 1
         if smtp:
-            try:
-                _deliver(message)
-            except (OSError, smtplib.SMTPException) as exc:
-                message.status, message.error = "failed", str(exc)[:500]
-                result.failed += 1
-            else:
-                message.status, message.sent_at = "sent", utcnow()
+            if mail.try_deliver(message):
                 result.sent += 1
-            db.session.commit()
+            else:
+                result.failed += 1
     return result

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from kvip.actions import charts, labels, queries, reminders, stats
 from kvip.actions.models import Action, OutboxEmail
 from kvip.actions.views import bp, cycles_of_network
+from kvip.core import mail
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
@@ -42,7 +43,7 @@ def outbox() -> Any:
         per_page=50,
         error_out=False,
     )
-    return render_template("actions/outbox.html", messages=rows, smtp=reminders.smtp_configured())
+    return render_template("actions/outbox.html", messages=rows, smtp=mail.smtp_configured())
 
 
 @bp.get("/outbox/<int:message_id>")

@@ -11,6 +11,7 @@ from flask import Flask
 
 from kvip.actions import reminders, services
 from kvip.actions.models import OutboxEmail
+from kvip.core import mail
 from kvip.core.db import utcnow
 from kvip.extensions import db
 from tests.actions.helpers import Previous
@@ -119,7 +120,7 @@ def test_digest_through_smtp(app: Flask, world: World, busy: Previous, monkeypat
         def send_message(self, message: Any) -> None:
             sent.append(message)
 
-    monkeypatch.setattr(reminders.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "KVIP_SMTP_HOST", "smtp.example")
     monkeypatch.setitem(app.config, "KVIP_SMTP_PORT", "2525")
     world.users["lead"].locale = "en"
