@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import request
 from flask_babel import gettext as _
 
 from kvip.accounts.models import (
@@ -25,7 +24,7 @@ from kvip.accounts.models import (
 from kvip.core import audit
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import require
+from kvip.core.permissions import coordinated_network_ids, require
 from kvip.extensions import db
 
 _hasher = PasswordHasher()
@@ -269,9 +268,51 @@ def _require_user_manager(actor: User) -> None:
         require(actor, "platform.admin")
 
 
+def manageable_users(actor: User) -> sa.ColumnElement[bool]:
+    """SQL condition on ``User``: whom ``actor`` may see and manage in the user administration.
+
+    Admins: everyone. A coordinator: people with a role or home institution in a network they
+    coordinate, and people not attached anywhere yet (just created, to be given a role) — never
+    an administrator, and never someone who belongs only to other networks.
+    """
+    if actor.is_admin:
+        return sa.true()
+    from kvip.network.models import Institution, Unit
+
+    networks = coordinated_network_ids(actor)
+    return sa.and_(
+        User.is_admin.is_(False),
+        sa.or_(
+            sa.exists().where(
+                Membership.user_id == User.id,
+                Membership.unit_id.in_(sa.select(Unit.id).where(Unit.network_id.in_(networks))),
+            ),
+            sa.exists().where(NetworkRole.user_id == User.id, NetworkRole.network_id.in_(networks)),
+            User.home_institution_id.in_(
+                sa.select(Institution.id).where(Institution.network_id.in_(networks))
+            ),
+            sa.and_(
+                ~sa.exists().where(Membership.user_id == User.id),
+                ~sa.exists().where(NetworkRole.user_id == User.id),
+                User.home_institution_id.is_(None),
+            ),
+        ),
+    )
+
+
+def require_manageable(actor: User, user: User) -> None:
+    """Refuse (404: whether the person exists is private) unless ``actor`` manages ``user``."""
+    _require_user_manager(actor)
+    allowed = db.session.scalar(
+        sa.select(sa.exists().where(User.id == user.id, manageable_users(actor)))
+    )
+    if not allowed:
+        raise ServiceError(_("No such user."), status=404, code="not_found")
+
+
 def update_user(actor: User, user: User, **values: Any) -> User:
     """Change a user's name, locale, active flag, home institution (admins also: admin flag)."""
-    _require_user_manager(actor)
+    require_manageable(actor, user)
     if "is_admin" in values and values["is_admin"] != user.is_admin:
         require(actor, "platform.admin")
     if "email" in values:
@@ -299,6 +340,7 @@ def update_user(actor: User, user: User, **values: Any) -> User:
 def grant_unit_role(actor: User, user: User, unit: Any, role: str) -> Membership:
     """Make ``user`` a member or lead of ``unit`` (replaces an existing unit role)."""
     require(actor, "network.manage", unit.network_id)
+    require_manageable(actor, user)
     if role not in {r.value for r in UnitRole}:
         raise ServiceError(_("Unknown role."), fields={"role": _("Unknown role.")})
     row = db.session.scalar(
@@ -329,6 +371,7 @@ def grant_network_role(
 ) -> NetworkRole:
     """Make ``user`` a coordinator or reviewer of a network."""
     require(actor, "network.manage", network_id)
+    require_manageable(actor, user)
     if role not in {r.value for r in NetworkRoleKind}:
         raise ServiceError(_("Unknown role."), fields={"role": _("Unknown role.")})
     row = db.session.scalar(
@@ -375,7 +418,3 @@ def revoke_role(actor: User, kind: str, row_id: int) -> None:
     )
     db.session.delete(row)
     db.session.commit()
-
-
-def client_ip() -> str:
-    return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()

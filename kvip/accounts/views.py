@@ -199,7 +199,7 @@ def _institution_choices() -> list[tuple[int, str]]:
 def users() -> Any:
     _require_manager()
     q = request.args.get("q", "").strip().lower()
-    query = sa.select(User).order_by(User.name)
+    query = sa.select(User).where(services.manageable_users(current_user)).order_by(User.name)
     if q:
         query = query.where(sa.or_(User.email.contains(q), sa.func.lower(User.name).contains(q)))
     page = max(1, request.args.get("page", 1, type=int))
@@ -260,6 +260,7 @@ def _role_scopes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 def user_edit(user_id: int) -> Any:
     _require_manager()
     user = db.get_or_404(User, user_id)
+    services.require_manageable(current_user, user)
     form = UserForm(obj=user)
     form.home_institution_id.choices = _institution_choices()
     if request.method == "GET":
@@ -309,6 +310,7 @@ def user_grant(user_id: int) -> Any:
     from kvip.network.models import Unit
 
     user = db.get_or_404(User, user_id)
+    services.require_manageable(current_user, user)
     form = RoleForm()
     form.scope.choices, form.role.choices = _role_scopes()
     if not form.validate_on_submit():
