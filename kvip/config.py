@@ -81,6 +81,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "KVIP_LOGIN_LIMIT": os.environ.get("KVIP_LOGIN_LIMIT", "10 per minute;50 per hour"),
         "KVIP_LOGIN_ADDRESS_LIMIT": os.environ.get("KVIP_LOGIN_ADDRESS_LIMIT", "100 per minute"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust.
+        # How long a "forgot password" link and an invitation link work.
+        "KVIP_RESET_SECONDS": int(os.environ.get("KVIP_RESET_SECONDS", 2 * 3600)),
+        "KVIP_INVITE_SECONDS": int(os.environ.get("KVIP_INVITE_SECONDS", 7 * 24 * 3600)),
         "KVIP_TRUSTED_PROXIES": int(os.environ.get("KVIP_TRUSTED_PROXIES", "0")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("KVIP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "KVIP_SMTP_HOST": os.environ.get("KVIP_SMTP_HOST", ""),

@@ -73,6 +73,21 @@ def _wipe() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_limiter_state() -> Iterator[None]:
+    """Flask-Limiter is one object per process (as in production: one app per worker). Tests
+    that make apps with throttling on start from a clean limiter and put the old one back, so
+    no test inherits another's counters or its "enabled" switch."""
+    from kvip.extensions import limiter
+
+    saved = dict(limiter.__dict__)
+    limiter._key_prefix = ""
+    limiter._storage_dead = False
+    yield
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test runs in an app context and leaves an empty database behind."""
     if "app" not in request.fixturenames and not request.node.get_closest_marker("db"):

@@ -10,7 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from kvip.accounts.models import (
     ApiToken,
@@ -21,9 +24,10 @@ from kvip.accounts.models import (
     User,
     new_nonce,
 )
-from kvip.core import audit
+from kvip.core import audit, mail
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
+from kvip.core.models import OutboxEmail
 from kvip.core.permissions import coordinated_network_ids, require
 from kvip.extensions import db
 
@@ -418,3 +422,115 @@ def revoke_role(actor: User, kind: str, row_id: int) -> None:
     )
     db.session.delete(row)
     db.session.commit()
+
+
+# --- Password links: "forgot password" and invitations --------------------------------------
+
+_LINK_SALT = "kvip.password-link"
+
+
+def _link_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt=_LINK_SALT)
+
+
+def _nonce_digest(user: User) -> str:
+    # Tied to the session nonce, which a new password rotates: a used link stops working.
+    return hashlib.sha256(user.auth_nonce.encode()).hexdigest()[:20]
+
+
+def _link_lifetime(purpose: str) -> int:
+    key = "KVIP_INVITE_SECONDS" if purpose == "invite" else "KVIP_RESET_SECONDS"
+    return int(current_app.config[key])
+
+
+def password_link(user: User, purpose: str) -> str:
+    """A signed, expiring, single-use URL where ``user`` sets a new password."""
+    token = _link_serializer().dumps({"u": user.id, "n": _nonce_digest(user), "p": purpose})
+    return url_for("accounts.reset_password", token=token, _external=True)
+
+
+def user_for_password_token(token: str) -> User | None:
+    """The user a link was made for, if it is genuine, unused and not expired; else None."""
+    try:
+        data, signed_at = _link_serializer().loads(
+            token, max_age=_link_lifetime("invite"), return_timestamp=True
+        )
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    purpose = "invite" if data.get("p") == "invite" else "reset"
+    age = (utcnow() - signed_at.replace(tzinfo=None)).total_seconds()
+    if age > _link_lifetime(purpose):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.active:
+        return None
+    if not secrets.compare_digest(_nonce_digest(user), str(data.get("n", ""))):
+        return None
+    return user
+
+
+def send_password_link(actor: User | None, user: User) -> OutboxEmail:
+    """E-mail ``user`` a link to set a password: an invitation if they have none yet, else a
+    reset. ``actor`` None: the person asked for it themselves on the sign-in page."""
+    if actor is not None:
+        require_manageable(actor, user)
+    purpose = "invite" if user.password_hash is None else "reset"
+    link = password_link(user, purpose)
+    hours = _link_lifetime(purpose) // 3600
+    with force_locale(user.locale or "nb"):
+        if purpose == "invite":
+            subject = _("Welcome to KvIP: set your password")
+            intro = _("You have been given access to KvIP. Choose your password here:")
+        else:
+            subject = _("KvIP: set a new password")
+            intro = _("Someone asked to set a new password for your KvIP account. Do it here:")
+        body = "\n".join(
+            [
+                str(_("Hello %(name)s,", name=user.name)),
+                "",
+                str(intro),
+                link,
+                "",
+                str(_("The link works once and for %(n)d hours.", n=hours)),
+                str(_("If you did not expect this, ignore it: nothing changes.")),
+            ]
+        )
+    message = OutboxEmail(
+        user_id=user.id,
+        to=user.email,
+        subject=str(subject),
+        body=body,
+        dedup_key=f"password:{user.id}:{secrets.token_hex(8)}",
+    )
+    db.session.add(message)
+    audit.record(actor or user, "user", user.id, action="password_link", note=purpose)
+    db.session.commit()
+    if not mail.try_deliver(message) and not mail.smtp_configured():
+        current_app.logger.info("Password link for %s held in the outbox: %s", user.email, link)
+    return message
+
+
+def request_password_reset(email: str) -> None:
+    """The sign-in page's "forgot password": same answer whether or not the account exists."""
+    user = user_by_email(email)
+    if user is not None and user.active:
+        send_password_link(None, user)
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set the password from a link; ends every session and makes the link unusable."""
+    user = user_for_password_token(token)
+    if user is None:
+        raise ServiceError(
+            _("This link is not valid any more. Ask for a new one."), status=400, code="bad_link"
+        )
+    problem = password_problem(new, user.email)
+    if problem:
+        raise ServiceError(problem, fields={"new_password": problem})
+    user.password_hash = hash_password(new)
+    user.auth_nonce = new_nonce()
+    audit.record(user, "user", user.id, action="reset_password")
+    db.session.commit()
+    return user

@@ -22,7 +22,16 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from kvip.accounts import services
-from kvip.accounts.forms import LocaleForm, LoginForm, PasswordForm, RoleForm, TokenForm, UserForm
+from kvip.accounts.forms import (
+    ForgotPasswordForm,
+    LocaleForm,
+    LoginForm,
+    PasswordForm,
+    ResetPasswordForm,
+    RoleForm,
+    TokenForm,
+    UserForm,
+)
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, UnitRole, User
 from kvip.core import audit
 from kvip.core.errors import ServiceError
@@ -95,6 +104,66 @@ def login() -> Any:
     return render_template("accounts/login.html", form=form), (
         401 if request.method == "POST" else 200
     )
+
+
+def _forgot_key() -> str:
+    return _address_and_account()
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=_forgot_key)
+@limiter.limit("30 per hour", methods=["POST"])
+def forgot_password() -> Any:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data or "")
+        # The same answer whether or not the address has an account: no one learns who has.
+        flash(
+            _(
+                "If %(email)s has an account, a link to set a new password is on its way. "
+                "It works for %(n)d hours.",
+                email=form.email.data,
+                n=int(current_app.config["KVIP_RESET_SECONDS"]) // 3600,
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def reset_password(token: str) -> Any:
+    user = services.user_for_password_token(token)
+    if user is None:
+        return render_template("accounts/reset.html", form=None, user=None), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new_password.data or "")
+        except ServiceError as exc:
+            for field, message in exc.fields.items():
+                getattr(form, field).errors = [message]
+            if not exc.fields:
+                flash(exc.message, "error")
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password is set. Sign in with it now."), "success")
+            return redirect(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/reset.html", form=form, user=user), status
+
+
+@bp.post("/admin/users/<int:user_id>/password-link")
+@login_required
+def send_password_link(user_id: int) -> Any:
+    _require_manager()
+    user = db.get_or_404(User, user_id)
+    services.send_password_link(current_user, user)
+    flash(_("A link to set a password was sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))
 
 
 @bp.post("/logout")
@@ -229,6 +298,12 @@ def user_new() -> Any:
                 getattr(form, field).errors = [message]
         else:
             flash(_("User %(name)s created.", name=user.name), "success")
+            if user.password_hash is None and user.active:
+                services.send_password_link(current_user, user)
+                flash(
+                    _("An invitation to set a password was sent to %(email)s.", email=user.email),
+                    "success",
+                )
             return redirect(url_for("accounts.user_edit", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/user_form.html", form=form, user=None), status

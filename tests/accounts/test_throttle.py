@@ -20,18 +20,6 @@ from tests.factories import PASSWORD, create_user
 REDIS = os.environ.get("KVIP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
-@pytest.fixture(autouse=True)
-def _own_limiter_state() -> Iterator[None]:
-    """Flask-Limiter is one object per process (as in production: one app per worker); these
-    tests make several apps, so each starts from a clean limiter and puts the old one back."""
-    saved = dict(limiter.__dict__)
-    limiter._key_prefix = ""
-    limiter._storage_dead = False
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
-
-
 def _throttled(app: Flask, **config: Any) -> Flask:
     settings = {
         **app.config,

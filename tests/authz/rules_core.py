@@ -20,6 +20,23 @@ RULES = {
         ),
     ],
     "accounts.logout": Rule("/logout", method="POST", public=True),
+    "accounts.forgot_password": [
+        Rule("/password/forgot", public=True),
+        Rule("/password/forgot", method="POST", public=True, data={"email": "x@example.test"}),
+    ],
+    "accounts.reset_password": [
+        Rule("/password/reset/not-a-token", public=True, extra_ok=(400,), note="bad link: 400"),
+        Rule(
+            "/password/reset/not-a-token",
+            method="POST",
+            public=True,
+            data={"new_password": "a long enough one", "confirm": "a long enough one"},
+            extra_ok=(400,),
+        ),
+    ],
+    "accounts.send_password_link": Rule(
+        "/admin/users/{user_id}/password-link", method="POST", allow=ADMIN_COORD
+    ),
     "accounts.set_language": Rule("/language", method="POST", data={"locale": "en"}, public=True),
     "accounts.profile": Rule("/profile", allow=SIGNED_IN),
     "accounts.change_password": Rule(
