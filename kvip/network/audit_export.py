@@ -157,16 +157,18 @@ def write_xlsx(rows: Iterable[Any], out: IO[bytes]) -> None:
             sheets += 1
             sheet = new_sheet(sheets)
             written = 1
-        cells = []
+        cells: list[Any] = []
         for value in values:
             if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-                cell.data_type = "s"  # "=…" stays text, never a formula
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            cells.append(cell)
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                if value.startswith("="):
+                    # openpyxl would store it as a formula: keep it text, never evaluated.
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"
+                    value = cell
+            # Plain values are bound by openpyxl itself (datetimes get a date-time format);
+            # a cell object for each would cost half as much time again.
+            cells.append(value)
         sheet.append(cells)
         written += 1
     book.save(out)  # type: ignore[arg-type]

@@ -414,6 +414,7 @@ def test_xlsx_export_bold_frozen_header_real_datetimes(app: Flask, seeded: Seede
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [r[8] for r in rows] == ["met", "Omdøpt"]  # e2 then e1: newest first
     assert rows[0][0] == datetime(2026, 3, 10, 23, 59)  # a real date-time in Oslo time
+    assert sheet.cell(2, 1).is_date and "yy" in sheet.cell(2, 1).number_format
     assert isinstance(rows[1][0], datetime) and rows[1][1] == "Øyvind Ås"
     # The would-be formula of e5 is stored as text, never evaluated.
     everything = load_workbook(
