@@ -1,6 +1,7 @@
 """Merge translations into a module's nb catalogue: ``python tools/write_po.py MODULE FILE.json``.
 
 FILE.json maps English msgid → Norwegian bokmål. Existing entries are kept unless overridden.
+A plural (``ngettext``) maps the singular msgid → ``{"plural": msgid_plural, "nb": [one, many]}``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def main() -> None:
     else:
         catalog = Catalog(locale="nb", project="KvIP", charset="utf-8")
     for msgid, msgstr in json.loads(source.read_text(encoding="utf-8")).items():
-        catalog.add(msgid, msgstr)
+        if isinstance(msgstr, dict):
+            catalog.add((msgid, msgstr["plural"]), tuple(msgstr["nb"]))
+        else:
+            catalog.add(msgid, msgstr)
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, sort_output=True, omit_header=False)
     print(f"{path.relative_to(ROOT)}: {len(catalog)} messages")

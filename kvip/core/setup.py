@@ -194,6 +194,10 @@ def _has_nul(req: Any) -> bool:
     return any("\x00" in k or "\x00" in v for k, v in req.form.items(multi=True))
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _enforce_sqlite_foreign_keys(engine: Any) -> None:
     """SQLite ignores foreign keys (and ON DELETE) unless each connection turns them on; and a
     writer waits for another (busy timeout, WAL) instead of failing with "database is locked"."""
@@ -208,3 +212,6 @@ def _enforce_sqlite_foreign_keys(engine: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        # SQLite's lower() folds ASCII only; searches use this one so that "øyvind" finds
+        # "Øyvind" as PostgreSQL's lower() does.
+        dbapi_connection.create_function("kvip_lower", 1, _unicode_lower, deterministic=True)

@@ -9,12 +9,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from kvip.accounts.models import User
 from kvip.core.errors import ServiceError
-from kvip.core.models import AuditEvent
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, require
 from kvip.extensions import db
+from kvip.network import audit_export as audit_export_service
+from kvip.network import audit_log as audit_log_service
 from kvip.network import services
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
@@ -202,27 +202,49 @@ def unit_form(network_id: int, unit_id: int | None = None) -> Any:
 def audit_log(network_id: int) -> Any:
     network = db.get_or_404(Network, network_id)
     require(current_user, "audit.read", network.id)
-    who = request.args.get("who", "").strip().lower()
-    entity = request.args.get("entity", "").strip()
-    query = (
-        sa.select(AuditEvent)
-        .where(AuditEvent.network_id == network.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    try:
+        filters = audit_log_service.parse_filters(request.args, network.id)
+    except ServiceError as exc:
+        return _audit_page(network, None, exc), 422
+    page = request.args.get("page", 1, type=int) or 1
+    return _audit_page(network, filters, None, page=page)
+
+
+@bp.get("/<int:network_id>/audit/export.<any(csv, xlsx):fmt>")
+@login_required
+def audit_export(network_id: int, fmt: str) -> Any:
+    network = db.get_or_404(Network, network_id)
+    require(current_user, "audit.read", network.id)
+    try:
+        filters = audit_log_service.parse_filters(request.args, network.id)
+    except ServiceError as exc:
+        return _audit_page(network, None, exc), 422
+    return audit_export_service.response(current_user, network, filters, fmt)
+
+
+def _audit_page(
+    network: Network,
+    filters: audit_log_service.AuditFilters | None,
+    error: ServiceError | None,
+    page: int = 1,
+) -> str:
+    """The audit log page; with ``error`` the filter form shows it and no events are listed."""
+    events = (
+        audit_log_service.events_page(current_user, network, filters, page)
+        if filters is not None
+        else None
     )
-    if who:
-        query = query.join(User, User.id == AuditEvent.user_id).where(User.email.contains(who))
-    if entity:
-        query = query.where(AuditEvent.entity == entity)
-    page = max(1, request.args.get("page", 1, type=int))
-    rows = db.paginate(query, page=page, per_page=100, error_out=False)
-    entities = db.session.scalars(
-        sa.select(AuditEvent.entity).where(AuditEvent.network_id == network.id).distinct()
-    ).all()
+    choices = audit_log_service.filter_choices(network)
     return render_template(
         "network/audit.html",
         network=network,
-        events=rows,
-        who=who,
-        entity=entity,
-        entities=sorted(entities),
+        events=events,
+        filters=filters,
+        args=filters.query_args() if filters is not None else request.args.to_dict(),
+        errors=error.fields if error else {},
+        error=error.message if error else None,
+        choices=choices,
+        unit_names={int(value): name for value, name in choices["units"]},
+        entity_labels=audit_log_service.entity_labels(),
+        action_labels=audit_log_service.action_labels(),
     )

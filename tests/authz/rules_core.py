@@ -112,7 +112,19 @@ RULES = {
             data={"name": "", "institution_id": "{institution_id}", "kind": "acute"},
         ),
     ],
-    "network.audit_log": Rule("/networks/{network_id}/audit", allow=ADMIN_COORD),
+    "network.audit_log": [
+        Rule("/networks/{network_id}/audit", allow=ADMIN_COORD),
+        Rule(
+            "/networks/{network_id}/audit?from=2026-03-02&to=2026-03-01",
+            allow=ADMIN_COORD,
+            extra_ok=(422,),
+            note="a reversed date range is refused with a message (422), not a 500",
+        ),
+    ],
+    "network.audit_export": [
+        Rule("/networks/{network_id}/audit/export.csv", allow=ADMIN_COORD),
+        Rule("/networks/{network_id}/audit/export.xlsx?entity=unit", allow=ADMIN_COORD),
+    ],
     "api.openapi": Rule("/api/v1/openapi.json", allow=SIGNED_IN),
     "api.me": Rule("/api/v1/me", allow=SIGNED_IN),
 }
