@@ -238,3 +238,21 @@ def operation(
 
 
 schema("Error", error_schema())
+
+# The §5 summary of a set of standards (kvip.benchmarks.scoring.Summary.as_dict), as every
+# answer with scores gives it.
+SUMMARY_PROPERTIES: dict[str, Schema] = {
+    "score": {**PERCENT, "description": "100 × (met + ½ partly met) / applicable"},
+    "met_pct": PERCENT,
+    "completeness": PERCENT,
+    **dict.fromkeys(
+        ("met", "partly_met", "not_met", "not_applicable", "applicable", "rated", "total"), COUNT
+    ),
+}
+SUMMARY = schema(
+    "Summary",
+    obj(
+        SUMMARY_PROPERTIES,
+        description="DESIGN §5: score and met % are null when nothing is applicable.",
+    ),
+)

@@ -19,6 +19,8 @@ from kvip.api.spec import (
     INTEGER,
     PERCENT,
     STRING,
+    SUMMARY,
+    SUMMARY_PROPERTIES,
     array,
     enum,
     nullable,
@@ -26,7 +28,6 @@ from kvip.api.spec import (
     operation,
     path_id,
     query,
-    ref,
     schema,
 )
 from kvip.benchmarks import queries, scoring
@@ -159,19 +160,11 @@ def cycle_benchmark(cycle_id: int) -> Any:
 
 # --- OpenAPI ------------------------------------------------------------------------------
 
-_COUNTS = ("met", "partly_met", "not_met", "not_applicable", "applicable", "rated", "total")
-_SUMMARY_PROPS: dict[str, Any] = {
-    "score": {**PERCENT, "description": "100 × (met + ½ partly) / applicable"},
-    "met_pct": PERCENT,
-    "completeness": PERCENT,
-    **dict.fromkeys(_COUNTS, COUNT),
-}
-assert tuple(_SUMMARY_PROPS) == SUMMARY_KEYS
-_SUMMARY = schema("BenchmarkSummary", obj(_SUMMARY_PROPS))
+assert tuple(SUMMARY_PROPERTIES) == SUMMARY_KEYS
 _COMPACT = nullable(obj({k: PERCENT for k in ("score", "met_pct", "completeness")}))
 _SOURCE = enum(["peer_reviewed", "self_assessed"])
 _DOMAIN_ENTRY = obj(
-    {**_SUMMARY_PROPS, "source": _SOURCE, "self": _COMPACT, "peer": _COMPACT},
+    {**SUMMARY_PROPERTIES, "source": _SOURCE, "self": _COMPACT, "peer": _COMPACT},
     optional=[*SUMMARY_KEYS, "source"],
     description="The benchmark series (with its source) where the unit has one for the "
     "domain, and the self and peer series side by side.",
@@ -195,7 +188,7 @@ _UNIT = schema(
                 {**ID, "description": "Only where the caller may read the visit."}
             ),
             "source": _SOURCE,
-            "overall": nullable(ref("BenchmarkSummary")),
+            "overall": nullable(SUMMARY),
             "overall_self": _COMPACT,
             "overall_peer": _COMPACT,
             "domains": {

@@ -19,6 +19,7 @@ from kvip.api.spec import (
     INTEGER,
     PERCENT,
     STRING,
+    SUMMARY,
     array,
     enum,
     error_schema,
@@ -174,29 +175,6 @@ def put_rating(assessment_id: int, code: str) -> Any:
 
 # --- OpenAPI ---------------------------------------------------------------------------------
 
-_SUMMARY = schema(
-    "Summary",
-    obj(
-        {
-            "score": PERCENT,
-            "met_pct": PERCENT,
-            "completeness": PERCENT,
-            **{
-                k: COUNT
-                for k in (
-                    "met",
-                    "partly_met",
-                    "not_met",
-                    "not_applicable",
-                    "applicable",
-                    "rated",
-                    "total",
-                )
-            },
-        },
-        description="DESIGN §5: score and met % are null when nothing is applicable.",
-    ),
-)
 _CYCLE = schema(
     "Cycle",
     obj(
@@ -298,16 +276,16 @@ _ASSESSMENT = schema(
             "carried_over": {**COUNT, "description": "Ratings carried over, not yet confirmed"},
             "scores": obj(
                 {
-                    "overall": _SUMMARY,
+                    "overall": SUMMARY,
                     "domains": {
                         "type": "object",
                         "description": "domain code → summary (domains with standards)",
-                        "additionalProperties": _SUMMARY,
+                        "additionalProperties": SUMMARY,
                     },
                     "types": {
                         "type": "object",
                         "description": "standard type (1, 2, 3) → summary",
-                        "additionalProperties": _SUMMARY,
+                        "additionalProperties": SUMMARY,
                     },
                 }
             ),

@@ -17,26 +17,12 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    not_a_server_error,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import negative_data_rejection
 
-from kvip.accounts import services
 from kvip.extensions import db
+from tests.api.conformance import CONFORMANCE, bearer
 from tests.factories import World
 
-CONFORMANCE = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
 # Per operation and role: random ids, then the ids of real rows (both with valid data), then
 # invalid data (which must be refused with a 4xx), aimed at real rows where there is a body.
 POSITIVE_RANDOM, POSITIVE_REAL, NEGATIVE = 2, 4, 3
@@ -118,9 +104,7 @@ def fuzz_world(world: World) -> World:
 
 @pytest.mark.parametrize("role", ["coordinator", "member", "reviewer"])
 def test_every_answer_matches_the_document(app: Flask, fuzz_world: World, role: str) -> None:
-    user = fuzz_world.users[role]
-    _row, token = services.create_token(user, user, "fuzz")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = bearer(fuzz_world.users[role])
     operations = [op.ok() for op in _schema(app, headers).get_all_operations()]
     assert len(operations) >= 16  # every module's API is in the document
     failures: list[str] = []
@@ -149,11 +133,8 @@ def test_every_answer_matches_the_document(app: Flask, fuzz_world: World, role: 
 def test_every_operation_refuses_a_caller_without_credentials(
     app: Flask, world: World, credentials: dict[str, str]
 ) -> None:
-    user = world.users["coordinator"]
-    _row, token = services.create_token(user, user, "schema")  # to read the document only
-    operations = [
-        op.ok() for op in _schema(app, {"Authorization": f"Bearer {token}"}).get_all_operations()
-    ]
+    reader = bearer(world.users["coordinator"])  # to read the document only
+    operations = [op.ok() for op in _schema(app, reader).get_all_operations()]
     failures: list[str] = []
     for operation in operations:
 

@@ -11,28 +11,14 @@ from typing import Any
 import pytest
 import schemathesis
 from flask import Flask
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from schemathesis.core.errors import InvalidSchema
 
-from kvip.accounts import services
 from kvip.core.setup import MAX_ID
 from kvip.standards.queries import standards_of
+from tests.api.conformance import CONFORMANCE, bearer
 from tests.conftest import login
 from tests.factories import World
 
-CONFORMANCE = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
 METHODS = {"get", "put", "post", "delete", "patch"}
 
 
@@ -137,16 +123,10 @@ def _send(case: Any, headers: dict[str, str], status: int) -> Any:
     return response.json()
 
 
-def _headers(world: World, role: str) -> dict[str, str]:
-    user = world.users[role]
-    _row, token = services.create_token(user, user, "doc")
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_the_answers_of_successful_and_stale_writes_match_the_document(
     app: Flask, world: World
 ) -> None:
-    member, reviewer = _headers(world, "member"), _headers(world, "reviewer")
+    member, reviewer = bearer(world.users["member"]), bearer(world.users["reviewer"])
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=member)
     ids = world.ids()
     fresh = standards_of(world.edition)[1].code  # [0] is rated in the world, this one not
