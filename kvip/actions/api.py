@@ -9,12 +9,30 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kvip.actions import gap, queries, services
-from kvip.actions.models import Action
-from kvip.api import bp, document, json_body, schema
+from kvip.actions.models import Action, ActionStatus, PdsaStage, Risk
+from kvip.api import bp, json_body
+from kvip.api.spec import (
+    BOOLEAN,
+    COUNT,
+    DATE,
+    DATETIME,
+    ID,
+    INTEGER,
+    STRING,
+    array,
+    enum,
+    nullable,
+    obj,
+    operation,
+    path_id,
+    schema,
+)
+from kvip.core.db import iso
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
+from kvip.standards.duties import DUTY_CODES
 
 WRITABLE = {
     "title",
@@ -36,7 +54,7 @@ def action_json(action: Action) -> dict[str, Any]:
         "title": action.title,
         "description": action.description,
         "responsible": action.responsible,
-        "deadline": action.deadline.isoformat() if action.deadline else None,
+        "deadline": iso(action.deadline),
         "status": action.status,
         "overdue": queries.is_overdue(action),
         "dropped_reason": action.dropped_reason,
@@ -46,15 +64,15 @@ def action_json(action: Action) -> dict[str, Any]:
         "standards": [s.code for s in action.standards],
         "duties": action.duties,
         "source": {"kind": action.source_kind, "id": action.source_id},
-        "done_at": action.done_at.isoformat() if action.done_at else None,
+        "done_at": iso(action.done_at),
         "verification": {
             "outcome": action.verification_outcome,
             "comment": action.verification_comment,
-            "at": action.verified_at.isoformat() if action.verified_at else None,
+            "at": iso(action.verified_at),
         },
         "version": action.version,
-        "created_at": action.created_at.isoformat(),
-        "updated_at": action.updated_at.isoformat(),
+        "created_at": iso(action.created_at),
+        "updated_at": iso(action.updated_at),
     }
 
 
@@ -73,7 +91,7 @@ def actions_list(assessment_id: int) -> Any:
     return jsonify(
         {
             "assessment_id": assessment.id,
-            "plan_due": due.isoformat() if due else None,
+            "plan_due": iso(due),
             "actions": [action_json(a) for a in queries.actions_of(assessment.id)],
         }
     )
@@ -125,181 +143,172 @@ def actions_gap(assessment_id: int) -> Any:
 
 # --- OpenAPI ------------------------------------------------------------------------------
 
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-_ID = {"name": "assessment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-schema(
+_ID = path_id("assessment_id", "The self-assessment")
+_STATUS = enum(ActionStatus)
+_RISK = enum(Risk)
+_STAGE = enum(PdsaStage)
+_ACTION = schema(
     "Action",
-    {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "assessment_id": {"type": "integer"},
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "responsible": {"type": "string"},
-            "deadline": {"type": "string", "format": "date", "nullable": True},
-            "status": {
-                "type": "string",
-                "enum": ["planned", "in_progress", "done", "verified", "dropped"],
-            },
-            "overdue": {"type": "boolean"},
-            "dropped_reason": {"type": "string"},
-            "risk": {"type": "string", "enum": ["low", "medium", "high"]},
-            "pdsa_stage": {"type": "string", "enum": ["plan", "do", "study", "act"]},
-            "success_measure": {"type": "string"},
-            "standards": {"type": "array", "items": {"type": "string"}},
-            "duties": {"type": "array", "items": {"type": "string"}},
-            "source": {"type": "object"},
-            "done_at": {"type": "string", "format": "date-time", "nullable": True},
-            "verification": {"type": "object"},
-            "version": {"type": "integer"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-        },
-    },
+    obj(
+        {
+            "id": ID,
+            "assessment_id": ID,
+            "title": STRING,
+            "description": STRING,
+            "responsible": STRING,
+            "deadline": nullable(DATE),
+            "status": _STATUS,
+            "overdue": BOOLEAN,
+            "dropped_reason": STRING,
+            "risk": _RISK,
+            "pdsa_stage": _STAGE,
+            "success_measure": STRING,
+            "standards": array(STRING),
+            "duties": array(enum(DUTY_CODES)),
+            "source": obj({"kind": enum(services.SOURCE_KINDS), "id": nullable(ID)}),
+            "done_at": nullable(DATETIME),
+            "verification": obj(
+                {
+                    "outcome": nullable(enum(["verified", "not_verified"])),
+                    "comment": STRING,
+                    "at": nullable(DATETIME),
+                }
+            ),
+            "version": {**INTEGER, "minimum": 1},
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+        }
+    ),
 )
-schema(
+
+
+def _text(limit: int, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = nullable({**STRING, "maxLength": limit})
+    if description:
+        schema["description"] = description
+    return schema
+
+
+_CODES = nullable(array(STRING))
+_NEW_ACTION = schema(
     "NewAction",
-    {
-        "type": "object",
-        "required": ["title"],
-        "additionalProperties": False,
-        "properties": {
-            "title": {"type": "string", "maxLength": 200},
-            "description": {"type": "string", "maxLength": 5000},
-            "responsible": {"type": "string", "maxLength": 200},
-            "deadline": {"type": "string", "format": "date", "description": "not in the past"},
-            "risk": {"type": "string", "enum": ["low", "medium", "high"], "default": "medium"},
-            "pdsa_stage": {
-                "type": "string",
-                "enum": ["plan", "do", "study", "act"],
-                "default": "plan",
-            },
-            "success_measure": {"type": "string", "maxLength": 5000},
-            "standards": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "standard codes of the cycle's edition, e.g. 7.3",
-            },
-            "duties": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "duty codes 6a…9c",
-            },
+    obj(
+        {
+            "title": {**STRING, "pattern": "\\S", "maxLength": services.TITLE_MAX},
+            "description": _text(services.TEXT_MAX),
+            "responsible": _text(services.RESPONSIBLE_MAX),
+            "deadline": nullable(
+                {
+                    "anyOf": [DATE, {**STRING, "enum": [""]}],
+                    "description": "YYYY-MM-DD, today or later, within five years; empty: none",
+                }
+            ),
+            "risk": nullable(enum([*(r.value for r in Risk), ""], description="empty: medium")),
+            "pdsa_stage": nullable(
+                enum([*(p.value for p in PdsaStage), ""], description="empty: plan")
+            ),
+            "success_measure": _text(services.TEXT_MAX),
+            "standards": {**_CODES, "description": "standard codes of the edition, e.g. 7.3"},
+            "duties": {**_CODES, "description": "duty codes 6a…9c"},
         },
-    },
+        optional=WRITABLE - {"title"},
+    ),
 )
-schema(
+_GAP_STATUS = enum(gap.STATUSES)
+_GAP_DUTY = schema(
     "GapDuty",
-    {
-        "type": "object",
-        "properties": {
-            "duty": {"type": "string"},
-            "section": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {
-                "type": "string",
-                "enum": ["in_place", "partly", "gap", "no_data", "not_covered"],
-            },
-            "derived_status": {"type": "string"},
-            "risk": {"type": "string", "nullable": True},
-            "derived_risk": {"type": "string", "nullable": True},
-            "score": {"type": "number", "nullable": True},
-            "standards": {"type": "array", "items": {"type": "string"}},
-            "type1_not_met": {"type": "array", "items": {"type": "string"}},
-            "applicable": {"type": "integer"},
-            "override": {"type": "object", "nullable": True},
-            "actions": {"type": "array", "items": {"type": "object"}},
-            "deadline": {"type": "string", "format": "date", "nullable": True},
-            "responsible": {"type": "array", "items": {"type": "string"}},
-        },
-    },
+    obj(
+        {
+            "duty": enum(DUTY_CODES),
+            "section": enum(["6", "7", "8", "9"]),
+            "title": STRING,
+            "status": {**_GAP_STATUS, "description": "the unit's override where it set one"},
+            "derived_status": _GAP_STATUS,
+            "risk": nullable(_RISK),
+            "derived_risk": nullable(_RISK),
+            "score": {"type": "number", "minimum": 0, "maximum": 100, "nullable": True},
+            "standards": array(STRING),
+            "type1_not_met": array(STRING),
+            "applicable": COUNT,
+            "override": nullable(
+                obj(
+                    {
+                        "status": nullable(enum(gap.OVERRIDE_STATUSES)),
+                        "risk": nullable(_RISK),
+                        "reason": STRING,
+                    }
+                )
+            ),
+            "actions": array(
+                obj(
+                    {
+                        "id": ID,
+                        "title": STRING,
+                        "status": _STATUS,
+                        "deadline": nullable(DATE),
+                        "responsible": STRING,
+                        "assessment_id": ID,
+                    }
+                )
+            ),
+            "deadline": nullable(DATE),
+            "responsible": array(STRING),
+        }
+    ),
 )
-document(
+_NOT_FOUND = {404: "No such assessment"}
+operation(
     "/assessments/{assessment_id}/actions",
     "get",
-    {
-        "summary": "The assessment's action plan",
-        "parameters": [_ID],
-        "responses": {
-            "200": {
-                "description": "The actions and the plan's due date (6 weeks after the final report)",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "assessment_id": {"type": "integer"},
-                                "plan_due": {"type": "string", "format": "date", "nullable": True},
-                                "actions": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Action"},
-                                },
-                            },
-                        }
-                    }
-                },
-            },
-            "404": {"description": "No such assessment", "content": _ERROR},
-        },
-    },
+    summary="The assessment's action plan",
+    tags=["actions"],
+    parameters=[_ID],
+    response=obj(
+        {
+            "assessment_id": ID,
+            "plan_due": nullable(DATE),
+            "actions": array(_ACTION),
+        }
+    ),
+    response_description="The actions and the plan's due date (6 weeks after the final report)",
+    errors={403: "Not the caller's to read", **_NOT_FOUND},
 )
-document(
+operation(
     "/assessments/{assessment_id}/actions",
     "post",
-    {
-        "summary": "Add an action to the plan (unit lead and members)",
-        "parameters": [_ID],
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewAction"}}},
-        },
-        "responses": {
-            "201": {
-                "description": "Created; Location is the action's page",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Action"}}
-                },
-            },
-            "400": {"description": "The body is not a JSON object", "content": _ERROR},
-            "404": {"description": "No such assessment", "content": _ERROR},
-            "422": {"description": "Invalid fields, each named in error.fields", "content": _ERROR},
-        },
+    summary="Add an action to the plan (unit lead and members)",
+    tags=["actions"],
+    parameters=[_ID],
+    body=_NEW_ACTION,
+    status=201,
+    response=_ACTION,
+    response_description="Created",
+    response_headers={"Location": {**STRING, "description": "The action's page"}},
+    errors={
+        403: "Not the caller's unit",
+        **_NOT_FOUND,
+        422: "Invalid fields (unknown ones too), each named in error.fields",
     },
 )
-document(
+operation(
     "/assessments/{assessment_id}/gap",
     "get",
-    {
-        "summary": "GAP analysis: the 21 duties of §§ 6–9 with status, risk and actions",
-        "description": (
-            "Status from the score of the standards serving each duty: ≥ 90 in_place, 60–90 "
-            "partly, < 60 gap; a type 1 standard not met caps it at partly; no_data when none "
-            "is rated; not_covered when no standard serves the duty. The unit's override wins."
-        ),
-        "parameters": [_ID],
-        "responses": {
-            "200": {
-                "description": "21 duties in regulation order",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "assessment_id": {"type": "integer"},
-                                "source": {"type": "string", "enum": ["peer", "self"]},
-                                "thresholds": {"type": "object"},
-                                "duties": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/GapDuty"},
-                                },
-                            },
-                        }
-                    }
-                },
-            },
-            "404": {"description": "No such assessment", "content": _ERROR},
-        },
-    },
+    summary="GAP analysis: the 21 duties of §§ 6–9 with status, risk and actions",
+    description=(
+        "Status from the score of the standards serving each duty: ≥ 90 in_place, 60–90 "
+        "partly, < 60 gap; a type 1 standard not met caps it at partly; no_data when none "
+        "is rated; not_covered when no standard serves the duty. The unit's override wins."
+    ),
+    tags=["actions"],
+    parameters=[_ID],
+    response=obj(
+        {
+            "assessment_id": ID,
+            "source": enum(["peer", "self"]),
+            "thresholds": obj({"in_place": {"type": "number"}, "partly": {"type": "number"}}),
+            "duties": array(_GAP_DUTY, minItems=len(DUTY_CODES), maxItems=len(DUTY_CODES)),
+        }
+    ),
+    response_description="21 duties in regulation order",
+    errors={403: "Not the caller's to read", **_NOT_FOUND},
 )

@@ -1,5 +1,6 @@
 """The JSON API at /api/v1. Modules add routes in their own ``api.py`` with :data:`bp` and
-describe them with :func:`document`; ``/api/v1/openapi.json`` is assembled from those."""
+describe them with :func:`kvip.api.spec.operation`; ``/api/v1/openapi.json`` is assembled from
+those."""
 
 from __future__ import annotations
 
@@ -9,48 +10,13 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kvip.api.spec import STRING, document, obj, openapi_document, operation, schema
 from kvip.core.errors import ServiceError
+from kvip.core.setup import MAX_ID
+
+__all__ = ["bp", "document", "int_arg", "json_body", "schema"]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-_PATHS: dict[str, dict[str, Any]] = {}
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object"},
-                },
-            }
-        },
-    }
-}
-
-
-def document(path: str, method: str, spec: dict[str, Any]) -> None:
-    """Add one operation to the OpenAPI document (``path`` in OpenAPI form, e.g. ``/cycles/{id}``)."""
-    spec.setdefault("security", [{"bearer": []}, {"cookie": []}])
-    responses = spec.setdefault("responses", {})
-    for status in ("401", "403"):
-        responses.setdefault(
-            status,
-            {
-                "description": "Not allowed",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        )
-    _PATHS.setdefault(path, {})[method.lower()] = spec
-
-
-def schema(name: str, definition: dict[str, Any]) -> None:
-    """Register a reusable schema under ``#/components/schemas/<name>``."""
-    _SCHEMAS[name] = definition
 
 
 def json_body() -> dict[str, Any]:
@@ -63,6 +29,28 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+def int_arg(name: str, default: int | None, low: int = 1, high: int = MAX_ID) -> int | None:
+    """A whole-number query parameter within ``low``…``high`` (ids: a database INTEGER), its
+    default when absent, or a 400 naming it: never a silent clamp, never a database error."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    # int() also reads "+1", " 1", "1_000" and non-ASCII digits; only plain digits are asked for.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ServiceError(
+            _(
+                "%(name)s must be a whole number from %(low)d to %(high)d.",
+                name=name,
+                low=low,
+                high=high,
+            ),
+            status=400,
+            code="bad_parameter",
+            fields={name: _("Out of range.")},
+        )
+    return int(raw)
+
+
 @bp.before_request
 @login_required
 def _signed_in() -> None:
@@ -71,21 +59,7 @@ def _signed_in() -> None:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    return jsonify(
-        {
-            "openapi": "3.0.3",
-            "info": {"title": "KvIP API", "version": "1.0"},
-            "servers": [{"url": "/api/v1"}],
-            "paths": dict(sorted(_PATHS.items())),
-            "components": {
-                "schemas": _SCHEMAS,
-                "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer"},
-                    "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
-                },
-            },
-        }
-    )
+    return jsonify(openapi_document())
 
 
 @bp.get("/me")
@@ -94,28 +68,24 @@ def me() -> Any:
     return jsonify({"id": user.id, "email": user.email, "name": user.name, "locale": user.locale})
 
 
-document(
+operation(
     "/me",
     "get",
-    {
-        "summary": "The calling user",
-        "responses": {
-            "200": {
-                "description": "The user",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "integer"},
-                                "email": {"type": "string"},
-                                "name": {"type": "string"},
-                                "locale": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    },
+    summary="The calling user",
+    response=obj(
+        {
+            "id": {"type": "integer"},
+            "email": {**STRING, "format": "email"},
+            "name": STRING,
+            "locale": {"type": "string", "enum": ["nb", "en"]},
+        }
+    ),
+    response_description="The user",
+)
+operation(
+    "/openapi.json",
+    "get",
+    summary="This document (OpenAPI 3.0)",
+    response={"type": "object", "required": ["openapi", "info", "paths"]},
+    response_description="The OpenAPI document",
 )

@@ -11,7 +11,25 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kvip.api import bp, document, schema
+from kvip.api import bp
+from kvip.api.spec import (
+    BOOLEAN,
+    COUNT,
+    ID,
+    INTEGER,
+    PERCENT,
+    STRING,
+    SUMMARY,
+    SUMMARY_PROPERTIES,
+    array,
+    enum,
+    nullable,
+    obj,
+    operation,
+    path_id,
+    query,
+    schema,
+)
 from kvip.benchmarks import queries, scoring
 from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
@@ -140,155 +158,102 @@ def cycle_benchmark(cycle_id: int) -> Any:
     return jsonify(benchmark_payload(current_user, cycle, args))
 
 
-_SUMMARY = {
-    "type": "object",
-    "properties": {
-        "score": {
-            "type": "number",
-            "nullable": True,
-            "description": "100 × (met + ½ partly) / applicable",
-        },
-        "met_pct": {"type": "number", "nullable": True},
-        "completeness": {"type": "number", "nullable": True},
-        "met": {"type": "integer"},
-        "partly_met": {"type": "integer"},
-        "not_met": {"type": "integer"},
-        "not_applicable": {"type": "integer"},
-        "applicable": {"type": "integer"},
-        "rated": {"type": "integer"},
-        "total": {"type": "integer"},
-    },
-}
-_COMPACT = {
-    "type": "object",
-    "nullable": True,
-    "properties": {
-        "score": {"type": "number", "nullable": True},
-        "met_pct": {"type": "number", "nullable": True},
-        "completeness": {"type": "number", "nullable": True},
-    },
-}
-schema("BenchmarkSummary", _SUMMARY)
-schema(
+# --- OpenAPI ------------------------------------------------------------------------------
+
+assert tuple(SUMMARY_PROPERTIES) == SUMMARY_KEYS
+_COMPACT = nullable(obj({k: PERCENT for k in ("score", "met_pct", "completeness")}))
+_SOURCE = enum(["peer_reviewed", "self_assessed"])
+_DOMAIN_ENTRY = obj(
+    {**SUMMARY_PROPERTIES, "source": _SOURCE, "self": _COMPACT, "peer": _COMPACT},
+    optional=[*SUMMARY_KEYS, "source"],
+    description="The benchmark series (with its source) where the unit has one for the "
+    "domain, and the self and peer series side by side.",
+)
+_UNIT = schema(
     "BenchmarkUnit",
-    {
-        "type": "object",
-        "required": ["label", "source", "overall", "domains"],
-        "properties": {
+    obj(
+        {
             "label": {
-                "type": "string",
-                "description": "The unit's name where the caller may see it, else its pseudonym in this cycle (e.g. 'Enhet K').",
+                **STRING,
+                "description": "The unit's name where the caller may see it, else its "
+                "pseudonym in this cycle (e.g. 'Enhet K').",
             },
-            "name": {"type": "string", "nullable": True},
-            "own": {"type": "boolean", "description": "The caller's own unit."},
-            "unit_id": {
-                "type": "integer",
-                "nullable": True,
-                "description": "Only where the caller may see the unit's name.",
-            },
-            "assessment_id": {
-                "type": "integer",
-                "nullable": True,
-                "description": "Only where the caller may read the assessment.",
-            },
-            "visit_id": {
-                "type": "integer",
-                "nullable": True,
-                "description": "Only where the caller may read the visit.",
-            },
-            "source": {"type": "string", "enum": ["peer_reviewed", "self_assessed"]},
-            "overall": {"$ref": "#/components/schemas/BenchmarkSummary"},
+            "name": nullable(STRING),
+            "own": {**BOOLEAN, "description": "The caller's own unit."},
+            "unit_id": nullable({**ID, "description": "Only where the caller may see names."}),
+            "assessment_id": nullable(
+                {**ID, "description": "Only where the caller may read the assessment."}
+            ),
+            "visit_id": nullable(
+                {**ID, "description": "Only where the caller may read the visit."}
+            ),
+            "source": _SOURCE,
+            "overall": nullable(SUMMARY),
             "overall_self": _COMPACT,
             "overall_peer": _COMPACT,
             "domains": {
                 "type": "object",
-                "description": "Domain code → benchmark summary with its source, plus the self and peer series.",
-                "additionalProperties": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/BenchmarkSummary"},
-                        {
-                            "type": "object",
-                            "properties": {
-                                "source": {"type": "string"},
-                                "self": _COMPACT,
-                                "peer": _COMPACT,
-                            },
-                        },
-                    ]
-                },
+                "description": "Domain code → its benchmark, self and peer series.",
+                "additionalProperties": _DOMAIN_ENTRY,
             },
-            "agreement": {
-                "type": "object",
-                "nullable": True,
-                "description": "Self vs peer, where a visit is completed: percent exact agreement and linearly weighted kappa.",
-                "properties": {
-                    "n": {"type": "integer"},
-                    "percent": {"type": "number", "nullable": True},
-                    "kappa": {"type": "number", "nullable": True},
-                },
-            },
-        },
-    },
+            "agreement": nullable(
+                obj(
+                    {
+                        "n": COUNT,
+                        "percent": PERCENT,
+                        "kappa": {"type": "number", "minimum": -1, "maximum": 1, "nullable": True},
+                    },
+                    description="Self vs peer where a visit is completed: percent exact "
+                    "agreement and linearly weighted kappa.",
+                )
+            ),
+        }
+    ),
 )
-schema(
+_BENCHMARK = schema(
     "Benchmark",
-    {
-        "type": "object",
-        "properties": {
-            "cycle": {"type": "object"},
-            "network": {"type": "object"},
-            "named": {"type": "boolean"},
-            "min_group_size": {"type": "integer"},
-            "filters": {"type": "object"},
-            "units_compared": {"type": "integer"},
+    obj(
+        {
+            "cycle": obj(
+                {
+                    "id": ID,
+                    "name": STRING,
+                    "year": INTEGER,
+                    "state": enum(["planned", "open", "closed"]),
+                }
+            ),
+            "network": obj({"id": ID, "name": STRING}),
+            "named": {**BOOLEAN, "description": "Whether the caller sees other units' names"},
+            "min_group_size": {**INTEGER, "minimum": 1},
+            "filters": obj({"kind": array(STRING), "region": array(STRING)}),
+            "units_compared": COUNT,
             "suppressed": {
-                "type": "boolean",
-                "description": "True when fewer than min_group_size units match: no units are listed.",
+                **BOOLEAN,
+                "description": "True when fewer than min_group_size units match: no units listed.",
             },
-            "domains": {"type": "array", "items": {"type": "object"}},
-            "units": {"type": "array", "items": {"$ref": "#/components/schemas/BenchmarkUnit"}},
-        },
-    },
+            "domains": array(obj({"code": STRING, "title": STRING})),
+            "units": array(_UNIT),
+        }
+    ),
 )
-document(
+_FILTER = {"style": "form", "explode": True}
+operation(
     "/cycles/{id}/benchmark",
     "get",
-    {
-        "summary": "Benchmark of one cycle: per unit × domain scores, source and agreement",
-        "description": (
-            "Scores follow DESIGN §5: the visit team's findings where the visit is completed "
-            "(source peer_reviewed), else the self-assessment (self_assessed); both series are "
-            "given. Other units are pseudonymised unless the caller may see names. Groups of "
-            "fewer than the network's minimum group size are suppressed."
-        ),
-        "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-            {
-                "name": "kind",
-                "in": "query",
-                "schema": {"type": "array", "items": {"type": "string"}},
-                "style": "form",
-                "explode": True,
-            },
-            {
-                "name": "region",
-                "in": "query",
-                "schema": {"type": "array", "items": {"type": "string"}},
-                "style": "form",
-                "explode": True,
-            },
-        ],
-        "responses": {
-            "200": {
-                "description": "The benchmark",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Benchmark"}}
-                },
-            },
-            "404": {
-                "description": "No such cycle",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        },
-    },
+    summary="Benchmark of one cycle: per unit × domain scores, source and agreement",
+    description=(
+        "Scores follow DESIGN §5: the visit team's findings where the visit is completed "
+        "(source peer_reviewed), else the self-assessment (self_assessed); both series are "
+        "given. Other units are pseudonymised unless the caller may see names. Groups of "
+        "fewer than the network's minimum group size are suppressed."
+    ),
+    tags=["benchmarks"],
+    parameters=[
+        path_id(what="The cycle"),
+        query("kind", array(STRING), "Only units of these kinds", **_FILTER),
+        query("region", array(STRING), "Only units of these regions", **_FILTER),
+    ],
+    response=_BENCHMARK,
+    response_description="The benchmark",
+    errors={403: "Not a member of the cycle's network", 404: "No such cycle"},
 )

@@ -1,6 +1,6 @@
 """Declarative base with a naming convention so constraint names are stable in migrations."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -21,3 +21,15 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Timezone-naive UTC now (stored as naive UTC on every database)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """ISO 8601 for JSON: a date as is, a stored (naive UTC) timestamp with a trailing Z, so
+    that a client in another time zone reads it right (RFC 3339 wants the zone); None stays."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    return value.isoformat()

@@ -5,25 +5,44 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kvip.api import bp, document, json_body, schema
-from kvip.core.errors import NotFound, ServiceError
+from kvip.api import bp, int_arg, json_body
+from kvip.api.spec import (
+    BOOLEAN,
+    COUNT,
+    DATE,
+    DATETIME,
+    ID,
+    INTEGER,
+    PERCENT,
+    STRING,
+    SUMMARY,
+    array,
+    enum,
+    error_schema,
+    nullable,
+    obj,
+    operation,
+    paging,
+    path_id,
+    path_text,
+    query,
+    schema,
+)
+from kvip.core.db import iso
+from kvip.core.errors import NotFound
 from kvip.core.permissions import assessments_visible_to, cycles_visible_to, require
 from kvip.cycles import queries, services
-from kvip.cycles.models import Assessment, Cycle
+from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.cycles.vocabulary import EVIDENCE_KINDS, RATING_VALUES
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.standards.models import Edition
 
 MAX_PAGE = 500
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _cycle_json(cycle: Cycle, edition_slug: str) -> dict[str, Any]:
@@ -34,10 +53,10 @@ def _cycle_json(cycle: Cycle, edition_slug: str) -> dict[str, Any]:
         "year": cycle.year,
         "name": cycle.name,
         "state": cycle.state,
-        "self_assessment_opens": _iso(cycle.self_assessment_opens),
-        "self_assessment_closes": _iso(cycle.self_assessment_closes),
-        "visit_window_start": _iso(cycle.visit_window_start),
-        "visit_window_end": _iso(cycle.visit_window_end),
+        "self_assessment_opens": iso(cycle.self_assessment_opens),
+        "self_assessment_closes": iso(cycle.self_assessment_closes),
+        "visit_window_start": iso(cycle.visit_window_start),
+        "visit_window_end": iso(cycle.visit_window_end),
     }
 
 
@@ -52,22 +71,10 @@ def list_cycles() -> Any:
     return jsonify({"cycles": [_cycle_json(c, slug) for c, slug in rows]})
 
 
-def _page_args() -> tuple[int, int]:
-    try:
-        limit = int(request.args.get("limit", 100))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
-        raise ServiceError(_("limit and offset must be whole numbers."), status=400) from None
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ServiceError(
-            _("limit must be 1–%(max)d and offset 0 or more.", max=MAX_PAGE), status=400
-        )
-    return limit, offset
-
-
 @bp.get("/assessments")
 def list_assessments() -> Any:
-    limit, offset = _page_args()
+    limit = int_arg("limit", 100, high=MAX_PAGE) or 100
+    offset = int_arg("offset", 0, low=0) or 0
     query = (
         sa.select(Assessment)
         .join(Cycle, Cycle.id == Assessment.cycle_id)
@@ -76,11 +83,9 @@ def list_assessments() -> Any:
         .options(sa.orm.contains_eager(Assessment.unit), sa.orm.contains_eager(Assessment.cycle))
         .order_by(Cycle.year.desc(), Unit.name, Assessment.id)
     )
-    cycle_id = request.args.get("cycle_id")
-    if cycle_id:
-        if not cycle_id.isdigit():
-            raise ServiceError(_("cycle_id must be a number."), status=400)
-        query = query.where(Assessment.cycle_id == int(cycle_id))
+    cycle_id = int_arg("cycle_id", None)
+    if cycle_id is not None:
+        query = query.where(Assessment.cycle_id == cycle_id)
     items = db.session.scalars(query.limit(limit + 1).offset(offset)).all()
     more = len(items) > limit
     items = items[:limit]
@@ -94,7 +99,7 @@ def list_assessments() -> Any:
                     "year": a.cycle.year,
                     "unit": {"id": a.unit.id, "name": a.unit.name},
                     "state": a.state,
-                    "submitted_at": _iso(a.submitted_at),
+                    "submitted_at": iso(a.submitted_at),
                     "completeness": progress[a.id][0].completeness,
                     "carried_over": progress[a.id][1],
                 }
@@ -130,7 +135,7 @@ def get_assessment(assessment_id: int) -> Any:
                 "state": a.cycle.state,
             },
             "state": a.state,
-            "submitted_at": _iso(a.submitted_at),
+            "submitted_at": iso(a.submitted_at),
             "completeness": data.progress.completeness,
             "carried_over": data.carried_over,
             "scores": {
@@ -150,7 +155,7 @@ def get_assessment(assessment_id: int) -> Any:
                     "evidence_kinds": s.kinds,
                     "carried_over": s.carried_over,
                     "version": s.version,
-                    "updated_at": _iso(s.updated_at),
+                    "updated_at": iso(s.updated_at),
                 }
                 for s in data.standards
             ],
@@ -170,257 +175,210 @@ def put_rating(assessment_id: int, code: str) -> Any:
 
 # --- OpenAPI ---------------------------------------------------------------------------------
 
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-
-schema(
+_CYCLE = schema(
     "Cycle",
-    {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "network_id": {"type": "integer"},
-            "edition": {"type": "string", "description": "edition slug"},
-            "year": {"type": "integer"},
-            "name": {"type": "string"},
-            "state": {"type": "string", "enum": ["planned", "open", "closed"]},
-            "self_assessment_opens": {"type": "string", "format": "date", "nullable": True},
-            "self_assessment_closes": {"type": "string", "format": "date", "nullable": True},
-            "visit_window_start": {"type": "string", "format": "date", "nullable": True},
-            "visit_window_end": {"type": "string", "format": "date", "nullable": True},
-        },
-    },
-)
-schema(
-    "Summary",
-    {
-        "type": "object",
-        "description": "DESIGN §5: score and met % are null when nothing is applicable.",
-        "properties": {
-            k: {"type": "number", "nullable": True} for k in ("score", "met_pct", "completeness")
+    obj(
+        {
+            "id": ID,
+            "network_id": ID,
+            "edition": {**STRING, "description": "edition slug"},
+            "year": INTEGER,
+            "name": STRING,
+            "state": enum(CycleState),
+            "self_assessment_opens": nullable(DATE),
+            "self_assessment_closes": nullable(DATE),
+            "visit_window_start": nullable(DATE),
+            "visit_window_end": nullable(DATE),
         }
-        | {
-            k: {"type": "integer"}
-            for k in (
-                "met",
-                "partly_met",
-                "not_met",
-                "not_applicable",
-                "applicable",
-                "rated",
-                "total",
-            )
-        },
-    },
+    ),
 )
-_RATING_PROPS = {
-    "value": {"type": "string", "enum": list(RATING_VALUES), "nullable": True},
-    "comment": {"type": "string", "maxLength": services.MAX_TEXT},
-    "evidence": {"type": "string", "maxLength": services.MAX_TEXT},
-    "evidence_links": {
-        "type": "array",
-        "items": {"type": "string", "format": "uri", "pattern": "^https?://"},
-        "maxItems": services.MAX_LINKS,
-    },
-    "evidence_kinds": {"type": "array", "items": {"type": "string", "enum": list(EVIDENCE_KINDS)}},
+_LINK = {
+    **STRING,
+    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://\\S+$",
+    "maxLength": services.MAX_LINK_LENGTH,
 }
-schema(
+_RATING_FIELDS = {
+    "value": nullable(enum(RATING_VALUES)),
+    "comment": {**STRING, "maxLength": services.MAX_TEXT},
+    "evidence": {**STRING, "maxLength": services.MAX_TEXT},
+    "evidence_links": array(_LINK, maxItems=services.MAX_LINKS),
+    "evidence_kinds": array(enum(EVIDENCE_KINDS), uniqueItems=True),
+}
+# What a save accepts is a little wider than what is stored: "" or null clears, links and
+# kinds may come as the text of a form field, blank links are skipped.
+_TEXT_IN = nullable({**STRING, "maxLength": services.MAX_TEXT})
+_RATING_INPUT = {
+    "value": nullable(enum([*RATING_VALUES, ""], description='"" or null: not rated')),
+    "comment": _TEXT_IN,
+    "evidence": _TEXT_IN,
+    "evidence_links": nullable(
+        {
+            "anyOf": [
+                array(STRING, description="web addresses (http:// or https://); blanks skipped"),
+                {**STRING, "description": "one web address a line"},
+            ]
+        }
+    ),
+    "evidence_kinds": nullable(
+        {"anyOf": [array(enum(EVIDENCE_KINDS)), {**STRING, "description": "comma-separated"}]}
+    ),
+}
+_RATING_STATE = schema(
     "RatingState",
-    {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string"},
-            **_RATING_PROPS,
-            "carried_over": {"type": "boolean"},
-            "version": {"type": "integer", "description": "0 for a standard not rated yet"},
-            "updated_at": {"type": "string", "format": "date-time", "nullable": True},
-            "updated_by": {"type": "string", "nullable": True},
-        },
-    },
+    obj(
+        {
+            "code": STRING,
+            **_RATING_FIELDS,
+            "carried_over": BOOLEAN,
+            "version": {**COUNT, "description": "0 for a standard not rated yet"},
+            "updated_at": nullable(DATETIME),
+            "updated_by": nullable({**STRING, "description": "the name of who saved it last"}),
+        }
+    ),
 )
-schema(
+_RATING_UPDATE = schema(
     "RatingUpdate",
-    {
-        "type": "object",
-        "required": ["version"],
-        "properties": {
-            **_RATING_PROPS,
+    obj(
+        {
+            **_RATING_INPUT,
             "version": {
-                "type": "integer",
-                "minimum": 0,
+                **COUNT,
                 "description": "The version the change is based on (0 when not rated yet).",
             },
             "confirm": {
-                "type": "boolean",
+                **BOOLEAN,
                 "description": "Confirm a carried-over rating without changing it.",
             },
         },
-        "description": "Fields left out keep their value; any save clears carried_over.",
-    },
+        optional=[*_RATING_INPUT, "confirm"],
+        open_ended=True,
+        description="Fields left out keep their value; any save clears carried_over. "
+        "Other properties are ignored.",
+    ),
 )
-schema(
+_UNIT_REF = obj({"id": ID, "name": STRING})
+_ASSESSMENT_STATE = enum(AssessmentState)
+_COMPLETENESS = {
+    **PERCENT,
+    "nullable": False,
+    "description": "Percent of standards freshly rated (carried-over ratings not counted).",
+}
+_ASSESSMENT = schema(
     "Assessment",
-    {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "unit": {"type": "object"},
-            "cycle": {"type": "object"},
-            "state": {"type": "string", "enum": ["not_started", "in_progress", "submitted"]},
-            "submitted_at": {"type": "string", "format": "date-time", "nullable": True},
-            "completeness": {
-                "type": "number",
-                "nullable": True,
-                "description": "Percent of standards freshly rated (carried-over ratings not counted).",
-            },
-            "carried_over": {"type": "integer"},
-            "scores": {
-                "type": "object",
-                "properties": {
-                    "overall": {"$ref": "#/components/schemas/Summary"},
+    obj(
+        {
+            "id": ID,
+            "unit": _UNIT_REF,
+            "cycle": obj({"id": ID, "year": INTEGER, "name": STRING, "state": enum(CycleState)}),
+            "state": _ASSESSMENT_STATE,
+            "submitted_at": nullable(DATETIME),
+            "completeness": _COMPLETENESS,
+            "carried_over": {**COUNT, "description": "Ratings carried over, not yet confirmed"},
+            "scores": obj(
+                {
+                    "overall": SUMMARY,
                     "domains": {
                         "type": "object",
-                        "additionalProperties": {"$ref": "#/components/schemas/Summary"},
+                        "description": "domain code → summary (domains with standards)",
+                        "additionalProperties": SUMMARY,
                     },
                     "types": {
                         "type": "object",
-                        "additionalProperties": {"$ref": "#/components/schemas/Summary"},
+                        "description": "standard type (1, 2, 3) → summary",
+                        "additionalProperties": SUMMARY,
                     },
-                },
-            },
-            "ratings": {
-                "type": "array",
-                "description": "Every standard of the edition, rated or not.",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "domain": {"type": "string"},
-                        "type": {"type": "integer"},
-                        **_RATING_PROPS,
-                        "carried_over": {"type": "boolean"},
-                        "version": {"type": "integer"},
-                        "updated_at": {"type": "string", "nullable": True},
-                    },
-                },
-            },
-        },
-    },
+                }
+            ),
+            "ratings": array(
+                obj(
+                    {
+                        "code": STRING,
+                        "domain": STRING,
+                        "type": enum([1, 2, 3]),
+                        **_RATING_FIELDS,
+                        "carried_over": BOOLEAN,
+                        "version": COUNT,
+                        "updated_at": nullable(DATETIME),
+                    }
+                ),
+                description="Every standard of the edition, rated or not.",
+            ),
+        }
+    ),
+)
+_ASSESSMENT_ITEM = schema(
+    "AssessmentItem",
+    obj(
+        {
+            "id": ID,
+            "cycle_id": ID,
+            "year": INTEGER,
+            "unit": _UNIT_REF,
+            "state": _ASSESSMENT_STATE,
+            "submitted_at": nullable(DATETIME),
+            "completeness": _COMPLETENESS,
+            "carried_over": COUNT,
+        }
+    ),
 )
 
-document(
+operation(
     "/cycles",
     "get",
-    {
-        "summary": "Cycles of the networks the caller works in",
-        "tags": ["cycles"],
-        "responses": {
-            "200": {
-                "description": "The cycles, newest first",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "cycles": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Cycle"},
-                                }
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    },
+    summary="Cycles of the networks the caller works in",
+    tags=["cycles"],
+    response=obj({"cycles": array(_CYCLE)}),
+    response_description="The cycles, newest first",
 )
-document(
+operation(
     "/assessments",
     "get",
-    {
-        "summary": "Self-assessments the caller may read",
-        "tags": ["cycles"],
-        "parameters": [
-            {"name": "cycle_id", "in": "query", "schema": {"type": "integer"}},
-            {
-                "name": "limit",
-                "in": "query",
-                "schema": {"type": "integer", "default": 100, "maximum": MAX_PAGE},
-            },
-            {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
-        ],
-        "responses": {
-            "200": {"description": "A page of assessments; next_offset is null on the last page"},
-            "400": {"description": "Bad paging parameters", "content": _ERROR},
-        },
-    },
+    summary="Self-assessments the caller may read",
+    tags=["cycles"],
+    parameters=[query("cycle_id", ID, "Only this cycle's"), *paging(MAX_PAGE)],
+    response=obj(
+        {
+            "assessments": array(_ASSESSMENT_ITEM),
+            "limit": {**INTEGER, "minimum": 1, "maximum": MAX_PAGE},
+            "offset": COUNT,
+            "next_offset": nullable(COUNT),
+        }
+    ),
+    response_description="A page of assessments; next_offset is null on the last page",
+    errors={400: "A parameter is not a whole number in its range (code bad_parameter)"},
 )
-document(
+operation(
     "/assessments/{id}",
     "get",
-    {
-        "summary": "One self-assessment: every standard with its rating, scores per domain",
-        "tags": ["cycles"],
-        "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        ],
-        "responses": {
-            "200": {
-                "description": "The assessment",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}
-                },
-            },
-            "404": {"description": "No such assessment", "content": _ERROR},
-        },
-    },
+    summary="One self-assessment: every standard with its rating, scores per domain",
+    tags=["cycles"],
+    parameters=[path_id()],
+    response=_ASSESSMENT,
+    response_description="The assessment",
+    errors={403: "Not the caller's to read", 404: "No such assessment"},
 )
-document(
+operation(
     "/assessments/{id}/ratings/{code}",
     "put",
-    {
-        "summary": "Save one standard's rating (optimistic locking by version)",
-        "description": (
-            "Send the version the change is based on. A stale version answers 409 with the "
-            "current state in error.current and changes nothing (an exact repeat of the stored "
-            "state answers 200). Browsers send the session cookie and X-CSRFToken."
+    summary="Save one standard's rating (optimistic locking by version)",
+    description=(
+        "Send the version the change is based on. A stale version answers 409 with the "
+        "current state in error.current and changes nothing (an exact repeat of the stored "
+        "state answers 200). Browsers send the session cookie and X-CSRFToken."
+    ),
+    tags=["cycles"],
+    parameters=[path_id(), path_text("code", "A standard's code, e.g. 4.12")],
+    body=_RATING_UPDATE,
+    response=_RATING_STATE,
+    response_description="Saved (or nothing to change); the stored state with its version",
+    errors={
+        403: "Not the caller's unit",
+        404: "No such assessment or standard code",
+        409: (
+            "Stale version (error.code conflict, error.current = the current RatingState) or "
+            "the assessment is submitted or its cycle not open (no error.current)",
+            error_schema(current=_RATING_STATE),
         ),
-        "tags": ["cycles"],
-        "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-            {
-                "name": "code",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string"},
-                "example": "4.12",
-            },
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/RatingUpdate"}}
-            },
-        },
-        "responses": {
-            "200": {
-                "description": "Saved; the stored state with its new version",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/RatingState"}}
-                },
-            },
-            "400": {"description": "The body is not a JSON object", "content": _ERROR},
-            "404": {"description": "No such assessment or standard code", "content": _ERROR},
-            "409": {
-                "description": (
-                    "Stale version (error.code = conflict, error.current = the current "
-                    "RatingState) or a locked assessment (error.code = locked)"
-                ),
-                "content": _ERROR,
-            },
-            "422": {
-                "description": "Invalid input; error.fields names each field",
-                "content": _ERROR,
-            },
-        },
+        422: "Invalid input; error.fields names each field",
     },
 )

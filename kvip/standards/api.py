@@ -8,9 +8,24 @@ from typing import Any
 from flask import jsonify, request
 from flask_login import current_user
 
-from kvip.api import bp, document, schema
+from kvip.api import bp
+from kvip.api.spec import (
+    BOOLEAN,
+    COUNT,
+    DATE,
+    STRING,
+    array,
+    enum,
+    nullable,
+    obj,
+    operation,
+    query,
+    schema,
+)
+from kvip.core.db import iso
 from kvip.core.permissions import require
 from kvip.standards import queries
+from kvip.standards.duties import DIMENSION_CODES, DUTY_CODES
 from kvip.standards.models import Edition
 
 
@@ -23,7 +38,7 @@ def edition_json(edition: Edition, row: queries.EditionRow | None = None) -> dic
         "slug": edition.slug,
         "name": _bilingual(edition, "name"),
         "version": edition.version,
-        "published": edition.published.isoformat() if edition.published else None,
+        "published": iso(edition.published),
         "total": edition.total,
         "frozen": edition.frozen,
     }
@@ -74,145 +89,71 @@ def editions() -> Any:
     return jsonify({"editions": [edition_json(r.edition, r) for r in queries.edition_rows()]})
 
 
-_TEXT = {
-    "type": "object",
-    "required": ["nb", "en"],
-    "properties": {"nb": {"type": "string"}, "en": {"type": "string"}},
-}
-schema("BilingualText", _TEXT)
-schema(
+# --- OpenAPI ---------------------------------------------------------------------------------
+
+_TEXT = schema("BilingualText", obj({"nb": STRING, "en": STRING}))
+_EDITION = schema(
     "Edition",
-    {
-        "type": "object",
-        "required": ["slug", "name", "version", "published", "total", "frozen"],
-        "properties": {
-            "slug": {"type": "string", "example": "kvip-2026"},
-            "name": {"$ref": "#/components/schemas/BilingualText"},
-            "version": {"type": "string"},
-            "published": {"type": "string", "format": "date", "nullable": True},
-            "total": {"type": "integer", "description": "Declared number of standards"},
-            "frozen": {"type": "boolean", "description": "Marked frozen (used by a cycle)"},
-            "standards": {"type": "integer", "description": "Standards loaded (list only)"},
-            "cycles": {"type": "integer", "description": "Cycles using it (list only)"},
-            "in_use": {"type": "boolean", "description": "Frozen or used by a cycle (list only)"},
-            "current": {
-                "type": "boolean",
-                "description": "The latest published edition (list only)",
-            },
+    obj(
+        {
+            "slug": {**STRING, "example": "kvip-2026"},
+            "name": _TEXT,
+            "version": STRING,
+            "published": nullable(DATE),
+            "total": {**COUNT, "description": "Declared number of standards"},
+            "frozen": {**BOOLEAN, "description": "Marked frozen (used by a cycle)"},
+            "standards": {**COUNT, "description": "Standards loaded (list only)"},
+            "cycles": {**COUNT, "description": "Cycles using it (list only)"},
+            "in_use": {**BOOLEAN, "description": "Frozen or used by a cycle (list only)"},
+            "current": {**BOOLEAN, "description": "The latest published edition (list only)"},
         },
-    },
+        optional=["standards", "cycles", "in_use", "current"],
+    ),
 )
-schema(
+_STANDARD = schema(
     "Standard",
-    {
-        "type": "object",
-        "required": ["code", "type", "text", "guidance", "duties", "dimensions"],
-        "properties": {
-            "code": {"type": "string", "example": "4.12"},
-            "type": {
-                "type": "integer",
-                "enum": [1, 2, 3],
-                "description": "1 essential (legal requirement), 2 expected, 3 desirable",
-            },
-            "text": {"$ref": "#/components/schemas/BilingualText"},
-            "guidance": {"$ref": "#/components/schemas/BilingualText"},
-            "duties": {
-                "type": "array",
-                "items": {"type": "string", "example": "6d"},
-                "description": "Duties of §6–§9 of the regulation on management and quality improvement",
-            },
-            "dimensions": {
-                "type": "array",
-                "items": {
-                    "type": "string",
-                    "enum": [
-                        "effective",
-                        "safe",
-                        "user_involvement",
-                        "coordinated",
-                        "resources",
-                        "accessible",
-                    ],
-                },
-            },
-        },
-    },
+    obj(
+        {
+            "code": {**STRING, "example": "4.12"},
+            "type": enum([1, 2, 3], description="1 essential (legal), 2 expected, 3 desirable"),
+            "text": _TEXT,
+            "guidance": _TEXT,
+            "duties": array(
+                enum(DUTY_CODES),
+                description="Duties of §6–§9 of the regulation on management and quality "
+                "improvement",
+            ),
+            "dimensions": array(enum(DIMENSION_CODES)),
+        }
+    ),
 )
-schema(
+_DOMAIN = schema(
     "Domain",
-    {
-        "type": "object",
-        "required": ["code", "slug", "title", "standards"],
-        "properties": {
-            "code": {"type": "string", "example": "4"},
-            "slug": {"type": "string"},
-            "title": {"$ref": "#/components/schemas/BilingualText"},
-            "standards": {"type": "array", "items": {"$ref": "#/components/schemas/Standard"}},
-        },
-    },
+    obj(
+        {
+            "code": {**STRING, "example": "4"},
+            "slug": STRING,
+            "title": _TEXT,
+            "standards": array(_STANDARD),
+        }
+    ),
 )
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-document(
+operation(
     "/standards",
     "get",
-    {
-        "summary": "The standards of an edition, by domain",
-        "description": "The current edition (the latest published) unless `edition` names one.",
-        "parameters": [
-            {
-                "name": "edition",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "An edition's slug, e.g. kvip-2026",
-            }
-        ],
-        "responses": {
-            "200": {
-                "description": "The edition with its domains and standards",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["edition", "domains"],
-                            "properties": {
-                                "edition": {"$ref": "#/components/schemas/Edition"},
-                                "domains": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Domain"},
-                                },
-                            },
-                        }
-                    }
-                },
-            },
-            "404": {"description": "No such edition, or none published", "content": _ERROR},
-        },
-    },
+    summary="The standards of an edition, by domain",
+    description="The current edition (the latest published) unless `edition` names one.",
+    tags=["standards"],
+    parameters=[query("edition", STRING, "An edition's slug, e.g. kvip-2026")],
+    response=obj({"edition": _EDITION, "domains": array(_DOMAIN)}),
+    response_description="The edition with its domains and standards",
+    errors={404: "No such edition, or none published"},
 )
-document(
+operation(
     "/editions",
     "get",
-    {
-        "summary": "Every edition of the standards, newest first",
-        "responses": {
-            "200": {
-                "description": "The editions",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["editions"],
-                            "properties": {
-                                "editions": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Edition"},
-                                }
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    },
+    summary="Every edition of the standards, newest first",
+    tags=["standards"],
+    response=obj({"editions": array(_EDITION)}),
+    response_description="The editions",
 )

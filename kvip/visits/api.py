@@ -11,16 +11,38 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from kvip.api import bp, document, json_body, schema
-from kvip.core.errors import NotFound
+from kvip.api import bp, int_arg, json_body
+from kvip.api.spec import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    ID,
+    INTEGER,
+    STRING,
+    array,
+    enum,
+    error_schema,
+    nullable,
+    obj,
+    operation,
+    paging,
+    path_id,
+    path_text,
+    query,
+    schema,
+)
+from kvip.benchmarks.scoring import VALUES
+from kvip.core.errors import NotFound, ServiceError
 from kvip.core.permissions import require, visits_visible_to
-from kvip.core.setup import MAX_ID
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.visits import sync
-from kvip.visits.models import Visit
+from kvip.visits.models import ObservationKind, TeamRole, Visit, VisitState
 from kvip.visits.pack import visit_pack, visit_summary
+
+MAX_PAGE = 500
+VISIT_STATES = tuple(s.value for s in VisitState)
 
 
 def _visit(visit_id: int) -> Visit:
@@ -35,8 +57,17 @@ def _visit(visit_id: int) -> Visit:
 @bp.get("/visits")
 def visits_list() -> Any:
     """The caller's visits (all of their networks' for coordinators), newest first."""
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
-    offset = min(max(request.args.get("offset", 0, type=int) or 0, 0), MAX_ID)
+    limit = int_arg("limit", 100, high=MAX_PAGE) or 100
+    offset = int_arg("offset", 0, low=0) or 0
+    cycle_id = int_arg("cycle_id", None)
+    state = request.args.get("state")
+    if state is not None and state not in VISIT_STATES:
+        raise ServiceError(
+            _("Unknown visit state."),
+            status=400,
+            code="bad_parameter",
+            fields={"state": ", ".join(VISIT_STATES)},
+        )
     query = (
         sa.select(Visit)
         .join(Assessment, Assessment.id == Visit.assessment_id)
@@ -47,13 +78,9 @@ def visits_list() -> Any:
         .where(visits_visible_to(current_user))
         .order_by(Visit.date.desc().nulls_last(), Visit.id.desc())
     )
-    cycle_id = request.args.get("cycle_id", type=int)
-    if cycle_id is not None and not 0 < cycle_id <= MAX_ID:
-        cycle_id = -1  # no such cycle: an empty list, not a database overflow
-    if cycle_id:
+    if cycle_id is not None:
         query = query.where(Assessment.cycle_id == cycle_id)
-    state = request.args.get("state")
-    if state:
+    if state is not None:
         query = query.where(Visit.state == state)
     rows = db.session.scalars(query.limit(limit + 1).offset(offset)).unique().all()
     more = len(rows) > limit
@@ -120,297 +147,252 @@ def visit_observation_delete(visit_id: int, key: str) -> Any:
 
 # --- OpenAPI ----------------------------------------------------------------------------------
 
-_USER_REF = {
-    "type": "object",
-    "nullable": True,
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
-}
-_VALUE = {
-    "type": "string",
-    "nullable": True,
-    "enum": ["met", "partly_met", "not_met", "not_applicable", None],
-}
-schema(
+_USER_REF = nullable(obj({"id": ID, "name": STRING}))
+_VALUE = nullable(enum(VALUES))
+_VERSION = {**INTEGER, "minimum": 0}
+_FINDING = schema(
     "Finding",
-    {
-        "type": "object",
-        "description": "The team's rating of one standard; version 0 means none recorded yet.",
-        "properties": {
-            "code": {"type": "string"},
+    obj(
+        {
+            "code": STRING,
             "value": _VALUE,
-            "comment": {"type": "string"},
-            "version": {"type": "integer"},
+            "comment": {**STRING, "maxLength": sync.MAX_COMMENT},
+            "version": {**_VERSION, "description": "0: no finding recorded yet"},
             "disputed": {
-                "type": "boolean",
+                **BOOLEAN,
                 "description": "A member overwrote another member's different rating; "
                 "the lead reviewer resolves it.",
             },
-            "updated_at": {"type": "string", "format": "date-time", "nullable": True},
+            "updated_at": nullable(DATETIME),
             "updated_by": _USER_REF,
         },
-    },
+        description="The team's rating of one standard.",
+    ),
 )
-schema(
+_KEY_PATTERN = sync.OBSERVATION_KEY.pattern
+_OBSERVATION = schema(
     "Observation",
-    {
-        "type": "object",
-        "properties": {
-            "key": {"type": "string", "description": "client-made id (or id-<n>)"},
-            "kind": {"type": "string", "enum": ["good_practice", "improvement", "recommendation"]},
-            "text": {"type": "string"},
-            "domain": {"type": "string", "nullable": True},
-            "standards": {"type": "array", "items": {"type": "string"}},
-            "version": {"type": "integer"},
+    obj(
+        {
+            "key": {**STRING, "pattern": _KEY_PATTERN, "description": "client-made id or id-<n>"},
+            "kind": enum(ObservationKind),
+            "text": STRING,
+            "domain": nullable(STRING),
+            "standards": array(STRING),
+            "version": _VERSION,
             "created_by": _USER_REF,
-            "updated_at": {"type": "string", "format": "date-time", "nullable": True},
-        },
-    },
+            "updated_at": nullable(DATETIME),
+        }
+    ),
 )
-schema(
+_VISIT_STATE = enum(VisitState)
+_VISIT_SUMMARY = schema(
     "VisitSummary",
-    {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "state": {
-                "type": "string",
-                "enum": ["planned", "scheduled", "in_progress", "completed"],
-            },
-            "date": {"type": "string", "format": "date", "nullable": True},
-            "unit": {"type": "object"},
-            "institution": {"type": "string"},
-            "cycle": {"type": "object"},
-            "assessment_id": {"type": "integer"},
-        },
-    },
+    obj(
+        {
+            "id": ID,
+            "state": _VISIT_STATE,
+            "date": nullable(DATE),
+            "unit": obj({"id": ID, "name": STRING}),
+            "institution": STRING,
+            "cycle": obj({"id": ID, "name": STRING}),
+            "assessment_id": ID,
+        }
+    ),
 )
-schema(
+_SELF_RATING = nullable(
+    obj(
+        {
+            "value": _VALUE,
+            "comment": STRING,
+            "evidence": STRING,
+            "evidence_links": array(STRING),
+            "evidence_kinds": array(STRING),
+            "carried_over": BOOLEAN,
+        },
+        description="The unit's self rating with comment and evidence (null: not rated)",
+    )
+)
+_TEAM_ROLE = enum(TeamRole)
+_VISIT_PACK = schema(
     "VisitPack",
-    {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "state": {"type": "string"},
-            "date": {"type": "string", "format": "date", "nullable": True},
-            "writable": {"type": "boolean"},
-            "unit": {"type": "object"},
-            "cycle": {"type": "object"},
-            "assessment": {"type": "object"},
-            "team": {"type": "array", "items": {"type": "object"}},
-            "me": {"type": "object"},
-            "domains": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "title": {"type": "string"},
-                        "standards": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "code": {"type": "string"},
-                                    "type": {"type": "integer"},
-                                    "text": {"type": "string"},
-                                    "guidance": {"type": "string"},
-                                    "duties": {"type": "array", "items": {"type": "string"}},
-                                    "self": {
-                                        "type": "object",
-                                        "nullable": True,
-                                        "description": "the unit's self rating with comment "
-                                        "and evidence",
-                                    },
-                                    "finding": {"$ref": "#/components/schemas/Finding"},
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-            "observations": {
-                "type": "array",
-                "items": {"$ref": "#/components/schemas/Observation"},
-            },
-        },
-    },
+    obj(
+        {
+            "id": ID,
+            "state": _VISIT_STATE,
+            "date": nullable(DATE),
+            "generated_at": DATETIME,
+            "writable": {**BOOLEAN, "description": "Whether the caller may record now"},
+            "unit": obj(
+                {
+                    "id": ID,
+                    "name": STRING,
+                    "institution": STRING,
+                    "kind": STRING,
+                    "beds": {**INTEGER, "minimum": 0},
+                    "region": STRING,
+                }
+            ),
+            "cycle": obj({"id": ID, "name": STRING, "year": INTEGER}),
+            "assessment": obj(
+                {
+                    "id": ID,
+                    "state": enum(["not_started", "in_progress", "submitted"]),
+                    "submitted_at": nullable(DATETIME),
+                }
+            ),
+            "team": array(
+                obj(
+                    {
+                        "user_id": ID,
+                        "name": STRING,
+                        "role": _TEAM_ROLE,
+                        "home_institution": nullable(STRING),
+                    }
+                )
+            ),
+            "me": obj({"id": ID, "name": STRING, "role": nullable(_TEAM_ROLE)}),
+            "domains": array(
+                obj(
+                    {
+                        "code": STRING,
+                        "title": STRING,
+                        "standards": array(
+                            obj(
+                                {
+                                    "code": STRING,
+                                    "type": enum([1, 2, 3]),
+                                    "text": STRING,
+                                    "guidance": STRING,
+                                    "duties": array(STRING),
+                                    "self": _SELF_RATING,
+                                    "finding": _FINDING,
+                                }
+                            )
+                        ),
+                    }
+                )
+            ),
+            "observations": array(_OBSERVATION),
+        }
+    ),
 )
 
+_ID = path_id(what="The visit")
+_KEY = path_text("key", "The observation's client-made key (or id-<n>)")
+_OP_ID = {
+    **STRING,
+    "pattern": sync.OP_ID.pattern,
+    "description": "Made by the client; a repeat is answered as the first time, applied once",
+}
+_NOT_RECORDING = "Not on the visit's team"
+_REFUSED = (
+    "Invalid input (error.fields names each field), or the visit takes no records now "
+    "(code visit_not_open or visit_closed)"
+)
 
-def _json(ref: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
-
-
-_ERR = {"description": "Refused", "content": _json("Error")}
-_VISIT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-document(
+operation(
     "/visits",
     "get",
-    {
-        "summary": "The caller's visits (every visit of their networks for coordinators)",
-        "parameters": [
-            {"name": "cycle_id", "in": "query", "schema": {"type": "integer"}},
-            {"name": "state", "in": "query", "schema": {"type": "string"}},
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
-            {"name": "offset", "in": "query", "schema": {"type": "integer"}},
-        ],
-        "responses": {
-            "200": {
-                "description": "One page of visits",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "visits": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/VisitSummary"},
-                                },
-                                "next_offset": {"type": "integer", "nullable": True},
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    },
+    summary="The caller's visits (every visit of their networks for coordinators)",
+    tags=["visits"],
+    parameters=[
+        query("cycle_id", ID, "Only this cycle's"),
+        query("state", _VISIT_STATE),
+        *paging(MAX_PAGE),
+    ],
+    response=obj({"visits": array(_VISIT_SUMMARY), "next_offset": nullable(_VERSION)}),
+    response_description="One page of visits, newest first",
+    errors={400: "A parameter is out of range or unknown (code bad_parameter)"},
 )
-document(
+operation(
     "/visits/{id}",
     "get",
-    {
-        "summary": "The visit pack: unit, team, every standard with self rating and team "
-        "finding (with its version), observations",
-        "parameters": [_VISIT_ID],
-        "responses": {
-            "200": {"description": "The visit pack", "content": _json("VisitPack")},
-            "404": _ERR,
-        },
-    },
+    summary="The visit pack: unit, team, every standard with self rating and team "
+    "finding (with its version), observations",
+    tags=["visits"],
+    parameters=[_ID],
+    response=_VISIT_PACK,
+    response_description="The visit pack",
+    errors={403: "Not the caller's visit", 404: "No such visit"},
 )
-document(
+operation(
     "/visits/{id}/findings/{code}",
     "put",
-    {
-        "summary": "Record the team's finding for one standard",
-        "description": "`version` is the finding's current version (0 when none exists). "
-        "A stale version answers 409 with `error.current` and changes nothing. `op_id` is "
-        "made by the client; a repeated op_id is answered as the first time and applied once.",
-        "parameters": [
-            _VISIT_ID,
-            {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["version", "op_id"],
-                        "properties": {
-                            "value": _VALUE,
-                            "comment": {"type": "string"},
-                            "version": {"type": "integer"},
-                            "op_id": {"type": "string", "minLength": 8, "maxLength": 64},
-                        },
-                    }
-                }
-            },
+    summary="Record the team's finding for one standard",
+    description="`version` is the finding's current version (0 when none exists). "
+    "A stale version answers 409 with `error.current` and changes nothing. `op_id` is "
+    "made by the client; a repeated op_id is answered as the first time and applied once.",
+    tags=["visits"],
+    parameters=[_ID, path_text("code", "A standard's code, e.g. 4.12")],
+    body=obj(
+        {
+            "value": _VALUE,
+            "comment": nullable({**STRING, "maxLength": sync.MAX_COMMENT}),
+            "version": {**_VERSION, "description": "absent or null: 0"},
+            "op_id": _OP_ID,
         },
-        "responses": {
-            "200": {
-                "description": "Applied (or the replay of an op applied before)",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "finding": {"$ref": "#/components/schemas/Finding"},
-                                "visit_state": {"type": "string"},
-                                "op_id": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
-            "404": _ERR,
-            "409": {
-                "description": "Stale version: `error.current` holds the server's finding",
-                "content": _json("Error"),
-            },
-            "422": _ERR,
-        },
+        optional=["value", "comment", "version"],
+        open_ended=True,
+    ),
+    response=obj({"finding": _FINDING, "visit_state": _VISIT_STATE, "op_id": STRING}),
+    response_description="Applied (or the replay of an op applied before)",
+    errors={
+        403: _NOT_RECORDING,
+        404: "No such visit, or no such standard in its edition",
+        409: ("Stale version: error.current is the server's finding", error_schema(_FINDING)),
+        422: _REFUSED,
     },
 )
-_OBS_BODY = {
-    "type": "object",
-    "required": ["kind", "text", "version", "op_id"],
-    "properties": {
-        "kind": {"type": "string", "enum": ["good_practice", "improvement", "recommendation"]},
-        "text": {"type": "string"},
-        "domain": {"type": "string", "nullable": True},
-        "standards": {"type": "array", "items": {"type": "string"}},
-        "version": {"type": "integer", "description": "0 to create"},
-        "op_id": {"type": "string"},
-    },
-}
-_KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
-document(
+_OBSERVATION_CONFLICT = error_schema(
+    {"anyOf": [_OBSERVATION, obj({"key": STRING, "version": {**INTEGER, "enum": [0]}})]}
+)
+operation(
     "/visits/{id}/observations/{key}",
     "put",
-    {
-        "summary": "Create (version 0) or change an observation under its client-made key",
-        "description": "Idempotent: the key makes an offline-created observation exist once, "
-        "and a repeated op_id is answered as the first time. A stale version answers 409.",
-        "parameters": [_VISIT_ID, _KEY],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _OBS_BODY}}},
-        "responses": {
-            "200": {
-                "description": "Saved",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "observation": {"$ref": "#/components/schemas/Observation"},
-                                "op_id": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
-            "404": _ERR,
-            "409": {"description": "Stale version", "content": _json("Error")},
-            "422": _ERR,
+    summary="Create (version 0) or change an observation under its client-made key",
+    description="Idempotent: the key makes an offline-created observation exist once, "
+    "and a repeated op_id is answered as the first time. A stale version answers 409.",
+    tags=["visits"],
+    parameters=[_ID, _KEY],
+    body=obj(
+        {
+            "kind": enum(ObservationKind),
+            "text": {**STRING, "pattern": "\\S", "maxLength": sync.MAX_TEXT},
+            "domain": nullable(STRING),
+            "standards": nullable(array(STRING)),
+            "version": {**_VERSION, "description": "0 (or absent) to create"},
+            "op_id": _OP_ID,
         },
+        optional=["domain", "standards", "version"],
+        open_ended=True,
+    ),
+    response=obj({"observation": _OBSERVATION, "op_id": STRING}),
+    response_description="Saved (or the replay of an op applied before)",
+    errors={
+        403: _NOT_RECORDING,
+        404: "No such visit",
+        409: ("Stale version: error.current is the server's observation", _OBSERVATION_CONFLICT),
+        422: _REFUSED,
     },
 )
-document(
+operation(
     "/visits/{id}/observations/{key}",
     "delete",
-    {
-        "summary": "Remove an observation",
-        "parameters": [_VISIT_ID, _KEY],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["version", "op_id"],
-                        "properties": {
-                            "version": {"type": "integer"},
-                            "op_id": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        },
-        "responses": {
-            "200": {"description": "Removed (or the replay of the removal)"},
-            "404": _ERR,
-            "409": {"description": "Stale version", "content": _json("Error")},
-        },
+    summary="Remove an observation",
+    tags=["visits"],
+    parameters=[_ID, _KEY],
+    body=obj(
+        {"version": {**_VERSION, "description": "absent or null: 0"}, "op_id": _OP_ID},
+        optional=["version"],
+        open_ended=True,
+    ),
+    response=obj({"deleted": {**BOOLEAN, "enum": [True]}, "key": STRING, "op_id": STRING}),
+    response_description="Removed (or the replay of the removal)",
+    errors={
+        403: _NOT_RECORDING,
+        404: "No such visit or observation",
+        409: ("Stale version: error.current is the server's observation", _OBSERVATION_CONFLICT),
+        422: _REFUSED,
     },
 )

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from kvip.core.db import utcnow
+from kvip.core.db import iso, utcnow
 from kvip.core.i18n import localized
 from kvip.core.permissions import can, team_role
 from kvip.cycles.models import Assessment, Cycle, Rating
@@ -16,10 +16,6 @@ from kvip.extensions import db
 from kvip.standards.models import Domain, Standard
 from kvip.visits.models import Finding, Observation, Report, ReportState, Visit, VisitState
 from kvip.visits.sync import finding_dict, observation_dict
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _lines(text: str | None) -> list[str]:
@@ -45,7 +41,7 @@ def visit_summary(visit: Visit) -> dict[str, Any]:
     return {
         "id": visit.id,
         "state": visit.state,
-        "date": _iso(visit.date),
+        "date": iso(visit.date),
         "unit": {"id": assessment.unit.id, "name": assessment.unit.name},
         "institution": assessment.unit.institution.name,
         "cycle": {"id": assessment.cycle.id, "name": assessment.cycle.name},
@@ -151,8 +147,8 @@ def visit_pack(visit: Visit, user: Any) -> dict[str, Any]:
     return {
         "id": visit.id,
         "state": visit.state,
-        "date": _iso(visit.date),
-        "generated_at": utcnow().isoformat() + "Z",
+        "date": iso(visit.date),
+        "generated_at": iso(utcnow()),
         "writable": may_record_now(user, visit),
         "unit": {
             "id": unit.id,
@@ -166,7 +162,7 @@ def visit_pack(visit: Visit, user: Any) -> dict[str, Any]:
         "assessment": {
             "id": assessment.id,
             "state": assessment.state,
-            "submitted_at": _iso(assessment.submitted_at),
+            "submitted_at": iso(assessment.submitted_at),
         },
         "team": [
             {

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kvip.benchmarks.scoring import VALUES
 from kvip.core import audit
-from kvip.core.db import utcnow
+from kvip.core.db import iso, utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require, team_role
 from kvip.extensions import db
@@ -65,7 +65,7 @@ def finding_dict(finding: Finding | None, code: str) -> dict[str, Any]:
         "comment": finding.comment or "",
         "version": finding.version,
         "disputed": bool(finding.disputed),
-        "updated_at": finding.updated_at.isoformat() + "Z" if finding.updated_at else None,
+        "updated_at": iso(finding.updated_at),
         "updated_by": _user_ref(finding.updated_by),
     }
 
@@ -83,7 +83,7 @@ def observation_dict(observation: Observation) -> dict[str, Any]:
         "standards": sorted(s.code for s in observation.standards),
         "version": observation.version,
         "created_by": _user_ref(observation.created_by),
-        "updated_at": observation.updated_at.isoformat() + "Z" if observation.updated_at else None,
+        "updated_at": iso(observation.updated_at),
     }
 
 
@@ -407,13 +407,14 @@ def save_observation(
     edition_id = visit.assessment.cycle.edition_id
     domain_obj = None
     if domain not in (None, ""):
-        domain_obj = db.session.scalar(
-            sa.select(Domain).where(Domain.edition_id == edition_id, Domain.code == str(domain))
-        )
+        if isinstance(domain, str):
+            domain_obj = db.session.scalar(
+                sa.select(Domain).where(Domain.edition_id == edition_id, Domain.code == domain)
+            )
         if domain_obj is None:
             errors["domain"] = _("Unknown domain.")
     codes: list[str] = []
-    if standards not in (None, ""):
+    if standards is not None:
         if not isinstance(standards, list) or not all(isinstance(c, str) for c in standards):
             errors["standards"] = _("standards must be a list of standard codes.")
         else:

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kvip.accounts.models import User
 from kvip.core import audit
-from kvip.core.db import utcnow
+from kvip.core.db import iso, utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, Rating
@@ -169,7 +169,7 @@ def rating_state(rating: Rating | None, code: str, actor: Any = None) -> dict[st
         "evidence_kinds": split_kinds(rating.evidence_kinds),
         "carried_over": rating.carried_over,
         "version": rating.version,
-        "updated_at": rating.updated_at.isoformat() + "Z" if rating.updated_at else None,
+        "updated_at": iso(rating.updated_at),
         "updated_by": name,
     }
 

@@ -1,0 +1,31 @@
+"""What the API tests share: the schemathesis checks that an answer matches the document, and
+bearer-token headers for a user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from kvip.accounts import services
+
+# No server error, a documented status and content type, the body and headers of its schema.
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+def bearer(user: Any) -> dict[str, str]:
+    """Headers authenticating as ``user`` with a fresh API token."""
+    _row, token = services.create_token(user, user, "api-test")
+    return {"Authorization": f"Bearer {token}"}
