@@ -13,7 +13,11 @@ from kvip.extensions import db
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "audit_events"
-    __table_args__ = (sa.Index("ix_audit_events_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_entity", "entity", "entity_id"),
+        # The network's audit log, newest first, pages through this index.
+        sa.Index("ix_audit_events_network_at", "network_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

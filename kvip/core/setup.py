@@ -89,6 +89,9 @@ def init_request_hooks(app: Flask) -> None:
         if request.headers.get("Authorization", "").startswith("Bearer "):
             # Scripts authenticate with a token, not a cookie: CSRF cannot apply.
             return
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            # No signed-in session for a forged request to ride on: the API answers 401.
+            return
         if app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
 

@@ -148,3 +148,18 @@ def test_vendored_plotly_matches_the_installed_package() -> None:
     shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     vendored = Path(__file__).resolve().parents[2] / "static" / "vendor" / "plotly.min.js"
     assert vendored.read_bytes() == shipped.read_bytes()
+
+
+def test_api_writes_need_csrf_only_when_a_session_is_signed_in(app: Flask, world: World) -> None:
+    """A signed-in browser session must send the CSRF header; a request with no session (and
+    no token) has nothing to forge and gets the API's 401, not a CSRF error."""
+    url = f"/api/v1/assessments/{world.assessment.id}/ratings/1.2"
+    body = {"value": "met", "version": 0}
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        anonymous = app.test_client().put(url, json=body)
+        assert anonymous.status_code == 401 and anonymous.json["error"]["code"] == "unauthorized"
+        signed_in = login(app.test_client(), world.users["member"]).put(url, json=body)
+        assert signed_in.status_code == 400 and signed_in.json["error"]["code"] == "csrf"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
