@@ -26,6 +26,8 @@ def main() -> None:
     else:
         catalog = Catalog(locale="nb", project="KvIP", charset="utf-8")
     for msgid, msgstr in json.loads(source.read_text(encoding="utf-8")).items():
+        if msgid in catalog:
+            catalog.delete(msgid)  # Catalog.add keeps an existing entry's text: replace it
         if isinstance(msgstr, dict):
             catalog.add((msgid, msgstr["plural"]), tuple(msgstr["nb"]))
         else:

@@ -100,3 +100,23 @@ def compile_all() -> int:
             write_mo(out, catalog)
         count += 1
     return count
+
+
+def conflicts(locale: str = "nb") -> dict[str, dict[str, str]]:
+    """msgids translated differently in two modules' catalogues: ``{msgid: {module: text}}``.
+
+    Flask-Babel merges every catalogue into one, so such a msgid would show one module's text
+    everywhere, whichever catalogue happened to load first.
+    """
+    seen: dict[str, dict[str, str]] = {}
+    for module in modules():
+        catalog = load_catalog(module, locale)
+        if catalog is None:
+            continue
+        for message in catalog:
+            if not message.id or not message.string or message.fuzzy:
+                continue
+            key = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+            text = message.string if isinstance(message.string, str) else message.string[0]
+            seen.setdefault(str(key), {})[module] = str(text)
+    return {k: v for k, v in seen.items() if len(set(v.values())) > 1}

@@ -163,3 +163,11 @@ def test_api_writes_need_csrf_only_when_a_session_is_signed_in(app: Flask, world
         assert signed_in.status_code == 400 and signed_in.json["error"]["code"] == "csrf"
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_no_msgid_is_translated_differently_by_two_modules() -> None:
+    """All catalogues merge into one: a msgid with two translations would show either."""
+    from kvip.core.i18n_tools import conflicts
+
+    clashes = conflicts("nb")
+    assert not clashes, f"unify these translations (or use different msgids): {clashes}"

@@ -143,9 +143,9 @@ def test_overdue_deadline_is_flagged_on_the_page(app: Flask, world: World) -> No
     db.session.commit()
     client = login(app.test_client(), world.users["coordinator"])
     page = client.get(f"/visits/{world.visit.id}/report").get_data(as_text=True)
-    assert "forsinket" in page
+    assert "over fristen" in page
     overview = client.get(f"/visits/networks/{world.network.id}").get_data(as_text=True)
-    assert "forsinket" in overview
+    assert "over fristen" in overview
 
 
 def test_the_pdf_has_the_units_name_and_every_domain(app: Flask, world: World) -> None:
