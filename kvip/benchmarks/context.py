@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from kvip.benchmarks import queries, scoring, summaries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
+from kvip.core import excel
 from kvip.core.errors import NotFound
 from kvip.core.i18n import lang as current_lang
 from kvip.core.permissions import (
@@ -315,9 +316,7 @@ class Column:
 def _inert(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
     apostrophe: observation texts are typed by people, exports are opened in Excel."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return excel.plain_text(value)
 
 
 @dataclass

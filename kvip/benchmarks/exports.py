@@ -8,6 +8,7 @@ import re
 from flask import Response
 
 from kvip.benchmarks.context import Table
+from kvip.core import excel, i18n
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -19,8 +20,13 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "table"
 
 
-def csv_bytes(table: Table) -> bytes:
-    return ("\ufeff" + table.frame().to_csv(index=False)).encode("utf-8")
+def csv_bytes(table: Table, locale: str = "nb") -> bytes:
+    """UTF-8 with BOM in the separator and decimal mark of the reader's Excel (``;`` and
+    ``,`` in Norwegian), text that looks like a formula kept as text."""
+    frame = table.frame()  # formula-like text is already made inert there
+    separator, decimal = excel.csv_dialect(locale)
+    text = frame.to_csv(index=False, sep=separator, decimal=decimal, lineterminator="\r\n")
+    return ("\ufeff" + text).encode("utf-8")
 
 
 def xlsx_bytes(table: Table) -> bytes:
@@ -44,7 +50,7 @@ def xlsx_bytes(table: Table) -> bytes:
 
 def response(table: Table, fmt: str, stem: str) -> Response:
     """A download of ``table`` in ``fmt`` named ``<stem>-<table>.<fmt>``."""
-    body = csv_bytes(table) if fmt == "csv" else xlsx_bytes(table)
+    body = csv_bytes(table, i18n.lang()) if fmt == "csv" else xlsx_bytes(table)
     name = f"{_safe(stem)}-{_safe(table.name)}.{fmt}"
     return Response(
         body,

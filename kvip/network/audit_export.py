@@ -20,6 +20,7 @@ from typing import IO, Any
 from flask import Response, send_file
 from flask_babel import gettext as _
 
+from kvip.core import excel
 from kvip.network import audit_log
 from kvip.network.models import Network
 
@@ -28,7 +29,6 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 500
 
 
@@ -89,9 +89,7 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return excel.plain_text(value)
 
 
 def csv_chunks(rows: Iterable[Any]) -> Iterator[bytes]:

@@ -43,12 +43,13 @@ def r1(value: float | None) -> float | None:
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
+    """Rows of a Norwegian-Excel CSV (``;`` between cells, decimal comma), header dropped."""
     text = data.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text)))[1:]
+    return list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
 
 
 def num(cell: str) -> float | None:
-    return None if cell == "" else float(cell)
+    return None if cell == "" else float(cell.replace(",", "."))
 
 
 def figures(html: str) -> dict[str, Any]:
