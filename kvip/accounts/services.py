@@ -186,12 +186,17 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ServiceError(
             _("The current password is wrong."), fields={"current_password": _("Wrong password.")}
         )
+    _set_password(user, new, "change_password")
+
+
+def _set_password(user: User, new: str, action: str) -> None:
+    """Check the policy, store the new password, end every other session, audit, commit."""
     problem = password_problem(new, user.email)
     if problem:
         raise ServiceError(problem, fields={"new_password": problem})
     user.password_hash = hash_password(new)
     user.auth_nonce = new_nonce()
-    audit.record(user, "user", user.id, action="change_password")
+    audit.record(user, "user", user.id, action=action)
     db.session.commit()
 
 
@@ -526,11 +531,5 @@ def reset_password(token: str, new: str) -> User:
         raise ServiceError(
             _("This link is not valid any more. Ask for a new one."), status=400, code="bad_link"
         )
-    problem = password_problem(new, user.email)
-    if problem:
-        raise ServiceError(problem, fields={"new_password": problem})
-    user.password_hash = hash_password(new)
-    user.auth_nonce = new_nonce()
-    audit.record(user, "user", user.id, action="reset_password")
-    db.session.commit()
+    _set_password(user, new, "reset_password")
     return user
