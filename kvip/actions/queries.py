@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from kvip.actions.models import Action, ActionStatus
+from kvip.actions.models import Action, ActionStatus, action_standards
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.standards.models import Standard
@@ -158,6 +158,52 @@ def action_for_source(assessment_id: int, kind: str, source_id: int) -> Action |
         )
         .limit(1)
     )
+
+
+def _preferred(actions: list[Action], standard_id: int) -> Action | None:
+    """Of the actions for one standard: a live one before a dropped one, one made from the
+    standard before one that only links it, then the oldest."""
+
+    def key(action: Action) -> tuple[bool, bool, int]:
+        from_it = action.source_kind == "standard" and action.source_id == standard_id
+        return (action.status == ActionStatus.dropped.value, not from_it, action.id)
+
+    return min(actions, key=key) if actions else None
+
+
+def action_for_standard(assessment_id: int, standard_id: int) -> Action | None:
+    """The assessment's action for a standard: made from it in one tap, or linked to it."""
+    linked = sa.select(action_standards.c.action_id).where(
+        action_standards.c.standard_id == standard_id
+    )
+    found = list(
+        db.session.scalars(
+            sa.select(Action).where(
+                Action.assessment_id == assessment_id,
+                sa.or_(
+                    sa.and_(Action.source_kind == "standard", Action.source_id == standard_id),
+                    Action.id.in_(linked),
+                ),
+            )
+        )
+    )
+    return _preferred(found, standard_id)
+
+
+def actions_by_standard(actions: list[Action]) -> dict[int, Action]:
+    """standard id → the action for it (as :func:`action_for_standard`), over loaded actions."""
+    candidates: dict[int, list[Action]] = {}
+    for action in actions:
+        ids = {s.id for s in action.standards}
+        if action.source_kind == "standard" and action.source_id is not None:
+            ids.add(action.source_id)
+        for standard_id in ids:
+            candidates.setdefault(standard_id, []).append(action)
+    return {
+        sid: chosen
+        for sid, group in candidates.items()
+        if (chosen := _preferred(group, sid)) is not None
+    }
 
 
 def sources_taken(assessment_id: int) -> dict[tuple[str, int], int]:

@@ -23,7 +23,7 @@ from kvip.actions.views import (
     safe_next,
 )
 from kvip.core import audit
-from kvip.core.errors import Conflict, ServiceError
+from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.i18n import localized
 from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment
@@ -32,6 +32,7 @@ from kvip.standards.models import Domain, Standard
 from kvip.visits.models import Visit
 
 NO_DOMAIN = (10**6, "")
+ONE_TAP_VALUES = ("not_met", "partly_met")
 
 
 def group_by_status(actions: list[Action]) -> list[tuple[str, str, list[Action]]]:
@@ -60,19 +61,25 @@ def group_by_domain(actions: list[Action]) -> list[tuple[str, str, list[Action]]
     return groups
 
 
-def _not_met_standards(assessment: Assessment) -> list[Standard]:
-    """Standards rated not met (the visit team's rating where the visit is completed)."""
+def _standards_to_act_on(assessment: Assessment) -> dict[str, list[Standard]]:
+    """Standards rated not met and partly met (the visit team's rating where the visit is
+    completed, else the unit's own; DESIGN §5), in the edition's order."""
     ratings, _source = gap.ratings_for(assessment)
-    codes = [code for code, value in ratings.items() if value == "not_met"]
-    if not codes:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Standard)
-            .where(Standard.edition_id == assessment.cycle.edition_id, Standard.code.in_(codes))
-            .order_by(Standard.position, Standard.id)
+    wanted = {code: value for code, value in ratings.items() if value in ONE_TAP_VALUES}
+    found: dict[str, list[Standard]] = {value: [] for value in ONE_TAP_VALUES}
+    if not wanted:
+        return found
+    for standard in db.session.scalars(
+        sa.select(Standard)
+        .join(Domain, Domain.id == Standard.domain_id)
+        .where(
+            Standard.edition_id == assessment.cycle.edition_id,
+            Standard.code.in_(list(wanted)),
         )
-    )
+        .order_by(Domain.position, Standard.position, Standard.id)
+    ):
+        found[wanted[standard.code]].append(standard)
+    return found
 
 
 @bp.get("/assessments/<int:assessment_id>")
@@ -85,7 +92,7 @@ def plan(assessment_id: int) -> Any:
     groups = group_by_domain(actions) if mode == "domain" else group_by_status(actions)
     report = queries.final_report(assessment.id)
     observations = queries.shared_observations(assessment.id, ("improvement", "recommendation"))
-    not_met = _not_met_standards(assessment) if ctx["can_edit"] else []
+    to_act_on = _standards_to_act_on(assessment) if ctx["can_edit"] else {}
     on = ctx["on"]
     return render_template(
         "actions/plan.html",
@@ -97,8 +104,10 @@ def plan(assessment_id: int) -> Any:
         plan_due=queries.plan_due(assessment.id),
         report=report,
         observations=observations,
-        not_met=not_met,
+        not_met=to_act_on.get("not_met", []),
+        partly_met=to_act_on.get("partly_met", []),
         taken=queries.sources_taken(assessment.id),
+        by_standard=queries.actions_by_standard(actions),
         is_overdue=lambda a: queries.is_overdue(a, on),
         moves=services.allowed_moves,
         statuses=labels.status_labels(),
@@ -212,10 +221,26 @@ def from_observation(assessment_id: int, observation_id: int) -> Any:
 @bp.post("/assessments/<int:assessment_id>/from-standard/<int:standard_id>")
 @login_required
 def from_standard(assessment_id: int, standard_id: int) -> Any:
-    """One tap: an action for a standard not met, then its form."""
+    """One tap: an action for a standard not met or partly met, then its form; the action
+    the plan already has for the standard when there is one."""
     assessment = load_assessment(assessment_id, "actions.edit")
-    action = services.create_from_standard(current_user, assessment, standard_id)
-    flash(_("Action created from the standard. Add who is responsible and a deadline."), "success")
+    try:
+        action, created = services.create_from_standard(current_user, assessment, standard_id)
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("actions.plan", assessment_id=assessment.id) + "#sources-title")
+    if created:
+        flash(
+            _("Action created from the standard. Add who is responsible and a deadline."),
+            "success",
+        )
+    else:
+        flash(
+            _("The plan already has an action for this standard; here it is."),
+            "info",
+        )
     return redirect(url_for("actions.edit_action", action_id=action.id))
 
 

@@ -456,27 +456,55 @@ def create_from_observation(actor: Any, assessment: Assessment, observation_id: 
     )
 
 
-def create_from_standard(actor: Any, assessment: Assessment, standard_id: int) -> Action:
-    """One tap: an action for a standard that is not met (title, standard and duties prefilled;
-    risk high for an essential type 1 standard, medium for type 2, low for type 3)."""
+# One-tap risk by the standard's type (1 essential/legal, 2 expected, 3 desirable): one step
+# lower for "partly met", as the GAP view rates a duty that is partly in place.
+ONE_TAP_RISK = {
+    "not_met": {1: Risk.high.value, 2: Risk.medium.value, 3: Risk.low.value},
+    "partly_met": {1: Risk.medium.value, 2: Risk.low.value, 3: Risk.low.value},
+}
+
+
+def create_from_standard(
+    actor: Any, assessment: Assessment, standard_id: int
+) -> tuple[Action, bool]:
+    """One tap: an action for a standard rated not met or partly met (by the visit team where
+    the visit is completed, else by the unit; DESIGN §5), with title, standard, duties and a
+    risk by type prefilled. Returns (action, created): when the plan already has an action
+    made from or linked to the standard, that one is returned instead of a duplicate."""
+    from kvip.actions.gap import ratings_for
     from kvip.core.i18n import localized
 
     require(actor, "actions.edit", assessment)
     standard = db.session.get(Standard, standard_id)
     if standard is None or standard.edition_id != assessment.cycle.edition_id:
         raise NotFound(_("This standard is not in the cycle's edition."))
-    existing = queries.action_for_source(assessment.id, "standard", standard.id)
+    existing = queries.action_for_standard(assessment.id, standard.id)
     if existing is not None:
-        return existing
+        return existing, False
+    value = ratings_for(assessment)[0].get(standard.code)
+    if value not in ONE_TAP_RISK:
+        raise ServiceError(
+            _(
+                "Standard %(code)s is not rated “not met” or “partly met”, so it has no "
+                "one-tap action. Use “New action” instead.",
+                code=standard.code,
+            )
+        )
     text = localized(standard, "text")
+    short = _short_title(text)
+    if value == "partly_met":
+        title = _("%(code)s: from partly to fully met – %(text)s", code=standard.code, text=short)
+    else:
+        title = f"{standard.code}: {short}"
     data = {
-        "title": f"{standard.code}: {_short_title(text)}",
+        "title": title,
         "description": text,
         "standard_ids": [standard.id],
         "duties": standard.duties,
-        "risk": {1: "high", 2: "medium"}.get(standard.type, "low"),
+        "risk": ONE_TAP_RISK[value].get(standard.type, Risk.low.value),
     }
-    return create_action(actor, assessment, data, source_kind="standard", source_id=standard.id)
+    action = create_action(actor, assessment, data, source_kind="standard", source_id=standard.id)
+    return action, True
 
 
 def allowed_moves(action: Action) -> list[str]:

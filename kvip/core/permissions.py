@@ -289,6 +289,12 @@ def _visit_manage(user: User, visit: Any) -> bool:
     return user.is_admin or coordinates(user, _network_of_assessment(visit.assessment))
 
 
+@rule("visit.reopen")
+def _visit_reopen(user: User, visit: Any) -> bool:
+    """Reopen a completed visit: the network's coordinators only (as reopening an assessment)."""
+    return coordinates(user, _network_of_assessment(visit.assessment))
+
+
 @rule("report.read")
 def _report_read(user: User, visit: Any) -> bool:
     """Reports: admin, coordinator, the unit, the visit's team (state checked by the service)."""

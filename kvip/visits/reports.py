@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -26,6 +27,7 @@ from kvip.visits.models import (
     ReportComment,
     ReportState,
     Visit,
+    VisitState,
 )
 from kvip.visits.pack import visit_rows
 from kvip.visits.services import audit_scope
@@ -149,6 +151,31 @@ def regenerate(report: Report) -> None:
     report.generated_at = utcnow()
 
 
+def revision_note(report: Report) -> str | None:
+    """Why the report may differ from the visit's findings now, after the visit was reopened:
+    the report keeps what the unit was shown until the lead reviewer refreshes a draft."""
+    visit = report.visit
+    made = report.generated_at
+    if visit.state != VisitState.completed.value:
+        return _(
+            "The visit has been reopened and its team is revising the findings. This report "
+            "shows them as they were when it was made."
+        )
+    if made is None or visit.completed_at is None or visit.completed_at <= made:
+        return None
+    if report.state == ReportState.final.value:
+        return _(
+            "The team revised its findings on %(date)s, after this report became final. "
+            "The final report is kept as it was issued.",
+            date=format_date(visit.completed_at.date()),
+        )
+    return _(
+        "The team revised its findings on %(date)s, after this report was made. The lead "
+        "reviewer can update the report from the visit data to show them.",
+        date=format_date(visit.completed_at.date()),
+    )
+
+
 # --- deadlines --------------------------------------------------------------------------------
 
 
@@ -181,8 +208,17 @@ def deadlines(visit: Visit, report: Report | None, today: date | None = None) ->
 # --- state changes ----------------------------------------------------------------------------
 
 
+def _visit_completed(report: Report) -> None:
+    """A reopened visit's findings are being revised: the report waits until it is completed."""
+    if report.visit.state != VisitState.completed.value:
+        raise ServiceError(
+            _("The visit has been reopened; complete it again before changing the report.")
+        )
+
+
 def _lead_transition(actor: Any, report: Report, expected: str, new: str) -> Report:
     require(actor, "visit.lead", report.visit)
+    _visit_completed(report)
     if report.state != expected:
         raise ServiceError(
             _(
@@ -223,6 +259,7 @@ def refresh_report(actor: Any, report: Report) -> Report:
     require(actor, "visit.lead", report.visit)
     if report.state == ReportState.final.value:
         raise ServiceError(_("A final report no longer changes."))
+    _visit_completed(report)
     regenerate(report)
     audit.record(actor, "report", report.id, action="regenerate", **audit_scope(report.visit))
     db.session.commit()

@@ -544,6 +544,12 @@ def complete_visit(actor: Any, visit: Visit) -> Visit:
         raise ServiceError(" ".join(problems), code="incomplete")
     _transition(actor, visit, VisitState.completed.value)
     report = db.session.scalar(sa.select(Report).where(Report.visit_id == visit.id))
+    if report is not None and report.state != ReportState.draft.value:
+        # Completed again after a reopening: the unit has seen this report, so it keeps its
+        # content (a shared draft is refreshed by the lead reviewer on purpose; a final report
+        # never changes).
+        db.session.commit()
+        return visit
     if report is None:
         report = Report(visit_id=visit.id, state=ReportState.draft.value)
         db.session.add(report)
@@ -557,6 +563,33 @@ def complete_visit(actor: Any, visit: Visit) -> Visit:
             **audit_scope(visit),
         )
     reports.regenerate(report)
+    db.session.commit()
+    return visit
+
+
+REOPEN_REASON_MAX = 2000
+
+
+def reopen_visit(actor: Any, visit: Visit, reason: str | None) -> Visit:
+    """completed → in_progress: a coordinator reopens a visit so its team can record findings
+    again, giving a reason (kept in the audit entry). The report is not touched: a draft is
+    regenerated when the visit is completed again; a report shared with the unit or final
+    keeps the content the unit has read."""
+    require(actor, "visit.reopen", visit)
+    if visit.state != VisitState.completed.value:
+        raise ServiceError(_("Only a completed visit can be reopened."))
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Say why the visit is reopened.")
+        raise ServiceError(message, fields={"reason": message})
+    if len(reason) > REOPEN_REASON_MAX:
+        message = _("Keep the reason under %(n)d characters.", n=REOPEN_REASON_MAX)
+        raise ServiceError(message, fields={"reason": message})
+    before = audit.snapshot(visit, ("state",))
+    visit.state = VisitState.in_progress.value
+    audit.record_diff(
+        actor, "visit", visit, before, action="reopen", note=reason, **audit_scope(visit)
+    )
     db.session.commit()
     return visit
 

@@ -272,12 +272,9 @@ def reviewers(network_id: int) -> Any:
 # --- one visit: overview, team, date, state ----------------------------------------------------
 
 
-@bp.get("/<int:visit_id>")
-@login_required
-def overview(visit_id: int) -> Any:
+def _overview(visit: Visit, *, reason: str = "", reason_error: str = "", status: int = 200) -> Any:
     from kvip.core import audit
 
-    visit = load_visit(visit_id)
     report = report_of(visit)
     return render_template(
         "visits/overview.html",
@@ -290,9 +287,45 @@ def overview(visit_id: int) -> Any:
         else [],
         history=audit.history("visit", visit.id, limit=30),
         can_manage=can(current_user, "visit.manage", visit),
+        can_reopen=can(current_user, "visit.reopen", visit),
         is_lead=can(current_user, "visit.lead", visit),
         is_member=can(current_user, "visit.record", visit),
+        reason=reason,
+        reason_error=reason_error,
+        reason_max=services.REOPEN_REASON_MAX,
+    ), status
+
+
+@bp.get("/<int:visit_id>")
+@login_required
+def overview(visit_id: int) -> Any:
+    return _overview(load_visit(visit_id))
+
+
+@bp.post("/<int:visit_id>/reopen")
+@login_required
+def reopen(visit_id: int) -> Any:
+    """A coordinator reopens a completed visit, with a reason."""
+    visit = load_visit(visit_id)
+    reason = request.form.get("reason", "")
+    try:
+        services.reopen_visit(current_user, visit, reason)
+    except ServiceError as exc:
+        db.session.rollback()
+        if "reason" in exc.fields:
+            return _overview(
+                visit, reason=reason, reason_error=exc.fields["reason"], status=exc.status
+            )
+        flash(exc.message, "error")
+        return redirect(url_for("visits.overview", visit_id=visit.id))
+    flash(
+        _(
+            "The visit is reopened: its team can record findings again. Reports the unit has "
+            "seen stay as they are."
+        ),
+        "success",
     )
+    return redirect(url_for("visits.overview", visit_id=visit.id))
 
 
 @bp.get("/<int:visit_id>/team")
@@ -414,6 +447,12 @@ def transition(visit_id: int) -> Any:
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
+        report = report_of(visit) if action == "complete" else None
+        if report is not None and report.state != "draft":
+            done = _(
+                "The visit is completed again. The report the unit has seen is unchanged; "
+                "open it to see what differs."
+            )
         flash(done, "success")
     target = request.form.get("next", "")
     if target.startswith("/visits/") and not target.startswith("//"):

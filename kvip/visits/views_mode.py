@@ -32,6 +32,7 @@ from kvip.visits.views import bp, load_visit, report_of
 OFFLINE_ASSETS = (
     "css/kvip.css",
     "css/visits.css",
+    "js/nav.js",
     "js/visits.js",
     "js/visits-store.js",
     "img/visits-icon.svg",

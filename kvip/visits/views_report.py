@@ -73,6 +73,7 @@ def report(visit_id: int) -> Any:
         **_context(visit, report, pdf=False),
         is_lead=is_lead,
         may_comment=may_comment,
+        revision=reports.revision_note(report),
         history=audit.history("report", report.id, limit=20),
     )
 

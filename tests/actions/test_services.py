@@ -13,7 +13,9 @@ from kvip.actions.models import Action
 from kvip.core.errors import Conflict, ServiceError
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import PermissionDenied
+from kvip.cycles.models import Rating
 from kvip.extensions import db
+from kvip.standards.models import Standard
 from tests.actions.helpers import Previous
 from tests.factories import World
 
@@ -243,11 +245,94 @@ def test_one_tap_from_an_observation_is_prefilled_and_idempotent(
         services.create_from_observation(lead, world.assessment, prev.improvement.id)
 
 
+def _std(world: World, code: str) -> Standard:
+    return next(s for d in world.edition.domains for s in d.standards if s.code == code)
+
+
+def _count_actions() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Action)) or 0
+
+
 def test_one_tap_from_a_standard_sets_risk_by_type(world: World, prev: Previous) -> None:
-    std = next(s for s in world.edition.domains[1].standards if s.code == "2.1")
-    action = services.create_from_standard(world.users["member"], prev.assessment, std.id)
-    assert action.title.startswith("2.1: ") and action.risk == "high"
+    std = _std(world, "2.1")
+    action, created = services.create_from_standard(world.users["member"], prev.assessment, std.id)
+    assert created and action.title == "2.1: Standard 2.1 in English" and action.risk == "high"
     assert action.duties == ["9b"] and [s.code for s in action.standards] == ["2.1"]
+
+
+def test_one_tap_from_a_standard_partly_met_by_the_visit_team(world: World, prev: Previous) -> None:
+    """1.2: the unit said met, the completed visit's team said partly met — the team's rating
+    counts (DESIGN §5), so the action aims at fully meeting it."""
+    std = _std(world, "1.2")
+    action, created = services.create_from_standard(world.users["lead"], prev.assessment, std.id)
+    assert created
+    assert action.title == "1.2: from partly to fully met – Standard 1.2 in English"
+    assert action.description == "Standard 1.2 in English"
+    assert action.risk == "low"  # type 2, partly met: one step below not met
+    assert (action.source_kind, action.source_id) == ("standard", std.id)
+    assert [s.code for s in action.standards] == ["1.2"] and action.duties == ["9b"]
+    assert _events(action)[0].action == "create"
+
+
+def test_one_tap_partly_met_in_the_self_assessment_and_risk_by_type(
+    world: World, prev: Previous
+) -> None:
+    """1.3 has no finding, so the unit's own "partly met" counts; a type 1 standard partly met
+    is medium risk (not met: high)."""
+    action, created = services.create_from_standard(
+        world.users["member"], prev.assessment, _std(world, "1.3").id
+    )
+    assert created and action.title.startswith("1.3: from partly to fully met – ")
+    rating = db.session.scalar(
+        sa.select(Rating).where(
+            Rating.assessment_id == prev.assessment.id, Rating.standard_id == _std(world, "2.1").id
+        )
+    )
+    assert rating is not None
+    rating.value = "partly_met"
+    db.session.commit()
+    essential, _created = services.create_from_standard(
+        world.users["member"], prev.assessment, _std(world, "2.1").id
+    )
+    assert essential.risk == "medium"
+
+
+def test_one_tap_never_makes_a_second_action_for_a_standard(world: World, prev: Previous) -> None:
+    lead = world.users["lead"]
+    first, created = services.create_from_standard(lead, prev.assessment, _std(world, "1.2").id)
+    assert created
+    again, created = services.create_from_standard(
+        world.users["member"], prev.assessment, _std(world, "1.2").id
+    )
+    assert again.id == first.id and not created
+    # An action the unit wrote itself and linked to 1.3 is the action for 1.3.
+    manual = services.create_action(
+        lead, prev.assessment, {"title": "Egen plan for 1.3", "standard_codes": "1.3, 2.2"}
+    )
+    before = _count_actions()
+    found, created = services.create_from_standard(lead, prev.assessment, _std(world, "1.3").id)
+    assert found.id == manual.id and not created
+    assert _count_actions() == before
+
+
+def test_one_tap_refuses_a_standard_that_is_met(world: World, prev: Previous) -> None:
+    before = _count_actions()
+    for code in ("2.2", "2.3"):  # met, not applicable
+        with pytest.raises(ServiceError) as exc:
+            services.create_from_standard(
+                world.users["lead"], prev.assessment, _std(world, code).id
+            )
+        assert code in exc.value.message and exc.value.status == 422
+    assert _count_actions() == before
+    with pytest.raises(PermissionDenied):
+        services.create_from_standard(
+            world.users["reviewer"], prev.assessment, _std(world, "1.2").id
+        )
+    with pytest.raises(PermissionDenied):
+        services.create_from_standard(
+            world.users["coordinator"], prev.assessment, _std(world, "1.2").id
+        )
+    assert _count_actions() == before
 
 
 def test_a_team_of_an_earlier_visit_cannot_verify_later_actions(

@@ -67,8 +67,53 @@ def test_plan_grouped_by_domain_and_not_met_standards(
     )
     assert page.index("2 Område 2") < page.index("Med standard") < page.index("Uten standard")
     assert "Ikke koblet til en standard" in page
-    # not met by the team (1.1) and self (2.1) → one-tap buttons for both
-    assert "from-standard/" in page and page.count("from-standard/") == 2
+    # not met by the team (1.1) and self (2.1), partly met by the team (1.2) and self (1.3)
+    assert page.count("from-standard/") == 4
+    assert "Standarder som ikke er oppfylt (2)" in page
+    assert "Standarder som er delvis oppfylt (2)" in page
+
+
+def test_one_tap_from_a_partly_met_standard_then_the_existing_action(
+    app: Flask, world: World, prev: Previous
+) -> None:
+    std = next(s for s in world.edition.domains[0].standards if s.code == "1.2")
+    client = _client(app, world, "member")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Action))
+    url = f"/actions/assessments/{prev.assessment.id}/from-standard/{std.id}"
+    response = client.post(url)
+    action = db.session.scalar(sa.select(Action).where(Action.source_id == std.id))
+    assert action is not None and response.headers["Location"].endswith(f"/actions/{action.id}")
+    assert action.title == "1.2: fra delvis til fullt oppfylt – Krav 1.2 på norsk"
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Tiltaket er opprettet fra standarden" in form
+    assert 'value="1.2: fra delvis til fullt oppfylt – Krav 1.2 på norsk"' in form
+    # The plan now offers to open that action instead of making another one …
+    page = client.get(f"/actions/assessments/{prev.assessment.id}").get_data(as_text=True)
+    assert f"from-standard/{std.id}" not in page
+    assert f'href="/actions/{action.id}"' in page and "I planen: 1.2: fra delvis" in page
+    # … and a second tap (a stale page, another tablet) opens it too.
+    again = client.post(url)
+    assert again.headers["Location"].endswith(f"/actions/{action.id}")
+    assert "Planen har allerede et tiltak for denne standarden" in client.get(
+        again.headers["Location"]
+    ).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Action)) == before + 1
+
+
+def test_one_tap_from_a_met_standard_is_refused_with_a_message(
+    app: Flask, world: World, prev: Previous
+) -> None:
+    std = next(s for s in world.edition.domains[1].standards if s.code == "2.2")
+    client = _client(app, world, "lead")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Action))
+    response = client.post(
+        f"/actions/assessments/{prev.assessment.id}/from-standard/{std.id}",
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Standard 2.2 er ikke vurdert som" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Action)) == before
 
 
 def test_form_errors_are_shown_in_norwegian_and_nothing_is_saved(

@@ -55,6 +55,13 @@ RULES = {
             note="already scheduled: refused with a message",
         ),
     ],
+    "visits.reopen": Rule(
+        "/visits/{visit_id}/reopen",
+        method="POST",
+        data={"reason": "Feil i funnene"},
+        allow=frozenset({"coordinator"}),
+        note="coordinators only (not admin); the visit is scheduled: refused with a message",
+    ),
     "visits.mode": [
         Rule("/visits/{visit_id}/mode", allow=TEAM),
         Rule("/visits/{other_visit_id}/mode", allow=frozenset()),

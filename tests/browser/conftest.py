@@ -76,6 +76,14 @@ def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
+def main_nav(page: Any) -> Any:
+    """The main navigation, opened with the "Meny" button first where the screen is narrow."""
+    toggle = page.get_by_role("button", name="Meny")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    return page.get_by_role("navigation", name="Hovedmeny")
+
+
 def serious_violations(page: Any) -> list[str]:
     """axe-core (WCAG 2.1 A/AA rules): the serious and critical violations on the page."""
     from axe_playwright_python.sync_playwright import Axe

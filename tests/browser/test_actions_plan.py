@@ -126,3 +126,37 @@ def test_maturity_and_overview_in_landscape(
     page.goto(f"{live_server}/actions/networks/{world.network.id}")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Tiltaksplaner på tvers")
     assert serious_violations(page) == []
+
+
+def test_action_from_a_partly_met_standard_in_one_tap(
+    scene: tuple[World, Previous], live_server: str, page
+) -> None:  # type: ignore[no-untyped-def]
+    """The team rated 1.2 partly met: one tap makes the action, and the plan then offers to
+    open it instead of making a second one."""
+    world, prev = scene
+    sign_in(page, live_server, world.users["member"].email, PASSWORD)
+    page.goto(f"{live_server}/actions/assessments/{prev.assessment.id}")
+    partly = page.locator("details.partly-met")
+    partly.get_by_text("Standarder som er delvis oppfylt (2)").click()
+    item = partly.locator(".source-item", has_text="Krav 1.2 på norsk")
+    assert serious_violations(page) == []
+    screenshot(page, "actions-partly-met-ipad")
+    item.get_by_role("button", name=re.compile(r"^Lag tiltak\s*: 1\.2$")).tap()
+    page.wait_for_url(re.compile(r".*/actions/\d+$"))
+    assert page.get_by_text("Tiltaket er opprettet fra standarden.").is_visible()
+    title = "1.2: fra delvis til fullt oppfylt – Krav 1.2 på norsk"
+    assert page.get_by_label("Tittel").input_value() == title
+    assert page.get_by_label("Standarder").input_value() == "1.2"
+    assert page.get_by_label("Lav").is_checked()  # type 2, partly met
+    action_url = page.url
+
+    page.go_back()
+    page.reload()
+    partly = page.locator("details.partly-met")
+    partly.get_by_text("Standarder som er delvis oppfylt (2)").click()
+    item = partly.locator(".source-item", has_text="Krav 1.2 på norsk")
+    assert item.get_by_role("button", name=re.compile(r"^Lag tiltak\s*: 1\.2$")).count() == 0
+    assert item.get_by_text(f"I planen: {title}").is_visible()
+    item.get_by_role("link", name=re.compile(r"^Åpne tiltaket\s*: 1\.2$")).tap()
+    page.wait_for_url(action_url)
+    assert serious_violations(page) == []

@@ -6,7 +6,14 @@ import pytest
 from flask import Flask
 
 from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
-from tests.browser.conftest import DESKTOP, IPAD, screenshot, serious_violations, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    IPAD,
+    main_nav,
+    screenshot,
+    serious_violations,
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -20,7 +27,7 @@ def test_every_demo_role_signs_in(demo: None, live_server: str, page, viewport) 
     for email, _role in DEMO_LOGINS:
         sign_in(page, live_server, email, DEMO_PASSWORD)
         assert page.get_by_role("heading", level=1).inner_text().startswith("Velkommen")
-        nav = page.get_by_role("navigation", name="Hovedmeny")
+        nav = main_nav(page)
         assert nav.is_visible()
         if email.startswith("coordinator"):
             assert nav.get_by_role("link", name="Nettverk").is_visible()
@@ -45,7 +52,7 @@ def test_accessibility_login_home_admin(demo: None, live_server: str, page) -> N
     sign_in(page, live_server, "coordinator@demo.kvip", DEMO_PASSWORD)
     assert serious_violations(page) == []
     screenshot(page, "home-coordinator-ipad")
-    page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Nettverk").click()
+    main_nav(page).get_by_role("link", name="Nettverk").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text().endswith("Enheter")
     assert serious_violations(page) == []

@@ -11,7 +11,13 @@ from flask import Flask
 
 from kvip.extensions import db
 from kvip.standards.services import load_edition_dir
-from tests.browser.conftest import IPAD_LANDSCAPE, screenshot, serious_violations, sign_in
+from tests.browser.conftest import (
+    IPAD_LANDSCAPE,
+    main_nav,
+    screenshot,
+    serious_violations,
+    sign_in,
+)
 from tests.factories import PASSWORD, build_world
 from tests.standards.conftest import KVIP_2026, make_xlsx, sheet_row
 
@@ -28,7 +34,7 @@ def test_search_filter_open_and_coverage_on_a_tablet(  # type: ignore[no-untyped
     library: dict[str, str], live_server: str, page
 ) -> None:
     sign_in(page, live_server, library["member"], PASSWORD)
-    page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Standarder").click()
+    main_nav(page).get_by_role("link", name="Standarder").click()
     page.wait_for_url("**/standards")
     assert page.get_by_role("heading", level=1).inner_text() == "Standarder"
     assert page.get_by_role("link", name="7 Klinisk virksomhetsstyring").is_visible()
