@@ -21,3 +21,15 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Timezone-naive UTC now (stored as naive UTC on every database)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def form_id(value: str | None) -> int:
+    """A row id typed or posted in a form; 0 (no row) unless it fits a database INTEGER.
+
+    ``int()`` alone lets 9223372036854775808 through to the query, where the driver fails.
+    """
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return 0
+    return number if 0 < number <= 2**31 - 1 else 0

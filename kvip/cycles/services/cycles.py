@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.core import audit
+from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import AuditEvent
@@ -57,6 +58,18 @@ def _check_cycle(
         errors["name"] = _("Enter a name.")
     elif len(name) > 200:
         errors["name"] = _("At most %(n)d characters.", n=200)
+    dates = {
+        "self_assessment_opens": self_assessment_opens,
+        "self_assessment_closes": self_assessment_closes,
+        "visit_window_start": visit_window_start,
+        "visit_window_end": visit_window_end,
+    }
+    for field, value in dates.items():
+        problem = date_problem(value)
+        if problem:
+            errors[field] = problem
+    if errors.keys() & dates.keys():
+        return errors
     if self_assessment_opens is None:
         errors["self_assessment_opens"] = _("Enter the date the self-assessment opens.")
     if self_assessment_closes is None:
