@@ -15,6 +15,7 @@ from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import require
+from kvip.core.setup import MAX_ID
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -269,8 +270,12 @@ def enrol_units(
     wanted = sorted(set(unit_ids))
     if not wanted:
         raise ServiceError(_("Choose at least one unit."), fields={"unit_ids": _("Choose a unit.")})
+    # An id no INTEGER column can hold is no unit (and PostgreSQL refuses it in the query).
     units = db.session.scalars(
-        sa.select(Unit).where(Unit.id.in_(wanted), Unit.network_id == cycle.network_id)
+        sa.select(Unit).where(
+            Unit.id.in_([u for u in wanted if 0 < u <= MAX_ID]),
+            Unit.network_id == cycle.network_id,
+        )
     ).all()
     if len(units) != len(wanted):
         raise ServiceError(
