@@ -23,6 +23,7 @@ from kvip.actions.views import (
     safe_next,
 )
 from kvip.core import audit
+from kvip.core.db import form_id
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.i18n import localized
 from kvip.core.permissions import can, require
@@ -320,7 +321,7 @@ def verify(action_id: int) -> Any:
     action = load_action(action_id, "actions.verify")
     form = VerifyForm()
     back = safe_next(url_for("actions.plan", assessment_id=action.assessment_id))
-    visit_id = request.form.get("visit_id", type=int)
+    visit_id = form_id(request.form.get("visit_id"))
     visit = db.session.get(Visit, visit_id) if visit_id else None
     if not form.validate_on_submit():
         flash(_("The form expired or was incomplete. Please try again."), "error")

@@ -33,3 +33,15 @@ def iso(value: date | datetime | None) -> str | None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat() + "Z"
     return value.isoformat()
+
+
+def form_id(value: str | None) -> int:
+    """A row id typed or posted in a form; 0 (no row) unless it fits a database INTEGER.
+
+    ``int()`` alone lets 9223372036854775808 through to the query, where the driver fails.
+    """
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return 0
+    return number if 0 < number <= 2**31 - 1 else 0

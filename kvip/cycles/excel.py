@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -75,6 +76,8 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     for line in ws.iter_rows(min_row=2, max_row=last):
         for cell in line:
             cell.alignment = wrap
+            if isinstance(cell.value, str):
+                _as_text_cell(cell)
     choices = ",".join(labels[v] for v in RATING_VALUES)
     validation = DataValidation(
         type="list",
@@ -118,6 +121,13 @@ class ParsedUpload:
     errors: list[str] = field(default_factory=list)
 
 
+def _as_text_cell(cell: Any) -> None:
+    """Keep a text cell text: a comment such as "=1+1" is not a formula (Excel would run it and
+    the upload would read back nothing), and XML control characters cannot be stored at all."""
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", cell.value)
+    cell.data_type = "s"
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -136,6 +146,9 @@ def parse_workbook(stream: IO[bytes], assessment_id: int, known_codes: set[str])
         return result
     try:
         _parse(wb, assessment_id, known_codes, result)
+    except Exception:  # noqa: BLE001 - a damaged sheet (cut-off XML, bad zip member) is read lazily
+        result.rows.clear()
+        result.errors.append(_("The file could not be read as an Excel workbook (.xlsx)."))
     finally:
         wb.close()
     return result
@@ -286,7 +299,9 @@ def preview(upload: ParsedUpload, data: AssessmentData) -> Preview:
     result = Preview()
     for row in upload.rows:
         current = by_code[row.code]
-        diff = {k: v for k, v in row.values.items() if (getattr(current, k) or "") != (v or "")}
+        # Compare as the sheet shows it: Excel keeps no outer whitespace, so a stored " x "
+        # read back as "x" is no change.
+        diff = {k: v for k, v in row.values.items() if _text(getattr(current, k)) != _text(v)}
         if not diff:
             result.unchanged += 1
             continue

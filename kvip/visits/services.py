@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, User
 from kvip.core import audit
+from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
@@ -310,6 +311,7 @@ def plan_visit(actor: Any, assessment: Assessment, visit_date: date | None = Non
             _("This self-assessment already has a visit."),
             fields={"assessment_id": _("Already planned.")},
         )
+    _check_date(visit_date)
     visit = Visit(assessment_id=assessment.id, date=visit_date, state=VisitState.planned.value)
     db.session.add(visit)
     db.session.flush()
@@ -326,12 +328,19 @@ def plan_visit(actor: Any, assessment: Assessment, visit_date: date | None = Non
     return visit
 
 
+def _check_date(visit_date: date | None) -> None:
+    problem = date_problem(visit_date)
+    if problem:
+        raise ServiceError(problem, fields={"date": problem})
+
+
 def set_visit_date(actor: Any, visit: Visit, visit_date: date | None) -> Visit:
     """Set or change the day of the visit."""
     _require_manage(actor, visit)
     _not_completed(visit)
     if visit_date is None:
         raise ServiceError(_("Enter the date of the visit."), fields={"date": _("Required.")})
+    _check_date(visit_date)
     cycle: Cycle = visit.assessment.cycle
     before = audit.snapshot(visit, ("date",))
     visit.date = visit_date

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
+from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, can, coordinated_network_ids, require
@@ -242,7 +243,7 @@ def network_visits(network_id: int) -> Any:
 @login_required
 def plan(network_id: int) -> Any:
     network = _network(network_id)
-    assessment = db.session.get(Assessment, request.form.get("assessment_id", type=int) or 0)
+    assessment = db.session.get(Assessment, form_id(request.form.get("assessment_id")))
     if assessment is None or assessment.cycle.network_id != network.id:
         abort(404)
     try:
@@ -374,7 +375,7 @@ def team(visit_id: int) -> Any:
 @login_required
 def team_add(visit_id: int) -> Any:
     visit = load_visit(visit_id, "visit.manage")
-    user = db.session.get(User, request.form.get("user_id", type=int) or 0)
+    user = db.session.get(User, form_id(request.form.get("user_id")))
     if user is None:
         flash(_("Choose a reviewer."), "error")
         return redirect(url_for("visits.team", visit_id=visit.id))

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.core import audit
+from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import require
+from kvip.core.setup import MAX_ID
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -57,6 +59,18 @@ def _check_cycle(
         errors["name"] = _("Enter a name.")
     elif len(name) > 200:
         errors["name"] = _("At most %(n)d characters.", n=200)
+    dates = {
+        "self_assessment_opens": self_assessment_opens,
+        "self_assessment_closes": self_assessment_closes,
+        "visit_window_start": visit_window_start,
+        "visit_window_end": visit_window_end,
+    }
+    for field, value in dates.items():
+        problem = date_problem(value)
+        if problem:
+            errors[field] = problem
+    if errors.keys() & dates.keys():
+        return errors
     if self_assessment_opens is None:
         errors["self_assessment_opens"] = _("Enter the date the self-assessment opens.")
     if self_assessment_closes is None:
@@ -256,8 +270,12 @@ def enrol_units(
     wanted = sorted(set(unit_ids))
     if not wanted:
         raise ServiceError(_("Choose at least one unit."), fields={"unit_ids": _("Choose a unit.")})
+    # An id no INTEGER column can hold is no unit (and PostgreSQL refuses it in the query).
     units = db.session.scalars(
-        sa.select(Unit).where(Unit.id.in_(wanted), Unit.network_id == cycle.network_id)
+        sa.select(Unit).where(
+            Unit.id.in_([u for u in wanted if 0 < u <= MAX_ID]),
+            Unit.network_id == cycle.network_id,
+        )
     ).all()
     if len(units) != len(wanted):
         raise ServiceError(

@@ -1,0 +1,514 @@
+"""Hypothesis on every state-changing form route: hostile values never cause a server error, a
+refused post changes nothing, and an accepted one stores sane values and shows them escaped.
+
+Routes are discovered from ``app.url_map`` (every POST/PUT/PATCH/DELETE outside ``/api/``, which
+``tests/api/test_fuzz_api.py`` covers with Schemathesis); a route without an entry in ``FORMS``
+fails ``test_every_form_route_is_fuzzed``. Fields come from the route's WTForms class where it
+has one (``kinds_of``), otherwise they are listed here from the view's ``request.form`` reads.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+
+from kvip.accounts.forms import (
+    LocaleForm,
+    LoginForm,
+    PasswordForm,
+    RoleForm,
+    TokenForm,
+    UserForm,
+)
+from kvip.accounts.models import Membership
+from kvip.actions.forms import ActionForm
+from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm, ReopenForm
+from kvip.extensions import db
+from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
+from kvip.standards.forms import ImportForm
+from kvip.visits.models import ReportComment, TeamMember
+from tests.authz.table import load_rules
+from tests.conftest import login
+from tests.factories import (
+    World,
+    build_world,
+    create_edition,
+    create_institution,
+    create_network,
+    create_unit,
+    create_user,
+    standards_of,
+)
+from tests.fuzz.values import (
+    MARKER,
+    Kind,
+    changed_tables,
+    column_problems,
+    form_data,
+    kinds_of,
+    snapshot,
+)
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# A deeper local run: KVIP_FUZZ_EXAMPLES=200 pytest tests/fuzz
+EXAMPLES = int(os.environ.get("KVIP_FUZZ_EXAMPLES", "8"))
+
+T = Kind("text")
+TEXT = Kind("text", limit=2000)
+DATE = Kind("date")
+BOOL = Kind("bool")
+VERSION = Kind("version")
+
+
+def choice(*values: str) -> Kind:
+    return Kind("choice", choices=values)
+
+
+def ids(*placeholders: str, multiple: bool = False) -> Kind:
+    return Kind("id", choices=tuple("{" + p + "}" for p in placeholders), multiple=multiple)
+
+
+# Ids of rows of this world and of a second, foreign network: a form must not reach across.
+UNIT_IDS = ids("unit_id", "other_unit_id", "foreign_unit_id")
+INSTITUTION_IDS = ids("institution_id", "foreign_institution_id")
+
+
+@dataclass(frozen=True)
+class Form:
+    """How to fuzz one form route.
+
+    ``form`` is its WTForms class (fields read from it); ``fields`` adds or overrides fields;
+    ``paths``/``role`` default to the authorization table's POST rule and its first allowed
+    role; ``prepare`` puts the world in a state where the form can do something and returns
+    extra ``{placeholders}``; ``file`` attaches a valid upload so the other fields get through;
+    ``show`` are pages that display what was saved (checked for escaping after each post).
+    """
+
+    form: type | None = None
+    fields: dict[str, Kind] = field(default_factory=dict)
+    paths: tuple[str, ...] = ()
+    role: str | None = None
+    prepare: Callable[[World], dict[str, Any]] | None = None
+    file: Callable[[], tuple[io.BytesIO, str]] | None = None
+    show: tuple[str, ...] = ()
+
+    def kinds(self) -> dict[str, Kind]:
+        return {**(kinds_of(self.form) if self.form else {}), **self.fields}
+
+
+# --- world states some forms need --------------------------------------------------------------
+
+
+def _foreign(world: World) -> dict[str, Any]:
+    """A second network with its own institution, unit and edition: ids no form may reach."""
+    network = create_network()
+    inst = create_institution(network, "Utenlands institusjon")
+    unit = create_unit(inst, "Utenlands enhet")
+    db.session.commit()
+    return {
+        "foreign_network_id": network.id,
+        "foreign_institution_id": inst.id,
+        "foreign_unit_id": unit.id,
+    }
+
+
+def _token(world: World) -> dict[str, Any]:
+    from kvip.accounts.services import create_token
+
+    row, _secret = create_token(world.users["member"], world.users["member"], "fuzz")
+    return {"token_id": row.id}
+
+
+def _membership(world: World) -> dict[str, Any]:
+    row = db.session.scalar(
+        db.select(Membership).where(Membership.user_id == world.users["member"].id)
+    )
+    assert row is not None
+    return {"membership_id": row.id}
+
+
+def _submitted(world: World) -> dict[str, Any]:
+    world.assessment.state = "submitted"
+    world.other_assessment.state = "submitted"
+    db.session.commit()
+    return {}
+
+
+def _shared_report(world: World) -> dict[str, Any]:
+    world.report.state = "shared_with_unit"
+    comment = ReportComment(
+        report_id=world.report.id,
+        section="general",
+        text="Antall senger er feil",
+        author_id=world.users["lead"].id,
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return {"comment_id": comment.id}
+
+
+def _second_edition(world: World) -> dict[str, Any]:
+    new = create_edition()
+    db.session.commit()
+    return {"new_slug": new.slug}
+
+
+def _team_member(world: World) -> dict[str, Any]:
+    extra = create_user("peer@example.test", "Peer")
+    member = TeamMember(visit_id=world.visit.id, user_id=extra.id, role="peer_reviewer")
+    db.session.add(member)
+    db.session.commit()
+    return {"member_id": member.id}
+
+
+def _staged(world: World) -> dict[str, Any]:
+    from kvip.standards.services import stage_import
+    from kvip.standards.spreadsheet import EditionMeta, parse_table
+
+    meta = EditionMeta(slug="fuzz-2027", name_nb="Fuzz", name_en="Fuzz", version="1")
+    data, problems = parse_table(_edition_csv()[0].getvalue(), "fuzz.csv", meta)
+    assert data is not None, problems
+    return {"token": stage_import(world.users["coordinator"], data, "fuzz.csv")}
+
+
+def _edition_csv() -> tuple[io.BytesIO, str]:
+    from kvip.standards.spreadsheet import COLUMNS
+
+    row = {
+        "domain": "1",
+        "domain_slug": "miljo",
+        "domain_title_nb": "Miljø",
+        "domain_title_en": "Environment",
+        "code": "1.1",
+        "type": "1",
+        "text_nb": "Krav",
+        "text_en": "Standard",
+        "guidance_nb": "",
+        "guidance_en": "",
+        "duties": "6a",
+        "dimensions": "safe",
+    }
+    lines = [",".join(COLUMNS), ",".join(row[c] for c in COLUMNS)]
+    return io.BytesIO(("\n".join(lines) + "\n").encode()), "edition.csv"
+
+
+ASPECTS = ("leadership", "staff_involvement", "user_involvement")
+A = "/actions/assessments/{assessment_id}"
+ACTION_FIELDS = {
+    "risk": choice("low", "medium", "high"),
+    "pdsa_stage": choice("plan", "do", "study", "act"),
+    "duties": Kind("choice", choices=("6a", "7c", "9c"), multiple=True),
+    "deadline": DATE,
+    "version": VERSION,
+    "standard_codes": Kind("choice", choices=("1.1", "1.2, 2.3", "9.9", "1.1 1.1")),
+    "next": T,
+}
+
+FORMS: dict[str, Form] = {
+    # accounts
+    "accounts.login": Form(LoginForm, role="anon"),
+    "accounts.logout": Form(role="member"),
+    "accounts.set_language": Form(LocaleForm, {"next": T}, role="member"),
+    "accounts.change_password": Form(PasswordForm),
+    "accounts.create_token": Form(TokenForm, show=("/profile",)),
+    "accounts.revoke_token": Form(
+        paths=("/profile/tokens/{token_id}/revoke",), role="member", prepare=_token
+    ),
+    "accounts.user_new": Form(UserForm, {"home_institution_id": INSTITUTION_IDS}),
+    "accounts.user_edit": Form(
+        UserForm,
+        {"home_institution_id": INSTITUTION_IDS},
+        show=("/admin/users",),
+    ),
+    "accounts.user_grant": Form(
+        RoleForm,
+        {
+            "scope": choice(
+                "unit:{unit_id}",
+                "network:{network_id}",
+                "unit:{foreign_unit_id}",
+                "network:{foreign_network_id}",
+            ),
+            "role": choice("unit_member", "unit_lead", "coordinator", "reviewer"),
+        },
+        role="coordinator",
+    ),
+    "accounts.role_revoke": Form(
+        paths=("/admin/roles/unit/{membership_id}/revoke",), role="admin", prepare=_membership
+    ),
+    # network
+    "network.settings": Form(
+        NetworkForm, {"benchmark_visibility": choice("pseudonymised", "named")}
+    ),
+    "network.institution_form": Form(
+        InstitutionForm,
+        paths=(
+            "/networks/{network_id}/institutions/new",
+            "/networks/{network_id}/institutions/{institution_id}",
+        ),
+        show=("/networks/{network_id}/institutions",),
+    ),
+    "network.unit_form": Form(
+        UnitForm,
+        {"institution_id": INSTITUTION_IDS, "kind": choice("acute", "general", "secure")},
+        paths=("/networks/{network_id}/units/new", "/networks/{network_id}/units/{unit_id}"),
+        show=("/networks/{network_id}/units",),
+    ),
+    # cycles
+    "cycles.new": Form(CycleForm, {"edition_id": ids("edition_id", "foreign_unit_id")}),
+    "cycles.edit": Form(CycleForm, show=("/cycles/{cycle_id}",)),
+    "cycles.enrol": Form(
+        EnrolForm,
+        {"unit_ids": Kind("id", choices=("{other_unit_id}", "{foreign_unit_id}"), multiple=True)},
+    ),
+    "cycles.open_": Form(),
+    "cycles.close": Form(ConfirmCloseForm),
+    "cycles.submit": Form(paths=("/cycles/assessments/{assessment_id}/submit",), role="lead"),
+    "cycles.reopen": Form(ReopenForm, prepare=_submitted),
+    "cycles.confirm_rating": Form(fields={"version": VERSION}),
+    "cycles.confirm_domain": Form(),
+    "cycles.upload": Form(fields={"file": T}),  # the spreadsheet itself: tests/fuzz/test_imports
+    "cycles.apply_import": Form(
+        fields={"changes": Kind("json")}, show=("/cycles/assessments/{assessment_id}",)
+    ),
+    # standards
+    "standards.publish": Form(),
+    "standards.delete": Form(),
+    "standards.import_edition": Form(ImportForm, file=_edition_csv),
+    "standards.import_staged": Form(
+        paths=("/standards/editions/import/{token}",), role="coordinator", prepare=_staged
+    ),
+    "standards.mapping": Form(
+        fields={"from_{std_id}": choice("1.1", "2.3", "9.9", " 1.2 ")},
+        paths=("/standards/editions/{new_slug}/mapping?from={edition_slug}",),
+        role="coordinator",
+        prepare=_second_edition,
+    ),
+    # visits
+    "visits.plan": Form(
+        fields={"assessment_id": ids("assessment_id", "other_assessment_id"), "date": DATE},
+        prepare=_submitted,
+    ),
+    "visits.set_date": Form(fields={"date": DATE}, show=("/visits/{visit_id}",)),
+    "visits.team_add": Form(
+        fields={
+            "user_id": ids("user_id", "reviewer_id", "outsider_id"),
+            "role": choice("lead_reviewer", "peer_reviewer", "expert_by_experience"),
+        }
+    ),
+    "visits.team_remove": Form(
+        paths=("/visits/{visit_id}/team/{member_id}/remove",),
+        role="coordinator",
+        prepare=_team_member,
+    ),
+    "visits.transition": Form(
+        fields={
+            "action": choice("schedule", "start", "complete", "reopen", "plan"),
+            "next": T,
+        }
+    ),
+    "visits.resolve": Form(
+        fields={
+            "value": choice("met", "partly_met", "not_met", "not_applicable"),
+            "comment": TEXT,
+            "version": VERSION,
+            "show": T,
+        },
+        show=("/visits/{visit_id}/consolidate",),
+    ),
+    "visits.report_action": Form(
+        paths=(
+            "/visits/{visit_id}/report/refresh",
+            "/visits/{visit_id}/report/share",
+            "/visits/{visit_id}/report/finalise",
+        )
+    ),
+    "visits.report_comment": Form(
+        fields={
+            "section": choice("general", "standard:1.1", "domain:1", "standard:9.9"),
+            "standard": choice("1.1", "9.9"),
+            "text": TEXT,
+        },
+        role="lead",
+        prepare=_shared_report,
+        show=("/visits/{visit_id}/report",),
+    ),
+    "visits.comment_respond": Form(
+        fields={"response": TEXT},
+        paths=("/visits/{visit_id}/report/comments/{comment_id}/respond",),
+        role="reviewer",
+        prepare=_shared_report,
+        show=("/visits/{visit_id}/report",),
+    ),
+    # actions
+    "actions.new_action": Form(ActionForm, ACTION_FIELDS, show=(A,)),
+    "actions.edit_action": Form(ActionForm, ACTION_FIELDS, show=(A, "/actions/{action_id}")),
+    "actions.from_observation": Form(),
+    "actions.from_standard": Form(),
+    "actions.move": Form(
+        fields={
+            "to": choice("planned", "in_progress", "done", "verified", "dropped"),
+            "reason": TEXT,
+            "drop-reason": TEXT,
+            "next": T,
+        },
+        show=(A,),
+    ),
+    "actions.verify": Form(
+        fields={
+            "outcome": choice("verified", "not_verified"),
+            "comment": TEXT,
+            "visit_id": ids("visit_id", "other_visit_id"),
+            "next": T,
+        },
+        role="reviewer",
+        paths=("/actions/{action_id}/verify",),
+    ),
+    "actions.gap_override": Form(
+        fields={
+            "status": choice("in_place", "partly", "gap", "no_data"),
+            "risk": choice("low", "medium", "high"),
+            "reason": TEXT,
+            "clear": BOOL,
+        },
+        paths=(A + "/gap/6a", A + "/gap/9z"),
+        show=(A + "/gap",),
+    ),
+    "actions.rate_maturity": Form(
+        fields={
+            **{f"level-{a}": Kind("int", lo=1, hi=5) for a in ASPECTS},
+            **{f"comment-{a}": TEXT for a in ASPECTS},
+        },
+        show=("/actions/units/{unit_id}/maturity",),
+    ),
+}
+
+
+def _form_endpoints(app: Flask) -> set[str]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if (rule.methods or set()) & UNSAFE and not rule.rule.startswith("/api/"):
+            found.add(rule.endpoint)
+    return found
+
+
+def test_every_form_route_is_fuzzed(app: Flask) -> None:
+    missing = sorted(_form_endpoints(app) - set(FORMS))
+    assert not missing, f"form routes without an entry in tests/fuzz/test_forms.py: {missing}"
+    stale = sorted(set(FORMS) - _form_endpoints(app))
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+def test_a_new_form_route_is_reported(app: Flask) -> None:
+    """The check above bites: a POST route added to a fresh app is listed as not fuzzed."""
+    from kvip import create_app
+
+    fresh = create_app({**app.config, "TESTING": True})
+    fresh.add_url_rule("/sneaky", "sneaky_form", lambda: "", methods=["POST"])
+    assert sorted(_form_endpoints(fresh) - set(FORMS)) == ["sneaky_form"]
+
+
+def _post_rule(endpoint: str) -> tuple[str, str]:
+    """The authorization table's POST path of ``endpoint`` and a role it allows."""
+    for rule in load_rules()[endpoint]:
+        if rule.method in UNSAFE:
+            return rule.path, next(iter(sorted(rule.allow)), "admin")
+    raise AssertionError(f"{endpoint}: no POST rule in tests/authz")
+
+
+def _flashes(client: FlaskClient) -> list[tuple[str, str]]:
+    with client.session_transaction() as sess:
+        return list(sess.pop("_flashes", []))
+
+
+def _client(app: Flask, world: World, role: str) -> FlaskClient:
+    client = app.test_client()
+    if role != "anon":
+        login(client, world.users[role])
+    return client
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for endpoint, spec in sorted(FORMS.items()):
+        paths = spec.paths or (None,)
+        for index, path in enumerate(paths):
+            cases.append(pytest.param(endpoint, path, id=f"{endpoint}[{index}]"))
+    return cases
+
+
+@pytest.mark.parametrize(("endpoint", "path"), _cases())
+def test_form_survives_hostile_input(app: Flask, endpoint: str, path: str | None) -> None:
+    spec = FORMS[endpoint]
+    world = build_world()
+    values = world.ids()
+    values.update(_foreign(world))
+    values["reviewer_id"] = world.users["reviewer"].id
+    values["outsider_id"] = world.users["outsider"].id
+    if spec.prepare is not None:
+        values.update(spec.prepare(world))
+    rule_path, rule_role = _post_rule(endpoint)
+    url = (path or rule_path).format(**values)
+    role = spec.role or rule_role
+    kinds = spec.kinds()
+    if "from_{std_id}" in kinds:  # one input per standard of the new edition
+        kind = kinds.pop("from_{std_id}")
+        edition = db.session.scalar(
+            db.select(type(world.edition)).where(type(world.edition).slug == values["new_slug"])
+        )
+        for std in standards_of(edition)[:3]:
+            kinds[f"from_{std.id}"] = kind
+    show = [p.format(**values) for p in spec.show]
+    outcomes: dict[str, int] = {"accepted": 0, "refused": 0}
+
+    @given(data=form_data(kinds, values))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(data: dict[str, Any]) -> None:
+        client = _client(app, world, role)
+        before = snapshot()
+        payload: dict[str, Any] = dict(data)
+        if spec.file is not None:
+            payload["file"] = spec.file()
+        response = client.post(url, data=payload)
+        db.session.rollback()
+        where = f"POST {url} as {role} with {data!r}"
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        body = response.get_data(as_text=True)
+        assert MARKER not in body, f"{where}: script text shown unescaped"
+        errors = [m for c, m in _flashes(client) if c == "error"]
+        after = snapshot()
+        if response.status_code >= 400 or errors:
+            outcomes["refused"] += 1
+            changed = changed_tables(before, after)
+            assert not changed, f"{where}: refused ({response.status_code}) but changed {changed}"
+            return
+        outcomes["accepted"] += 1
+        problems = column_problems()
+        assert not problems, f"{where}: accepted and stored {problems}"
+        pages = list(show)
+        if response.status_code in (301, 302, 303) and role != "anon":
+            pages.insert(0, response.headers["Location"])
+        for page in pages:
+            shown = client.get(page)
+            db.session.rollback()
+            assert shown.status_code < 500, f"{where}: then GET {page} -> {shown.status_code}"
+            assert MARKER not in shown.get_data(as_text=True), (
+                f"{where}: then GET {page} shows script text unescaped"
+            )
+
+    check()
+    assert sum(outcomes.values()) > 0
