@@ -21,9 +21,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 
 from kvip.accounts.forms import (
+    ForgotPasswordForm,
     LocaleForm,
     LoginForm,
     PasswordForm,
+    ResetPasswordForm,
     RoleForm,
     TokenForm,
     UserForm,
@@ -179,6 +181,22 @@ def _staged(world: World) -> dict[str, Any]:
     return {"token": stage_import(world.users["coordinator"], data, "fuzz.csv")}
 
 
+def _reset_link(world: World) -> dict[str, Any]:
+    from flask import current_app
+
+    from kvip.accounts.services import password_link
+
+    with current_app.test_request_context():
+        link = password_link(world.users["member"], "reset")
+    return {"reset_token": link.rsplit("/", 1)[1]}
+
+
+def _completed_visit(world: World) -> dict[str, Any]:
+    world.visit.state = "completed"
+    db.session.commit()
+    return {}
+
+
 def _edition_csv() -> tuple[io.BytesIO, str]:
     from kvip.standards.spreadsheet import COLUMNS
 
@@ -216,6 +234,14 @@ FORMS: dict[str, Form] = {
     # accounts
     "accounts.login": Form(LoginForm, role="anon"),
     "accounts.logout": Form(role="member"),
+    "accounts.forgot_password": Form(ForgotPasswordForm, role="anon"),
+    "accounts.reset_password": Form(
+        ResetPasswordForm,
+        paths=("/password/reset/{reset_token}",),
+        role="anon",
+        prepare=_reset_link,
+    ),
+    "accounts.send_password_link": Form(show=("/admin/users/{user_id}",)),
     "accounts.set_language": Form(LocaleForm, {"next": T}, role="member"),
     "accounts.change_password": Form(PasswordForm),
     "accounts.create_token": Form(TokenForm, show=("/profile",)),
@@ -297,6 +323,7 @@ FORMS: dict[str, Form] = {
         fields={"assessment_id": ids("assessment_id", "other_assessment_id"), "date": DATE},
         prepare=_submitted,
     ),
+    "visits.reopen": Form(fields={"reason": TEXT}, role="coordinator", prepare=_completed_visit),
     "visits.set_date": Form(fields={"date": DATE}, show=("/visits/{visit_id}",)),
     "visits.team_add": Form(
         fields={
