@@ -87,6 +87,37 @@ def _own_limiter_state() -> Iterator[None]:
     limiter.__dict__.update(saved)
 
 
+_DEMO_ROWS: dict[str, list[dict[str, Any]]] = {}
+
+
+@pytest.fixture
+def demo(app: Flask) -> None:
+    """The demo network. Loaded for real once per test process, then put back from a copy of
+    its rows: the same data in well under a second instead of many seconds each time."""
+    if not _DEMO_ROWS:
+        from kvip.demo import load_demo
+
+        load_demo()
+        for table in db.metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in db.session.execute(sa.select(table))]
+            _DEMO_ROWS[table.name] = rows
+        return
+    for table in db.metadata.sorted_tables:
+        if _DEMO_ROWS[table.name]:
+            db.session.execute(table.insert(), _DEMO_ROWS[table.name])
+    if db.engine.dialect.name == "postgresql":
+        # Rows came with their ids: move each id sequence past them.
+        for table in db.metadata.sorted_tables:
+            if "id" in table.c and _DEMO_ROWS[table.name]:
+                db.session.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"
+                    )
+                )
+    db.session.commit()
+
+
 @pytest.fixture(autouse=True)
 def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test runs in an app context and leaves an empty database behind."""

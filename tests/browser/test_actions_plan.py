@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests.actions.helpers import Previous, build_previous
 from tests.browser.conftest import IPAD_LANDSCAPE, screenshot, serious_violations, sign_in
@@ -54,14 +55,14 @@ def test_action_from_finding_to_verified_at_the_next_visit(
     # Starting needs a responsible person and a deadline: the page says so.
     page.get_by_role("button", name="Start").click()
     page.wait_for_load_state()
-    assert page.get_by_text("må ha en ansvarlig og en frist").is_visible()
+    expect(page.get_by_text("må ha en ansvarlig og en frist")).to_be_visible()
     page.get_by_label("Ansvarlig").fill("Lars Leder")
     page.get_by_label("Frist").fill((date.today() + timedelta(days=30)).isoformat())
     page.get_by_label("Hvordan måler vi om tiltaket virker?").fill("Stikkprøve av ti journaler")
     page.get_by_label("Høy").check()
     page.get_by_role("button", name="Lagre").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Lagret.").is_visible()
+    expect(page.get_by_text("Lagret.")).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "actions-form-ipad")
 
@@ -76,12 +77,14 @@ def test_action_from_finding_to_verified_at_the_next_visit(
     page.get_by_role("link", name="Tiltaksplan – Enhet Alfa").click()
     page.wait_for_load_state()
     done = page.locator("section.action-group", has=page.get_by_role("heading", name="Utført"))
-    assert done.get_by_text("Ettersamtale etter tvang dokumenteres ikke").is_visible()
+    expect(done.get_by_text("Ettersamtale etter tvang dokumenteres ikke")).to_be_visible()
     page.get_by_role("link", name="GAP-analyse").click()
     page.wait_for_load_state()
     row = page.locator("#duty-8a")
-    assert row.get_by_text("Mangel").first.is_visible()
-    assert row.get_by_role("link", name="Ettersamtale etter tvang dokumenteres ikke").is_visible()
+    expect(row.get_by_text("Mangel").first).to_be_visible()
+    expect(
+        row.get_by_role("link", name="Ettersamtale etter tvang dokumenteres ikke")
+    ).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "actions-gap-ipad")
     _sign_out(page, live_server)
@@ -92,14 +95,14 @@ def test_action_from_finding_to_verified_at_the_next_visit(
     page.get_by_role("link", name="Enhet Alfa").click()
     page.wait_for_load_state()
     item = page.locator(".vp-item", has_text="Ettersamtale etter tvang")
-    assert item.get_by_text("Utført").is_visible()
+    expect(item.get_by_text("Utført")).to_be_visible()
     assert serious_violations(page) == []
     item.get_by_label("Kommentar fra teamet").fill("Sett i journal for tre pasienter")
     item.get_by_role("button", name=re.compile("^Verifisert")).click()
     page.wait_for_load_state()
     item = page.locator(".vp-item", has_text="Ettersamtale etter tvang")
     assert item.locator(".badge").first.inner_text() == "Verifisert"
-    assert page.get_by_text("er registrert som verifisert").is_visible()
+    expect(page.get_by_text("er registrert som verifisert")).to_be_visible()
     screenshot(page, "actions-visit-pack-ipad")
 
 
@@ -114,7 +117,7 @@ def test_maturity_and_overview_in_landscape(
         page.get_by_role("group", name=aspect).get_by_text("3 Formalisert").click()
     page.get_by_role("button", name="Lagre vurderingen").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Modenhetsvurderingen ble lagret.").is_visible()
+    expect(page.get_by_text("Modenhetsvurderingen ble lagret.")).to_be_visible()
     page.locator(".chart .main-svg").first.wait_for()
     assert serious_violations(page) == []
     screenshot(page, "actions-maturity-landscape")
@@ -143,7 +146,7 @@ def test_action_from_a_partly_met_standard_in_one_tap(
     screenshot(page, "actions-partly-met-ipad")
     item.get_by_role("button", name=re.compile(r"^Lag tiltak\s*: 1\.2$")).tap()
     page.wait_for_url(re.compile(r".*/actions/\d+$"))
-    assert page.get_by_text("Tiltaket er opprettet fra standarden.").is_visible()
+    expect(page.get_by_text("Tiltaket er opprettet fra standarden.")).to_be_visible()
     title = "1.2: fra delvis til fullt oppfylt – Krav 1.2 på norsk"
     assert page.get_by_label("Tittel").input_value() == title
     assert page.get_by_label("Standarder").input_value() == "1.2"
@@ -156,7 +159,7 @@ def test_action_from_a_partly_met_standard_in_one_tap(
     partly.get_by_text("Standarder som er delvis oppfylt (2)").click()
     item = partly.locator(".source-item", has_text="Krav 1.2 på norsk")
     assert item.get_by_role("button", name=re.compile(r"^Lag tiltak\s*: 1\.2$")).count() == 0
-    assert item.get_by_text(f"I planen: {title}").is_visible()
+    expect(item.get_by_text(f"I planen: {title}")).to_be_visible()
     item.get_by_role("link", name=re.compile(r"^Åpne tiltaket\s*: 1\.2$")).tap()
     page.wait_for_url(action_url)
     assert serious_violations(page) == []

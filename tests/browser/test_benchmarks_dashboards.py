@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from playwright.sync_api import expect
 
 from kvip.benchmarks.synthetic import PASSWORD, generate
 from kvip.cycles.models import Assessment, Cycle
@@ -65,7 +66,7 @@ def test_unit_dashboard(
     page.goto(f"{live_server}/benchmarks/units/{network['unit_id']}")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Sammenlign og lær")
     _charts_drawn(page, ["domains", "trend", "differences"])
-    assert page.get_by_role("heading", name="Hvem dere kan lære av").is_visible()
+    expect(page.get_by_role("heading", name="Hvem dere kan lære av")).to_be_visible()
     assert "Enhet " in page.locator("#fig-domains").text_content()  # others are pseudonymised
     assert serious_violations(page) == []
     name = "ipad" if viewport == IPAD else "desktop"
@@ -114,7 +115,7 @@ def test_library_and_annual_report(network: dict[str, Any], live_server: str, pa
     screenshot(page, "benchmarks-library-desktop")
     page.goto(f"{live_server}/benchmarks/networks/{network['network_id']}/annual-report")
     _charts_drawn(page, ["trends"])
-    assert page.get_by_role("heading", name="Sammendrag").is_visible()
+    expect(page.get_by_role("heading", name="Sammendrag")).to_be_visible()
     assert serious_violations(page) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "benchmarks-annual-desktop.png"))  # the top of the report

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
+from playwright.sync_api import expect
 
-from kvip.demo import DEMO_PASSWORD, load_demo
+from kvip.demo import DEMO_PASSWORD
 from tests.browser.conftest import DESKTOP, screenshot, serious_violations, sign_in
 
 PORTRAIT = [{"width": 768, "height": 1024}, {"width": 810, "height": 1080}]
@@ -17,11 +17,6 @@ ROLES = [
     ("coordinator@demo.kvip", "Besøk", "Besøk"),
     ("member@demo.kvip", "Egenvurdering", "Egenvurdering"),
 ]
-
-
-@pytest.fixture
-def demo(app: Flask) -> None:
-    load_demo()
 
 
 def _box(locator: Any) -> dict[str, float]:
@@ -56,7 +51,7 @@ def test_menu_button_opens_the_navigation_on_a_tablet_in_portrait(  # type: igno
     assert toggle.get_attribute("aria-expanded") == "false"
     assert toggle.get_attribute("aria-controls") == nav.get_attribute("id")
     assert target.count() == 1
-    assert not target.is_visible()
+    expect(not target).to_be_visible()
     _one_row(page)
     assert serious_violations(page) == []
     screenshot(page, f"nav-{who}-{viewport['width']}-closed")
@@ -64,15 +59,15 @@ def test_menu_button_opens_the_navigation_on_a_tablet_in_portrait(  # type: igno
     before = _box(toggle)
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
-    assert target.is_visible()
-    assert nav.get_by_role("link", name="Standarder").is_visible()
+    expect(target).to_be_visible()
+    expect(nav.get_by_role("link", name="Standarder")).to_be_visible()
     assert _box(toggle) == before  # the button itself does not move when the menu opens
     assert serious_violations(page) == []
     screenshot(page, f"nav-{who}-{viewport['width']}-open")
 
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "false"
-    assert not target.is_visible()
+    expect(not target).to_be_visible()
 
     toggle.click()
     target.click()
@@ -117,10 +112,10 @@ def test_english_label(demo: None, live_server: str, page) -> None:  # type: ign
 def test_wide_screen_keeps_the_full_navigation(demo: None, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server, "coordinator@demo.kvip", DEMO_PASSWORD)
-    assert not page.get_by_role("button", name="Meny").is_visible()
+    expect(not page.get_by_role("button", name="Meny")).to_be_visible()
     nav = page.get_by_role("navigation", name="Hovedmeny")
     for name in ("Standarder", "Sykluser", "Nettverk"):
-        assert nav.get_by_role("link", name=name).is_visible()
+        expect(nav.get_by_role("link", name=name)).to_be_visible()
     screenshot(page, "nav-coordinator-desktop")
 
 
@@ -133,8 +128,8 @@ def test_without_javascript_the_full_navigation_shows(
     try:
         page = context.new_page()
         sign_in(page, live_server, "coordinator@demo.kvip", DEMO_PASSWORD)
-        assert not page.get_by_role("button", name="Meny").is_visible()
+        expect(not page.get_by_role("button", name="Meny")).to_be_visible()
         nav = page.get_by_role("navigation", name="Hovedmeny")
-        assert nav.get_by_role("link", name="Nettverk").is_visible()
+        expect(nav.get_by_role("link", name="Nettverk")).to_be_visible()
     finally:
         context.close()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from playwright.sync_api import expect
 
-from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD
 from tests.browser.conftest import (
     DESKTOP,
     IPAD,
@@ -16,11 +16,6 @@ from tests.browser.conftest import (
 )
 
 
-@pytest.fixture
-def demo(app: Flask) -> None:
-    load_demo()
-
-
 @pytest.mark.parametrize("viewport", [IPAD, DESKTOP], ids=["ipad", "desktop"])
 def test_every_demo_role_signs_in(demo: None, live_server: str, page, viewport) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size(viewport)
@@ -28,9 +23,9 @@ def test_every_demo_role_signs_in(demo: None, live_server: str, page, viewport) 
         sign_in(page, live_server, email, DEMO_PASSWORD)
         assert page.get_by_role("heading", level=1).inner_text().startswith("Velkommen")
         nav = main_nav(page)
-        assert nav.is_visible()
+        expect(nav).to_be_visible()
         if email.startswith("coordinator"):
-            assert nav.get_by_role("link", name="Nettverk").is_visible()
+            expect(nav.get_by_role("link", name="Nettverk")).to_be_visible()
         if email.startswith("member"):
             assert nav.get_by_role("link", name="Nettverk").count() == 0
         page.get_by_role("button", name="Logg ut").click()
@@ -42,7 +37,7 @@ def test_wrong_password_message(demo: None, live_server: str, page) -> None:  # 
     page.get_by_label("E-post").fill("member@demo.kvip")
     page.get_by_label("Passord").fill("not the password")
     page.get_by_role("button", name="Logg inn").click()
-    assert page.get_by_text("Feil e-post eller passord.").is_visible()
+    expect(page.get_by_text("Feil e-post eller passord.")).to_be_visible()
 
 
 def test_accessibility_login_home_admin(demo: None, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +55,7 @@ def test_accessibility_login_home_admin(demo: None, live_server: str, page) -> N
     page.get_by_role("link", name="Ungdomsakutten").click()
     page.get_by_label("Senger").fill("-1")
     page.get_by_role("button", name="Lagre").click()
-    assert page.get_by_text("Rett opp feltene").is_visible()
+    expect(page.get_by_text("Rett opp feltene")).to_be_visible()
     assert serious_violations(page) == []
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from kvip.core.models import AuditEvent
 from kvip.extensions import db
@@ -58,7 +59,7 @@ def test_coordinator_filters_by_dates_and_downloads_csv(
     notes = table.locator("tbody tr").all_inner_texts()
     assert len(notes) == 2
     assert "Endring 11. mars" in notes[0] and "Endring 10. mars" in notes[1]
-    assert page.get_by_text("2 endringer passer.").is_visible()
+    expect(page.get_by_text("2 endringer passer.")).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "audit-log-filtered-desktop")
 

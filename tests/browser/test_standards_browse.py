@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from kvip.extensions import db
 from kvip.standards.services import load_edition_dir
@@ -37,7 +38,7 @@ def test_search_filter_open_and_coverage_on_a_tablet(  # type: ignore[no-untyped
     main_nav(page).get_by_role("link", name="Standarder").click()
     page.wait_for_url("**/standards")
     assert page.get_by_role("heading", level=1).inner_text() == "Standarder"
-    assert page.get_by_role("link", name="7 Klinisk virksomhetsstyring").is_visible()
+    expect(page.get_by_role("link", name="7 Klinisk virksomhetsstyring")).to_be_visible()
     assert serious_violations(page) == []
 
     page.get_by_label("Søk i standardene").fill("pårørende")
@@ -66,17 +67,21 @@ def test_search_filter_open_and_coverage_on_a_tablet(  # type: ignore[no-untyped
     first.click()
     page.wait_for_url(f"**/standards/kvip-2026/{code}")
     assert page.get_by_role("heading", level=1).inner_text() == f"Standard {code}"
-    assert page.get_by_role("heading", name="Plikter i forskriften som den ivaretar").is_visible()
+    expect(
+        page.get_by_role("heading", name="Plikter i forskriften som den ivaretar")
+    ).to_be_visible()
     quotes = page.locator(".duty-quotes blockquote").all_inner_texts()
     assert any(q.startswith("c) utvikle og iverksette nødvendige prosedyrer") for q in quotes)
-    assert page.get_by_role("button", name="Skriv ut").is_visible()
+    expect(page.get_by_role("button", name="Skriv ut")).to_be_visible()
     screenshot(page, "standards-standard-ipad")
     assert serious_violations(page) == []
 
     page.get_by_role("link", name="Standarder", exact=True).last.click()
     page.get_by_role("link", name="Dekning av forskriften").click()
     page.wait_for_url("**/standards/kvip-2026/coverage")
-    assert page.get_by_text("Alle 21 plikter i §§ 6–9 ivaretas av minst én standard.").is_visible()
+    expect(
+        page.get_by_text("Alle 21 plikter i §§ 6–9 ivaretas av minst én standard.")
+    ).to_be_visible()
     table = page.get_by_role("table").first
     assert table.get_by_role("rowheader").count() == 21
     assert serious_violations(page) == []

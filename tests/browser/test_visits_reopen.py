@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from playwright.sync_api import expect
 
 from kvip.core.db import utcnow
 from kvip.extensions import db
@@ -59,13 +60,13 @@ def test_coordinator_reopens_and_the_lead_completes_again(  # type: ignore[no-un
     button = page.get_by_role("button", name="Gjenåpne besøket")
     button.click()
     page.wait_for_load_state()
-    assert page.get_by_text("Skriv hvorfor besøket åpnes igjen.").first.is_visible()
+    expect(page.get_by_text("Skriv hvorfor besøket åpnes igjen.").first).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "visits-reopen-error-ipad")
     page.get_by_label("Hvorfor åpnes besøket igjen?").fill(REASON)
     page.get_by_role("button", name="Gjenåpne besøket").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Besøket er åpnet igjen").is_visible()
+    expect(page.get_by_text("Besøket er åpnet igjen")).to_be_visible()
     assert page.locator(".state-badge").first.inner_text() == "Pågår"
     assert page.get_by_role("button", name="Gjenåpne besøket").count() == 0
     assert serious_violations(page) == []
@@ -75,11 +76,11 @@ def test_coordinator_reopens_and_the_lead_completes_again(  # type: ignore[no-un
 
     sign_in(page, live_server, world.users["reviewer"].email, PASSWORD)
     page.goto(f"{live_server}/visits/{world.visit.id}/report")
-    assert page.get_by_text("Besøket er åpnet igjen, og teamet reviderer funnene.").is_visible()
+    expect(page.get_by_text("Besøket er åpnet igjen, og teamet reviderer funnene.")).to_be_visible()
     assert page.get_by_role("button", name="Gjør rapporten endelig").count() == 0
     page.goto(f"{live_server}/visits/{world.visit.id}")
     page.get_by_role("button", name="Avslutt besøket").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Besøket er avsluttet igjen.").is_visible()
+    expect(page.get_by_text("Besøket er avsluttet igjen.")).to_be_visible()
     assert page.locator(".state-badge").first.inner_text() == "Gjennomført"
     screenshot(page, "visits-completed-again-ipad")
