@@ -36,6 +36,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 10
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+USER_AGENT_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 COMMON_PASSWORDS = frozenset(
     {
         "password",
@@ -84,8 +86,25 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, else None (same answer either way)."""
+def client_note(address: str | None, user_agent: str | None, **extra: str) -> str:
+    """``address=…; agent=…`` (plus ``extra``) for a session event: where a sign-in came from.
+
+    The user agent is cut to :data:`USER_AGENT_CHARS` and freed of control characters, so a
+    client cannot write a long or multi-line entry into the log."""
+    agent = _CONTROL.sub(" ", user_agent or "").strip()[:USER_AGENT_CHARS]
+    parts = {"address": address or "-", "agent": agent or "-", **extra}
+    return "; ".join(f"{key}={value}" for key, value in parts.items())
+
+
+def authenticate(
+    email: str, password: str, *, address: str | None = None, user_agent: str | None = None
+) -> User | None:
+    """The active user with this email and password, else None (same answer either way).
+
+    A sign-in and a failed sign-in for an existing account are audit events (entity
+    ``session``, no network) with the client's address and user agent; an unknown email
+    writes nothing, so no one can fill the log by guessing addresses (the rate limiter
+    counts those)."""
     user = user_by_email(email)
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     ok: bool
@@ -93,13 +112,29 @@ def authenticate(email: str, password: str) -> User | None:
         ok = bool(_hasher.verify(stored, password))
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or user is None or not user.active:
+    if user is None:
+        return None
+    if not ok or not user.active:
+        reason = "wrong password" if not ok else "account deactivated"
+        note = client_note(address, user_agent, reason=reason)
+        audit.record(user, "session", user.id, action="sign_in_failed", note=note)
+        db.session.commit()
         return None
     if _hasher.check_needs_rehash(stored):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    # One insert in the commit that already stores last_login_at.
+    note = client_note(address, user_agent)
+    audit.record(user, "session", user.id, action="sign_in", note=note)
     db.session.commit()
     return user
+
+
+def record_sign_out(user: User, *, address: str | None, user_agent: str | None) -> None:
+    """Audit the end of ``user``'s session (the caller signs them out)."""
+    note = client_note(address, user_agent)
+    audit.record(user, "session", user.id, action="sign_out", note=note)
+    db.session.commit()
 
 
 def load_user_from_session(value: str) -> User | None:

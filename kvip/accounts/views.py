@@ -46,6 +46,8 @@ def nav_items(user: Any) -> list[NavItem]:
     items = []
     if user.is_admin or any_coordinator(user):
         items.append(NavItem(_("Users"), "accounts.users", order=80))
+    if user.is_admin:
+        items.append(NavItem(_("Change history"), "accounts.audit_log", order=81))
     return items
 
 
@@ -89,7 +91,12 @@ def login() -> Any:
         return redirect(url_for("core.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data or "", form.password.data or "")
+        user = services.authenticate(
+            form.email.data or "",
+            form.password.data or "",
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
         if user is None:
             flash(_("Wrong email or password."), "error")
         else:
@@ -168,6 +175,10 @@ def send_password_link(user_id: int) -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    if current_user.is_authenticated:
+        services.record_sign_out(
+            current_user, address=request.remote_addr, user_agent=request.user_agent.string
+        )
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -274,6 +285,23 @@ def users() -> Any:
     page = max(1, request.args.get("page", 1, type=int))
     rows = db.paginate(query, page=page, per_page=50, error_out=False)
     return render_template("accounts/users.html", users=rows, q=q)
+
+
+@bp.get("/admin/audit")
+@login_required
+def audit_log() -> Any:
+    """The platform's change history: every network's events and the platform's own."""
+    from kvip.network import audit_page
+
+    return audit_page.show(None)
+
+
+@bp.get("/admin/audit/export.<any(csv, xlsx):fmt>")
+@login_required
+def audit_export(fmt: str) -> Any:
+    from kvip.network import audit_page
+
+    return audit_page.download(None, fmt)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

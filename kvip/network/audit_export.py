@@ -1,5 +1,8 @@
 """The audit log as CSV and .xlsx, written row by row from plain database rows.
 
+A network's export and the platform's have the same columns; the platform's adds the
+network last ("(platform)" for events of no network), so the others stay where they are.
+
 CSV: UTF-8 with a byte-order mark and ``;`` between fields. Norwegian Windows uses the comma
 as decimal separator and therefore ``;`` as list separator, and Excel splits a double-clicked
 CSV on the list separator of the regional settings: ``;`` opens in columns, ``,`` would put
@@ -32,10 +35,10 @@ XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
 _BATCH = 500
 
 
-def header() -> list[str]:
+def header(with_network: bool = False) -> list[str]:
     """The column titles, in the user's language."""
     zone = audit_log.local_zone().key
-    return [
+    titles = [
         _("Time (%(zone)s)", zone=zone),
         _("User name"),
         _("User email"),
@@ -48,24 +51,28 @@ def header() -> list[str]:
         _("Unit"),
         _("Note"),
     ]
+    return titles + [_("Network")] if with_network else titles
 
 
-def filename(network: Network, fmt: str, on: date) -> str:
-    """``kvip-audit-<network-slug>-<yyyy-mm-dd>.<fmt>``."""
+def filename(network: Network | None, fmt: str, on: date) -> str:
+    """``kvip-audit-<network-slug>-<yyyy-mm-dd>.<fmt>`` (``platform`` for the platform log)."""
+    if network is None:
+        return f"kvip-audit-platform-{on.isoformat()}.{fmt}"
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", network.slug).strip("-").lower() or "network"
     return f"kvip-audit-{slug}-{on.isoformat()}.{fmt}"
 
 
-def row_converter() -> Callable[[Any], list[Any]]:
+def row_converter(with_network: bool = False) -> Callable[[Any], list[Any]]:
     """Database row → export values (local time, labels for entity and action). Built while
     the request is there, so that the streamed rows need neither locale nor app."""
     zone = audit_log.local_zone()
     entities = audit_log.entity_labels()
     actions = audit_log.action_labels()
     system = _("system")
+    platform = _("(platform)")
 
     def convert(row: Any) -> list[Any]:
-        return [
+        values = [
             row.at.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None),
             row.name or (system if row.email is None else ""),
             row.email or "",
@@ -78,6 +85,9 @@ def row_converter() -> Callable[[Any], list[Any]]:
             row.unit_name or "",
             row.note or "",
         ]
+        if with_network:
+            values.append(row.network_name or platform)
+        return values
 
     return convert
 
@@ -92,9 +102,9 @@ def _csv_cell(value: Any) -> Any:
     return excel.plain_text(value)
 
 
-def csv_chunks(rows: Iterable[Any]) -> Iterator[bytes]:
+def csv_chunks(rows: Iterable[Any], with_network: bool = False) -> Iterator[bytes]:
     """The CSV file in chunks of a few hundred rows, BOM and header first."""
-    titles, convert = header(), row_converter()
+    titles, convert = header(with_network), row_converter(with_network)
     return _csv_chunks(titles, convert, rows)
 
 
@@ -117,7 +127,7 @@ def _csv_chunks(
         yield buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(rows: Iterable[Any], out: IO[bytes]) -> None:
+def write_xlsx(rows: Iterable[Any], out: IO[bytes], with_network: bool = False) -> None:
     """Write the workbook to ``out`` in openpyxl's write-only mode (rows go to disk as they
     come): bold frozen header, times as real date-times, text never read as a formula."""
     from openpyxl import Workbook
@@ -128,8 +138,8 @@ def write_xlsx(rows: Iterable[Any], out: IO[bytes]) -> None:
 
     book = Workbook(write_only=True)
     bold = Font(bold=True)
-    widths = [20, 24, 30, 22, 8, 16, 18, 30, 30, 24, 40]
-    titles = header()
+    widths = [20, 24, 30, 22, 8, 16, 18, 30, 30, 24, 40] + ([24] if with_network else [])
+    titles = header(with_network)
 
     def new_sheet(number: int) -> Any:
         title = _("Change history")[:28] + (f" {number}" if number > 1 else "")
@@ -145,7 +155,7 @@ def write_xlsx(rows: Iterable[Any], out: IO[bytes]) -> None:
         sheet.append(cells)
         return sheet
 
-    convert = row_converter()
+    convert = row_converter(with_network)
     sheets = 1
     sheet = new_sheet(sheets)
     written = 1
@@ -172,21 +182,23 @@ def write_xlsx(rows: Iterable[Any], out: IO[bytes]) -> None:
     book.save(out)  # type: ignore[arg-type]
 
 
-def response(actor: Any, network: Network, filters: audit_log.AuditFilters, fmt: str) -> Any:
-    """Record the export, then answer with the file of the filtered events."""
+def response(actor: Any, network: Network | None, filters: audit_log.AuditFilters, fmt: str) -> Any:
+    """Record the export, then answer with the file of the filtered events (of one network, or
+    of the whole platform when ``network`` is None)."""
+    with_network = network is None
     upto_id = audit_log.record_export(actor, network, filters, fmt)
     rows = audit_log.stream_rows(audit_log.export_query(actor, network, filters, upto_id))
     name = filename(network, fmt, datetime.now(audit_log.local_zone()).date())
     if fmt == "csv":
         return Response(
-            csv_chunks(rows),
+            csv_chunks(rows, with_network),
             mimetype=MIMETYPES["csv"],
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     # Closed by send_file once the response has been sent, hence no ``with``.
     spool = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        write_xlsx(rows, spool)
+        write_xlsx(rows, spool, with_network)
     except BaseException:
         spool.close()
         raise

@@ -1,4 +1,9 @@
-"""A network's audit log: validated filters, the one query behind the page and the exports.
+"""The audit log: validated filters, the one query behind the page and the exports.
+
+Two scopes share everything here: a network's log (``network`` given; permission
+``audit.read`` on it: its coordinators and admins) and the platform log (``network`` None;
+permission ``platform.admin``), which holds every network's events and the platform's own
+(network NULL: accounts, API tokens, passwords, sign-ins) and filters by network as well.
 
 Events are stored with naive UTC times; the date filters are plain dates in the network's
 time zone (the app's display time zone, Europe/Oslo), both ends inclusive.
@@ -21,7 +26,7 @@ from kvip.accounts.models import User
 from kvip.core import audit
 from kvip.core.errors import ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import require
+from kvip.core.permissions import AnyUser, require
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
 
@@ -29,6 +34,8 @@ PER_PAGE = 100
 MAX_PAGE = (2**31 - 1) // PER_PAGE
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NB_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+# The platform log's network filter: this value keeps the events that belong to no network.
+PLATFORM_ONLY = "platform"
 
 
 def entity_labels() -> dict[str, str]:
@@ -51,6 +58,7 @@ def entity_labels() -> dict[str, str]:
         "rating": _("Rating"),
         "report": _("Report"),
         "report_comment": _("Comment on the report"),
+        "session": _("Sign-in"),
         "standard": _("Standard"),
         "team_member": _("Review team member"),
         "unit": _("Unit"),
@@ -78,6 +86,9 @@ def action_labels() -> dict[str, str]:
         "reload": _("Reloaded"),
         "reopen": _("Reopened"),
         "revoke": _("Revoked"),
+        "sign_in": _("Signed in"),
+        "sign_in_failed": _("Failed sign-in"),
+        "sign_out": _("Signed out"),
         "start": _("Started"),
         "submit": _("Submitted"),
         "update": _("Changed"),
@@ -87,7 +98,10 @@ def action_labels() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class AuditFilters:
-    """The filters of the audit log as they travel in the URL (``who``, ``entity``, …)."""
+    """The filters of the audit log as they travel in the URL (``who``, ``entity``, …).
+
+    ``network`` and ``platform_only`` are the platform log's network filter (one network, or
+    only the events of no network); a network's own log never sets them."""
 
     who: str = ""
     entity: str = ""
@@ -95,10 +109,14 @@ class AuditFilters:
     unit: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    network: int | None = None
+    platform_only: bool = False
 
     def query_args(self) -> dict[str, str]:
         """The non-empty filters as URL query arguments (for links, the pager, exports)."""
+        network = PLATFORM_ONLY if self.platform_only else self.network
         args = {
+            "network": str(network) if network is not None else "",
             "who": self.who,
             "entity": self.entity,
             "action": self.action,
@@ -130,13 +148,39 @@ def _parse_date(raw: str) -> date | None:
     return value if 1900 <= value.year <= 2999 else None
 
 
-def parse_filters(args: Mapping[str, str], network_id: int) -> AuditFilters:
+def require_reader(actor: AnyUser, network: Network | None) -> None:
+    """Who may read a log: ``audit.read`` on the network, ``platform.admin`` for the platform."""
+    if network is None:
+        require(actor, "platform.admin")
+    else:
+        require(actor, "audit.read", network.id)
+
+
+def _parse_network(raw: str, errors: dict[str, str]) -> tuple[int | None, bool]:
+    """The platform log's network filter: (network id, platform only)."""
+    if not raw:
+        return None, False
+    if raw == PLATFORM_ONLY:
+        return None, True
+    known = raw.isdigit() and len(raw) <= 10 and int(raw) <= 2**31 - 1
+    if known and db.session.get(Network, int(raw)) is not None:
+        return int(raw), False
+    errors["network"] = _("Choose a network from the list.")
+    return None, False
+
+
+def parse_filters(args: Mapping[str, str], network_id: int | None) -> AuditFilters:
     """Read the filters from query arguments; :class:`ServiceError` with every problem.
 
-    A bad date, a reversed range or a unit of another network is refused with a message
-    rather than ignored, so a reader never mistakes an unfiltered list for a filtered one.
+    ``network_id`` None reads the platform log's filters, which add ``network``. A bad date, a
+    reversed range or a unit outside the network is refused with a message rather than
+    ignored, so a reader never mistakes an unfiltered list for a filtered one.
     """
     errors: dict[str, str] = {}
+    chosen, platform_only = None, False
+    if network_id is None:
+        chosen, platform_only = _parse_network((args.get("network") or "").strip(), errors)
+    scope = network_id if network_id is not None else chosen
     who = (args.get("who") or "").strip()[:200]
     entity = (args.get("entity") or "").strip()
     action = (args.get("action") or "").strip()
@@ -147,13 +191,20 @@ def parse_filters(args: Mapping[str, str], network_id: int) -> AuditFilters:
     unit_id: int | None = None
     raw_unit = (args.get("unit") or "").strip()
     if raw_unit:
+        wrong_unit = (
+            _("Choose a unit of this network.")
+            if scope is not None
+            else _("Choose a unit from the list.")
+        )
         if raw_unit.isdigit() and len(raw_unit) <= 10:
             unit_id = int(raw_unit)
             unit = db.session.get(Unit, unit_id) if unit_id <= 2**31 - 1 else None
-            if unit is None or unit.network_id != network_id:
-                errors["unit"] = _("Choose a unit of this network.")
+            if unit is None or (scope is not None and unit.network_id != scope):
+                errors["unit"] = wrong_unit
+            elif platform_only:
+                errors["unit"] = _("The platform's own events belong to no unit.")
         else:
-            errors["unit"] = _("Choose a unit of this network.")
+            errors["unit"] = wrong_unit
     dates: dict[str, date | None] = {}
     for key in ("from", "to"):
         raw = (args.get(key) or "").strip()
@@ -174,6 +225,8 @@ def parse_filters(args: Mapping[str, str], network_id: int) -> AuditFilters:
         unit=unit_id,
         date_from=dates["from"],
         date_to=dates["to"],
+        network=chosen,
+        platform_only=platform_only,
     )
 
 
@@ -195,9 +248,16 @@ def _folded(column: Any) -> Any:
     return sa.func.lower(column)
 
 
-def conditions(network_id: int, filters: AuditFilters) -> list[Any]:
-    """The SQL conditions for ``filters`` on this network's events (no permission check)."""
-    where: list[Any] = [AuditEvent.network_id == network_id]
+def conditions(network_id: int | None, filters: AuditFilters) -> list[Any]:
+    """The SQL conditions for ``filters`` on this network's events, or on every event of the
+    platform when ``network_id`` is None (no permission check)."""
+    where: list[Any] = []
+    if network_id is not None:
+        where.append(AuditEvent.network_id == network_id)
+    elif filters.platform_only:
+        where.append(AuditEvent.network_id.is_(None))
+    elif filters.network is not None:
+        where.append(AuditEvent.network_id == filters.network)
     if filters.who:
         needle = filters.who.lower()
         where.append(
@@ -223,41 +283,84 @@ def conditions(network_id: int, filters: AuditFilters) -> list[Any]:
     return where
 
 
-def events_page(actor: Any, network: Network, filters: AuditFilters, page: int) -> Any:
-    """One page (newest first) of the network's events matching ``filters``."""
-    require(actor, "audit.read", network.id)
+def _id(network: Network | None) -> int | None:
+    return network.id if network is not None else None
+
+
+def events_page(actor: Any, network: Network | None, filters: AuditFilters, page: int) -> Any:
+    """One page (newest first) of the network's (or the platform's) events matching ``filters``."""
+    require_reader(actor, network)
     query = (
         sa.select(AuditEvent)
-        .where(*conditions(network.id, filters))
+        .where(*conditions(_id(network), filters))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     page = min(max(1, page), MAX_PAGE)
     return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
 
 
-def filter_choices(network: Network) -> dict[str, list[tuple[str, str]]]:
-    """The options of the entity, action and unit filters, as (value, label), by label.
+def filter_choices(
+    network: Network | None, filters: AuditFilters | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """The options of the entity, action, unit (and on the platform log, network) filters, as
+    (value, label), by label.
 
     Entities and actions are the fixed vocabulary of the audit writers rather than a
-    ``DISTINCT`` over the log, which would read every event of the network on each page.
+    ``DISTINCT`` over the log, which would read every event of the network on each page. The
+    platform log lists the units of the chosen network, or every unit named with its network.
     """
-    units = db.session.execute(
-        sa.select(Unit.id, Unit.name).where(Unit.network_id == network.id).order_by(Unit.name)
-    ).all()
-    return {
+    choices = {
         "entities": sorted(entity_labels().items(), key=lambda p: p[1]),
         "actions": sorted(action_labels().items(), key=lambda p: p[1]),
-        "units": [(str(u.id), u.name) for u in units],
     }
+    scope = network.id if network is not None else (filters.network if filters else None)
+    if scope is not None:
+        units = db.session.execute(
+            sa.select(Unit.id, Unit.name).where(Unit.network_id == scope).order_by(Unit.name)
+        ).all()
+        choices["units"] = [(str(u.id), u.name) for u in units]
+    else:
+        named = db.session.execute(
+            sa.select(Unit.id, Unit.name, Network.name.label("network_name"))
+            .join(Network, Network.id == Unit.network_id)
+            .order_by(Network.name, Unit.name)
+        ).all()
+        choices["units"] = [(str(u.id), f"{u.name} ({u.network_name})") for u in named]
+    if network is None:
+        networks = db.session.execute(
+            sa.select(Network.id, Network.name).order_by(Network.name)
+        ).all()
+        choices["networks"] = [(PLATFORM_ONLY, _("Only the platform (no network)"))] + [
+            (str(n.id), n.name) for n in networks
+        ]
+    return choices
 
 
-def export_query(actor: Any, network: Network, filters: AuditFilters, upto_id: int) -> Any:
+def names_on_page(events: Any) -> tuple[dict[int, str], dict[int, str]]:
+    """(unit id → name, network id → name) for the events of one page: two small look-ups by
+    the ids shown, whatever the number of units and networks."""
+    unit_ids = {e.unit_id for e in events if e.unit_id is not None}
+    network_ids = {e.network_id for e in events if e.network_id is not None}
+    units: dict[int, str] = {}
+    networks: dict[int, str] = {}
+    if unit_ids:
+        rows = db.session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))
+        units = {row.id: row.name for row in rows}
+    if network_ids:
+        rows = db.session.execute(
+            sa.select(Network.id, Network.name).where(Network.id.in_(network_ids))
+        )
+        networks = {row.id: row.name for row in rows}
+    return units, networks
+
+
+def export_query(actor: Any, network: Network | None, filters: AuditFilters, upto_id: int) -> Any:
     """The filtered events as plain columns, newest first (the page's order).
 
     Only events with an id below ``upto_id`` (the export's own audit entry) are included, so
     the file matches the page the user looked at.
     """
-    require(actor, "audit.read", network.id)
+    require_reader(actor, network)
     return (
         sa.select(
             AuditEvent.at,
@@ -271,11 +374,13 @@ def export_query(actor: Any, network: Network, filters: AuditFilters, upto_id: i
             AuditEvent.new,
             Unit.name.label("unit_name"),
             AuditEvent.note,
+            Network.name.label("network_name"),
         )
         .select_from(AuditEvent)
         .outerjoin(User, User.id == AuditEvent.user_id)
         .outerjoin(Unit, Unit.id == AuditEvent.unit_id)
-        .where(*conditions(network.id, filters), AuditEvent.id < upto_id)
+        .outerjoin(Network, Network.id == AuditEvent.network_id)
+        .where(*conditions(_id(network), filters), AuditEvent.id < upto_id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
 
@@ -294,16 +399,17 @@ def stream_rows(query: Any, batch: int = 2000) -> Iterator[Any]:
     return rows()
 
 
-def record_export(actor: Any, network: Network, filters: AuditFilters, fmt: str) -> int:
+def record_export(actor: Any, network: Network | None, filters: AuditFilters, fmt: str) -> int:
     """Write and commit the export's own audit entry first (an aborted download still counts);
-    returns its id, the upper bound of what the export contains."""
-    require(actor, "audit.read", network.id)
+    returns its id, the upper bound of what the export contains. A platform export is an
+    event of the platform (no network): it shows what was read across all networks."""
+    require_reader(actor, network)
     (event,) = audit.record(
         actor,
         "audit",
         None,
         action="export",
-        network_id=network.id,
+        network_id=_id(network),
         note=f"{fmt}: {filters.describe()}",
     )
     db.session.flush()

@@ -13,9 +13,7 @@ from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, require
 from kvip.extensions import db
-from kvip.network import audit_export as audit_export_service
-from kvip.network import audit_log as audit_log_service
-from kvip.network import services
+from kvip.network import audit_page, services
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
 
@@ -200,51 +198,10 @@ def unit_form(network_id: int, unit_id: int | None = None) -> Any:
 @bp.get("/<int:network_id>/audit")
 @login_required
 def audit_log(network_id: int) -> Any:
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "audit.read", network.id)
-    try:
-        filters = audit_log_service.parse_filters(request.args, network.id)
-    except ServiceError as exc:
-        return _audit_page(network, None, exc), 422
-    page = request.args.get("page", 1, type=int) or 1
-    return _audit_page(network, filters, None, page=page)
+    return audit_page.show(db.get_or_404(Network, network_id))
 
 
 @bp.get("/<int:network_id>/audit/export.<any(csv, xlsx):fmt>")
 @login_required
 def audit_export(network_id: int, fmt: str) -> Any:
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "audit.read", network.id)
-    try:
-        filters = audit_log_service.parse_filters(request.args, network.id)
-    except ServiceError as exc:
-        return _audit_page(network, None, exc), 422
-    return audit_export_service.response(current_user, network, filters, fmt)
-
-
-def _audit_page(
-    network: Network,
-    filters: audit_log_service.AuditFilters | None,
-    error: ServiceError | None,
-    page: int = 1,
-) -> str:
-    """The audit log page; with ``error`` the filter form shows it and no events are listed."""
-    events = (
-        audit_log_service.events_page(current_user, network, filters, page)
-        if filters is not None
-        else None
-    )
-    choices = audit_log_service.filter_choices(network)
-    return render_template(
-        "network/audit.html",
-        network=network,
-        events=events,
-        filters=filters,
-        args=filters.query_args() if filters is not None else request.args.to_dict(),
-        errors=error.fields if error else {},
-        error=error.message if error else None,
-        choices=choices,
-        unit_names={int(value): name for value, name in choices["units"]},
-        entity_labels=audit_log_service.entity_labels(),
-        action_labels=audit_log_service.action_labels(),
-    )
+    return audit_page.download(db.get_or_404(Network, network_id), fmt)

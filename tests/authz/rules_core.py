@@ -3,6 +3,7 @@
 from tests.authz.table import EVERYONE, NOBODY, SIGNED_IN, Rule
 
 ADMIN_COORD = frozenset({"admin", "coordinator"})
+ADMIN = frozenset({"admin"})
 
 RULES = {
     "static": Rule("/static/css/kvip.css", public=True),
@@ -124,6 +125,20 @@ RULES = {
     "network.audit_export": [
         Rule("/networks/{network_id}/audit/export.csv", allow=ADMIN_COORD),
         Rule("/networks/{network_id}/audit/export.xlsx?entity=unit", allow=ADMIN_COORD),
+    ],
+    "accounts.audit_log": [
+        Rule("/admin/audit", allow=ADMIN, note="the platform log: admins only, coordinators 403"),
+        Rule("/admin/audit?network=platform&entity=session", allow=ADMIN),
+        Rule(
+            "/admin/audit?network=abc",
+            allow=ADMIN,
+            extra_ok=(422,),
+            note="an unknown network is refused with a message (422)",
+        ),
+    ],
+    "accounts.audit_export": [
+        Rule("/admin/audit/export.csv", allow=ADMIN),
+        Rule("/admin/audit/export.xlsx?network={network_id}", allow=ADMIN),
     ],
     "api.openapi": Rule("/api/v1/openapi.json", allow=SIGNED_IN),
     "api.me": Rule("/api/v1/me", allow=SIGNED_IN),
