@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from kvip.core.models import AuditEvent
 from kvip.extensions import db
@@ -82,7 +83,7 @@ def test_admin_filters_failed_sign_ins_by_dates_and_downloads_csv(
     assert len(rows) == 2
     assert "address=198.51.100.11" in rows[0] and "address=198.51.100.10" in rows[1]
     assert all("Mislykket innlogging" in r and "(plattform)" in r for r in rows)
-    assert page.get_by_text("2 endringer passer.").is_visible()
+    expect(page.get_by_text("2 endringer passer.")).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "platform-audit-failed-sign-ins-desktop")
 
