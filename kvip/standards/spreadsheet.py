@@ -269,10 +269,7 @@ def _read_xlsx(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
 
 
 def _read_csv(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = _decode_csv(data)
     if "\x00" in text:
         problems.add(Place(filename, (0, 0)), _("The file is not a CSV text file."))
         return None
@@ -291,12 +288,31 @@ def _read_csv(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
                 return None
             if any(v.strip() for v in values):
                 rows.append((number, list(values)))
-    except csv.Error as exc:
+    except csv.Error:
         problems.add(
-            Place(filename, (0, 0)), _("The CSV file cannot be read: %(detail)s.", detail=str(exc))
+            Place(filename, (0, 0)),
+            _(
+                "The CSV file cannot be read after line %(line)d (a quote mark or line break "
+                "out of place?).",
+                line=len(rows),
+            ),
         )
         return None
     return _Sheet(filename, rows, problems)
+
+
+def _decode_csv(data: bytes) -> str:
+    """Text of a CSV as Excel saves it: UTF-8 (with or without BOM), "Unicode text" (UTF-16
+    with its byte-order mark) or, failing those, Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def _as_text(

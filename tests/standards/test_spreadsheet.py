@@ -89,6 +89,14 @@ def test_semicolon_csv_in_windows_1252_is_read() -> None:
     assert data.total == 2
 
 
+def test_excel_unicode_text_csv_is_read() -> None:
+    """Excel's "Unicode text" export is UTF-16 with a byte-order mark and tabs."""
+    rows = [sheet_row(code="1.1", text_nb="Tiltak for ærlig og åpen dialog")]
+    data, problems = parse_table(make_csv(rows, "\t", "utf-16"), "unicode.csv", META)
+    assert problems == [] and data is not None
+    assert data.standards[0].text_nb == "Tiltak for ærlig og åpen dialog"
+
+
 # --- hand-made broken sheets ----------------------------------------------------------------------
 
 
