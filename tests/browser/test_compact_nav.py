@@ -51,7 +51,7 @@ def test_menu_button_opens_the_navigation_on_a_tablet_in_portrait(  # type: igno
     assert toggle.get_attribute("aria-expanded") == "false"
     assert toggle.get_attribute("aria-controls") == nav.get_attribute("id")
     assert target.count() == 1
-    expect(not target).to_be_visible()
+    expect(target).not_to_be_visible()
     _one_row(page)
     assert serious_violations(page) == []
     screenshot(page, f"nav-{who}-{viewport['width']}-closed")
@@ -67,7 +67,7 @@ def test_menu_button_opens_the_navigation_on_a_tablet_in_portrait(  # type: igno
 
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "false"
-    expect(not target).to_be_visible()
+    expect(target).not_to_be_visible()
 
     toggle.click()
     target.click()
@@ -112,7 +112,7 @@ def test_english_label(demo: None, live_server: str, page) -> None:  # type: ign
 def test_wide_screen_keeps_the_full_navigation(demo: None, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server, "coordinator@demo.kvip", DEMO_PASSWORD)
-    expect(not page.get_by_role("button", name="Meny")).to_be_visible()
+    expect(page.get_by_role("button", name="Meny")).not_to_be_visible()
     nav = page.get_by_role("navigation", name="Hovedmeny")
     for name in ("Standarder", "Sykluser", "Nettverk"):
         expect(nav.get_by_role("link", name=name)).to_be_visible()
@@ -128,7 +128,7 @@ def test_without_javascript_the_full_navigation_shows(
     try:
         page = context.new_page()
         sign_in(page, live_server, "coordinator@demo.kvip", DEMO_PASSWORD)
-        expect(not page.get_by_role("button", name="Meny")).to_be_visible()
+        expect(page.get_by_role("button", name="Meny")).not_to_be_visible()
         nav = page.get_by_role("navigation", name="Hovedmeny")
         expect(nav.get_by_role("link", name="Nettverk")).to_be_visible()
     finally:
