@@ -11,10 +11,8 @@ Uses DATABASE_URL if set, else a temporary SQLite file.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -166,25 +164,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    from kvip import create_app
+    from benchmarks.common import fresh_app
     from kvip.extensions import db
     from tests.conftest import login
 
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = fresh_app()
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         built = _build(db, args.actions, args.other_units, random.Random(2026))
         client = login(app.test_client(), built["lead"])
         aid = built["assessment"]

@@ -13,10 +13,8 @@ SQLite file.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import tempfile
 import time
 import tracemalloc
 from datetime import datetime, timedelta
@@ -103,25 +101,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    from kvip import create_app
+    from benchmarks.common import fresh_app
     from kvip.extensions import db
     from tests.conftest import login
 
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = fresh_app()
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         started = time.perf_counter()
         built = _build(db, args.events, random.Random(2026))
         print(

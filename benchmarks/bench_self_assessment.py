@@ -229,21 +229,12 @@ def concurrent_saves(
 
 
 def run(url: str, pages: int, saves: int, clients: int) -> None:
+    from benchmarks.common import fresh_app
     from kvip.cycles.models import Assessment, Rating
     from kvip.standards.models import Standard
 
-    app = create_app(
-        {
-            "TESTING": False,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = fresh_app(url, testing=False)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         ctx = build_demo()
         assessment = db.session.scalar(
             db.select(Assessment).where(

@@ -12,9 +12,7 @@ Prints p50/p95/max in milliseconds and the error count.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -33,25 +31,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="per client")
     args = parser.parse_args()
 
-    from kvip import create_app
+    from benchmarks.common import fresh_app
     from kvip.extensions import db
 
-    url = os.environ.get("DATABASE_URL")
-    tmp = tempfile.mkdtemp()
-    if url and url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    app = create_app(
-        {
-            "TESTING": False,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{tmp}/bench.sqlite3",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = fresh_app(testing=False)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
         from kvip.accounts.models import NetworkRole
         from kvip.visits.models import TeamMember
         from tests.factories import create_user, standards_of
