@@ -516,3 +516,23 @@ def test_filters_parse_plain_dates() -> None:
     assert _parse_date("31.3.2026") == date(2026, 3, 31)
     assert _parse_date("2026-3-31") is None
     assert _parse_date("9999-12-31") is None  # outside 1900–2999: refused, no overflow
+
+
+def test_yes_no_values_are_shown_in_words(app: Flask, world: World) -> None:
+    db.session.add(
+        AuditEvent(
+            user_id=world.users["coordinator"].id,
+            network_id=world.network.id,
+            entity="unit",
+            entity_id=world.unit.id,
+            action="update",
+            field="active",
+            old="True",
+            new="False",
+        )
+    )
+    db.session.commit()
+    client = login(app.test_client(), world.users["coordinator"])
+    page = client.get(f"/networks/{world.network.id}/audit").get_data(as_text=True)
+    row = page[page.index(">active<") :].split("</tr>")[0]
+    assert "<td>Ja</td><td>Nei</td>" in row and "True" not in row
