@@ -64,6 +64,14 @@ def _safe_next(target: str | None) -> str:
     return url_for("core.home")
 
 
+def _show_errors(form: Any, exc: ServiceError, *, flash_other: bool = True) -> None:
+    """Put a service's field errors beside their fields; a general one in a flash message."""
+    for field, message in exc.fields.items():
+        getattr(form, field).errors = [message]
+    if flash_other and not exc.fields:
+        flash(exc.message, "error")
+
+
 def _login_limit() -> str:
     return str(current_app.config["KVIP_LOGIN_LIMIT"])
 
@@ -150,10 +158,7 @@ def reset_password(token: str) -> Any:
         try:
             services.reset_password(token, form.new_password.data or "")
         except ServiceError as exc:
-            for field, message in exc.fields.items():
-                getattr(form, field).errors = [message]
-            if not exc.fields:
-                flash(exc.message, "error")
+            _show_errors(form, exc)
         else:
             logout_user()
             session.clear()
@@ -216,8 +221,7 @@ def change_password() -> Any:
                 current_user, form.current_password.data or "", form.new_password.data or ""
             )
         except ServiceError as exc:
-            for field, message in exc.fields.items():
-                getattr(form, field).errors = [message]
+            _show_errors(form, exc, flash_other=False)
         else:
             login_user(current_user._get_current_object())  # the new nonce keeps this session
             flash(_("Your password is changed. Other sessions are signed out."), "success")
@@ -322,8 +326,7 @@ def user_new() -> Any:
                 home_institution_id=form.home_institution_id.data or None,
             )
         except ServiceError as exc:
-            for field, message in exc.fields.items():
-                getattr(form, field).errors = [message]
+            _show_errors(form, exc, flash_other=False)
         else:
             flash(_("User %(name)s created.", name=user.name), "success")
             if user.password_hash is None and user.active:
@@ -383,10 +386,7 @@ def user_edit(user_id: int) -> Any:
         try:
             services.update_user(current_user, user, **values)
         except ServiceError as exc:
-            for field, message in exc.fields.items():
-                getattr(form, field).errors = [message]
-            if not exc.fields:
-                flash(exc.message, "error")
+            _show_errors(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
