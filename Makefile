@@ -8,20 +8,42 @@ PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 export FLASK_APP := kvip
 
-.PHONY: run test install lint typecheck pytest i18n clean
+.PHONY: run test install install-run lock lint typecheck pytest i18n clean
 
-$(BIN)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Installs come from the hashed lock files (pip-tools): requirements.txt for serving,
+# requirements-dev.txt for the test toolchain. `make lock` regenerates both after a change
+# to pyproject.toml's dependencies.
+$(BIN)/python:
+	@echo "==> Creating the virtual environment in $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+
+$(BIN)/.installed-run: requirements.txt | $(BIN)/python
+	@echo "==> Installing what serving needs (requirements.txt; about a minute the first time)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps --no-build-isolation -e . \
+	  || $(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps -e .
 	touch $@
+
+$(BIN)/.installed: requirements-dev.txt $(BIN)/.installed-run
+	@echo "==> Installing the test toolchain (requirements-dev.txt)"
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements-dev.txt
+	touch $@
+
+install-run: $(BIN)/.installed-run
 
 install: $(BIN)/.installed
 
-i18n: install
+lock:
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links -o requirements.txt pyproject.toml
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --extra dev -o requirements-dev.txt pyproject.toml
+
+i18n: install-run
 	$(BIN)/flask i18n compile
 
-run: install i18n
+run: install-run i18n
 	$(BIN)/flask db upgrade
 	$(BIN)/flask standards load standards/kvip-2026
 	$(BIN)/flask demo load
