@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -29,6 +29,7 @@ from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
 from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.urls import external_url
 from kvip.extensions import db
 
 _hasher = PasswordHasher()
@@ -486,7 +487,7 @@ def _link_lifetime(purpose: str) -> int:
 def password_link(user: User, purpose: str) -> str:
     """A signed, expiring, single-use URL where ``user`` sets a new password."""
     token = _link_serializer().dumps({"u": user.id, "n": _nonce_digest(user), "p": purpose})
-    return url_for("accounts.reset_password", token=token, _external=True)
+    return external_url("accounts.reset_password", token=token)
 
 
 def user_for_password_token(token: str) -> User | None:

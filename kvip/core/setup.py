@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import IntegerConverter
 
-from kvip.core import i18n
+from kvip.core import i18n, urls
 from kvip.core.errors import register_error_handlers
 from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -81,6 +81,25 @@ def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start_timer() -> None:
         g.kvip_started = time.perf_counter()
+
+    def _refuse_unknown_host() -> Any:
+        # Links in e-mails never come from the Host header (see kvip.core.urls), and a request
+        # for a host the platform does not serve is refused outright. The health check
+        # answers any host: a load balancer asks by the instance's address.
+        if request.path == "/healthz" or urls.host_allowed(request.host):
+            return None
+        from flask_babel import gettext as _
+
+        from kvip.core.errors import error_response
+
+        return error_response(
+            400,
+            "unknown_host",
+            _("This address is not served here. Open KvIP at the address your network gave you."),
+        )
+
+    # First of all hooks: nothing (sign-in, throttle, CSRF) runs for a foreign host.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unknown_host)
 
     @app.before_request
     def _csrf_unless_bearer() -> None:
