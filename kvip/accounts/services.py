@@ -131,8 +131,13 @@ def authenticate(
     return user
 
 
-def record_sign_out(user: User, *, address: str | None, user_agent: str | None) -> None:
-    """Audit the end of ``user``'s session (the caller signs them out)."""
+def sign_out(user: User, *, address: str | None, user_agent: str | None) -> None:
+    """End every session of ``user`` and audit it (the caller clears this request's session).
+
+    The nonce that every session and every "keep me signed in" cookie carries (see
+    :meth:`User.get_id`) is rotated, so a cookie captured before signing out stops working;
+    on a shared ward tablet the next person reaches the sign-in page."""
+    user.auth_nonce = new_nonce()
     note = client_note(address, user_agent)
     audit.record(user, "session", user.id, action="sign_out", note=note)
     db.session.commit()

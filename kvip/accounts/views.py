@@ -181,11 +181,18 @@ def send_password_link(user_id: int) -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     if current_user.is_authenticated:
-        services.record_sign_out(
-            current_user, address=request.remote_addr, user_agent=request.user_agent.string
+        # Rotates the person's nonce: this session, every other one and every "keep me signed
+        # in" cookie (all carry the nonce) stop working, including copies taken before.
+        services.sign_out(
+            current_user._get_current_object(),
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
         )
-    logout_user()
+    # Clear first, then sign out: logout_user() leaves the marker that makes Flask-Login delete
+    # the remember cookie in this response; clearing after it would drop that marker.
     session.clear()
+    logout_user()
+    session["_remember"] = "clear"
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
