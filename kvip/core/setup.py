@@ -55,8 +55,9 @@ def init_extensions(app: Flask) -> None:
 
     from kvip.accounts import services as accounts
 
+    # Bearer tokens are read by a request hook (init_request_hooks), not by a request loader:
+    # Flask-Login would try the session cookie first and fall back to the token only after.
     login_manager.user_loader(accounts.load_user_from_session)
-    login_manager.request_loader(accounts.load_user_from_bearer)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
@@ -77,6 +78,11 @@ def init_extensions(app: Flask) -> None:
 
 def init_request_hooks(app: Flask) -> None:
     """CSRF for every state-changing browser request; template helpers."""
+    from kvip.core.http import KvipRequest, SafeJSONProvider
+
+    # JSON bodies too deep or with a lone surrogate are a 400, never a 500 (kvip.core.http).
+    app.json = SafeJSONProvider(app)
+    app.request_class = KvipRequest
 
     @app.before_request
     def _start_timer() -> None:
@@ -102,11 +108,36 @@ def init_request_hooks(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unknown_host)
 
     @app.before_request
+    def _bearer_token_alone() -> Any:
+        # A request with "Authorization: Bearer …" is authenticated by that token and nothing
+        # else: never by a session or remember cookie that comes with it. A token that does not
+        # fit is a 401 under /api/; elsewhere tokens mean nothing (the person is anonymous).
+        from kvip.accounts import services as accounts
+
+        if accounts.bearer_token(request) is None:
+            return None
+        user = accounts.load_user_from_bearer(request)
+        if user is None:
+            g._login_user = login_manager.anonymous_user()
+            if request.path.startswith("/api/"):
+                from flask_babel import gettext as _
+
+                from kvip.core.errors import error_response
+
+                return error_response(
+                    401, "unauthorized", _("The API token is not valid (or was revoked).")
+                )
+            return None
+        g._login_user = user
+        g.kvip_token_auth = True
+        return None
+
+    @app.before_request
     def _csrf_unless_bearer() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            # Scripts authenticate with a token, not a cookie: CSRF cannot apply.
+        if g.get("kvip_token_auth"):
+            # Authenticated by the token alone (no cookie counted): CSRF cannot apply.
             return
         if request.path.startswith("/api/") and not current_user.is_authenticated:
             # No signed-in session for a forged request to ride on: the API answers 401.
@@ -189,6 +220,7 @@ def init_request_hooks(app: Flask) -> None:
         # carries one request's user into the next.
         g.pop("kvip_nav", None)
         g.pop("_login_user", None)
+        g.pop("kvip_token_auth", None)
         babel_refresh()
 
 
