@@ -33,7 +33,6 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")])
     home_institution_id = SelectField(_l("Home institution"), coerce=int, validators=[Optional()])
-    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
     active = BooleanField(_l("Active"), default=True)
     is_admin = BooleanField(_l("Platform administrator"))
 

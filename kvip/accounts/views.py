@@ -327,7 +327,6 @@ def user_new() -> Any:
                 current_user,
                 email=form.email.data or "",
                 name=form.name.data or "",
-                password=form.password.data or None,
                 locale=form.locale.data or "nb",
                 is_admin=bool(form.is_admin.data) if current_user.is_admin else False,
                 home_institution_id=form.home_institution_id.data or None,
@@ -376,10 +375,25 @@ def user_edit(user_id: int) -> Any:
     services.require_manageable(current_user, user)
     form = UserForm(obj=user)
     form.home_institution_id.choices = _institution_choices()
+    home = user.home_institution
+    if home is not None and home.id not in {c[0] for c in form.home_institution_id.choices}:
+        # Another network's institution: kept as it is (the coordinator cannot choose it).
+        form.home_institution_id.choices.append((home.id, home.name))
     if request.method == "GET":
         form.home_institution_id.data = user.home_institution_id or 0
     role_form = RoleForm()
     role_form.scope.choices, role_form.role.choices = _role_scopes()
+    # E-mail, name and active: only for people wholly inside the coordinator's networks.
+    locked = None if services.may_change_identity(current_user, user) else (
+        services.identity_locked_reason()
+    )
+    if locked:
+        for name in ("email", "name"):
+            getattr(form, name).render_kw = {
+                "readonly": True,
+                "aria-describedby": "identity-locked",
+            }
+    status = 200
     if form.validate_on_submit():
         values: dict[str, Any] = {
             "email": form.email.data or "",
@@ -390,18 +404,24 @@ def user_edit(user_id: int) -> Any:
         }
         if current_user.is_admin:
             values["is_admin"] = bool(form.is_admin.data)
+        nonce = user.auth_nonce
         try:
             services.update_user(current_user, user, **values)
         except ServiceError as exc:
             _show_errors(form, exc)
+            status = exc.status if exc.status == 403 else 422
         else:
+            if user.id == current_user.id and user.auth_nonce != nonce:
+                login_user(user)  # own e-mail changed: the new nonce keeps this session
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 422
     return render_template(
         "accounts/user_form.html",
         form=form,
         user=user,
+        identity_locked=locked,
         role_form=role_form,
         memberships=db.session.scalars(
             sa.select(Membership).where(Membership.user_id == user.id)
