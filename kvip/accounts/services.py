@@ -29,6 +29,7 @@ from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
 from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.text import clean_line, line_problem
 from kvip.core.urls import external_url
 from kvip.extensions import db
 
@@ -298,8 +299,11 @@ def create_user(
         errors["email"] = _("Enter a valid email address.")
     elif user_by_email(email) is not None:
         errors["email"] = _("A user with this email already exists.")
+    name = clean_line(name)
     if not name.strip():
         errors["name"] = _("Enter a name.")
+    elif problem := line_problem(name):
+        errors["name"] = problem
     if password is not None and check_password:
         problem = password_problem(password, email)
         if problem:
@@ -442,9 +446,11 @@ def update_user(actor: User, user: User, **values: Any) -> User:
             )
         values["email"] = email
     if "name" in values:
-        values["name"] = str(values["name"]).strip()
+        values["name"] = clean_line(str(values["name"])).strip()
         if not values["name"]:
             raise ServiceError(_("Enter a name."), fields={"name": _("Enter a name.")})
+        if values["name"] != user.name and (problem := line_problem(values["name"])):
+            raise ServiceError(problem, fields={"name": problem})
     changing = [k for k in IDENTITY_FIELDS if k in values and values[k] != getattr(user, k)]
     if changing and not may_change_identity(actor, user):
         reason = identity_locked_reason()

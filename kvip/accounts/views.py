@@ -384,8 +384,10 @@ def user_edit(user_id: int) -> Any:
     role_form = RoleForm()
     role_form.scope.choices, role_form.role.choices = _role_scopes()
     # E-mail, name and active: only for people wholly inside the coordinator's networks.
-    locked = None if services.may_change_identity(current_user, user) else (
-        services.identity_locked_reason()
+    locked = (
+        None
+        if services.may_change_identity(current_user, user)
+        else (services.identity_locked_reason())
     )
     if locked:
         for name in ("email", "name"):

@@ -33,8 +33,8 @@ from kvip.accounts.models import Membership, User
 from kvip.actions import queries
 from kvip.actions.models import Action, ActionStatus, OutboxEmail
 from kvip.core import mail
-from kvip.core.urls import external_url
 from kvip.core.permissions import coordinated_network_ids
+from kvip.core.urls import external_url
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
 from kvip.network.models import Unit

@@ -119,9 +119,7 @@ def test_the_service_denies_by_default(world: World, two: Two) -> None:
     assert two.both.locale == "nb"
 
 
-def test_a_coordinator_of_both_networks_may_change_it(
-    app: Flask, world: World, two: Two
-) -> None:
+def test_a_coordinator_of_both_networks_may_change_it(app: Flask, world: World, two: Two) -> None:
     db.session.add(
         NetworkRole(
             user_id=world.users["coordinator"].id,

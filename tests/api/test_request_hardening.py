@@ -126,7 +126,9 @@ def test_json_nested_a_thousand_deep_is_a_400_with_the_envelope(app: Flask, worl
 
 def test_a_lone_surrogate_in_json_is_a_400_in_the_users_language(app: Flask, world: World) -> None:
     client = login(app.test_client(), world.users["member"])
-    error = _envelope(_raw_put(client, world, b'{"value": "met", "comment": "\\ud800", "version": 0}'))
+    error = _envelope(
+        _raw_put(client, world, b'{"value": "met", "comment": "\\ud800", "version": 0}')
+    )
     assert error["code"] == "bad_json"
     assert "JSON" in error["message"] and "ugyldig" in error["message"]  # nb by default
     key = _envelope(_raw_put(client, world, b'{"\\udfff": 1}'))
