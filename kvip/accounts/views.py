@@ -160,8 +160,9 @@ def reset_password(token: str) -> Any:
         except ServiceError as exc:
             _show_errors(form, exc)
         else:
-            logout_user()
+            # Clear, then sign out: logout_user() marks the remember cookie for deletion.
             session.clear()
+            logout_user()
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200
