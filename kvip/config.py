@@ -44,6 +44,28 @@ def _secret_key(instance_path: str, env: str) -> str:
     return key
 
 
+def _base_url(env: str) -> str:
+    """The address people open KvIP at; every link in an e-mail is built from it."""
+    from kvip.core.urls import normalise_base_url
+
+    value = os.environ.get("KVIP_BASE_URL", "").strip()
+    if not value:
+        if env == "production":
+            raise RuntimeError(
+                "KVIP_BASE_URL must be set when KVIP_ENV=production: the address people open "
+                "KvIP at, e.g. https://kvip.example.no (links in e-mails are built from it)"
+            )
+        return f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+    try:
+        return normalise_base_url(value)
+    except ValueError as exc:
+        raise RuntimeError(f"KVIP_BASE_URL={value!r} is not usable: {exc}") from exc
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def load_config(instance_path: str) -> dict[str, Any]:
     """Build the configuration from the environment."""
     env = os.environ.get("KVIP_ENV", "development")
@@ -51,6 +73,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
     return {
         "KVIP_ENV": env,
         "SECRET_KEY": _secret_key(instance_path, env),
+        # Every link in an e-mail starts with this; requests for other hosts are refused.
+        "KVIP_BASE_URL": _base_url(env),
+        # Further host names the app answers to (e.g. an internal name); comma-separated.
+        "KVIP_TRUSTED_HOSTS": _list("KVIP_TRUSTED_HOSTS"),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,

@@ -3,48 +3,48 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from kvip.core.forms import KvipForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(KvipForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     remember = BooleanField(_l("Keep me signed in on this device (for visits on a tablet)"))
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(KvipForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(KvipForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(KvipForm):
     locale = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")])
 
 
-class UserForm(FlaskForm):
+class UserForm(KvipForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")])
     home_institution_id = SelectField(_l("Home institution"), coerce=int, validators=[Optional()])
-    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
     active = BooleanField(_l("Active"), default=True)
     is_admin = BooleanField(_l("Platform administrator"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(KvipForm):
     scope = SelectField(_l("Where"), validators=[DataRequired()])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     trained_lead = BooleanField(_l("Trained lead reviewer"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(KvipForm):
     email = EmailField(
         _l("Email"),
         validators=[DataRequired(), Length(max=254)],
@@ -52,7 +52,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(KvipForm):
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(max=256)],

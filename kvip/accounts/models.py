@@ -42,7 +42,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     home_institution_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("institutions.id", ondelete="SET NULL"), index=True
     )
-    # Rotated at password change: every other session of the user ends.
+    # In every session and "keep me signed in" cookie (get_id). Rotated at password change,
+    # sign-out and e-mail change: every session and remember cookie of the user ends.
     auth_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -29,6 +29,8 @@ from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
 from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.text import clean_line, line_problem
+from kvip.core.urls import external_url
 from kvip.extensions import db
 
 _hasher = PasswordHasher()
@@ -130,8 +132,13 @@ def authenticate(
     return user
 
 
-def record_sign_out(user: User, *, address: str | None, user_agent: str | None) -> None:
-    """Audit the end of ``user``'s session (the caller signs them out)."""
+def sign_out(user: User, *, address: str | None, user_agent: str | None) -> None:
+    """End every session of ``user`` and audit it (the caller clears this request's session).
+
+    The nonce that every session and every "keep me signed in" cookie carries (see
+    :meth:`User.get_id`) is rotated, so a cookie captured before signing out stops working;
+    on a shared ward tablet the next person reaches the sign-in page."""
+    user.auth_nonce = new_nonce()
     note = client_note(address, user_agent)
     audit.record(user, "session", user.id, action="sign_out", note=note)
     db.session.commit()
@@ -152,12 +159,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def load_user_from_bearer(req: Any) -> User | None:
-    """Flask-Login request loader: ``Authorization: Bearer <token>`` for /api/v1 only."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+def bearer_token(req: Any) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header ("" if empty), else None."""
+    scheme, _sep, token = req.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
         return None
-    token = header[len("Bearer ") :].strip()
+    return token.strip()
+
+
+def load_user_from_bearer(req: Any) -> User | None:
+    """The active owner of the request's bearer token, for /api/v1 only; else None.
+
+    The app's request hook calls this whenever the header is there and then trusts the token
+    alone: a missing or wrong token is never made up for by a session cookie."""
+    token = bearer_token(req)
+    if not token or not req.path.startswith("/api/"):
+        return None
     row = db.session.scalar(
         sa.select(ApiToken).where(
             ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
@@ -265,17 +282,28 @@ def create_user(
     home_institution_id: int | None = None,
     check_password: bool = True,
 ) -> User:
-    """Create a user. ``actor`` None means the CLI (a trusted operator)."""
+    """Create a user. ``actor`` None means the CLI (a trusted operator), the only caller that
+    may give a password: anyone else's new user gets an invitation and chooses their own."""
     if actor is not None:
         require(actor, "platform.admin") if is_admin else _require_user_manager(actor)
+        if password is not None:
+            raise ServiceError(
+                _(
+                    "Nobody but the person sets their password: they get an e-mail "
+                    "invitation to choose it."
+                )
+            )
     email = normalise_email(email)
     errors: dict[str, str] = {}
     if not EMAIL_RE.fullmatch(email):
         errors["email"] = _("Enter a valid email address.")
     elif user_by_email(email) is not None:
         errors["email"] = _("A user with this email already exists.")
+    name = clean_line(name)
     if not name.strip():
         errors["name"] = _("Enter a name.")
+    elif problem := line_problem(name):
+        errors["name"] = problem
     if password is not None and check_password:
         problem = password_problem(password, email)
         if problem:
@@ -305,10 +333,14 @@ def create_user(
     return user
 
 
-def _require_user_manager(actor: User) -> None:
+def _is_user_manager(actor: User) -> bool:
     from kvip.core.permissions import any_coordinator
 
-    if not (actor.is_admin or any_coordinator(actor)):
+    return bool(actor.is_admin or any_coordinator(actor))
+
+
+def _require_user_manager(actor: User) -> None:
+    if not _is_user_manager(actor):
         require(actor, "platform.admin")
 
 
@@ -354,8 +386,48 @@ def require_manageable(actor: User, user: User) -> None:
         raise ServiceError(_("No such user."), status=404, code="not_found")
 
 
+IDENTITY_FIELDS = ("email", "name", "active")
+
+
+def may_change_identity(actor: User, user: User) -> bool:
+    """Whether ``actor`` may change ``user``'s e-mail, name or active flag.
+
+    Administrators: anyone. A coordinator: only a person whose every attachment — unit
+    memberships, network roles and home institution — lies in networks the coordinator
+    coordinates (a person with none yet included), and never an administrator. Whoever also
+    belongs to another network can only be changed by an administrator: otherwise one
+    network's coordinator could take over the account of another network's people."""
+    if actor.is_admin:
+        return True
+    if user.is_admin or not _is_user_manager(actor):
+        return False
+    from kvip.network.models import Institution, Unit
+
+    networks = coordinated_network_ids(actor)
+    outside = sa.or_(
+        sa.exists().where(
+            Membership.user_id == user.id,
+            Membership.unit_id.in_(sa.select(Unit.id).where(Unit.network_id.not_in(networks))),
+        ),
+        sa.exists().where(NetworkRole.user_id == user.id, NetworkRole.network_id.not_in(networks)),
+        sa.exists().where(
+            Institution.id == user.home_institution_id, Institution.network_id.not_in(networks)
+        ),
+    )
+    return not db.session.scalar(sa.select(outside))
+
+
+def identity_locked_reason() -> str:
+    return _(
+        "Only an administrator can change the e-mail, name or active status of this person: "
+        "they also belong to other networks (a role or a home institution there)."
+    )
+
+
 def update_user(actor: User, user: User, **values: Any) -> User:
-    """Change a user's name, locale, active flag, home institution (admins also: admin flag)."""
+    """Change a user's e-mail, name, locale, active flag, home institution (admins also: the
+    admin flag). E-mail, name and active only as :func:`may_change_identity` allows; a new
+    e-mail is told to the old address and ends every session of the person."""
     require_manageable(actor, user)
     if "is_admin" in values and values["is_admin"] != user.is_admin:
         require(actor, "platform.admin")
@@ -367,18 +439,78 @@ def update_user(actor: User, user: User, **values: Any) -> User:
                 _("A user with this email already exists."),
                 fields={"email": _("A user with this email already exists.")},
             )
+        if email != user.email and not EMAIL_RE.fullmatch(email):
+            raise ServiceError(
+                _("Enter a valid email address."),
+                fields={"email": _("Enter a valid email address.")},
+            )
         values["email"] = email
-    if "name" in values and not str(values["name"]).strip():
-        raise ServiceError(_("Enter a name."), fields={"name": _("Enter a name.")})
+    if "name" in values:
+        values["name"] = clean_line(str(values["name"])).strip()
+        if not values["name"]:
+            raise ServiceError(_("Enter a name."), fields={"name": _("Enter a name.")})
+        if values["name"] != user.name and (problem := line_problem(values["name"])):
+            raise ServiceError(problem, fields={"name": problem})
+    changing = [k for k in IDENTITY_FIELDS if k in values and values[k] != getattr(user, k)]
+    if changing and not may_change_identity(actor, user):
+        reason = identity_locked_reason()
+        raise ServiceError(
+            reason, status=403, code="forbidden", fields={k: reason for k in changing}
+        )
     if actor.id == user.id and values.get("active") is False:
         raise ServiceError(_("You cannot deactivate yourself."))
+    old_email = user.email
     before = audit.snapshot(user, USER_FIELDS)
     for key, value in values.items():
         if key in USER_FIELDS:
             setattr(user, key, value)
+    notice = None
+    if user.email != old_email:
+        # Whoever held the old address learns of it, and every session (and remember cookie
+        # and password link) made before ends with the rotated nonce.
+        user.auth_nonce = new_nonce()
+        notice = _email_change_notice(actor, user, old_email)
+        db.session.add(notice)
     audit.record_diff(actor, "user", user, before)
     db.session.commit()
+    if notice is not None:
+        mail.try_deliver(notice)
     return user
+
+
+def _email_change_notice(actor: User, user: User, old_email: str) -> OutboxEmail:
+    """The message to the old address, in the person's language."""
+    with force_locale(user.locale or "nb"):
+        subject = _("KvIP: your e-mail address was changed")
+        body = "\n".join(
+            [
+                str(_("Hello %(name)s,", name=user.name)),
+                "",
+                str(
+                    _(
+                        "%(actor)s changed the e-mail address of your KvIP account from "
+                        "%(old)s to %(new)s.",
+                        actor=actor.name,
+                        old=old_email,
+                        new=user.email,
+                    )
+                ),
+                str(_("You are signed out everywhere; sign in with the new address.")),
+                str(
+                    _(
+                        "If you did not expect this, tell your network coordinator or the "
+                        "platform administrator at once."
+                    )
+                ),
+            ]
+        )
+    return OutboxEmail(
+        user_id=user.id,
+        to=old_email,
+        subject=str(subject),
+        body=body,
+        dedup_key=f"email-change:{user.id}:{secrets.token_hex(8)}",
+    )
 
 
 def grant_unit_role(actor: User, user: User, unit: Any, role: str) -> Membership:
@@ -486,7 +618,7 @@ def _link_lifetime(purpose: str) -> int:
 def password_link(user: User, purpose: str) -> str:
     """A signed, expiring, single-use URL where ``user`` sets a new password."""
     token = _link_serializer().dumps({"u": user.id, "n": _nonce_digest(user), "p": purpose})
-    return url_for("accounts.reset_password", token=token, _external=True)
+    return external_url("accounts.reset_password", token=token)
 
 
 def user_for_password_token(token: str) -> User | None:

@@ -160,8 +160,9 @@ def reset_password(token: str) -> Any:
         except ServiceError as exc:
             _show_errors(form, exc)
         else:
-            logout_user()
+            # Clear, then sign out: logout_user() marks the remember cookie for deletion.
             session.clear()
+            logout_user()
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200
@@ -181,11 +182,18 @@ def send_password_link(user_id: int) -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     if current_user.is_authenticated:
-        services.record_sign_out(
-            current_user, address=request.remote_addr, user_agent=request.user_agent.string
+        # Rotates the person's nonce: this session, every other one and every "keep me signed
+        # in" cookie (all carry the nonce) stop working, including copies taken before.
+        services.sign_out(
+            current_user._get_current_object(),
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
         )
-    logout_user()
+    # Clear first, then sign out: logout_user() leaves the marker that makes Flask-Login delete
+    # the remember cookie in this response; clearing after it would drop that marker.
     session.clear()
+    logout_user()
+    session["_remember"] = "clear"
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -320,7 +328,6 @@ def user_new() -> Any:
                 current_user,
                 email=form.email.data or "",
                 name=form.name.data or "",
-                password=form.password.data or None,
                 locale=form.locale.data or "nb",
                 is_admin=bool(form.is_admin.data) if current_user.is_admin else False,
                 home_institution_id=form.home_institution_id.data or None,
@@ -369,10 +376,27 @@ def user_edit(user_id: int) -> Any:
     services.require_manageable(current_user, user)
     form = UserForm(obj=user)
     form.home_institution_id.choices = _institution_choices()
+    home = user.home_institution
+    if home is not None and home.id not in {c[0] for c in form.home_institution_id.choices}:
+        # Another network's institution: kept as it is (the coordinator cannot choose it).
+        form.home_institution_id.choices.append((home.id, home.name))
     if request.method == "GET":
         form.home_institution_id.data = user.home_institution_id or 0
     role_form = RoleForm()
     role_form.scope.choices, role_form.role.choices = _role_scopes()
+    # E-mail, name and active: only for people wholly inside the coordinator's networks.
+    locked = (
+        None
+        if services.may_change_identity(current_user, user)
+        else (services.identity_locked_reason())
+    )
+    if locked:
+        for name in ("email", "name"):
+            getattr(form, name).render_kw = {
+                "readonly": True,
+                "aria-describedby": "identity-locked",
+            }
+    status = 200
     if form.validate_on_submit():
         values: dict[str, Any] = {
             "email": form.email.data or "",
@@ -383,18 +407,24 @@ def user_edit(user_id: int) -> Any:
         }
         if current_user.is_admin:
             values["is_admin"] = bool(form.is_admin.data)
+        nonce = user.auth_nonce
         try:
             services.update_user(current_user, user, **values)
         except ServiceError as exc:
             _show_errors(form, exc)
+            status = exc.status if exc.status == 403 else 422
         else:
+            if user.id == current_user.id and user.auth_nonce != nonce:
+                login_user(user)  # own e-mail changed: the new nonce keeps this session
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 422
     return render_template(
         "accounts/user_form.html",
         form=form,
         user=user,
+        identity_locked=locked,
         role_form=role_form,
         memberships=db.session.scalars(
             sa.select(Membership).where(Membership.user_id == user.id)

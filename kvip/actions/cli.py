@@ -31,9 +31,15 @@ def send_cmd(on: str | None, base_url: str | None) -> None:
     from kvip.actions import reminders as service
     from kvip.core import mail
 
-    base = base_url or current_app.config.get("KVIP_BASE_URL") or "http://localhost:5000"
-    with current_app.test_request_context("/", base_url=base):
-        result = service.send_reminders(_parse_date(on), base_url=base)
+    if base_url:
+        from kvip.core.urls import normalise_base_url
+
+        try:
+            base_url = normalise_base_url(base_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--base-url") from exc
+    # Links come from KVIP_BASE_URL (or --base-url), never from a request: none is needed.
+    result = service.send_reminders(_parse_date(on), base_url=base_url)
     where = (
         "sent through SMTP"
         if mail.smtp_configured()

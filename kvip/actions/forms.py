@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     RadioField,
@@ -15,13 +14,15 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kvip.core.forms import KvipForm
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(KvipForm):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     responsible = StringField(_l("Responsible"), validators=[Optional(), Length(max=200)])
@@ -39,10 +40,10 @@ class ActionForm(FlaskForm):
     version = HiddenField()
 
 
-class DropForm(FlaskForm):
+class DropForm(KvipForm):
     reason = TextAreaField(_l("Why is the action dropped?"), validators=[Length(max=2000)])
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(KvipForm):
     outcome = RadioField(_l("Outcome"), validate_choice=False)
     comment = TextAreaField(_l("Comment from the team"), validators=[Length(max=5000)])

@@ -34,6 +34,7 @@ from kvip.actions import queries
 from kvip.actions.models import Action, ActionStatus, OutboxEmail
 from kvip.core import mail
 from kvip.core.permissions import coordinated_network_ids
+from kvip.core.urls import external_url
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -44,13 +45,18 @@ EMAIL_HORIZON_DAYS = 7
 REPORT_COMMENT_DAYS = 14
 
 
+Target = tuple[str, tuple[tuple[str, Any], ...]]
+
+
 @dataclass(frozen=True)
 class Reminder:
     kind: str
     title: str
     where: str
     due: date
-    url: str
+    # Where the reminder leads: an endpoint and its values (built into a path for the page and
+    # into an absolute link under KVIP_BASE_URL for the e-mail).
+    target: Target
 
     def overdue(self, on: date) -> bool:
         return self.due < on
@@ -58,15 +64,31 @@ class Reminder:
     def days_left(self, on: date) -> int:
         return (self.due - on).days
 
+    @property
+    def url(self) -> str:
+        """The path, for a page the user has open."""
+        endpoint, values = self.target
+        return url_for(endpoint, **dict(values))
 
-def _first_url(candidates: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    def link(self, base: str | None = None) -> str:
+        """The absolute link for an e-mail: always under the configured base URL."""
+        endpoint, values = self.target
+        return external_url(endpoint, _base=base, **dict(values))
+
+
+def _to(endpoint: str, **values: Any) -> Target:
+    return endpoint, tuple(sorted(values.items()))
+
+
+def _first_url(candidates: Iterable[tuple[str, dict[str, Any]]]) -> Target:
     """The first endpoint of another module that exists (their names are theirs to choose)."""
     for endpoint, values in candidates:
         try:
-            return url_for(endpoint, **values)
+            external_url(endpoint, **values)
         except BuildError:
             continue
-    return url_for("core.home")
+        return _to(endpoint, **values)
+    return _to("core.home")
 
 
 def _as_date(value: datetime | date | None) -> date:
@@ -164,7 +186,7 @@ def _plans_due(user: User, on: date, until: date) -> list[Reminder]:
             _("The action plan is due"),
             unit_name,
             _as_date(finalised) + queries.PLAN_DUE_AFTER,
-            url_for("actions.plan", assessment_id=assessment_id),
+            _to("actions.plan", assessment_id=assessment_id),
         )
         for assessment_id, finalised, unit_name in rows
     ]
@@ -190,7 +212,7 @@ def _action_deadlines(user: User, until: date) -> list[Reminder]:
             action.title,
             unit_name,
             _as_date(action.deadline),
-            url_for("actions.edit_action", action_id=action.id),
+            _to("actions.edit_action", action_id=action.id),
         )
         for action, unit_name in rows
     ]
@@ -227,7 +249,7 @@ def _verifications(user: User, on: date, until: date) -> list[Reminder]:
                     _("Verify %(n)d finished actions at the visit", n=waiting),
                     unit_name,
                     _as_date(visit.date),
-                    url_for("actions.next_visit", visit_id=visit.id),
+                    _to("actions.next_visit", visit_id=visit.id),
                 )
             )
     return reminders
@@ -255,7 +277,7 @@ def _coordinator(user: User, on: date) -> list[Reminder]:
             _("%(n)d action plans are past their due date without an action", n=n),
             "",
             _as_date(first) + queries.PLAN_DUE_AFTER,
-            url_for("actions.overview", network_id=network_id),
+            _to("actions.overview", network_id=network_id),
         )
         for network_id, n, first in rows
     ]
@@ -279,8 +301,11 @@ def due_items(user: User, on: date | None = None, horizon: int = HORIZON_DAYS) -
 # --- e-mail ---------------------------------------------------------------------------------
 
 
-def compose(user: User, items: list[Reminder], on: date, base_url: str) -> tuple[str, str]:
-    """Subject and plain-text body of one digest, in the user's language."""
+def compose(
+    user: User, items: list[Reminder], on: date, base_url: str | None = None
+) -> tuple[str, str]:
+    """Subject and plain-text body of one digest, in the user's language. Links are built
+    under ``base_url`` (default: KVIP_BASE_URL), never from a request."""
     with force_locale(user.locale or "nb"):
         subject = _("KvIP: %(n)d things due soon or overdue", n=len(items))
         lines = [_("Hello %(name)s,", name=user.name), "", _("This is due soon in KvIP:"), ""]
@@ -292,12 +317,12 @@ def compose(user: User, items: list[Reminder], on: date, base_url: str) -> tuple
             )
             where = f" ({item.where})" if item.where else ""
             lines.append(f"- {item.title}{where}: {state}")
-            lines.append(f"  {base_url.rstrip('/')}{item.url}")
+            lines.append(f"  {item.link(base_url)}")
         lines += [
             "",
             _(
                 "See everything that is due: %(url)s",
-                url=base_url.rstrip("/") + "/actions/reminders",
+                url=external_url("actions.reminders", _base=base_url),
             ),
             "",
             _("You receive this because you have a role in KvIP."),
@@ -315,11 +340,11 @@ class SendResult:
 
 
 def send_reminders(
-    on: date | None = None, *, base_url: str = "", horizon: int = EMAIL_HORIZON_DAYS
+    on: date | None = None, *, base_url: str | None = None, horizon: int = EMAIL_HORIZON_DAYS
 ) -> SendResult:
-    """One digest per active user with something due (batch job: ``flask reminders send``)."""
+    """One digest per active user with something due (batch job: ``flask reminders send``).
+    Links go to ``base_url`` if given (the CLI's ``--base-url``), else KVIP_BASE_URL."""
     on = on or queries.today()
-    base_url = base_url or mail.config("KVIP_BASE_URL", "http://localhost:5000")
     result = SendResult()
     smtp = mail.smtp_configured()
     user_ids = list(db.session.scalars(sa.select(User.id).where(User.active.is_(True))))

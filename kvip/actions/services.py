@@ -23,6 +23,7 @@ from kvip.core import audit
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require
+from kvip.core.text import clean_text, single_line, strip_format_characters
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.standards.models import Standard
@@ -82,18 +83,20 @@ def _validate(
     """Check every field; returns cleaned values or raises one ServiceError with all field errors."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
-    title = _clean_text(data.get("title"))
+    # Title and responsible are single lines: no control characters, no invisible formatting
+    # characters (kvip.core.text); the texts keep line breaks and tabs only.
+    title = single_line(_clean_text(data.get("title")), "title", errors).strip()
     if not title:
         errors["title"] = _("Give the action a short title.")
     elif len(title) > TITLE_MAX:
         errors["title"] = _("Keep the title under %(n)d characters.", n=TITLE_MAX)
     clean["title"] = title
     for name in ("description", "success_measure"):
-        text = _clean_text(data.get(name))
+        text = clean_text(_clean_text(data.get(name)))
         if len(text) > TEXT_MAX:
             errors[name] = _("Keep this text under %(n)d characters.", n=TEXT_MAX)
         clean[name] = text
-    responsible = _clean_text(data.get("responsible"))
+    responsible = single_line(_clean_text(data.get("responsible")), "responsible", errors).strip()
     if len(responsible) > RESPONSIBLE_MAX:
         errors["responsible"] = _("Keep the name under %(n)d characters.", n=RESPONSIBLE_MAX)
     clean["responsible"] = responsible
@@ -418,6 +421,8 @@ def verify_action(
 
 
 def _short_title(text: str) -> str:
+    # A finding's text may quote right-to-left text; a title made from it must not carry it.
+    text = strip_format_characters(text)
     first = text.strip().splitlines()[0] if text.strip() else ""
     for stop in (". ", "? ", "! "):
         if stop in first[:TITLE_MAX]:

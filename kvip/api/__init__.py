@@ -20,8 +20,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 with a clear message."""
-    data = request.get_json(silent=True)
+    """The request's JSON object, or a 400 with a clear message (JSON that cannot be read,
+    nests too deeply or holds a lone surrogate: code ``bad_json``, see kvip.core.http)."""
+    data = request.get_json() if request.is_json else None
     if not isinstance(data, dict):
         raise ServiceError(
             _("The request body must be a JSON object."), status=400, code="bad_request"

@@ -172,8 +172,10 @@ def paging(max_limit: int, default_limit: int = 100) -> list[Schema]:
 # --- operations -------------------------------------------------------------------------------
 
 _ERROR_TEXT = {
-    400: "Malformed request, e.g. a NUL character anywhere in it (code nul_character)",
-    401: "Not signed in, and no valid API token (Authorization: Bearer …)",
+    400: "Malformed request, e.g. a NUL character anywhere in it (code nul_character), or a "
+    "host the platform does not serve (code unknown_host)",
+    401: "Not signed in, and no valid API token (Authorization: Bearer …); when that header "
+    "is sent, the token alone counts, never a session cookie",
     403: "Signed in, but not allowed",
     404: "Not found",
     409: "Conflict with the current state",
@@ -181,7 +183,8 @@ _ERROR_TEXT = {
     422: "Invalid input; error.fields names each field",
 }
 _WRITE_400 = (
-    " or the body is not a JSON object, or (session cookie) the X-CSRFToken header is missing "
+    " or the body is not a JSON object, or is JSON nested deeper than 32 levels or with an "
+    "unpaired surrogate (code bad_json), or (session cookie) the X-CSRFToken header is missing "
     "(code csrf)"
 )
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import IntegerConverter
 
-from kvip.core import i18n
+from kvip.core import i18n, urls
 from kvip.core.errors import register_error_handlers
 from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -55,8 +55,9 @@ def init_extensions(app: Flask) -> None:
 
     from kvip.accounts import services as accounts
 
+    # Bearer tokens are read by a request hook (init_request_hooks), not by a request loader:
+    # Flask-Login would try the session cookie first and fall back to the token only after.
     login_manager.user_loader(accounts.load_user_from_session)
-    login_manager.request_loader(accounts.load_user_from_bearer)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
@@ -77,17 +78,55 @@ def init_extensions(app: Flask) -> None:
 
 def init_request_hooks(app: Flask) -> None:
     """CSRF for every state-changing browser request; template helpers."""
+    from kvip.core.http import KvipRequest, SafeJSONProvider
+
+    # JSON bodies too deep or with a lone surrogate are a 400, never a 500 (kvip.core.http).
+    app.json = SafeJSONProvider(app)
+    app.request_class = KvipRequest
 
     @app.before_request
     def _start_timer() -> None:
         g.kvip_started = time.perf_counter()
 
+    def _refuse_unknown_host() -> Any:
+        # Links in e-mails never come from the Host header (see kvip.core.urls), and a request
+        # for a host the platform does not serve is refused outright. The health check
+        # answers any host: a load balancer asks by the instance's address.
+        if request.path == "/healthz" or urls.host_allowed(request.host):
+            return None
+        from flask_babel import gettext as _
+
+        from kvip.core.errors import error_response
+
+        return error_response(
+            400,
+            "unknown_host",
+            _("This address is not served here. Open KvIP at the address your network gave you."),
+        )
+
+    # First of all hooks: nothing (sign-in, throttle, CSRF) runs for a foreign host.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unknown_host)
+
+    @app.before_request
+    def _bearer_token_alone() -> None:
+        # A request with "Authorization: Bearer …" is authenticated by that token and nothing
+        # else: never by a session or remember cookie that comes with it. With a token that
+        # does not fit, the caller is anonymous (the API answers 401 after the NUL check);
+        # outside /api/ tokens mean nothing and CSRF applies as to anyone.
+        from kvip.accounts import services as accounts
+
+        if accounts.bearer_token(request) is None:
+            return
+        user = accounts.load_user_from_bearer(request)
+        g._login_user = user if user is not None else login_manager.anonymous_user()
+        g.kvip_token_auth = user is not None
+
     @app.before_request
     def _csrf_unless_bearer() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            # Scripts authenticate with a token, not a cookie: CSRF cannot apply.
+        if g.get("kvip_token_auth"):
+            # Authenticated by the token alone (no cookie counted): CSRF cannot apply.
             return
         if request.path.startswith("/api/") and not current_user.is_authenticated:
             # No signed-in session for a forged request to ride on: the API answers 401.
@@ -170,6 +209,7 @@ def init_request_hooks(app: Flask) -> None:
         # carries one request's user into the next.
         g.pop("kvip_nav", None)
         g.pop("_login_user", None)
+        g.pop("kvip_token_auth", None)
         babel_refresh()
 
 

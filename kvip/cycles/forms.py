@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,8 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from kvip.core.forms import KvipForm
 
-class CycleForm(FlaskForm):
+
+class CycleForm(KvipForm):
     edition_id = SelectField(_l("Edition of the standards"), coerce=int)
     year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -34,27 +35,27 @@ class CheckboxList(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(KvipForm):
     unit_ids = CheckboxList(_l("Units to enrol"), coerce=int)
     carry_over = BooleanField(_l("Start from last cycle's ratings"), default=True)
 
 
-class ConfirmCloseForm(FlaskForm):
+class ConfirmCloseForm(KvipForm):
     confirm = BooleanField(
         _l("I understand that units can no longer change their self-assessment."),
         validators=[DataRequired()],
     )
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(KvipForm):
     reason = TextAreaField(
         _l("Reason (shown to the unit)"), validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class UploadForm(FlaskForm):
+class UploadForm(KvipForm):
     file = FileField(_l("Filled-in spreadsheet (.xlsx)"), validators=[FileRequired()])
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(KvipForm):
     changes = HiddenField()

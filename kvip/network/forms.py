@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from kvip.core.forms import KvipForm
 
-class InstitutionForm(FlaskForm):
+
+class InstitutionForm(KvipForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
 
 
-class UnitForm(FlaskForm):
+class UnitForm(KvipForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     institution_id = SelectField(_l("Institution"), coerce=int, validators=[DataRequired()])
     kind = SelectField(_l("Kind of unit"))
@@ -22,7 +23,7 @@ class UnitForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
-class NetworkForm(FlaskForm):
+class NetworkForm(KvipForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     benchmark_visibility = SelectField(_l("Other units in benchmarks are shown"))
     min_group_size = IntegerField(

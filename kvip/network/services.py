@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from kvip.core import audit
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.text import clean_line, line_problem
 from kvip.extensions import db
 from kvip.network.models import UNIT_KINDS, BenchmarkVisibility, Institution, Network, Unit
 
@@ -32,11 +33,13 @@ def create_network(actor: Any, name: str, slug: str) -> Network:
         require(actor, "platform.admin")
     if not name.strip() or not slug.strip():
         raise ServiceError(_("Enter a name and a short name."))
+    if problem := line_problem(name):
+        raise ServiceError(problem, fields={"name": problem})
     if db.session.scalar(sa.select(Network).where(Network.slug == slug)):
         raise ServiceError(
             _("A network with this short name exists."), fields={"slug": _("Taken.")}
         )
-    network = Network(name=name.strip(), slug=slug.strip())
+    network = Network(name=clean_line(name).strip(), slug=slug.strip())
     db.session.add(network)
     db.session.flush()
     audit.record(
@@ -59,6 +62,8 @@ def update_network(
     errors = {}
     if not name.strip():
         errors["name"] = _("Enter a name.")
+    elif problem := line_problem(name):
+        errors["name"] = problem
     if benchmark_visibility not in {v.value for v in BenchmarkVisibility}:
         errors["benchmark_visibility"] = _("Unknown choice.")
     if not 1 <= min_group_size <= 50:
@@ -67,7 +72,7 @@ def update_network(
         raise ServiceError(next(iter(errors.values())), fields=errors)
     before = audit.snapshot(network, NETWORK_FIELDS)
     network.name, network.benchmark_visibility, network.min_group_size = (
-        name.strip(),
+        clean_line(name).strip(),
         benchmark_visibility,
         min_group_size,
     )
@@ -80,6 +85,8 @@ def _check_institution(network_id: int, name: str, current_id: int | None) -> di
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = _("Enter the institution's name.")
+    elif problem := line_problem(name):
+        errors["name"] = problem
     else:
         other = db.session.scalar(
             sa.select(Institution).where(
@@ -96,7 +103,10 @@ def save_institution(
 ) -> Institution:
     """Create or change an institution of a network."""
     require(actor, "network.manage", network_id)
+    name, region = clean_line(name), clean_line(region)
     errors = _check_institution(network_id, name, institution.id if institution else None)
+    if problem := line_problem(region):
+        errors["region"] = problem
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
     creating = institution is None
@@ -133,8 +143,13 @@ def save_unit(
     """Create or change a unit; validates every field and changes nothing on any error."""
     require(actor, "network.manage", network_id)
     errors: dict[str, str] = {}
+    name, region = clean_line(name), clean_line(region)
     if not name.strip():
         errors["name"] = _("Enter the unit's name.")
+    elif problem := line_problem(name):
+        errors["name"] = problem
+    if problem := line_problem(region):
+        errors["region"] = problem
     institution = db.session.get(Institution, institution_id)
     if institution is None or institution.network_id != network_id:
         errors["institution_id"] = _("Choose an institution of this network.")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from kvip.core.forms import KvipForm
 from kvip.standards.validation import MAX_LEN, RESERVED_SLUGS, SLUG_RE
 
 
-class ImportForm(FlaskForm):
+class ImportForm(KvipForm):
     """Upload an edition as a spreadsheet; the sheet has the standards, the form the rest."""
 
     file = FileField(

@@ -67,3 +67,32 @@ def test_language_switch_to_english_and_back(demo: None, live_server: str, page)
     page.get_by_role("button", name="Norsk").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Velkommen")
+
+
+def test_log_out_on_a_shared_tablet_after_keep_me_signed_in(
+    demo: None, live_server: str, page
+) -> None:  # type: ignore[no-untyped-def]
+    """The reviewer ticks "keep me signed in", logs out; the next person on the same tablet
+    reaches the sign-in page, and a copy of the remember cookie taken before works nowhere."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-post").fill("reviewer@demo.kvip")
+    page.get_by_label("Passord").fill(DEMO_PASSWORD)
+    page.get_by_label("Hold meg innlogget på denne enheten").check()
+    page.get_by_role("button", name="Logg inn").click()
+    page.wait_for_url(f"{live_server}/")
+    captured = [c for c in page.context.cookies() if c["name"] == "remember_token"]
+    assert len(captured) == 1
+    page.get_by_role("button", name="Logg ut").click()
+    page.wait_for_url("**/login")
+    assert [c for c in page.context.cookies() if c["name"] == "remember_token"] == []
+    page.goto(f"{live_server}/")  # the next person picks up the tablet
+    page.wait_for_url("**/login**")
+    expect(page.get_by_role("button", name="Logg inn")).to_be_visible()
+    other = page.context.browser.new_context()
+    try:
+        other.add_cookies(captured)
+        replay = other.new_page()
+        replay.goto(f"{live_server}/")
+        replay.wait_for_url("**/login**")
+    finally:
+        other.close()

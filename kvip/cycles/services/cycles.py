@@ -16,6 +16,7 @@ from kvip.core.errors import ServiceError
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import require
 from kvip.core.setup import MAX_ID
+from kvip.core.text import clean_line, line_problem
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -59,6 +60,8 @@ def _check_cycle(
         errors["name"] = _("Enter a name.")
     elif len(name) > 200:
         errors["name"] = _("At most %(n)d characters.", n=200)
+    elif problem := line_problem(name):
+        errors["name"] = problem
     dates = {
         "self_assessment_opens": self_assessment_opens,
         "self_assessment_closes": self_assessment_closes,
@@ -129,7 +132,7 @@ def create_cycle(
         network_id=network_id,
         edition_id=edition.id,
         year=year,
-        name=name.strip(),
+        name=clean_line(name).strip(),
         state=CycleState.planned.value,
         self_assessment_opens=self_assessment_opens,
         self_assessment_closes=self_assessment_closes,
@@ -188,7 +191,7 @@ def update_cycle(
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
     before = audit.snapshot(cycle, CYCLE_FIELDS)
-    cycle.name = name.strip()
+    cycle.name = clean_line(name).strip()
     cycle.self_assessment_opens = self_assessment_opens
     cycle.self_assessment_closes = self_assessment_closes
     cycle.visit_window_start = visit_window_start
