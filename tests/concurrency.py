@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 from flask import Flask, session
@@ -49,3 +50,27 @@ def textarea_value(page: str, name: str) -> str | None:
         rf'<textarea\b[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</textarea>', page, re.S
     )
     return html.unescape(found.group(1)).strip() if found else None
+
+
+def both_save(
+    first: Any,
+    second: Any,
+    form_url: str,
+    first_data: dict[str, Any],
+    second_data: dict[str, Any],
+    *,
+    post_url: str | None = None,
+    version_field: str = "version",
+) -> str:
+    """Two people open the same form, the first saves, then the second saves from the version
+    they saw. Checks the first save went through and the second was refused with 409; returns
+    the page the second person gets."""
+    seen_first = hidden_version(first.get(form_url).get_data(as_text=True), version_field)
+    seen_second = hidden_version(second.get(form_url).get_data(as_text=True), version_field)
+    assert seen_first == seen_second != ""
+    target = post_url or form_url
+    saved = first.post(target, data={**first_data, version_field: seen_first})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    refused = second.post(target, data={**second_data, version_field: seen_second})
+    assert refused.status_code == 409, refused.status_code
+    return str(refused.get_data(as_text=True))

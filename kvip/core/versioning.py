@@ -293,9 +293,12 @@ def form_conflict(
     """Prepare a WTForms form that lost a conflict to be shown again: the person's typed
     values stay in ``form``; its hidden ``version`` becomes the current one, so saving again
     deliberately replaces the other person's version. ``theirs`` is the same form filled from
-    the stored object (choices are copied from ``form``); the fields that differ are listed."""
+    the stored object (default: the form class with ``obj=`` the stored object; choices are
+    copied from ``form``); the fields that differ are listed."""
     if hasattr(form, "version"):
         form.version.data = str(exc.current_version) if not exc.deleted else ""
+    if theirs is None and exc.current is not None:
+        theirs = stored_form(type(form), exc.current)
     rows: list[ConflictRow] = []
     if theirs is not None:
         for name, mine in form._fields.items():

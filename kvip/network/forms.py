@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class InstitutionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
+    version = HiddenField()  # the version the person saw (kvip.core.versioning)
 
 
 class UnitForm(FlaskForm):
@@ -20,6 +21,7 @@ class UnitForm(FlaskForm):
     beds = IntegerField(_l("Beds"), default=0, validators=[Optional(), NumberRange(min=0, max=500)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
     active = BooleanField(_l("Active"), default=True)
+    version = HiddenField()
 
 
 class NetworkForm(FlaskForm):
@@ -30,3 +32,4 @@ class NetworkForm(FlaskForm):
         default=3,
         validators=[DataRequired(), NumberRange(min=1, max=50)],
     )
+    version = HiddenField()
