@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, session
 
@@ -74,3 +74,10 @@ def both_save(
     refused = second.post(target, data={**second_data, version_field: seen_second})
     assert refused.status_code == 409, refused.status_code
     return str(refused.get_data(as_text=True))
+
+
+def form_block(page: str, action: str) -> str:
+    """The HTML of the <form> on the page that posts to ``action``."""
+    found = re.search(rf'<form\b[^>]*\baction="{re.escape(action)}"[^>]*>.*?</form>', page, re.S)
+    assert found is not None, f"no form posting to {action}"
+    return found.group(0)

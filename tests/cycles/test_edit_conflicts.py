@@ -77,9 +77,7 @@ def test_a_cycle_save_that_loses_the_race_is_refused(app: Flask, world: World) -
     assert db.session.get(Cycle, world.cycle.id).name == "Syklus (admin)"
 
 
-def test_two_coordinators_closing_one_cycle_at_once_close_it_once(
-    app: Flask, world: World
-) -> None:
+def test_two_coordinators_closing_one_cycle_at_once_close_it_once(app: Flask, world: World) -> None:
     with app.test_request_context("/"):
         mine = db.session.get(Cycle, world.cycle.id)
         assert mine.state == "open"
