@@ -36,6 +36,7 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
     active = BooleanField(_l("Active"), default=True)
     is_admin = BooleanField(_l("Platform administrator"))
+    version = HiddenField()  # the version the editor saw (kvip.core.versioning)
 
 
 class RoleForm(FlaskForm):

@@ -24,7 +24,7 @@ from kvip.accounts.models import (
     User,
     new_nonce,
 )
-from kvip.core import audit, mail
+from kvip.core import audit, mail, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
@@ -354,9 +354,11 @@ def require_manageable(actor: User, user: User) -> None:
         raise ServiceError(_("No such user."), status=404, code="not_found")
 
 
-def update_user(actor: User, user: User, **values: Any) -> User:
-    """Change a user's name, locale, active flag, home institution (admins also: admin flag)."""
+def update_user(actor: User, user: User, *, version: Any = None, **values: Any) -> User:
+    """Change a user's name, locale, active flag, home institution (admins also: admin flag).
+    ``version`` is the one the editor saw: an older one or a lost race raises EditConflict."""
     require_manageable(actor, user)
+    versioning.check_version("user", user, version)
     if "is_admin" in values and values["is_admin"] != user.is_admin:
         require(actor, "platform.admin")
     if "email" in values:
@@ -376,8 +378,9 @@ def update_user(actor: User, user: User, **values: Any) -> User:
     for key, value in values.items():
         if key in USER_FIELDS:
             setattr(user, key, value)
-    audit.record_diff(actor, "user", user, before)
-    db.session.commit()
+    if audit.record_diff(actor, "user", user, before):
+        user.version += 1  # only deliberate edits move the version (see User.version)
+    versioning.commit("user", user)
     return user
 
 

@@ -33,7 +33,7 @@ from kvip.accounts.forms import (
     UserForm,
 )
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, UnitRole, User
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
@@ -373,6 +373,7 @@ def user_edit(user_id: int) -> Any:
         form.home_institution_id.data = user.home_institution_id or 0
     role_form = RoleForm()
     role_form.scope.choices, role_form.role.choices = _role_scopes()
+    conflict = None
     if form.validate_on_submit():
         values: dict[str, Any] = {
             "email": form.email.data or "",
@@ -384,16 +385,23 @@ def user_edit(user_id: int) -> Any:
         if current_user.is_admin:
             values["is_admin"] = bool(form.is_admin.data)
         try:
-            services.update_user(current_user, user, **values)
+            services.update_user(current_user, user, version=form.version.data, **values)
+        except versioning.EditConflict as exc:
+            theirs = versioning.stored_form(UserForm, exc.current)
+            theirs.home_institution_id.data = getattr(exc.current, "home_institution_id", 0) or 0
+            conflict = versioning.form_conflict(
+                form, exc, theirs, reload_url=url_for("accounts.user_edit", user_id=user_id)
+            )
         except ServiceError as exc:
             _show_errors(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
+    status = (409 if conflict else 422) if request.method == "POST" else 200
     return render_template(
         "accounts/user_form.html",
         form=form,
+        conflict=conflict,
         user=user,
         role_form=role_form,
         memberships=db.session.scalars(
