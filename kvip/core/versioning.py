@@ -89,7 +89,7 @@ def seen_version(raw: Any) -> int | None:
     text = str(raw).strip()
     if not text:
         return None
-    return int(text) if text.isdigit() and len(text) <= 9 else -1
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
 
 
 def last_change(entity: str, entity_id: int | None) -> tuple[str | None, datetime | None]:
@@ -179,14 +179,8 @@ def guarded(
     find = reload or _reloader(obj)
     try:
         yield
-    except StaleDataError:
-        db.session.rollback()
-        current = find()
-        raise conflict(
-            entity, current, message=message, payload=payload(current) if payload else None
-        ) from None
-    except IntegrityError:
-        if not creating:
+    except (StaleDataError, IntegrityError) as exc:
+        if isinstance(exc, IntegrityError) and not creating:
             raise
         db.session.rollback()
         current = find()
@@ -244,12 +238,16 @@ def notice(
         for label, theirs, yours in rows
         if display(theirs) != display(yours)
     ]
+    return _notice(exc, shown, reload_url)
+
+
+def _notice(exc: EditConflict, rows: list[ConflictRow], reload_url: str | None) -> ConflictNotice:
     return ConflictNotice(
         message=exc.message,
         changed_by=exc.changed_by,
         changed_at=exc.changed_at,
         deleted=exc.deleted,
-        rows=shown,
+        rows=rows,
         reload_url=reload_url,
     )
 
@@ -312,14 +310,7 @@ def form_conflict(
             yours, stored = _field_display(mine), _field_display(other)
             if yours != stored:
                 rows.append(ConflictRow(str(mine.label.text), stored, yours))
-    return ConflictNotice(
-        message=exc.message,
-        changed_by=exc.changed_by,
-        changed_at=exc.changed_at,
-        deleted=exc.deleted,
-        rows=rows,
-        reload_url=reload_url,
-    )
+    return _notice(exc, rows, reload_url)
 
 
 def stored_form(form_class: type, obj: Any, **kwargs: Any) -> Any:

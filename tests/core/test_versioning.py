@@ -43,6 +43,8 @@ VERSIONED = (
         ("-1", -1),
         (True, -1),
         ("9" * 30, -1),
+        ("²", -1),
+        ("٣", -1),
     ],
 )
 def test_seen_version_reads_forms_and_json(raw: object, seen: int | None) -> None:
