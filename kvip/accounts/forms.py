@@ -36,6 +36,7 @@ class UserForm(KvipForm):
     home_institution_id = SelectField(_l("Home institution"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     is_admin = BooleanField(_l("Platform administrator"))
+    version = HiddenField()  # the version the editor saw (kvip.core.versioning)
 
 
 class RoleForm(KvipForm):

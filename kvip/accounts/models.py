@@ -47,6 +47,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     auth_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Optimistic locking of the user administration (kvip.core.versioning). Bumped only by a
+    # deliberate edit of the person's details (accounts.services.update_user), never by signing
+    # in: two sign-ins of one account at once must not collide. Every ORM update of the row
+    # still checks it, so a write cannot silently undo a concurrent edit.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     home_institution = relationship("Institution")
     memberships: Mapped[list[Membership]] = relationship(
@@ -55,6 +60,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     network_roles: Mapped[list[NetworkRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

@@ -24,7 +24,7 @@ from kvip.accounts.models import (
     User,
     new_nonce,
 )
-from kvip.core import audit, mail
+from kvip.core import audit, mail, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
@@ -424,11 +424,13 @@ def identity_locked_reason() -> str:
     )
 
 
-def update_user(actor: User, user: User, **values: Any) -> User:
+def update_user(actor: User, user: User, *, version: Any = None, **values: Any) -> User:
     """Change a user's e-mail, name, locale, active flag, home institution (admins also: the
     admin flag). E-mail, name and active only as :func:`may_change_identity` allows; a new
-    e-mail is told to the old address and ends every session of the person."""
+    e-mail is told to the old address and ends every session of the person. ``version`` is the one
+    the editor saw: an older one or a lost race raises EditConflict."""
     require_manageable(actor, user)
+    versioning.check_version("user", user, version)
     if "is_admin" in values and values["is_admin"] != user.is_admin:
         require(actor, "platform.admin")
     if "email" in values:
@@ -471,8 +473,9 @@ def update_user(actor: User, user: User, **values: Any) -> User:
         user.auth_nonce = new_nonce()
         notice = _email_change_notice(actor, user, old_email)
         db.session.add(notice)
-    audit.record_diff(actor, "user", user, before)
-    db.session.commit()
+    if audit.record_diff(actor, "user", user, before):
+        user.version += 1  # only deliberate edits move the version (see User.version)
+    versioning.commit("user", user)
     if notice is not None:
         mail.try_deliver(notice)
     return user

@@ -33,7 +33,7 @@ from kvip.accounts.forms import (
     UserForm,
 )
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, UnitRole, User
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
@@ -397,6 +397,7 @@ def user_edit(user_id: int) -> Any:
                 "aria-describedby": "identity-locked",
             }
     status = 200
+    conflict = None
     if form.validate_on_submit():
         values: dict[str, Any] = {
             "email": form.email.data or "",
@@ -409,7 +410,13 @@ def user_edit(user_id: int) -> Any:
             values["is_admin"] = bool(form.is_admin.data)
         nonce = user.auth_nonce
         try:
-            services.update_user(current_user, user, **values)
+            services.update_user(current_user, user, version=form.version.data, **values)
+        except versioning.EditConflict as exc:
+            theirs = versioning.stored_form(UserForm, exc.current)
+            theirs.home_institution_id.data = getattr(exc.current, "home_institution_id", 0) or 0
+            conflict = versioning.form_conflict(
+                form, exc, theirs, reload_url=url_for("accounts.user_edit", user_id=user_id)
+            )
         except ServiceError as exc:
             _show_errors(form, exc)
             status = exc.status if exc.status == 403 else 422
@@ -418,11 +425,14 @@ def user_edit(user_id: int) -> Any:
                 login_user(user)  # own e-mail changed: the new nonce keeps this session
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    elif request.method == "POST":
+    if request.method == "POST" and conflict:
+        status = 409
+    elif request.method == "POST" and status == 200:
         status = 422
     return render_template(
         "accounts/user_form.html",
         form=form,
+        conflict=conflict,
         user=user,
         identity_locked=locked,
         role_form=role_form,

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from kvip.actions import duties_ref, queries
 from kvip.actions.models import Action, ActionDuty, GapOverride, Risk
 from kvip.benchmarks import scoring
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
@@ -305,9 +305,11 @@ def set_override(
     status: str | None,
     risk: str | None,
     reason: str,
+    version: Any = None,
 ) -> GapOverride | None:
     """Record the unit's own judgement of a duty (status and/or risk, with a reason); both
-    empty removes the override and the derived values apply again."""
+    empty removes the override and the derived values apply again. ``version`` is the one the
+    person saw (0: no override yet); an older one or a lost race raises ``EditConflict``."""
     require(actor, "actions.edit", assessment)
     if duty not in duties_ref.CODES:
         raise ServiceError(_("Unknown duty."), status=404, code="not_found")
@@ -325,45 +327,53 @@ def set_override(
         errors["reason"] = _("Keep this text under %(n)d characters.", n=2000)
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
-    override = db.session.scalar(
-        sa.select(GapOverride).where(
-            GapOverride.assessment_id == assessment.id, GapOverride.duty == duty
-        )
-    )
-    scope = {"network_id": assessment.cycle.network_id, "unit_id": assessment.unit_id}
-    if status is None and risk is None:
-        if override is not None:
-            audit.record(
-                actor,
-                "gap_override",
-                override.id,
-                action="delete",
-                changes={"status": (override.status, None), "risk": (override.risk, None)},
-                note=duty,
-                **scope,
+
+    def stored() -> GapOverride | None:
+        return db.session.scalar(
+            sa.select(GapOverride).where(
+                GapOverride.assessment_id == assessment.id, GapOverride.duty == duty
             )
-            db.session.delete(override)
-            db.session.commit()
-        return None
+        )
+
+    override = stored()
+    versioning.check_version("gap_override", override, version)
+    scope = {"network_id": assessment.cycle.network_id, "unit_id": assessment.unit_id}
     creating = override is None
-    if override is None:
-        override = GapOverride(assessment_id=assessment.id, duty=duty, reason="")
-        db.session.add(override)
+    with versioning.guarded("gap_override", override, reload=stored, creating=creating):
+        if status is None and risk is None:
+            if override is not None:
+                audit.record(
+                    actor,
+                    "gap_override",
+                    override.id,
+                    action="delete",
+                    changes={"status": (override.status, None), "risk": (override.risk, None)},
+                    note=duty,
+                    **scope,
+                )
+                db.session.delete(override)  # DELETE … WHERE version = the one checked
+                db.session.commit()
+            return None
+        fields = ("status", "risk", "reason")
+        if override is None:
+            # One INSERT (version 1), no follow-up UPDATE.
+            override = GapOverride(assessment_id=assessment.id, duty=duty)
+            db.session.add(override)
+            before: dict[str, Any] = dict.fromkeys(fields)
+        else:
+            before = audit.snapshot(override, fields)
+        override.status, override.risk, override.reason = status, risk, reason
+        override.updated_at = utcnow()
+        override.updated_by_id = getattr(actor, "id", None)
         db.session.flush()
-    before = audit.snapshot(override, ("status", "risk", "reason"))
-    if creating:
-        before = dict.fromkeys(before)
-    override.status, override.risk, override.reason = status, risk, reason
-    override.updated_at = utcnow()
-    override.updated_by_id = getattr(actor, "id", None)
-    audit.record_diff(
-        actor,
-        "gap_override",
-        override,
-        before,
-        action="create" if creating else "update",
-        note=duty,
-        **scope,
-    )
-    db.session.commit()
+        audit.record_diff(
+            actor,
+            "gap_override",
+            override,
+            before,
+            action="create" if creating else "update",
+            note=duty,
+            **scope,
+        )
+        db.session.commit()
     return override

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.actions.models import MaturityAspect, MaturityRating
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
@@ -145,8 +145,12 @@ def rate(
     assessment: Assessment,
     levels_by_aspect: dict[str, Any],
     comments: dict[str, str] | None = None,
+    versions: dict[str, Any] | None = None,
 ) -> list[MaturityRating]:
-    """Save the unit's self-rating for one cycle (all three aspects, 1–5, comment optional)."""
+    """Save the unit's self-rating for one cycle (all three aspects, 1–5, comment optional).
+
+    ``versions`` holds, per aspect, the version the person saw (0: not rated yet): if any is
+    no longer the stored one, or the save loses a race, nothing is saved (``EditConflict``)."""
     require(actor, "actions.edit", assessment)
     if assessment.cycle.state == CycleState.closed.value:
         raise ServiceError(
@@ -170,31 +174,53 @@ def rate(
     if errors:
         raise ServiceError(_("Choose a level for each of the three aspects."), fields=errors)
     existing = ratings_of(assessment.id)
-    scope = {"network_id": assessment.cycle.network_id, "unit_id": assessment.unit_id}
-    saved = []
-    for aspect, level in clean.items():
-        row = existing.get(aspect)
-        creating = row is None
-        if row is None:
-            row = MaturityRating(assessment_id=assessment.id, aspect=aspect, level=level)
-            db.session.add(row)
-            db.session.flush()
-            before: dict[str, Any] = {"level": None, "comment": None}
-        else:
-            before = audit.snapshot(row, ("level", "comment"))
-        row.level = level
-        row.comment = (comments.get(aspect) or "").strip()
-        row.updated_at = utcnow()
-        row.updated_by_id = getattr(actor, "id", None)
-        audit.record_diff(
-            actor,
-            "maturity_rating",
-            row,
-            before,
-            action="create" if creating else "update",
-            note=aspect,
-            **scope,
+    for aspect in ASPECTS:
+        versioning.check_version(
+            "maturity_rating", existing.get(aspect), (versions or {}).get(aspect)
         )
-        saved.append(row)
-    db.session.commit()
+    scope = {"network_id": assessment.cycle.network_id, "unit_id": assessment.unit_id}
+    assessment_id = assessment.id
+
+    def stored() -> MaturityRating | None:
+        return latest_of(assessment_id)
+
+    saved = []
+    # creating: two first ratings at once meet on the unique (assessment, aspect).
+    with versioning.guarded("maturity_rating", reload=stored, creating=True):
+        for aspect, level in clean.items():
+            row = existing.get(aspect)
+            creating = row is None
+            if row is None:
+                # One INSERT (version 1), no follow-up UPDATE.
+                row = MaturityRating(assessment_id=assessment.id, aspect=aspect, level=level)
+                db.session.add(row)
+                before: dict[str, Any] = {"level": None, "comment": None}
+            else:
+                before = audit.snapshot(row, ("level", "comment"))
+            row.level = level
+            row.comment = (comments.get(aspect) or "").strip()
+            row.updated_at = utcnow()
+            row.updated_by_id = getattr(actor, "id", None)
+            db.session.flush()
+            audit.record_diff(
+                actor,
+                "maturity_rating",
+                row,
+                before,
+                action="create" if creating else "update",
+                note=aspect,
+                **scope,
+            )
+            saved.append(row)
+        db.session.commit()
     return saved
+
+
+def latest_of(assessment_id: int) -> MaturityRating | None:
+    """The aspect's rating changed last (who changed the self-rating last, and when)."""
+    return db.session.scalar(
+        sa.select(MaturityRating)
+        .where(MaturityRating.assessment_id == assessment_id)
+        .order_by(MaturityRating.updated_at.desc(), MaturityRating.id.desc())
+        .limit(1)
+    )

@@ -97,6 +97,9 @@ class Action(db.Model):  # type: ignore[name-defined,misc]
     verified_by = relationship("User", foreign_keys=[verified_by_id])
     _duty_rows = relationship("ActionDuty", cascade="all, delete-orphan", lazy="selectin")
 
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps ``version``.
+    __mapper_args__ = {"version_id_col": version}
+
     @property
     def duties(self) -> list[str]:
         return sorted(r.duty for r in self._duty_rows)
@@ -122,6 +125,10 @@ class GapOverride(db.Model):  # type: ignore[name-defined,misc]
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class MaturityRating(db.Model):  # type: ignore[name-defined,misc]
@@ -137,3 +144,7 @@ class MaturityRating(db.Model):  # type: ignore[name-defined,misc]
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

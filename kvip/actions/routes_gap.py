@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from kvip.actions import charts, exports, gap, labels, maturity, queries
 from kvip.actions.views import bp, load_assessment, plan_context
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment, CycleState
@@ -35,9 +35,25 @@ def _gap_context(assessment: Assessment) -> dict[str, Any]:
 @login_required
 def gap_page(assessment_id: int) -> Any:
     assessment = load_assessment(assessment_id)
+    return _render_gap(assessment)
+
+
+def _render_gap(
+    assessment: Assessment,
+    *,
+    typed: dict[str, Any] | None = None,
+    conflict: versioning.ConflictNotice | None = None,
+    status: int = 200,
+) -> Any:
+    """The GAP page; after a conflict, the duty's form keeps what the person typed."""
     return render_template(
-        "actions/gap.html", **plan_context(assessment), **_gap_context(assessment), tab="gap"
-    )
+        "actions/gap.html",
+        **plan_context(assessment),
+        **_gap_context(assessment),
+        typed=typed,
+        conflict=conflict,
+        tab="gap",
+    ), status
 
 
 @bp.get("/assessments/<int:assessment_id>/gap.pdf")
@@ -66,6 +82,7 @@ def gap_override(assessment_id: int, duty: str) -> Any:
     else:
         status = request.form.get("status") or None
         risk = request.form.get("risk") or None
+    reason = request.form.get("reason", "")
     try:
         gap.set_override(
             current_user,
@@ -73,8 +90,38 @@ def gap_override(assessment_id: int, duty: str) -> Any:
             duty,
             status=status,
             risk=risk,
-            reason=request.form.get("reason", ""),
+            reason=reason,
+            version=request.form.get("version"),
         )
+    except versioning.EditConflict as exc:
+        theirs = exc.current
+        statuses, risks = gap.status_labels(), labels.risk_labels()
+        typed = {
+            "duty": duty,
+            "status": status or "",
+            "risk": risk or "",
+            "reason": reason,
+            "version": exc.current_version,
+        }
+        conflict = versioning.notice(
+            exc,
+            [
+                (
+                    _("Status"),
+                    statuses.get(theirs.status or "", "") if theirs else "",
+                    statuses.get(status or "", ""),
+                ),
+                (
+                    _("Risk"),
+                    risks.get(theirs.risk or "", "") if theirs else "",
+                    risks.get(risk or "", ""),
+                ),
+                (_("Reason"), theirs.reason if theirs else "", reason),
+            ],
+            reload_url=back,
+        )
+        conflict.message = f"§ {duty}: {conflict.message}"
+        return _render_gap(assessment, typed=typed, conflict=conflict, status=409)
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -100,6 +147,19 @@ def maturity_page(unit_id: int) -> Any:
         (a for a in rows if a.cycle.state != CycleState.closed.value), rows[0]
     )
     require(current_user, "actions.read", assessment)
+    return _render_maturity(unit, rows, assessment)
+
+
+def _render_maturity(
+    unit: Unit,
+    rows: list[Assessment],
+    assessment: Assessment,
+    *,
+    typed: dict[str, Any] | None = None,
+    conflict: versioning.ConflictNotice | None = None,
+    status: int = 200,
+) -> Any:
+    """The maturity page; after a conflict the form keeps what the person chose and wrote."""
     points = maturity.series(unit.id)
     level_list = maturity.levels()
     figure = (
@@ -132,8 +192,10 @@ def maturity_page(unit_id: int) -> Any:
         errors={},
         level_name=maturity.level_name,
         history=history,
+        typed=typed,
+        conflict=conflict,
         tab="maturity",
-    )
+    ), status
 
 
 @bp.post("/assessments/<int:assessment_id>/maturity")
@@ -142,9 +204,41 @@ def rate_maturity(assessment_id: int) -> Any:
     assessment = load_assessment(assessment_id, "actions.edit")
     levels_by_aspect = {a: request.form.get(f"level-{a}") for a in maturity.ASPECTS}
     comments = {a: request.form.get(f"comment-{a}", "") for a in maturity.ASPECTS}
+    versions = {a: request.form.get(f"version-{a}") for a in maturity.ASPECTS}
     back = url_for("actions.maturity", unit_id=assessment.unit_id, assessment=assessment.id)
     try:
-        maturity.rate(current_user, assessment, levels_by_aspect, comments)
+        maturity.rate(current_user, assessment, levels_by_aspect, comments, versions)
+    except versioning.EditConflict as exc:
+        stored = maturity.ratings_of(assessment.id)
+        names = maturity.aspect_labels()
+
+        def shown(level: Any, comment: str) -> str:
+            try:
+                text = f"{int(level)} {maturity.level_name(int(level))}"
+            except (TypeError, ValueError):
+                text = ""
+            return f"{text} – {comment.strip()}" if comment.strip() else text
+
+        conflict = versioning.notice(
+            exc,
+            [
+                (
+                    names[a],
+                    shown(stored[a].level, stored[a].comment) if a in stored else "",
+                    shown(levels_by_aspect[a], comments[a]),
+                )
+                for a in maturity.ASPECTS
+            ],
+            reload_url=back,
+        )
+        typed = {
+            "levels": levels_by_aspect,
+            "comments": comments,
+            "versions": {a: versioning.version_of(stored.get(a)) for a in maturity.ASPECTS},
+        }
+        unit = db.get_or_404(Unit, assessment.unit_id)
+        rows = queries.assessments_of_unit(unit.id)
+        return _render_maturity(unit, rows, assessment, typed=typed, conflict=conflict, status=409)
     except ServiceError as exc:
         names = maturity.aspect_labels()
         details = "; ".join(f"{names.get(k, k)}: {v}" for k, v in exc.fields.items())

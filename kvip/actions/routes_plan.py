@@ -22,9 +22,9 @@ from kvip.actions.views import (
     plan_context,
     safe_next,
 )
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.db import form_id
-from kvip.core.errors import Conflict, NotFound, ServiceError
+from kvip.core.errors import NotFound, ServiceError
 from kvip.core.i18n import localized
 from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment
@@ -156,13 +156,18 @@ def _form_data(form: ActionForm) -> dict[str, Any]:
 
 
 def _render_form(
-    assessment: Assessment, form: ActionForm, action: Action | None, status: int
+    assessment: Assessment,
+    form: ActionForm,
+    action: Action | None,
+    status: int,
+    conflict: versioning.ConflictNotice | None = None,
 ) -> Any:
     history = audit.history("action", action.id, limit=100) if action else []
     return render_template(
         "actions/action_form.html",
         **plan_context(assessment),
         form=form,
+        conflict=conflict,
         action=action,
         history=history,
         members=_member_names(assessment),
@@ -270,23 +275,29 @@ def edit_action(action_id: int) -> Any:
         return _render_form(assessment, form, action, 200)
     require(current_user, "actions.edit", assessment)
     status = 422
+    conflict = None
     if form.validate_on_submit():
         try:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
-            services.update_action(current_user, action, _form_data(form), version=version)
-        except Conflict as exc:
-            db.session.refresh(action)
-            flash(exc.message + " " + _("The current version is shown below."), "error")
-            _fill(form, action)
+            services.update_action(
+                current_user, action, _form_data(form), version=form.version.data
+            )
+        except versioning.EditConflict as exc:
+            # Keep what the person typed; show the stored version beside it.
+            theirs = ActionForm(formdata=None, meta={"csrf": False})
+            _setup_form(theirs)
+            if exc.current is not None:
+                _fill(theirs, exc.current)
+            conflict = versioning.form_conflict(
+                form, exc, theirs, reload_url=url_for("actions.edit_action", action_id=action.id)
+            )
             status = 409
         except ServiceError as exc:
             apply_errors(form, exc)
             status = exc.status
-            form.version.data = str(action.version)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("actions.edit_action", action_id=action.id))
-    return _render_form(assessment, form, action, status)
+    return _render_form(assessment, form, action, status, conflict)
 
 
 @bp.post("/<int:action_id>/status")

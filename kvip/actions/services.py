@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from kvip.actions import duties_ref, labels, queries
 from kvip.actions.models import Action, ActionDuty, ActionStatus, PdsaStage, Risk
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require
@@ -249,43 +249,41 @@ def create_action(
     return action
 
 
-def _check_version(action: Action, version: int | None) -> None:
-    if version is not None and int(version) != action.version:
-        raise Conflict(
-            _("Someone else changed this action in the meantime. Your changes were not saved."),
-            payload={"current": {"version": action.version, "status": action.status}},
-        )
+def _stale_message() -> str:
+    return _("Someone else changed this action in the meantime. Your changes were not saved.")
 
 
 def update_action(
-    actor: Any, action: Action, data: dict[str, Any], *, version: int | None, on: date | None = None
+    actor: Any, action: Action, data: dict[str, Any], *, version: Any, on: date | None = None
 ) -> Action:
-    """Change an action's fields (not its status); ``version`` guards against lost updates."""
+    """Change an action's fields (not its status). ``version`` is the one the person saw: a
+    save based on an older one, or one that loses a race, raises ``EditConflict``."""
     require(actor, "actions.edit", action.assessment)
-    _check_version(action, version)
+    versioning.check_version("action", action, version, message=_stale_message())
     if action.status == S.verified:
         raise ServiceError(_("A verified action can no longer be changed."), status=409)
     if action.status == S.dropped:
         raise ServiceError(_("Restore the dropped action before changing it."), status=409)
     clean = _validate(action.assessment, data, current=action, on=on or queries.today())
-    before = audit.snapshot(action, FIELDS)
-    before_std = _std_codes(action.standards)
-    before_duties = list(action.duties)
-    for key in FIELDS:
-        setattr(action, key, clean[key])
-    action.standards = clean["standards"]
-    _set_duties(action, clean["duties"])
-    changes = {k: (v, getattr(action, k)) for k, v in before.items()}
-    changes["standards"] = (before_std, _std_codes(clean["standards"]))
-    changes["duties"] = (before_duties, clean["duties"])
-    changed = {k: v for k, v in changes.items() if audit._text(v[0]) != audit._text(v[1])}
-    if not changed:
-        db.session.rollback()
-        return action
-    action.version += 1
-    action.updated_at = utcnow()
-    audit.record(actor, "action", action.id, changes=changed, **_scope(action))
-    db.session.commit()
+    scope = _scope(action)
+    with versioning.guarded("action", action, message=_stale_message()):
+        before = audit.snapshot(action, FIELDS)
+        before_std = _std_codes(action.standards)
+        before_duties = list(action.duties)
+        for key in FIELDS:
+            setattr(action, key, clean[key])
+        action.standards = clean["standards"]
+        _set_duties(action, clean["duties"])
+        changes = {k: (v, getattr(action, k)) for k, v in before.items()}
+        changes["standards"] = (before_std, _std_codes(clean["standards"]))
+        changes["duties"] = (before_duties, clean["duties"])
+        changed = {k: v for k, v in changes.items() if audit._text(v[0]) != audit._text(v[1])}
+        if not changed:
+            db.session.rollback()
+            return action
+        action.updated_at = utcnow()  # the flush checks and bumps the version (version_id_col)
+        audit.record(actor, "action", action.id, changes=changed, **scope)
+        db.session.commit()
     return action
 
 
@@ -325,20 +323,21 @@ def change_status(actor: Any, action: Action, to: str, *, reason: str = "") -> A
                 _("An action needs a responsible person and a deadline before it starts."),
                 fields=missing,
             )
-    before = audit.snapshot(action, ("status", "dropped_reason", "done_at"))
-    action.status = to
-    if to == S.dropped:
-        action.dropped_reason = reason
-    elif before["status"] == S.dropped:
-        action.dropped_reason = ""
-    if to == S.done:
-        action.done_at = utcnow()
-    elif before["status"] == S.done:
-        action.done_at = None
-    action.version += 1
-    action.updated_at = utcnow()
-    audit.record_diff(actor, "action", action, before, note=reason or None, **_scope(action))
-    db.session.commit()
+    scope = _scope(action)
+    with versioning.guarded("action", action, message=_stale_message()):
+        before = audit.snapshot(action, ("status", "dropped_reason", "done_at"))
+        action.status = to
+        if to == S.dropped:
+            action.dropped_reason = reason
+        elif before["status"] == S.dropped:
+            action.dropped_reason = ""
+        if to == S.done:
+            action.done_at = utcnow()
+        elif before["status"] == S.done:
+            action.done_at = None
+        action.updated_at = utcnow()
+        audit.record_diff(actor, "action", action, before, note=reason or None, **scope)
+        db.session.commit()
     return action
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from kvip.core.permissions import PermissionDenied
@@ -96,6 +97,13 @@ def register_error_handlers(app: Flask) -> None:
     def _service(exc: ServiceError) -> Any:
         db.session.rollback()
         return error_response(exc.status, exc.code, exc.message, exc.fields, exc.payload)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Any:
+        # A write that lost a race with another person's save (version_id_col) and that no
+        # service turned into an EditConflict: still a 409, never a server error.
+        db.session.rollback()
+        return error_response(409, "conflict")
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

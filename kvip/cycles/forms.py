@@ -28,6 +28,7 @@ class CycleForm(KvipForm):
     self_assessment_closes = DateField(_l("Self-assessment deadline"), validators=[DataRequired()])
     visit_window_start = DateField(_l("Visits from"), validators=[Optional()])
     visit_window_end = DateField(_l("Visits until"), validators=[Optional()])
+    version = HiddenField()  # the version the person saw (kvip.core.versioning)
 
 
 class CheckboxList(SelectMultipleField):

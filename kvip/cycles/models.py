@@ -47,10 +47,14 @@ class Cycle(db.Model):  # type: ignore[name-defined,misc]
     visit_window_start: Mapped[date | None]
     visit_window_end: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     network = relationship("Network")
     edition = relationship("Edition")
     assessments: Mapped[list[Assessment]] = relationship(back_populates="cycle")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Assessment(db.Model):  # type: ignore[name-defined,misc]

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership
+from kvip.core import versioning
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import localized
 from kvip.core.nav import NavItem
@@ -189,15 +190,23 @@ def edit(cycle_id: int) -> Any:
     form.edition_id.choices = _edition_choices()
     form.edition_id.data = cycle.edition_id
     form.year.data = cycle.year
+    conflict = None
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
-            services.update_cycle(current_user, cycle, **_name_and_windows(form))
+            services.update_cycle(
+                current_user, cycle, **_name_and_windows(form), version=form.version.data
+            )
+        except versioning.EditConflict as exc:
+            conflict = versioning.form_conflict(
+                form, exc, reload_url=url_for("cycles.edit", cycle_id=cycle_id)
+            )
+            status = 409
         except ServiceError as exc:
             _apply_errors(form, exc)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    status = 422 if request.method == "POST" else 200
+            return redirect(url_for("cycles.detail", cycle_id=cycle_id))
     from kvip.core import audit
 
     return render_template(
@@ -205,7 +214,8 @@ def edit(cycle_id: int) -> Any:
         network=cycle.network,
         form=form,
         cycle=cycle,
-        history=audit.history("cycle", cycle.id, limit=50),
+        conflict=conflict,
+        history=audit.history("cycle", cycle_id, limit=50),
     ), status
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kvip.core.forms import KvipForm
@@ -12,6 +12,7 @@ from kvip.core.forms import KvipForm
 class InstitutionForm(KvipForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
+    version = HiddenField()  # the version the person saw (kvip.core.versioning)
 
 
 class UnitForm(KvipForm):
@@ -21,6 +22,7 @@ class UnitForm(KvipForm):
     beds = IntegerField(_l("Beds"), default=0, validators=[Optional(), NumberRange(min=0, max=500)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=60)])
     active = BooleanField(_l("Active"), default=True)
+    version = HiddenField()
 
 
 class NetworkForm(KvipForm):
@@ -31,3 +33,4 @@ class NetworkForm(KvipForm):
         default=3,
         validators=[DataRequired(), NumberRange(min=1, max=50)],
     )
+    version = HiddenField()

@@ -31,6 +31,10 @@ class Network(db.Model):  # type: ignore[name-defined,misc]
     )
     min_group_size: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Institution(db.Model):  # type: ignore[name-defined,misc]
@@ -43,9 +47,13 @@ class Institution(db.Model):  # type: ignore[name-defined,misc]
     )
     name: Mapped[str] = mapped_column(sa.String(200))
     region: Mapped[str] = mapped_column(sa.String(60), default="")
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     network: Mapped[Network] = relationship()
     units: Mapped[list[Unit]] = relationship(back_populates="institution")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Unit(db.Model):  # type: ignore[name-defined,misc]
@@ -64,6 +72,10 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
     beds: Mapped[int] = mapped_column(default=0)
     region: Mapped[str] = mapped_column(sa.String(60), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     network: Mapped[Network] = relationship()
     institution: Mapped[Institution] = relationship(back_populates="units")
+
+    __mapper_args__ = {"version_id_col": version}

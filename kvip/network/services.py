@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import coordinated_network_ids, require
 from kvip.core.text import clean_line, line_problem
@@ -55,10 +55,18 @@ def create_network(actor: Any, name: str, slug: str) -> Network:
 
 
 def update_network(
-    actor: Any, network: Network, *, name: str, benchmark_visibility: str, min_group_size: int
+    actor: Any,
+    network: Network,
+    *,
+    name: str,
+    benchmark_visibility: str,
+    min_group_size: int,
+    version: Any = None,
 ) -> Network:
-    """Change a network's name and benchmark settings."""
+    """Change a network's name and benchmark settings (``version``: the one the person saw;
+    an older one or a lost race raises ``EditConflict``)."""
     require(actor, "network.manage", network.id)
+    versioning.check_version("network", network, version)
     errors = {}
     if not name.strip():
         errors["name"] = _("Enter a name.")
@@ -70,14 +78,15 @@ def update_network(
         errors["min_group_size"] = _("Choose a number from 1 to 50.")
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
-    before = audit.snapshot(network, NETWORK_FIELDS)
-    network.name, network.benchmark_visibility, network.min_group_size = (
-        clean_line(name).strip(),
-        benchmark_visibility,
-        min_group_size,
-    )
-    audit.record_diff(actor, "network", network, before, network_id=network.id)
-    db.session.commit()
+    with versioning.guarded("network", network):
+        before = audit.snapshot(network, NETWORK_FIELDS)
+        network.name, network.benchmark_visibility, network.min_group_size = (
+            clean_line(name).strip(),
+            benchmark_visibility,
+            min_group_size,
+        )
+        audit.record_diff(actor, "network", network, before, network_id=network.id)
+        db.session.commit()
     return network
 
 
@@ -99,32 +108,41 @@ def _check_institution(network_id: int, name: str, current_id: int | None) -> di
 
 
 def save_institution(
-    actor: Any, network_id: int, institution: Institution | None, *, name: str, region: str
+    actor: Any,
+    network_id: int,
+    institution: Institution | None,
+    *,
+    name: str,
+    region: str,
+    version: Any = None,
 ) -> Institution:
-    """Create or change an institution of a network."""
+    """Create or change an institution of a network (``version`` as in :func:`update_network`)."""
     require(actor, "network.manage", network_id)
     name, region = clean_line(name), clean_line(region)
+    if institution is not None:
+        versioning.check_version("institution", institution, version)
     errors = _check_institution(network_id, name, institution.id if institution else None)
     if problem := line_problem(region):
         errors["region"] = problem
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
     creating = institution is None
-    if institution is None:
-        institution = Institution(network_id=network_id, name="", region="")
-        db.session.add(institution)
-    before = audit.snapshot(institution, INSTITUTION_FIELDS)
-    institution.name, institution.region = name.strip(), region.strip()
-    db.session.flush()
-    audit.record_diff(
-        actor,
-        "institution",
-        institution,
-        before,
-        action="create" if creating else "update",
-        network_id=network_id,
-    )
-    db.session.commit()
+    with versioning.guarded("institution", institution):
+        if institution is None:
+            institution = Institution(network_id=network_id, name="", region="")
+            db.session.add(institution)
+        before = audit.snapshot(institution, INSTITUTION_FIELDS)
+        institution.name, institution.region = name.strip(), region.strip()
+        db.session.flush()
+        audit.record_diff(
+            actor,
+            "institution",
+            institution,
+            before,
+            action="create" if creating else "update",
+            network_id=network_id,
+        )
+        db.session.commit()
     return institution
 
 
@@ -139,9 +157,13 @@ def save_unit(
     beds: int,
     region: str,
     active: bool,
+    version: Any = None,
 ) -> Unit:
-    """Create or change a unit; validates every field and changes nothing on any error."""
+    """Create or change a unit; validates every field and changes nothing on any error
+    (``version`` as in :func:`update_network`)."""
     require(actor, "network.manage", network_id)
+    if unit is not None:
+        versioning.check_version("unit", unit, version)
     errors: dict[str, str] = {}
     name, region = clean_line(name), clean_line(region)
     if not name.strip():
@@ -166,21 +188,22 @@ def save_unit(
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
     creating = unit is None
-    if unit is None:
-        unit = Unit(network_id=network_id, name="", institution_id=institution_id)
-        db.session.add(unit)
-    before = audit.snapshot(unit, UNIT_FIELDS)
-    unit.name, unit.institution_id, unit.kind = name.strip(), institution_id, kind
-    unit.beds, unit.region, unit.active = beds, region.strip(), active
-    db.session.flush()
-    audit.record_diff(
-        actor,
-        "unit",
-        unit,
-        before,
-        action="create" if creating else "update",
-        network_id=network_id,
-        unit_id=unit.id,
-    )
-    db.session.commit()
+    with versioning.guarded("unit", unit):
+        if unit is None:
+            unit = Unit(network_id=network_id, name="", institution_id=institution_id)
+            db.session.add(unit)
+        before = audit.snapshot(unit, UNIT_FIELDS)
+        unit.name, unit.institution_id, unit.kind = name.strip(), institution_id, kind
+        unit.beds, unit.region, unit.active = beds, region.strip(), active
+        db.session.flush()
+        audit.record_diff(
+            actor,
+            "unit",
+            unit,
+            before,
+            action="create" if creating else "update",
+            network_id=network_id,
+            unit_id=unit.id,
+        )
+        db.session.commit()
     return unit

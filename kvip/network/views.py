@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kvip.core import versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, require
@@ -70,6 +71,8 @@ def settings(network_id: int) -> Any:
         ("pseudonymised", _("Pseudonymised (e.g. “Unit K”)")),
         ("named", _("By name")),
     ]
+    conflict = None
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             services.update_network(
@@ -78,14 +81,21 @@ def settings(network_id: int) -> Any:
                 name=form.name.data or "",
                 benchmark_visibility=form.benchmark_visibility.data or "",
                 min_group_size=form.min_group_size.data or 0,
+                version=form.version.data,
             )
+        except versioning.EditConflict as exc:
+            conflict = versioning.form_conflict(
+                form, exc, reload_url=url_for("network.settings", network_id=network_id)
+            )
+            status = 409
         except ServiceError as exc:
             _apply_errors(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("network.settings", network_id=network.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("network/settings.html", network=network, form=form), status
+    return render_template(
+        "network/settings.html", network=network, form=form, conflict=conflict
+    ), status
 
 
 @bp.get("/<int:network_id>/institutions")
@@ -111,6 +121,8 @@ def institution_form(network_id: int, institution_id: int | None = None) -> Any:
         if institution.network_id != network.id:
             abort(404)
     form = InstitutionForm(obj=institution)
+    conflict = None
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             services.save_institution(
@@ -119,15 +131,22 @@ def institution_form(network_id: int, institution_id: int | None = None) -> Any:
                 institution,
                 name=form.name.data or "",
                 region=form.region.data or "",
+                version=form.version.data,
             )
+        except versioning.EditConflict as exc:
+            conflict = versioning.form_conflict(form, exc, reload_url=request.path)
+            status = 409
         except ServiceError as exc:
             _apply_errors(form, exc)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("network.institutions", network_id=network.id))
-    status = 422 if request.method == "POST" else 200
+            return redirect(url_for("network.institutions", network_id=network_id))
     return render_template(
-        "network/institution_form.html", network=network, form=form, institution=institution
+        "network/institution_form.html",
+        network=network,
+        form=form,
+        institution=institution,
+        conflict=conflict,
     ), status
 
 
@@ -165,6 +184,8 @@ def unit_form(network_id: int, unit_id: int | None = None) -> Any:
         )
     ]
     form.kind.choices = list(unit_kind_labels().items())
+    conflict = None
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             services.save_unit(
@@ -177,13 +198,16 @@ def unit_form(network_id: int, unit_id: int | None = None) -> Any:
                 beds=form.beds.data or 0,
                 region=form.region.data or "",
                 active=bool(form.active.data),
+                version=form.version.data,
             )
+        except versioning.EditConflict as exc:
+            conflict = versioning.form_conflict(form, exc, reload_url=request.path)
+            status = 409
         except ServiceError as exc:
             _apply_errors(form, exc)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("network.units", network_id=network.id))
-    status = 422 if request.method == "POST" else 200
+            return redirect(url_for("network.units", network_id=network_id))
     history = audit.history("unit", unit.id, limit=30) if unit else []
     return render_template(
         "network/unit_form.html",
@@ -192,6 +216,7 @@ def unit_form(network_id: int, unit_id: int | None = None) -> Any:
         unit=unit,
         history=history,
         kinds=UNIT_KINDS,
+        conflict=conflict,
     ), status
 
 

@@ -93,6 +93,10 @@ class Finding(db.Model):  # type: ignore[name-defined,misc]
     standard = relationship("Standard")
     updated_by = relationship("User")
 
+    # Optimistic locking (kvip.core.versioning). The offline sync writes findings with its own
+    # conditional UPDATE; any ORM write (the lead's corrections) is checked here as well.
+    __mapper_args__ = {"version_id_col": version}
+
 
 class AppliedOperation(db.Model):  # type: ignore[name-defined,misc]
     """A client-made op_id already applied, with the answer it got (idempotent replay)."""
@@ -143,6 +147,9 @@ class Observation(db.Model):  # type: ignore[name-defined,misc]
     standards = relationship("Standard", secondary=observation_standards)
     created_by = relationship("User")
 
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps ``version``.
+    __mapper_args__ = {"version_id_col": version}
+
 
 class Report(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "reports"
@@ -161,11 +168,15 @@ class Report(db.Model):  # type: ignore[name-defined,misc]
     )
     # When ``content`` was last generated from the visit's data.
     generated_at: Mapped[datetime | None]
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     visit: Mapped[Visit] = relationship()
     comments: Mapped[list[ReportComment]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportComment.id"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ReportComment(db.Model):  # type: ignore[name-defined,misc]
@@ -188,7 +199,11 @@ class ReportComment(db.Model):  # type: ignore[name-defined,misc]
     responded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     report: Mapped[Report] = relationship(back_populates="comments")
     author = relationship("User", foreign_keys=[author_id])
     responded_by = relationship("User", foreign_keys=[responded_by_id])
+
+    __mapper_args__ = {"version_id_col": version}

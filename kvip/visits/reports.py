@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
@@ -226,17 +226,20 @@ def _lead_transition(actor: Any, report: Report, expected: str, new: str) -> Rep
                 state=report.state,
             )
         )
-    before = audit.snapshot(report, ("state",))
-    report.state = new
-    now = utcnow()
-    if new == ReportState.shared_with_unit.value:
-        report.shared_at = now
-    if new == ReportState.final.value:
-        report.finalised_at = now
-        report.finalised_by_id = actor.id
-    regenerate(report)
-    audit.record_diff(actor, "report", report, before, **audit_scope(report.visit))
-    db.session.commit()
+    scope = audit_scope(report.visit)
+    # Two devices moving the report at once: the second's UPDATE finds a newer version.
+    with versioning.guarded("report", report):
+        before = audit.snapshot(report, ("state",))
+        report.state = new
+        now = utcnow()
+        if new == ReportState.shared_with_unit.value:
+            report.shared_at = now
+        if new == ReportState.final.value:
+            report.finalised_at = now
+            report.finalised_by_id = actor.id
+        regenerate(report)
+        audit.record_diff(actor, "report", report, before, **scope)
+        db.session.commit()
     return report
 
 
@@ -260,9 +263,11 @@ def refresh_report(actor: Any, report: Report) -> Report:
     if report.state == ReportState.final.value:
         raise ServiceError(_("A final report no longer changes."))
     _visit_completed(report)
-    regenerate(report)
-    audit.record(actor, "report", report.id, action="regenerate", **audit_scope(report.visit))
-    db.session.commit()
+    scope = audit_scope(report.visit)
+    with versioning.guarded("report", report):
+        regenerate(report)
+        audit.record(actor, "report", report.id, action="regenerate", **scope)
+        db.session.commit()
     return report
 
 
@@ -305,10 +310,14 @@ def add_comment(actor: Any, report: Report, section: str, text: str) -> ReportCo
     return comment
 
 
-def respond_to_comment(actor: Any, comment: ReportComment, response: str) -> ReportComment:
-    """The lead reviewer's answer to a unit comment (what was corrected, or why not)."""
+def respond_to_comment(
+    actor: Any, comment: ReportComment, response: str, *, version: Any = None
+) -> ReportComment:
+    """The lead reviewer's answer to a unit comment (what was corrected, or why not).
+    ``version`` is the one the person saw: an older one or a lost race raises EditConflict."""
     report = comment.report
     require(actor, "visit.lead", report.visit)
+    versioning.check_version("report_comment", comment, version)
     if report.state == ReportState.final.value:
         raise ServiceError(_("A final report no longer changes."))
     response = (response or "").strip()
@@ -319,12 +328,14 @@ def respond_to_comment(actor: Any, comment: ReportComment, response: str) -> Rep
             _("The comment is too long (at most %(n)s characters).", n=MAX_COMMENT),
             fields={"response": _("Too long.")},
         )
-    before = audit.snapshot(comment, ("response",))
-    comment.response = response
-    comment.responded_at = utcnow()
-    comment.responded_by_id = actor.id
-    audit.record_diff(actor, "report_comment", comment, before, **audit_scope(report.visit))
-    db.session.commit()
+    scope = audit_scope(report.visit)
+    with versioning.guarded("report_comment", comment):
+        before = audit.snapshot(comment, ("response",))
+        comment.response = response
+        comment.responded_at = utcnow()
+        comment.responded_by_id = actor.id
+        audit.record_diff(actor, "report_comment", comment, before, **scope)
+        db.session.commit()
     return comment
 
 

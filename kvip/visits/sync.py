@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from kvip.benchmarks.scoring import VALUES
 from kvip.core import audit
@@ -480,20 +481,18 @@ def save_observation(
             "domain": observation.domain.code if observation.domain else None,
             "standards": sorted(s.code for s in observation.standards),
         }
-        result = db.session.execute(
-            sa.update(Observation)
-            .where(Observation.id == observation.id, Observation.version == base)
-            .values(version=base + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise _observation_conflict(visit, key)
-        db.session.refresh(observation)
         observation.kind = kind
         observation.text = text.strip()
         observation.domain_id = domain_obj.id if domain_obj else None
         observation.standards = linked
-        db.session.flush()
+        # Always an UPDATE (updated_at changes), so the version is always checked and bumped:
+        # ``UPDATE … WHERE version = base`` (version_id_col); a concurrent writer makes it
+        # match no row.
+        observation.updated_at = now
+        try:
+            db.session.flush()
+        except StaleDataError:
+            raise _observation_conflict(visit, key) from None
         db.session.refresh(observation)
         after = {
             "kind": observation.kind,
@@ -546,7 +545,10 @@ def delete_observation(
         **audit_scope(visit),
     )
     db.session.delete(observation)
-    db.session.flush()
+    try:
+        db.session.flush()  # DELETE … WHERE version = base (version_id_col)
+    except StaleDataError:
+        raise _observation_conflict(visit, key) from None
     body = {"deleted": True, "key": key, "op_id": op_id}
 
     def race() -> None:

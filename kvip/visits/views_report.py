@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require, visits_visible_to
 from kvip.cycles.models import Assessment, Cycle
@@ -64,6 +64,18 @@ def _context(visit: Visit, report: Report, *, pdf: bool) -> dict[str, Any]:
 @login_required
 def report(visit_id: int) -> Any:
     visit, report = _report(visit_id)
+    return _render_report(visit, report)
+
+
+def _render_report(
+    visit: Visit,
+    report: Report,
+    *,
+    typed: dict[str, Any] | None = None,
+    conflict: versioning.ConflictNotice | None = None,
+    status: int = 200,
+) -> Any:
+    """The report page; after a conflict a response form keeps what the lead typed."""
     is_lead = can(current_user, "visit.lead", visit)
     may_comment = report.state == ReportState.shared_with_unit.value and can(
         current_user, "report.comment", visit
@@ -75,7 +87,9 @@ def report(visit_id: int) -> Any:
         may_comment=may_comment,
         revision=reports.revision_note(report),
         history=audit.history("report", report.id, limit=20),
-    )
+        typed=typed,
+        conflict=conflict,
+    ), status
 
 
 @bp.get("/<int:visit_id>/report.pdf")
@@ -142,8 +156,22 @@ def comment_respond(visit_id: int, comment_id: int) -> Any:
     comment = db.session.get(ReportComment, comment_id)
     if comment is None or comment.report_id != report.id:
         abort(404)
+    response = request.form.get("response", "")
     try:
-        reports.respond_to_comment(current_user, comment, request.form.get("response", ""))
+        reports.respond_to_comment(
+            current_user, comment, response, version=request.form.get("version")
+        )
+    except versioning.EditConflict as exc:
+        theirs = exc.current
+        anchor = f"#comment-{comment_id}"
+        conflict = versioning.notice(
+            exc,
+            [(_("Response from the lead reviewer"), theirs.response if theirs else "", response)],
+            reload_url=url_for("visits.report", visit_id=visit_id) + anchor,
+        )
+        typed = {"comment_id": comment_id, "response": response, "version": exc.current_version}
+        visit, report = _report(visit_id)
+        return _render_report(visit, report, typed=typed, conflict=conflict, status=409)
     except ServiceError as exc:
         flash(exc.message, "error")
     else:

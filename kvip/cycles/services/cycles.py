@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.core import audit
+from kvip.core import audit, versioning
 from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
@@ -173,9 +173,12 @@ def update_cycle(
     self_assessment_closes: date | None,
     visit_window_start: date | None,
     visit_window_end: date | None,
+    version: Any = None,
 ) -> Cycle:
-    """Rename a cycle or move its windows (e.g. extend the deadline); not once it is closed."""
+    """Rename a cycle or move its windows (e.g. extend the deadline); not once it is closed.
+    ``version`` is the one the person saw: an older one or a lost race raises EditConflict."""
     require(actor, "network.manage", cycle.network_id)
+    versioning.check_version("cycle", cycle, version)
     if cycle.state == CycleState.closed.value:
         raise ServiceError(_("The cycle is closed and can no longer change."), status=409)
     errors = _check_cycle(
@@ -190,14 +193,15 @@ def update_cycle(
     )
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
-    before = audit.snapshot(cycle, CYCLE_FIELDS)
-    cycle.name = clean_line(name).strip()
-    cycle.self_assessment_opens = self_assessment_opens
-    cycle.self_assessment_closes = self_assessment_closes
-    cycle.visit_window_start = visit_window_start
-    cycle.visit_window_end = visit_window_end
-    audit.record_diff(actor, "cycle", cycle, before, network_id=cycle.network_id)
-    db.session.commit()
+    with versioning.guarded("cycle", cycle):
+        before = audit.snapshot(cycle, CYCLE_FIELDS)
+        cycle.name = clean_line(name).strip()
+        cycle.self_assessment_opens = self_assessment_opens
+        cycle.self_assessment_closes = self_assessment_closes
+        cycle.visit_window_start = visit_window_start
+        cycle.visit_window_end = visit_window_end
+        audit.record_diff(actor, "cycle", cycle, before, network_id=cycle.network_id)
+        db.session.commit()
     return cycle
 
 
@@ -210,16 +214,18 @@ def _transition(actor: Any, cycle: Cycle, source: str, target: str) -> Cycle:
             code="invalid_state",
         )
     old = cycle.state
-    cycle.state = target
-    audit.record(
-        actor,
-        "cycle",
-        cycle.id,
-        action=target,
-        changes={"state": (old, target)},
-        network_id=cycle.network_id,
-    )
-    db.session.commit()
+    network_id = cycle.network_id
+    with versioning.guarded("cycle", cycle):
+        cycle.state = target
+        audit.record(
+            actor,
+            "cycle",
+            cycle.id,
+            action=target,
+            changes={"state": (old, target)},
+            network_id=network_id,
+        )
+        db.session.commit()
     return cycle
 
 
