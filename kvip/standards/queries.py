@@ -128,6 +128,15 @@ def domain_by_code(edition: Edition, code: str) -> Domain:
     return domain
 
 
+def has_methods(edition: Edition) -> bool:
+    """Whether any standard of the edition says how it is checked (editions before methods
+    have none, and their pages offer no method filter)."""
+    rows = db.session.scalars(
+        sa.select(Standard.methods).where(Standard.edition_id == edition.id).limit(400)
+    )
+    return any(rows)
+
+
 def type_counts(edition: Edition) -> dict[int, dict[int, int]]:
     """domain id → {type: count}."""
     out: dict[int, dict[int, int]] = {}
@@ -168,10 +177,18 @@ class Filters:
     duty: str | None = None  # a duty code (6d) or a whole section (6)
     dimension: str | None = None
     domain: str | None = None
+    method: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.q.strip() or self.type or self.duty or self.dimension or self.domain)
+        return bool(
+            self.q.strip()
+            or self.type
+            or self.duty
+            or self.dimension
+            or self.domain
+            or self.method
+        )
 
     def args(self, **override: Any) -> dict[str, Any]:
         """Query-string arguments for links (empty values left out)."""
@@ -181,6 +198,7 @@ class Filters:
             "duty": self.duty,
             "dimension": self.dimension,
             "domain": self.domain,
+            "method": self.method,
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -206,6 +224,8 @@ def _matches(std: Standard, filters: Filters) -> bool:
                 return False
         elif filters.duty not in duties:
             return False
+    if filters.method and filters.method not in (std.methods or ()):
+        return False
     return not (filters.dimension and filters.dimension not in std.dimensions)
 
 
@@ -454,7 +474,7 @@ def compare_standards(old: Any, new: Any, old_list: list[Any], new_list: list[An
             continue
         fields = [
             name
-            for name in ("type", "duties", "dimensions", "guidance_nb", "guidance_en")
+            for name in ("type", "duties", "dimensions", "methods", "guidance_nb", "guidance_en")
             if _value(before, name) != _value(std, name)
         ]
         if fields:
@@ -496,6 +516,8 @@ def compare_standards(old: Any, new: Any, old_list: list[Any], new_list: list[An
 
 def _value(std: Any, name: str) -> Any:
     value = getattr(std, name)
+    if name == "methods":
+        value = value or ()
     # Duties and dimensions are sets: their order differs between models and loaded data.
     return sorted(value) if isinstance(value, (list, tuple)) else value
 

@@ -37,6 +37,7 @@ STANDARD_FIELDS = (
     "text_en",
     "guidance_nb",
     "guidance_en",
+    "methods",
     "position",
     "domain_id",
 )
@@ -210,6 +211,7 @@ def _standard_values(s: StandardData, domain_id: int, position: int) -> dict[str
         "text_en": s.text_en,
         "guidance_nb": s.guidance_nb,
         "guidance_en": s.guidance_en,
+        "methods": list(s.methods),
         "position": position,
     }
 

@@ -16,13 +16,17 @@ from kvip.core.nav import NavItem
 from kvip.core.permissions import can, require
 from kvip.extensions import db
 from kvip.standards import queries, services
+from kvip.core.i18n import lang
 from kvip.standards.duties import (
     DIMENSION_BY_CODE,
     DIMENSIONS,
     DUTY_BY_CODE,
     DUTY_CODES,
+    METHOD_BY_CODE,
+    METHODS,
     SECTION_BY_NUMBER,
     SECTIONS,
+    method_labels,
 )
 from kvip.standards.forms import ImportForm
 from kvip.standards.models import Edition, Standard
@@ -62,10 +66,26 @@ def _helpers() -> dict[str, Any]:
         "type_descriptions": type_descriptions(),
         "SECTIONS": SECTIONS,
         "DIMENSIONS": DIMENSIONS,
+        "METHODS": METHODS,
         "DUTY_BY_CODE": DUTY_BY_CODE,
         "DIMENSION_BY_CODE": DIMENSION_BY_CODE,
+        "METHOD_BY_CODE": METHOD_BY_CODE,
         "can_manage_editions": can(current_user, "editions.manage"),
     }
+
+
+@bp.app_template_global("method_labels")
+def _method_labels(codes: Any) -> list[str]:
+    """The labels of a standard's methods in the reader's language (any template may show
+    them: the standards pages, the self-assessment, the visit screens)."""
+    return method_labels(list(codes or ()), lang())
+
+
+@bp.app_template_global("method_label_map")
+def _method_label_map() -> dict[str, str]:
+    """code → label in the reader's language, for pages that show many standards' methods."""
+    language = lang()
+    return {m.code: getattr(m, f"label_{language}", m.label_nb) for m in METHODS}
 
 
 def _read() -> None:
@@ -85,6 +105,7 @@ def _filters(edition: Edition) -> queries.Filters:
     duty = args.get("duty", "").strip().lower()
     dimension = args.get("dimension", "")
     domain = args.get("domain", "")
+    method = args.get("method", "")
     domain_codes = {d.code for d in edition.domains}
     return queries.Filters(
         q=args.get("q", "")[:200],
@@ -92,6 +113,7 @@ def _filters(edition: Edition) -> queries.Filters:
         duty=duty if duty in DUTY_CODES or duty in ("6", "7", "8", "9") else None,
         dimension=dimension if dimension in DIMENSION_BY_CODE else None,
         domain=domain if domain in domain_codes else None,
+        method=method if method in METHOD_BY_CODE else None,
     )
 
 
@@ -117,6 +139,7 @@ def index() -> Any:
         terms=queries.terms_of(filters.q),
         types=queries.type_counts(edition),
         highlight=queries.highlight,
+        has_methods=queries.has_methods(edition),
     )
 
 
