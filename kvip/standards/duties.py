@@ -355,7 +355,6 @@ DIMENSION_CODES: tuple[str, ...] = tuple(d.code for d in DIMENSIONS)
 DIMENSION_BY_CODE: dict[str, Dimension] = {d.code: d for d in DIMENSIONS}
 
 
-
 @dataclass(frozen=True)
 class Method:
     """A source of evidence a reviewer uses to check a standard (the edition field ``methods``);

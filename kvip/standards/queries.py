@@ -182,12 +182,7 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(
-            self.q.strip()
-            or self.type
-            or self.duty
-            or self.dimension
-            or self.domain
-            or self.method
+            self.q.strip() or self.type or self.duty or self.dimension or self.domain or self.method
         )
 
     def args(self, **override: Any) -> dict[str, Any]:

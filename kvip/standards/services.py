@@ -554,9 +554,7 @@ def load_mapping(actor: Any, new: Edition, data: MappingData) -> str:
         require(actor, "editions.manage")
     old = edition_by_slug(data.from_slug)
     if old is None:
-        raise NotFound(
-            _("The edition %(slug)s is not loaded: load it first.", slug=data.from_slug)
-        )
+        raise NotFound(_("The edition %(slug)s is not loaded: load it first.", slug=data.from_slug))
     old_ids = dict(
         db.session.execute(
             sa.select(Standard.code, Standard.id).where(Standard.edition_id == old.id)
