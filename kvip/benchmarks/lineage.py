@@ -145,7 +145,13 @@ def _build(chain: list[int]) -> Lineage:
         back: dict[int, list[tuple[int, bool]]] = {}
         for link in links:
             if link.old_id is not None and link.new_id is not None:
-                back.setdefault(link.new_id, []).append((link.old_id, link.meaning_changed))
+                entries = back.setdefault(link.new_id, [])
+                entry = (link.old_id, link.meaning_changed)
+                # The standard it mainly continues first, then those merged into it.
+                if link.change in standard_queries.MAIN_KINDS:
+                    entries.insert(0, entry)
+                else:
+                    entries.append(entry)
         for s in basis_order:
             olds: list[int] = []
             changed = False
