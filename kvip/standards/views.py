@@ -55,7 +55,7 @@ def change_labels() -> dict[str, str]:
         "reworded": _("Reworded"),
         "merged": _("Merged into another"),
         "split": _("Split"),
-        "dropped": _("Dropped"),
+        "dropped": _("Dropped from the edition"),
         "new": _("New"),
     }
 
