@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -289,7 +290,9 @@ def load_edition(actor: Any, data: EditionData, *, source: str = "") -> LoadResu
 
 
 def _codes_of_loaded(slug: str) -> set[str] | None:
-    """The codes of a loaded edition, or None (not loaded, or no database yet)."""
+    """The codes of a loaded edition, or None (not loaded, no database yet, or no app)."""
+    if not has_app_context():
+        return None
     try:
         edition = edition_by_slug(slug)
         if edition is None:

@@ -11,7 +11,7 @@ The two editions (written as YAML with a mapping file, loaded with the real load
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
