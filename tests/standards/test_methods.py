@@ -4,6 +4,7 @@ content hash must stay what it was loaded with), required where ``edition.yaml``
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -236,3 +237,30 @@ def test_standard_pages_show_how_it_is_checked(
     assert "1 standard funnet" in found or "1 standard found" in found
     none = client.get("/standards?edition=shown-ed&method=observation").get_data(as_text=True)
     assert "Ingen standard" in none or "No standard matches" in none
+
+
+def test_sheet_upload_previews_and_loads_the_methods(
+    app: Flask, world: World, login_as: Callable[[str], FlaskClient]
+) -> None:
+    client = login_as("coordinator")
+    rows = [sheet_row(code="1.1", methods="Journalgjennomgang, observation")]
+    form = {
+        "file": (io.BytesIO(make_xlsx(rows)), "m.xlsx"),
+        "slug": "sheet-methods",
+        "name_nb": "Ark",
+        "name_en": "Sheet",
+        "version": "1",
+        "published": "",
+        "total": "",
+    }
+    response = client.post("/standards/editions/import", data=form)
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Observasjon · Journalgjennomgang" in preview
+    assert client.post(response.headers["Location"]).status_code == 302
+    stored = db.session.scalar(
+        sa.select(Standard.methods).where(
+            Standard.code == "1.1", Standard.edition.has(slug="sheet-methods")
+        )
+    )
+    assert stored == ["observation", "record_audit"]
