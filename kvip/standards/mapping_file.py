@@ -157,7 +157,7 @@ def _parse(
         file.add(
             from_line,
             _(
-                "The edition %(slug)s is neither loaded nor a folder beside this one: load it first.",
+                "The edition %(slug)s must be loaded first (to check only, a valid folder of it beside this one will do).",
                 slug=from_slug,
             ),
         )

@@ -149,7 +149,7 @@ def test_older_edition_must_be_loaded_to_load_the_mapping(app: Flask, tmp_path: 
         text = [str(p) for p in exc.problems]
     else:  # pragma: no cover - the assertion below says what went wrong
         text = []
-    _at(text, f"{b}/mapping-from-ed-a.yaml:1", "ed-a", "load it first")
+    _at(text, f"{b}/mapping-from-ed-a.yaml:1", "ed-a", "must be loaded first")
     assert db_state() == before  # neither the edition nor the mapping
 
 
