@@ -45,7 +45,8 @@ i18n: install-run
 
 run: install-run i18n
 	$(BIN)/flask db upgrade
-	$(BIN)/flask standards load standards/kvip-2026
+	# Every edition folder in name order (kvip-2026 before kvip-2027, whose mapping needs it).
+	for edition in standards/*/edition.yaml; do $(BIN)/flask standards load "$$(dirname "$$edition")" || exit 1; done
 	$(BIN)/flask demo load
 	@echo "KvIP is running on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)

@@ -258,11 +258,56 @@ def _line(s: Series, color: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def lines(series: Sequence[Series], *, title: str, y_title: str = "%") -> Figure:
-    """Line chart over cycles (trends); a highlighted series is drawn bold in the own colour."""
+@dataclass(frozen=True)
+class Mark:
+    """A point to flag on a trend line (e.g. "the meaning of these standards changed here")."""
+
+    x: str
+    y: float
+    text: str
+
+
+CHANGED = "#8a5a00"
+
+
+def _marks(
+    marks: Sequence[Mark], name: str, *, showlegend: bool = True, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "x": [m.x for m in marks],
+        "y": [_num(m.y) for m in marks],
+        "mode": "markers",
+        "name": name,
+        "legendgroup": "marks",
+        "showlegend": showlegend,
+        "marker": {
+            "symbol": "star-diamond",
+            "size": 15,
+            "color": "#ffffff",
+            "line": {"color": CHANGED, "width": 2.5},
+        },
+        "text": [m.text for m in marks],
+        "hovertemplate": "%{x}: %{text}<extra></extra>",
+        **extra,
+    }
+
+
+def lines(
+    series: Sequence[Series],
+    *,
+    title: str,
+    y_title: str = "%",
+    marks: Sequence[Mark] = (),
+    marks_name: str = "",
+) -> Figure:
+    """Line chart over cycles (trends); a highlighted series is drawn bold in the own colour;
+    ``marks`` flag points (drawn as open stars, named ``marks_name`` in the legend)."""
     data = [
         _line(s, OWN if s.highlight else PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)
     ]
+    if marks:
+        data.append(_marks(marks, marks_name))
     return _figure(
         data,
         title,
@@ -273,9 +318,15 @@ def lines(series: Sequence[Series], *, title: str, y_title: str = "%") -> Figure
 
 
 def trend_panels(
-    panels: Sequence[tuple[str, Sequence[Series]]], *, title: str, columns: int = 4
+    panels: Sequence[tuple[str, Sequence[Series]]],
+    *,
+    title: str,
+    columns: int = 4,
+    marks: Sequence[Sequence[Mark]] = (),
+    marks_name: str = "",
 ) -> Figure:
-    """Small multiples of trend lines: one panel per domain."""
+    """Small multiples of trend lines: one panel per domain; ``marks[i]`` flags points of
+    panel i (open stars, named ``marks_name`` in the legend)."""
     layout, refs = _grid(len(panels), columns, [name for name, _ in panels])
     data = []
     seen: set[str] = set()
@@ -293,6 +344,15 @@ def trend_panels(
                 )
             )
             seen.add(s.name)
+    marked = False
+    for i, (xref, yref) in enumerate(refs):
+        panel_marks = marks[i] if i < len(marks) else ()
+        if panel_marks:
+            # Drawn after the lines, so that the stars sit on top of them.
+            data.append(
+                _marks(panel_marks, marks_name, showlegend=not marked, xaxis=xref, yaxis=yref)
+            )
+            marked = True
     for key in list(layout):
         if key.startswith("yaxis"):
             layout[key].update(range=[0, 101])

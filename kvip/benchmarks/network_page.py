@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, queries, scoring, summaries
+from kvip.benchmarks import charts, lineage, queries, scoring, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,
@@ -19,7 +19,7 @@ from kvip.benchmarks.context import (
     value_labels,
 )
 from kvip.benchmarks.frames import agreement_of, index_by, opt, rows_of, sum_counts, with_scores
-from kvip.benchmarks.queries import Filters
+from kvip.benchmarks.queries import COUNT_COLUMNS, Filters
 from kvip.network.views import unit_kind_labels
 
 TOP_NOT_MET = 20
@@ -343,7 +343,14 @@ def trend_table(
     """The network's pooled score per cycle and domain (domains followed by their code), and
     its chart. Cycles with fewer than k units are noted (or left out with ``skip_small``)."""
     summaries.ensure_fresh([c.id for c in cycles])
-    net = with_scores(queries.network_domain_trend(ctx.network.id, ctx.series, filters))
+    lin = lineage.build(cycles)
+    raw = queries.network_domain_trend(ctx.network.id, ctx.series, filters)
+    if lin.crosses_editions:
+        raw = lineage.restate_domains(
+            raw, cycles, lin, lineage.network_standard_counts(cycles, ctx.series, filters, lin)
+        )
+    net = with_scores(raw)
+    bounds = {b.cycle_id: b for b in lineage.boundaries(cycles, lin)}
     order = sorted(cycles, key=lambda c: (c.year, c.id))
     units = net.groupby("cycle_id")["units"].max().to_dict() if not net.empty else {}
     total = with_scores(sum_counts(net, ["cycle_id"]))
@@ -363,6 +370,14 @@ def trend_table(
             row["score"] = opt(by_cycle.get(c.id, {}).get("score"))
             for code in codes:
                 row[f"d{code}"] = opt(by_domain.get((c.id, code), {}).get("score"))
+            bound = bounds.get(c.id)
+            if bound is not None:
+                changed = bound.codes(None)
+                row["note"] = (
+                    lineage.meaning_note(bound.edition_slug, changed)
+                    if changed
+                    else _("New edition %(edition)s from this cycle.", edition=bound.edition_slug)
+                )
         rows.append(row)
     table = Table(
         name="trends",
@@ -376,7 +391,7 @@ def trend_table(
         ],
         rows=rows,
         note=_(
-            "Scores pool all units' ratings. Domains and standards are followed across editions by their code."
+            "Scores pool all units' ratings. Across editions, standards and domains are followed through the mapping between the editions: merged standards are pooled, a split standard continues into each part, dropped and new standards break the line."
         ),
     )
     figure = None
@@ -389,8 +404,23 @@ def trend_table(
             charts.Series(ctx.domain_title(code), names, [r.get(f"d{code}") for r in rows])
             for code in codes
         ]
+        shown = [
+            c
+            for c in order
+            if not (skip_small and scoring.suppressed(int(units.get(c.id, 0)), ctx.k))
+        ]
+        marks = [
+            charts.Mark(r["cycle"], r["score"], r["note"])
+            for c, r in zip(shown, rows, strict=True)
+            if c.id in bounds and bounds[c.id].codes(None) and r.get("score") is not None
+        ]
         figure = charts.to_json(
-            charts.lines(series, title=_("Network score per domain over cycles"))
+            charts.lines(
+                series,
+                title=_("Network score per domain over cycles"),
+                marks=marks,
+                marks_name=_("Standards changed meaning"),
+            )
         )
     return table, figure
 
@@ -404,26 +434,41 @@ def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
     order = sorted(ctx.cycles, key=lambda c: (c.year, c.id))
     # Standards followed by code: the largest changes between the first and last shown cycles
     # (the table has one row per cycle, in this order; small cycles carry a note).
-    visible = [c for c, row in zip(order, table.rows, strict=True) if "note" not in row]
+    visible = [
+        c
+        for c, row in zip(order, table.rows, strict=True)
+        if not scoring.suppressed(int(row.get("units") or 0), ctx.k)
+    ]
     if len(visible) >= 2:
         first, last = visible[0], visible[-1]
-        stds_first = _met_by_code(first, ctx)
-        stds_last = _met_by_code(last, ctx)
-        texts = queries.standards_of(last.edition_id)
+        lin = lineage.build(ctx.cycles)
+        stds_first = _met_by_standard(first, ctx, lin)
+        stds_last = _met_by_standard(last, ctx, lin)
+        texts = queries.standards_of(lin.basis_edition_id)
         text_of = {
-            str(r.code): (r.text_en if ctx.lang == "en" else r.text_nb) for r in rows_of(texts)
+            int(r.standard_id): (r.text_en if ctx.lang == "en" else r.text_nb)
+            for r in rows_of(texts)
         }
         changes = []
-        for code, after in stds_last.items():
-            delta = scoring.change(stds_first.get(code), after)
+        for std_id, after in stds_last.items():
+            delta = scoring.change(stds_first.get(std_id), after)
             if delta is not None:
+                note = ""
+                if first.edition_id != last.edition_id and lin.meaning_changed_since(
+                    std_id, first.edition_id
+                ):
+                    note = _("Meaning changed since %(cycle)s", cycle=first.name)
+                earlier = [
+                    f"{slug}: {', '.join(codes)}" for slug, codes in lin.continued_codes(std_id)
+                ]
                 changes.append(
                     {
-                        "code": code,
-                        "standard": text_of.get(code, ""),
-                        "before": stds_first.get(code),
+                        "code": lin.codes.get(std_id, ""),
+                        "standard": text_of.get(std_id, ""),
+                        "before": stds_first.get(std_id),
                         "after": after,
                         "change": delta,
+                        "note": " · ".join(x for x in (note, "; ".join(earlier)) if x),
                     }
                 )
         changes.sort(key=lambda r: (-abs(r["change"]), r["code"]))
@@ -440,21 +485,27 @@ def trends(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
                 Column("before", first.name, "score"),
                 Column("after", last.name, "score"),
                 Column("change", _("Change (points)"), "score"),
+                Column("note", _("Note")),
             ],
             rows=changes[:20],
         )
     return dash
 
 
-def _met_by_code(cycle: Any, ctx: Context) -> dict[str, float | None]:
-    stds = queries.standards_of(cycle.edition_id)
-    code_of = {int(r.standard_id): str(r.code) for r in rows_of(stds)}
-    net = with_scores(queries.standard_totals(cycle.id, ctx.series, ctx.filters))
-    return {
-        code_of[int(r.standard_id)]: opt(r.met_pct)
-        for r in rows_of(net)
-        if int(r.standard_id) in code_of
+def _met_by_standard(cycle: Any, ctx: Context, lin: lineage.Lineage) -> dict[int, float | None]:
+    """Basis standard id → the network's met % in ``cycle``, through the mapping where the
+    cycle is on an earlier edition (merged standards pooled)."""
+    totals = queries.standard_totals(cycle.id, ctx.series, ctx.filters)
+    per_standard = {
+        int(r.standard_id): {col: int(getattr(r, col)) for col in COUNT_COLUMNS}
+        for r in rows_of(totals)
     }
+    out: dict[int, float | None] = {}
+    for std_id in lin.basis_order:
+        counts = lineage.restated_standard(lin, std_id, cycle.edition_id, per_standard)
+        if counts is not None:
+            out[std_id] = scoring.met_pct(counts)
+    return out
 
 
 # --- self vs peer agreement -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, queries, scoring, summaries
+from kvip.benchmarks import charts, lineage, queries, scoring, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,
@@ -212,13 +212,31 @@ def _domains(dash: UnitDashboard, own: pd.DataFrame, figures: bool) -> None:
 
 
 def _trend(dash: UnitDashboard, figures: bool) -> None:
+    """The unit's score per cycle, overall and per domain, beside the network's. Cycles on an
+    earlier edition are restated on the standards of the newest one through the mapping
+    (:mod:`kvip.benchmarks.lineage`); where standards changed meaning the chart and the table
+    say so."""
     ctx = dash.ctx
     cycle_ids = [c.id for c in ctx.cycles]
     summaries.ensure_fresh(cycle_ids)
-    own = with_scores(queries.unit_domain_trend(dash.unit.id, ctx.series))
+    lin = lineage.build(ctx.cycles)
+    own_raw = queries.unit_domain_trend(dash.unit.id, ctx.series)
+    net_raw = queries.network_domain_trend(ctx.network.id, ctx.series, ctx.filters)
+    own_per_std: dict[int, dict[int, dict[str, int]]] = {}
+    if lin.crosses_editions:
+        own_per_std = lineage.unit_standard_counts(
+            dash.unit.id, ctx.cycles, ctx.series, only_other_editions=lin
+        )
+        own_raw = lineage.restate_domains(own_raw, ctx.cycles, lin, own_per_std)
+        net_raw = lineage.restate_domains(
+            net_raw,
+            ctx.cycles,
+            lin,
+            lineage.network_standard_counts(ctx.cycles, ctx.series, ctx.filters, lin),
+        )
+    own = with_scores(own_raw)
     own_total = with_scores(sum_counts(own, ["cycle_id", "year", "cycle_name"]))
-    net = queries.network_domain_trend(ctx.network.id, ctx.series, ctx.filters)
-    net = with_scores(net)
+    net = with_scores(net_raw)
     net_units = net.groupby("cycle_id")["units"].max().to_dict() if not net.empty else {}
     net_total = with_scores(sum_counts(net, ["cycle_id", "year", "cycle_name"]))
     order = sorted(ctx.cycles, key=lambda c: (c.year, c.id))
@@ -240,8 +258,14 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
             return None
         return lookup("net", cycle_id, code)
 
+    bounds = {b.cycle_id: b for b in lineage.boundaries(ctx.cycles, lin)}
+    basis_slug = lin.slugs.get(lin.basis_edition_id, "")
+    restated = {
+        c.id for c in order if lin.crosses_editions and c.edition_id != lin.basis_edition_id
+    }
     rows = []
     panels = []
+    panel_marks: list[list[charts.Mark]] = []
     codes: list[str | None] = [None, *[str(c) for c in ctx.domains["code"]]]
     for code in codes:
         title = _("All standards") if code is None else ctx.domain_title(code)
@@ -256,10 +280,47 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
                 ],
             )
         )
+        marks = []
+        for c, name, m, t in zip(order, names, mine, theirs, strict=True):
+            bound = bounds.get(c.id)
+            changed = bound.codes(code) if bound else []
+            if changed and (m is not None or t is not None):
+                marks.append(
+                    charts.Mark(
+                        name,
+                        m if m is not None else t,  # type: ignore[arg-type]
+                        lineage.meaning_note(bound.edition_slug, changed),  # type: ignore[union-attr]
+                    )
+                )
+        panel_marks.append(marks)
         for c, m, t in zip(order, mine, theirs, strict=True):
             if m is None and t is None:
                 continue
-            rows.append({"cycle": c.name, "domain": title, "score": m, "network": t})
+            notes = []
+            if c.id in restated:
+                notes.append(
+                    _(
+                        "Restated on the standards of %(edition)s through the mapping.",
+                        edition=basis_slug,
+                    )
+                )
+            bound = bounds.get(c.id)
+            if bound is not None:
+                changed = bound.codes(code)
+                notes.append(
+                    lineage.meaning_note(bound.edition_slug, changed)
+                    if changed
+                    else _("New edition %(edition)s from this cycle.", edition=bound.edition_slug)
+                )
+            rows.append(
+                {
+                    "cycle": c.name,
+                    "domain": title,
+                    "score": m,
+                    "network": t,
+                    "note": " ".join(notes),
+                }
+            )
     dash.tables["trend"] = Table(
         name="trend",
         title=_("Trend over cycles"),
@@ -268,16 +329,86 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
             Column("domain", _("Domain")),
             Column("score", _("Your score"), "score"),
             Column("network", _("Network score"), "score"),
+            Column("note", _("Note")),
         ],
         rows=rows,
         note=_(
-            "Network score: all units' ratings pooled. Domains are followed across editions by their code."
+            "Network score: all units' ratings pooled. Across editions, standards and domains are followed through the mapping between the editions: merged standards are pooled, a split standard continues into each part, dropped and new standards break the line."
         ),
     )
     if figures:
         dash.figures["trend"] = charts.to_json(
-            charts.trend_panels(panels, title=_("Your trend over cycles"))
+            charts.trend_panels(
+                panels,
+                title=_("Your trend over cycles"),
+                marks=panel_marks,
+                marks_name=_("Standards changed meaning"),
+            )
         )
+    _standard_trend(dash, lin, order, own_per_std)
+
+
+def _standard_trend(
+    dash: UnitDashboard,
+    lin: lineage.Lineage,
+    order: list[Any],
+    other_editions: dict[int, dict[int, dict[str, int]]],
+) -> None:
+    """The unit's score per standard (of the newest edition) in every cycle: a standard's
+    earlier cycles show the standards it continues (pooled where several were merged)."""
+    ctx = dash.ctx
+    per_cycle = dict(other_editions)
+    basis_cycles = [c for c in order if c.edition_id == lin.basis_edition_id]
+    # Only cycles the unit's own assessment counts in (submitted or peer-reviewed).
+    per_cycle.update(
+        lineage.unit_standard_counts(
+            dash.unit.id, basis_cycles, ctx.series, only_other_editions=None
+        )
+    )
+    shown = [c for c in order if c.id in per_cycle]
+    if not shown or not lin.basis_order:
+        return
+    texts = {
+        int(r.standard_id): (r.text_en if ctx.lang == "en" else r.text_nb)
+        for r in rows_of(queries.standards_of(lin.basis_edition_id))
+    }
+    bounds = lineage.boundaries(ctx.cycles, lin)
+    rows = []
+    for std_id in lin.basis_order:
+        row: dict[str, Any] = {"code": lin.codes[std_id], "standard": texts.get(std_id, "")}
+        for c in shown:
+            counts = lineage.restated_standard(lin, std_id, c.edition_id, per_cycle[c.id])
+            row[f"c{c.id}"] = scoring.score(counts) if counts is not None else None
+        notes = []
+        earlier = lin.continued_codes(std_id)
+        if earlier:
+            notes.append(
+                "; ".join(
+                    _("in %(edition)s: %(codes)s", edition=slug, codes=", ".join(codes))
+                    if codes
+                    else _("new after %(edition)s", edition=slug)
+                    for slug, codes in earlier
+                )
+            )
+        for bound in bounds:
+            if lin.codes[std_id] in bound.codes(lin.basis_domain[std_id]):
+                notes.append(_("meaning changed from %(edition)s", edition=bound.edition_slug))
+        row["note"] = " · ".join(notes)
+        rows.append(row)
+    dash.tables["standard_trend"] = Table(
+        name="standard_trend",
+        title=_("Your score per standard over cycles"),
+        columns=[
+            Column("code", _("Standard")),
+            Column("standard", _("Text")),
+            *[Column(f"c{c.id}", c.name, "score") for c in shown],
+            Column("note", _("Earlier codes and changes")),
+        ],
+        rows=rows,
+        note=_(
+            "Score of one standard: met 100, partly met 50, not met 0. Cycles on an earlier edition show the standards this one continues (through the mapping); where several were merged, their ratings are pooled."
+        ),
+    )
 
 
 def _differences(

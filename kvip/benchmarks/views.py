@@ -37,7 +37,7 @@ NETWORK_PAGES = ("overview", "standards", "trends", "agreement")
 # Every table a page can export; a table left out because its group is too small is exported
 # as a one-line note rather than a 404.
 TABLES = {
-    "unit": ("domains", "trend", "differences", "learn"),
+    "unit": ("domains", "trend", "standard_trend", "differences", "learn"),
     "overview": ("units", "groups"),
     "standards": ("standards", "not_met", "heatmap"),
     "trends": ("trends", "standard_changes"),

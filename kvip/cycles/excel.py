@@ -20,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kvip.cycles.queries import AssessmentData, StandardRow
 from kvip.cycles.services import MAX_TEXT
 from kvip.cycles.vocabulary import RATING_LABELS_EN, RATING_LABELS_NB, RATING_VALUES
+from kvip.standards.duties import method_labels
 
 CODE_KEY = "kvip_code"
 VERSION_KEY = "kvip_version"
@@ -29,6 +30,9 @@ HEADERS = {
     "en": ["Code", "Domain", "Type", "Standard", "Rating", "Comment", "Evidence"],
 }
 KEYS = ["label_code", "domain", "type", "text", "value", "comment", "evidence"]
+# A read-only column after the hidden ones (so it shows right after "Evidence"): how a reviewer
+# checks the standard. Uploads ignore it (it is not among HEADERS).
+METHODS_HEADER = {"nb": "Slik sjekkes det", "en": "How it is checked"}
 EDITABLE = ("value", "comment", "evidence")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,7 +53,8 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = "Self-assessment" if lang == "en" else "Egenvurdering"
-    headers = [*HEADERS["en" if lang == "en" else "nb"], CODE_KEY, VERSION_KEY]
+    language = "en" if lang == "en" else "nb"
+    headers = [*HEADERS[language], CODE_KEY, VERSION_KEY, METHODS_HEADER[language]]
     ws.append(headers)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE6F0")
@@ -70,6 +75,7 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
                 row.evidence or None,
                 row.code,
                 row.version,
+                " · ".join(method_labels(row.methods, language)) or None,
             ]
         )
     last = ws.max_row
@@ -91,7 +97,7 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     )
     validation.add(f"E2:E{max(last, 2)}")
     ws.add_data_validation(validation)
-    for letter, width in zip("ABCDEFGHI", (8, 24, 6, 70, 18, 45, 45, 10, 10), strict=True):
+    for letter, width in zip("ABCDEFGHIJ", (8, 24, 6, 70, 18, 45, 45, 10, 10, 30), strict=True):
         ws.column_dimensions[letter].width = width
     ws.column_dimensions["H"].hidden = True
     ws.column_dimensions["I"].hidden = True

@@ -36,6 +36,8 @@ class StandardRow:
     guidance_nb: str
     guidance_en: str
     value: str | None = None
+    # How a reviewer checks it (codes of standards.duties.METHODS); empty before kvip-2027.
+    methods: list[str] = field(default_factory=list)
     comment: str = ""
     evidence: str = ""
     evidence_links: str = ""
@@ -115,6 +117,7 @@ def load_assessment(assessment: Assessment, *, with_previous: bool = True) -> As
             Standard.text_en,
             Standard.guidance_nb,
             Standard.guidance_en,
+            Standard.methods,
         )
         .where(Standard.edition_id == edition_id)
         .order_by(Standard.position, Standard.id)
@@ -129,6 +132,7 @@ def load_assessment(assessment: Assessment, *, with_previous: bool = True) -> As
             text_en=s.text_en,
             guidance_nb=s.guidance_nb or "",
             guidance_en=s.guidance_en or "",
+            methods=list(s.methods or ()),
         )
         block.standards.append(row)
         rows[s.id] = row

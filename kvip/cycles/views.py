@@ -24,6 +24,7 @@ from kvip.cycles.vocabulary import assessment_state_labels, cycle_state_labels
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
 from kvip.standards.models import Edition
+from kvip.standards.queries import current_edition
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
@@ -158,6 +159,10 @@ def new(network_id: int) -> Any:
             year = last + 1
         form.year.data = year
         form.name.data = _("Cycle %(year)d", year=year)
+        # The newest published edition is what a new cycle normally uses.
+        current = current_edition()
+        if current is not None:
+            form.edition_id.data = current.id
         start = max(date.today(), date(year, 1, 15))
         form.self_assessment_opens.data = start
         form.self_assessment_closes.data = start + timedelta(weeks=8)

@@ -25,7 +25,7 @@ from kvip.api.spec import (
 from kvip.core.db import iso
 from kvip.core.permissions import require
 from kvip.standards import queries
-from kvip.standards.duties import DIMENSION_CODES, DUTY_CODES
+from kvip.standards.duties import DIMENSION_CODES, DUTY_CODES, METHOD_CODES
 from kvip.standards.models import Edition
 
 
@@ -78,6 +78,7 @@ def standards() -> Any:
                 "guidance": _bilingual(std, "guidance"),
                 "duties": std.duties,
                 "dimensions": std.dimensions,
+                "methods": list(std.methods or ()),
             }
         )
     return jsonify({"edition": edition_json(edition), "domains": out_domains})
@@ -124,6 +125,10 @@ _STANDARD = schema(
                 "improvement",
             ),
             "dimensions": array(enum(DIMENSION_CODES)),
+            "methods": array(
+                enum(METHOD_CODES),
+                description="How a reviewer checks it (empty in editions without methods)",
+            ),
         }
     ),
 )

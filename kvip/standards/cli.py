@@ -16,7 +16,9 @@ from flask_babel import force_locale
 from kvip.core.errors import ServiceError
 from kvip.standards import queries, services
 from kvip.standards.duties import DUTY_CODES
-from kvip.standards.loader import EDITION_FILE, parse_edition_dir
+from kvip.standards.loader import EDITION_FILE
+from kvip.standards.mapping_file import MappingData
+from kvip.standards.models import CHANGE_KINDS
 from kvip.standards.validation import EditionData
 
 standards = AppGroup("standards", help="Editions of the standards: check, load, list, export.")
@@ -46,14 +48,21 @@ def _coverage_notes(data: EditionData) -> list[str]:
     return [f"all {len(DUTY_CODES)} duties of §6–§9 are served"]
 
 
-def _check(path: str) -> EditionData | None:
-    data, problems = parse_edition_dir(path)
+def _check(path: str, *, for_load: bool = False) -> tuple[EditionData, list[MappingData]] | None:
+    data, mappings, problems = services.check_edition_folder(path, for_load=for_load)
     for problem in problems:
         click.echo(str(problem))
     if problems or data is None:
         click.echo(f"{len(problems)} problem(s); nothing loaded.", err=True)
         return None
-    return data
+    return data, mappings
+
+
+def _mapping_summary(mapping: MappingData) -> str:
+    counts = Counter(e.change for e in mapping.entries)
+    meaning = sum(1 for e in mapping.entries if e.meaning_changed)
+    kinds = ", ".join(f"{kind} {counts[kind]}" for kind in CHANGE_KINDS if counts[kind])
+    return f"mapping {mapping.from_slug} → {mapping.to_slug}: {kinds}; meaning changed {meaning}"
 
 
 @standards.command("check")
@@ -62,25 +71,34 @@ def _check(path: str) -> EditionData | None:
 def check(path: str, lang: str) -> None:
     """Check the edition folder PATH without loading it."""
     with force_locale(lang):
-        data = _check(path)
-    if data is None:
+        checked = _check(path)
+    if checked is None:
         raise SystemExit(1)
+    data, mappings = checked
     click.echo(f"OK {_summary(data)}")
     for note in _coverage_notes(data):
         click.echo(note)
+    for mapping in mappings:
+        click.echo(f"OK {_mapping_summary(mapping)}")
 
 
 @standards.command("load")
 @click.argument("path", type=click.Path(file_okay=False, path_type=str))
 @LANG
 def load(path: str, lang: str) -> None:
-    """Check and load the edition folder PATH (all or nothing; unchanged: nothing to do)."""
+    """Check and load the edition folder PATH (all or nothing; unchanged: nothing to do), then
+    its mapping from an earlier edition (``mapping-from-<slug>.yaml``) when there is one."""
     with force_locale(lang):
-        data = _check(path)
-        if data is None:
+        checked = _check(path, for_load=True)
+        if checked is None:
             raise SystemExit(1)
+        data, mappings = checked
         try:
             result = services.load_edition(None, data, source=str(path))
+            mapped = [
+                (mapping, services.load_mapping(None, result.edition, mapping))
+                for mapping in mappings
+            ]
         except ServiceError as exc:
             click.echo(f"{Path(path) / EDITION_FILE}:1: {exc.message}")
             raise SystemExit(1) from exc
@@ -90,6 +108,8 @@ def load(path: str, lang: str) -> None:
         "unchanged": "unchanged; nothing to do",
     }
     click.echo(f"{words[result.status]}: {_summary(data)}")
+    for mapping, status in mapped:
+        click.echo(f"{status}: {_mapping_summary(mapping)}")
 
 
 @standards.command("list")

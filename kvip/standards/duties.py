@@ -1,12 +1,14 @@
 """The 21 duties of §6–§9 of the regulation on management and quality improvement, and the six
-quality dimensions of the national strategy.
+quality dimensions of the national strategy, and the methods by which a reviewer checks a
+standard.
 
 The Norwegian text of each duty is the regulation's own wording (forskrift om ledelse og
 kvalitetsforbedring i helse- og omsorgstjenesten, FOR-2016-10-28-1250); the English text is our
 translation, not an official one. The dimensions are those of the national strategy for quality
 improvement «…og bedre skal det bli» (2005).
 
-Other modules import :data:`DUTIES`, :data:`DUTY_CODES`, :data:`SECTIONS` and :data:`DIMENSIONS`.
+Other modules import :data:`DUTIES`, :data:`DUTY_CODES`, :data:`SECTIONS`, :data:`DIMENSIONS`
+and :data:`METHODS` (the one place where the methods' labels are written, in nb and en).
 Objects carry ``*_nb`` / ``*_en`` attributes, so templates show them with ``|loc('text')``.
 """
 
@@ -352,6 +354,87 @@ DIMENSIONS: list[Dimension] = [
 DIMENSION_CODES: tuple[str, ...] = tuple(d.code for d in DIMENSIONS)
 DIMENSION_BY_CODE: dict[str, Dimension] = {d.code: d for d in DIMENSIONS}
 
+
+@dataclass(frozen=True)
+class Method:
+    """A source of evidence a reviewer uses to check a standard (the edition field ``methods``);
+    ``label`` names it, ``text`` says what the reviewer does."""
+
+    code: str
+    label_nb: str
+    label_en: str
+    text_nb: str
+    text_en: str
+
+
+METHODS: list[Method] = [
+    Method(
+        "document",
+        "Dokumentgjennomgang",
+        "Document review",
+        "leser prosedyrer, planer, logger og referater",
+        "reads procedures, plans, logs and minutes",
+    ),
+    Method(
+        "interview_staff",
+        "Samtale med ansatte",
+        "Interview with staff",
+        "spør ansatte, også vikarer og nattevakter",
+        "asks staff, including temporary and night staff",
+    ),
+    Method(
+        "interview_young_person",
+        "Samtale med ungdom",
+        "Interview with young people",
+        "snakker med pasientene",
+        "talks with the young people",
+    ),
+    Method(
+        "interview_parent",
+        "Samtale med foreldre",
+        "Interview with parents",
+        "snakker med foreldre eller andre med foreldreansvar",
+        "talks with parents or others with parental responsibility",
+    ),
+    Method(
+        "observation",
+        "Observasjon",
+        "Observation",
+        "ser selv på lokaler, utstyr og praksis",
+        "looks at the premises, equipment and practice",
+    ),
+    Method(
+        "record_audit",
+        "Journalgjennomgang",
+        "Record audit",
+        "går gjennom et utvalg pasientjournaler",
+        "audits a sample of patient records",
+    ),
+    Method(
+        "questionnaire_young_person",
+        "Spørreskjema til ungdom",
+        "Young people's questionnaire",
+        "bruker svarene fra pasientenes spørreskjema",
+        "uses the answers to the young people's questionnaire",
+    ),
+    Method(
+        "questionnaire_parent",
+        "Spørreskjema til foreldre",
+        "Parent questionnaire",
+        "bruker svarene fra foreldrenes spørreskjema",
+        "uses the answers to the parents' questionnaire",
+    ),
+    Method(
+        "questionnaire_staff",
+        "Spørreskjema til ansatte",
+        "Staff questionnaire",
+        "bruker svarene fra de ansattes spørreskjema",
+        "uses the answers to the staff questionnaire",
+    ),
+]
+METHOD_CODES: tuple[str, ...] = tuple(m.code for m in METHODS)
+METHOD_BY_CODE: dict[str, Method] = {m.code: m for m in METHODS}
+
 TYPES: tuple[int, ...] = (1, 2, 3)
 
 
@@ -363,3 +446,14 @@ def duty(code: str) -> Duty:
 def dimension(code: str) -> Dimension:
     """The dimension with ``code`` (``KeyError`` if unknown)."""
     return DIMENSION_BY_CODE[code]
+
+
+def method_labels(codes: list[str] | tuple[str, ...], lang: str) -> list[str]:
+    """The labels of ``codes`` in ``lang`` (nb or en), in the vocabulary's order; unknown codes
+    (never stored by the loader) are shown as they are."""
+    order = {c: i for i, c in enumerate(METHOD_CODES)}
+    out = []
+    for code in sorted(codes, key=lambda c: order.get(c, len(order))):
+        method = METHOD_BY_CODE.get(code)
+        out.append(code if method is None else getattr(method, f"label_{lang}", method.label_nb))
+    return out

@@ -38,9 +38,11 @@ from kvip.standards.validation import (
 )
 
 EDITION_FILE = "edition.yaml"
-EDITION_KEYS = ("slug", "name", "version", "published", "total", "domains")
+EDITION_KEYS = ("slug", "name", "version", "published", "total", "methods_required", "domains")
 DOMAIN_KEYS = ("code", "slug", "file", "title")
-STANDARD_KEYS = ("code", "type", "text", "guidance", "duties", "dimensions")
+STANDARD_KEYS = ("code", "type", "text", "guidance", "duties", "dimensions", "methods")
+# The mapping from an earlier edition lives beside the domain files (kvip.standards.mapping_file).
+MAPPING_PREFIX = "mapping-from-"
 # libyaml's composer keeps line marks too and is ~10× faster than the pure-Python one.
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -241,24 +243,33 @@ class YamlFile:
             )
         return texts[0], texts[1], line
 
-    def code_list(self, node: Node, key: str, kind: str) -> tuple[str, ...]:
+    def code_list(
+        self, node: Node, key: str, kind: str, *, required: bool = True
+    ) -> tuple[str, ...]:
         value, line = self.get(node, key)
         if value is None:
-            self.add(
-                line,
-                _("The duties are missing (field “duties”).")
-                if kind == "duty"
-                else _("The dimensions are missing (field “dimensions”)."),
-            )
+            if required:
+                self.add(
+                    line,
+                    {
+                        "duty": _("The duties are missing (field “duties”)."),
+                        "dimension": _("The dimensions are missing (field “dimensions”)."),
+                        "method": _(
+                            "The methods are missing (field “methods”): this edition requires them."
+                        ),
+                    }[kind],
+                )
             return ()
         if value.kind == "scalar" and value.value is None:
             entries: list[tuple[Any, Place]] = []
         elif value.kind != "seq":
             self.add(
                 line,
-                _("The duties must be a list, e.g. [6d, 7c].")
-                if kind == "duty"
-                else _("The dimensions must be a list, e.g. [safe, effective]."),
+                {
+                    "duty": _("The duties must be a list, e.g. [6d, 7c]."),
+                    "dimension": _("The dimensions must be a list, e.g. [safe, effective]."),
+                    "method": _("The methods must be a list, e.g. [document, interview_staff]."),
+                }[kind],
             )
             return ()
         else:
@@ -285,6 +296,17 @@ def _published(file: YamlFile, node: Node) -> date | None:
         return None
 
 
+def _flag(file: YamlFile, node: Node, key: str, what: str) -> bool:
+    """An optional yes/no field (``true``/``false``); absent means no."""
+    value, line = file.get(node, key)
+    if value is None:
+        return False
+    if value.kind != "scalar" or not isinstance(value.value, bool):
+        file.add(line, _("%(what)s must be true or false.", what=what))
+        return False
+    return value.value
+
+
 def _total(file: YamlFile, node: Node) -> tuple[int | None, int]:
     value, line = file.scalar(node, "total", _("The total number of standards"))
     if value is None:
@@ -296,7 +318,9 @@ def _total(file: YamlFile, node: Node) -> tuple[int | None, int]:
     return int(raw), line
 
 
-def _standard(file: YamlFile, node: Node, domain_code: str) -> Located:
+def _standard(
+    file: YamlFile, node: Node, domain_code: str, *, methods_required: bool = False
+) -> Located:
     file.check_keys(node, STANDARD_KEYS)
     code_value, code_line = file.scalar(node, "code", _("The code"))
     code = (
@@ -320,6 +344,7 @@ def _standard(file: YamlFile, node: Node, domain_code: str) -> Located:
     )
     duties = file.code_list(node, "duties", "duty")
     dimensions = file.code_list(node, "dimensions", "dimension")
+    methods = file.code_list(node, "methods", "method", required=methods_required)
     std = StandardData(
         code=code,
         type=std_type,
@@ -329,6 +354,7 @@ def _standard(file: YamlFile, node: Node, domain_code: str) -> Located:
         guidance_en=guidance_en,
         duties=duties,
         dimensions=dimensions,
+        methods=methods,
     )
     return Located(
         std,
@@ -375,6 +401,9 @@ def _parse_edition_dir(path: str | Path) -> tuple[EditionData | None, list[Probl
     check_length(version, "version", _("The version"), ed_file.place(version_line), problems)
     published = _published(ed_file, top)
     total, total_line = _total(ed_file, top)
+    methods_required = _flag(
+        ed_file, top, "methods_required", _("“methods_required” (every standard lists methods)")
+    )
     edition = EditionData(
         slug=slug,
         name_nb=name_nb,
@@ -382,6 +411,7 @@ def _parse_edition_dir(path: str | Path) -> tuple[EditionData | None, list[Probl
         version=version,
         published=published,
         total=total or 0,
+        methods_required=methods_required,
     )
 
     domains_node, domains_line = ed_file.get(top, "domains")
@@ -462,7 +492,7 @@ def _parse_edition_dir(path: str | Path) -> tuple[EditionData | None, list[Probl
             if item.kind != "map":
                 dfile.add(item.line, _("Each standard must be a mapping of code, type, text, …"))
                 continue
-            located = _standard(dfile, item, prefix)
+            located = _standard(dfile, item, prefix, methods_required=methods_required)
             domain.standards.append(located.item)
             located_standards.append(located)
 
@@ -471,6 +501,7 @@ def _parse_edition_dir(path: str | Path) -> tuple[EditionData | None, list[Probl
             extra.suffix in (".yaml", ".yml")
             and extra.name != EDITION_FILE
             and extra.name not in used_files
+            and not extra.name.startswith(MAPPING_PREFIX)
         ):
             problems.add(
                 Place(f"{label}/{extra.name}:1", (10_000, 1)),

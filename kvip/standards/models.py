@@ -84,6 +84,11 @@ class Standard(db.Model):  # type: ignore[name-defined,misc]
     text_en: Mapped[str] = mapped_column(sa.Text)
     guidance_nb: Mapped[str] = mapped_column(sa.Text, default="")
     guidance_en: Mapped[str] = mapped_column(sa.Text, default="")
+    # How a reviewer checks it: codes of duties.METHODS in vocabulary order (a short list read
+    # with the standard, never searched on, so a JSON list rather than an association table).
+    methods: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )
     position: Mapped[int] = mapped_column(default=0)
 
     domain: Mapped[Domain] = relationship(back_populates="standards")
@@ -110,16 +115,34 @@ class StandardDimension(db.Model):  # type: ignore[name-defined,misc]
     __table__ = standard_dimensions
 
 
-class StandardMapping(db.Model):  # type: ignore[name-defined,misc]
-    """Which standard of an older edition a standard of a newer edition continues.
+CHANGE_KINDS = ("same", "reworded", "merged", "split", "dropped", "new")
 
-    One row per standard of the newer edition, saved together for a pair of editions;
-    ``from_standard_id`` is None for a standard that is new in the newer edition. Trends follow
-    a standard across editions through these rows (or the suggestion when none are saved).
+
+class StandardMapping(db.Model):  # type: ignore[name-defined,misc]
+    """One link between a standard of an older edition and one of a newer edition.
+
+    Saved together for a pair of editions (from a mapping file or the coordinator's mapping
+    page). Every standard of the newer edition has at least one row: ``from_standard_id`` is
+    None for a standard that is new; several rows for one newer standard mean older standards
+    merged into it, several rows for one older standard mean it was split. A dropped older
+    standard has a row with ``to_standard_id`` None. ``change`` is the kind of change
+    (:data:`CHANGE_KINDS`; None for rows saved before kinds existed), ``meaning_changed`` says a
+    rating under the old text does not mean the same under the new one. Trends follow a
+    standard across editions through these rows (or the suggestion when none are saved).
     """
 
     __tablename__ = "standard_mappings"
-    __table_args__ = (sa.UniqueConstraint("from_edition_id", "to_standard_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "from_edition_id",
+            "to_standard_id",
+            "from_standard_id",
+            name="uq_standard_mappings_link",
+        ),
+        sa.CheckConstraint(
+            "from_standard_id IS NOT NULL OR to_standard_id IS NOT NULL", name="linked"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     from_edition_id: Mapped[int] = mapped_column(
@@ -131,16 +154,19 @@ class StandardMapping(db.Model):  # type: ignore[name-defined,misc]
     from_standard_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("standards.id", ondelete="CASCADE"), index=True
     )
-    to_standard_id: Mapped[int] = mapped_column(
+    to_standard_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("standards.id", ondelete="CASCADE"), index=True
     )
+    change: Mapped[str | None] = mapped_column(sa.String(10))
+    meaning_changed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
 
     from_standard: Mapped[Standard | None] = relationship(foreign_keys=[from_standard_id])
-    to_standard: Mapped[Standard] = relationship(foreign_keys=[to_standard_id])
+    to_standard: Mapped[Standard | None] = relationship(foreign_keys=[to_standard_id])
 
 
 class EditionImport(db.Model):  # type: ignore[name-defined,misc]

@@ -128,6 +128,15 @@ def domain_by_code(edition: Edition, code: str) -> Domain:
     return domain
 
 
+def has_methods(edition: Edition) -> bool:
+    """Whether any standard of the edition says how it is checked (editions before methods
+    have none, and their pages offer no method filter)."""
+    rows = db.session.scalars(
+        sa.select(Standard.methods).where(Standard.edition_id == edition.id).limit(400)
+    )
+    return any(rows)
+
+
 def type_counts(edition: Edition) -> dict[int, dict[int, int]]:
     """domain id → {type: count}."""
     out: dict[int, dict[int, int]] = {}
@@ -168,10 +177,13 @@ class Filters:
     duty: str | None = None  # a duty code (6d) or a whole section (6)
     dimension: str | None = None
     domain: str | None = None
+    method: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.q.strip() or self.type or self.duty or self.dimension or self.domain)
+        return bool(
+            self.q.strip() or self.type or self.duty or self.dimension or self.domain or self.method
+        )
 
     def args(self, **override: Any) -> dict[str, Any]:
         """Query-string arguments for links (empty values left out)."""
@@ -181,6 +193,7 @@ class Filters:
             "duty": self.duty,
             "dimension": self.dimension,
             "domain": self.domain,
+            "method": self.method,
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -206,6 +219,8 @@ def _matches(std: Standard, filters: Filters) -> bool:
                 return False
         elif filters.duty not in duties:
             return False
+    if filters.method and filters.method not in (std.methods or ()):
+        return False
     return not (filters.dimension and filters.dimension not in std.dimensions)
 
 
@@ -454,7 +469,7 @@ def compare_standards(old: Any, new: Any, old_list: list[Any], new_list: list[An
             continue
         fields = [
             name
-            for name in ("type", "duties", "dimensions", "guidance_nb", "guidance_en")
+            for name in ("type", "duties", "dimensions", "methods", "guidance_nb", "guidance_en")
             if _value(before, name) != _value(std, name)
         ]
         if fields:
@@ -496,6 +511,8 @@ def compare_standards(old: Any, new: Any, old_list: list[Any], new_list: list[An
 
 def _value(std: Any, name: str) -> Any:
     value = getattr(std, name)
+    if name == "methods":
+        value = value or ()
     # Duties and dimensions are sets: their order differs between models and loaded data.
     return sorted(value) if isinstance(value, (list, tuple)) else value
 
@@ -516,6 +533,60 @@ def word_diff(old: str, new: str) -> Markup:
 
 
 # --- following a standard across editions ------------------------------------------------------
+
+# The kinds whose link continues a standard's main line (a merged-in standard is absorbed).
+MAIN_KINDS = ("same", "reworded", "split")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link of a mapping between two editions (see :class:`StandardMapping`): ``old_id``
+    None for a new standard, ``new_id`` None for a dropped one."""
+
+    old_id: int | None
+    new_id: int | None
+    change: str  # one of models.CHANGE_KINDS
+    meaning_changed: bool = False
+    note: str = ""
+
+
+def infer_links(
+    pairs: dict[int, list[int]],
+    old_list: list[Any],
+    new_list: list[Any],
+) -> list[Link]:
+    """Links with their kinds from "new standard id → the old standard ids it continues": an
+    old standard continued by several new ones is split; of several old ones continued by one
+    new standard, the one with its code (else the first) is its main line and the others are
+    merged into it; the main line is ``same`` when the texts are equal, else ``reworded``; old
+    standards continued by none are dropped, new standards continuing none are new."""
+    old_by_id = {s.id: s for s in old_list}
+    continued: dict[int, int] = {}
+    for olds in pairs.values():
+        for o in olds:
+            continued[o] = continued.get(o, 0) + 1
+    links: list[Link] = []
+    for std in new_list:
+        olds = [o for o in pairs.get(std.id, []) if o in old_by_id]
+        if not olds:
+            links.append(Link(None, std.id, "new"))
+            continue
+        main = next((o for o in olds if old_by_id[o].code == std.code), olds[0])
+        for o in olds:
+            before = old_by_id[o]
+            if continued[o] > 1:
+                kind = "split"
+            elif o != main:
+                kind = "merged"
+            elif _norm(before.text_nb) == _norm(std.text_nb) and _norm(before.text_en) == _norm(
+                std.text_en
+            ):
+                kind = "same"
+            else:
+                kind = "reworded"
+            links.append(Link(o, std.id, kind))
+    links.extend(Link(s.id, None, "dropped") for s in old_list if s.id not in continued)
+    return links
 
 
 def suggested_mapping(
@@ -540,16 +611,77 @@ def suggested_mapping(
     return pairs
 
 
-def saved_mapping(old: Edition, new: Edition) -> dict[int, int | None] | None:
-    """The mapping a coordinator saved for this pair of editions, or None."""
+def saved_links(old: Edition, new: Edition) -> list[Link] | None:
+    """The links saved for this pair of editions (from a mapping file or the mapping page),
+    or None if none are saved. Rows saved before kinds existed get inferred kinds."""
     rows = db.session.execute(
-        sa.select(StandardMapping.to_standard_id, StandardMapping.from_standard_id).where(
-            StandardMapping.from_edition_id == old.id, StandardMapping.to_edition_id == new.id
+        sa.select(
+            StandardMapping.from_standard_id,
+            StandardMapping.to_standard_id,
+            StandardMapping.change,
+            StandardMapping.meaning_changed,
+            StandardMapping.note,
         )
+        .where(StandardMapping.from_edition_id == old.id, StandardMapping.to_edition_id == new.id)
+        .order_by(StandardMapping.id)
     ).all()
     if not rows:
         return None
-    return {to_id: from_id for to_id, from_id in rows}
+    if all(r.change for r in rows):
+        return [
+            Link(r.from_standard_id, r.to_standard_id, r.change, bool(r.meaning_changed), r.note)
+            for r in rows
+        ]
+    pairs: dict[int, list[int]] = {}
+    for r in rows:
+        if r.to_standard_id is not None:
+            olds = pairs.setdefault(r.to_standard_id, [])
+            if r.from_standard_id is not None:
+                olds.append(r.from_standard_id)
+    return infer_links(pairs, standards_of(old), standards_of(new))
+
+
+def links(
+    old: Edition,
+    new: Edition,
+    old_list: list[Standard] | None = None,
+    new_list: list[Standard] | None = None,
+) -> tuple[list[Link], bool]:
+    """The links from ``old`` to ``new`` and whether they were saved (else suggested from
+    equal codes and texts). Trends across editions follow standards through these."""
+    saved = saved_links(old, new)
+    if saved is not None:
+        return saved, True
+    old_list = standards_of(old) if old_list is None else old_list
+    new_list = standards_of(new) if new_list is None else new_list
+    suggested = suggested_mapping(old, new, old_list, new_list)
+    pairs = {n: ([o] if o is not None else []) for n, o in suggested.items()}
+    return infer_links(pairs, old_list, new_list), False
+
+
+def continues(links_: list[Link]) -> dict[int, list[int]]:
+    """new standard id → the old standard ids it continues, its main line first."""
+    out: dict[int, list[int]] = {}
+    for link in links_:
+        if link.new_id is None:
+            continue
+        olds = out.setdefault(link.new_id, [])
+        if link.old_id is None:
+            continue
+        if link.change in MAIN_KINDS:
+            olds.insert(0, link.old_id)
+        else:
+            olds.append(link.old_id)
+    return out
+
+
+def saved_mapping(old: Edition, new: Edition) -> dict[int, int | None] | None:
+    """The mapping saved for this pair of editions as new id → the old id of its main line
+    (None for a new standard), or None if none is saved."""
+    saved = saved_links(old, new)
+    if saved is None:
+        return None
+    return {n: (olds[0] if olds else None) for n, olds in continues(saved).items()}
 
 
 def mapping(
@@ -557,28 +689,73 @@ def mapping(
     new: Edition,
     old_list: list[Standard] | None = None,
     new_list: list[Standard] | None = None,
-) -> tuple[dict[int, int | None], bool]:
-    """new standard id → old standard id (or None), and whether it was saved (else suggested).
-    Trends across editions follow standards through this."""
-    saved = saved_mapping(old, new)
-    if saved is not None:
-        return saved, True
-    return suggested_mapping(old, new, old_list, new_list), False
+) -> tuple[dict[int, list[int]], bool]:
+    """new standard id → the old standard ids it continues (main line first; empty for a new
+    standard), and whether it was saved (else suggested)."""
+    found, saved = links(old, new, old_list, new_list)
+    return continues(found), saved
 
 
-def related_in_other_editions(std: Standard) -> list[tuple[str, Standard]]:
-    """Saved mappings touching ``std``: ("previous", older standard) / ("next", newer one)."""
-    out: list[tuple[str, Standard]] = []
+@dataclass(frozen=True)
+class Related:
+    """A saved link of one standard to another edition, as its page shows it."""
+
+    direction: str  # previous | next
+    standard: Standard | None  # None: dropped in the next edition
+    edition: Edition
+    change: str | None
+    meaning_changed: bool
+    note: str
+
+
+def related_in_other_editions(std: Standard) -> list[Related]:
+    """Saved links touching ``std``: the older standards it continues ("previous") and the
+    newer standards that continue it ("next", or a dropped mark)."""
+    out: list[Related] = []
     for row in db.session.scalars(
-        sa.select(StandardMapping).where(
+        sa.select(StandardMapping)
+        .where(
             sa.or_(
                 StandardMapping.to_standard_id == std.id,
                 StandardMapping.from_standard_id == std.id,
             )
         )
+        .order_by(StandardMapping.id)
     ):
         if row.to_standard_id == std.id and row.from_standard is not None:
-            out.append(("previous", row.from_standard))
+            other = row.from_standard
+            out.append(
+                Related(
+                    "previous",
+                    other,
+                    other.edition,
+                    row.change,
+                    row.meaning_changed,
+                    row.note,
+                )
+            )
         elif row.from_standard_id == std.id:
-            out.append(("next", row.to_standard))
+            edition = db.session.get(Edition, row.to_edition_id)
+            assert edition is not None
+            out.append(
+                Related(
+                    "next",
+                    row.to_standard,
+                    edition,
+                    row.change,
+                    row.meaning_changed,
+                    row.note,
+                )
+            )
     return out
+
+
+def change_counts(links_: list[Link]) -> dict[str, int]:
+    """How many standards had each kind of change: new standards count by their new side,
+    all others by their old side (a split counts once)."""
+    seen: dict[str, set[int]] = {}
+    for link in links_:
+        key = link.new_id if link.change == "new" else link.old_id
+        if key is not None:
+            seen.setdefault(link.change, set()).add(key)
+    return {kind: len(ids) for kind, ids in seen.items()}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -19,8 +20,17 @@ from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require
 from kvip.extensions import db
+from kvip.standards import queries
 from kvip.standards.loader import parse_edition_dir
+from kvip.standards.mapping_file import (
+    MEANING_KINDS,
+    MappingData,
+    from_slug_of,
+    mapping_files,
+    parse_mapping_file,
+)
 from kvip.standards.models import (
+    CHANGE_KINDS,
     Domain,
     Edition,
     EditionImport,
@@ -37,10 +47,13 @@ STANDARD_FIELDS = (
     "text_en",
     "guidance_nb",
     "guidance_en",
+    "methods",
     "position",
     "domain_id",
 )
 IMPORT_LIFETIME = timedelta(hours=24)
+# Kinds that say the same thing about a kept pair: the wording is a matter of judgement.
+MAIN_LINE = {"same", "reworded"}
 
 
 class EditionInvalid(ServiceError):
@@ -210,6 +223,7 @@ def _standard_values(s: StandardData, domain_id: int, position: int) -> dict[str
         "text_en": s.text_en,
         "guidance_nb": s.guidance_nb,
         "guidance_en": s.guidance_en,
+        "methods": list(s.methods),
         "position": position,
     }
 
@@ -275,14 +289,75 @@ def load_edition(actor: Any, data: EditionData, *, source: str = "") -> LoadResu
     return LoadResult(edition, status, added, removed, changed)
 
 
-def load_edition_dir(path: str | Path, actor: Any = None) -> Edition:
-    """Check and load an edition folder (e.g. ``standards/kvip-2026``) and return the edition;
-    raises :class:`EditionInvalid` listing every problem, or Conflict for a frozen edition."""
+def _codes_of_loaded(slug: str) -> set[str] | None:
+    """The codes of a loaded edition, or None (not loaded, no database yet, or no app)."""
+    if not has_app_context():
+        return None
+    try:
+        edition = edition_by_slug(slug)
+        if edition is None:
+            return None
+        return set(
+            db.session.scalars(sa.select(Standard.code).where(Standard.edition_id == edition.id))
+        )
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return None
+
+
+def _codes_of_folder(folder: Path) -> set[str] | None:
+    """The codes of a valid edition folder, or None."""
+    if not (folder / "edition.yaml").is_file():
+        return None
+    data, problems = parse_edition_dir(folder)
+    return None if problems or data is None else {s.code for s in data.standards}
+
+
+def check_edition_folder(
+    path: str | Path, *, for_load: bool = False
+) -> tuple[EditionData | None, list[MappingData], list[Problem]]:
+    """Check an edition folder and its mapping files (``mapping-from-<slug>.yaml``) together;
+    returns the edition, the mappings and every problem (nothing may be loaded unless the
+    list is empty). The older edition of a mapping is read from the database (it must be
+    loaded ``for_load``), else — only to check — from its folder beside this one."""
     with message_locale():
         data, problems = parse_edition_dir(path)
+        mappings: list[MappingData] = []
+        files = mapping_files(path)
+        if data is None or not files:
+            return data, mappings, problems
+        new_codes = {s.code for s in data.standards}
+        label = str(path).rstrip("/")
+        for file in files:
+            slug = from_slug_of(file)
+            old_codes = _codes_of_loaded(slug)
+            if old_codes is None and not for_load:
+                old_codes = _codes_of_folder(Path(path).resolve().parent / slug)
+            mapping, found = parse_mapping_file(
+                file,
+                to_slug=data.slug,
+                new_codes=new_codes,
+                old_codes=old_codes,
+                label=f"{label}/{file.name}",
+            )
+            problems.extend(found)
+            if mapping is not None:
+                mappings.append(mapping)
+        return (None if problems else data), mappings, problems
+
+
+def load_edition_dir(path: str | Path, actor: Any = None) -> Edition:
+    """Check and load an edition folder (e.g. ``standards/kvip-2026``) with its mapping files
+    and return the edition; raises :class:`EditionInvalid` listing every problem, or Conflict
+    for a frozen edition."""
+    with message_locale():
+        data, mappings, problems = check_edition_folder(path, for_load=True)
         if problems or data is None:
             raise EditionInvalid(problems)
-        return load_edition(actor, data, source=str(path)).edition
+        edition = load_edition(actor, data, source=str(path)).edition
+        for mapping in mappings:
+            load_mapping(actor, edition, mapping)
+        return edition
 
 
 # --- staged spreadsheet imports ---------------------------------------------------------------
@@ -374,21 +449,27 @@ def delete_edition(actor: Any, edition: Edition) -> None:
 # --- code mappings between editions -------------------------------------------------------------
 
 
-def save_mapping(
-    actor: Any, old: Edition, new: Edition, pairs: dict[int, int | None]
-) -> list[StandardMapping]:
-    """Save which standard of ``old`` each standard of ``new`` continues (None: new standard).
-    ``pairs`` maps every standard id of ``new`` to a standard id of ``old`` or None; an old
-    standard may be continued by more than one new standard (a split), never the other way."""
-    require(actor, "editions.manage")
-    if old.id == new.id:
-        raise ServiceError(_("Choose two different editions."))
-    new_ids = set(db.session.scalars(sa.select(Standard.id).where(Standard.edition_id == new.id)))
-    old_ids = set(db.session.scalars(sa.select(Standard.id).where(Standard.edition_id == old.id)))
-    unknown_new = set(pairs) - new_ids
-    unknown_old = {v for v in pairs.values() if v is not None} - old_ids
-    if unknown_new or unknown_old:
-        raise ServiceError(_("The mapping names standards that are not in these editions."))
+def _replace_links(
+    actor: Any, old: Edition, new: Edition, links: list[queries.Link], note: str
+) -> tuple[list[StandardMapping], bool]:
+    """Make the saved rows of (old, new) equal ``links``; (rows, whether anything changed)."""
+    existing = list(
+        db.session.scalars(
+            sa.select(StandardMapping)
+            .where(
+                StandardMapping.from_edition_id == old.id, StandardMapping.to_edition_id == new.id
+            )
+            .order_by(StandardMapping.id)
+        )
+    )
+
+    def key(x: Any) -> tuple[Any, ...]:
+        old_id = x.old_id if isinstance(x, queries.Link) else x.from_standard_id
+        new_id = x.new_id if isinstance(x, queries.Link) else x.to_standard_id
+        return (old_id, new_id, x.change, bool(x.meaning_changed), x.note or "")
+
+    if sorted(map(key, existing), key=repr) == sorted(map(key, links), key=repr):
+        return existing, False
     db.session.execute(
         sa.delete(StandardMapping).where(
             StandardMapping.from_edition_id == old.id, StandardMapping.to_edition_id == new.id
@@ -398,19 +479,114 @@ def save_mapping(
         StandardMapping(
             from_edition_id=old.id,
             to_edition_id=new.id,
-            from_standard_id=pairs.get(std_id),
-            to_standard_id=std_id,
+            from_standard_id=link.old_id,
+            to_standard_id=link.new_id,
+            change=link.change,
+            meaning_changed=link.meaning_changed,
+            note=link.note,
             created_by_id=getattr(actor, "id", None),
         )
-        for std_id in sorted(new_ids)
+        for link in links
     ]
     db.session.add_all(rows)
+    counts = queries.change_counts(links)
+    summary = ", ".join(f"{kind} {counts[kind]}" for kind in CHANGE_KINDS if counts.get(kind))
     audit.record(
         actor,
         "edition",
         new.id,
         action="mapping",
-        note=f"{old.slug} → {new.slug}: {sum(1 for r in rows if r.from_standard_id)}/{len(rows)}",
+        note=f"{old.slug} → {new.slug} ({note}): {summary}"[:500],
     )
+    return rows, True
+
+
+def save_mapping(
+    actor: Any, old: Edition, new: Edition, pairs: dict[int, int | None | list[int]]
+) -> list[StandardMapping]:
+    """Save which standards of ``old`` each standard of ``new`` continues (None or an empty
+    list: a new standard; several: older standards merged into it). An old standard continued
+    by several new ones is split; one continued by none is dropped. A link kept from the
+    saved mapping keeps its kind, its "meaning changed" mark and its note; other kinds are
+    inferred (:func:`queries.infer_links`)."""
+    require(actor, "editions.manage")
+    if old.id == new.id:
+        raise ServiceError(_("Choose two different editions."))
+    new_list = queries.standards_of(new)
+    old_list = queries.standards_of(old)
+    new_ids = {s.id for s in new_list}
+    old_ids = {s.id for s in old_list}
+    wanted: dict[int, list[int]] = {}
+    for to_id, value in pairs.items():
+        olds = [] if value is None else [value] if isinstance(value, int) else list(value)
+        wanted[to_id] = list(dict.fromkeys(olds))
+    unknown_new = set(wanted) - new_ids
+    unknown_old = {o for olds in wanted.values() for o in olds} - old_ids
+    if unknown_new or unknown_old:
+        raise ServiceError(_("The mapping names standards that are not in these editions."))
+    links = queries.infer_links(wanted, old_list, new_list)
+    before = {(x.old_id, x.new_id): x for x in queries.saved_links(old, new) or []}
+    kept = []
+    for link in links:
+        previous = before.get((link.old_id, link.new_id))
+        if previous is None:
+            kept.append(link)
+        elif previous.change == link.change or {previous.change, link.change} <= MAIN_LINE:
+            # A pair that stays keeps what was said about it (e.g. in the mapping file).
+            kept.append(previous)
+        else:
+            kept.append(
+                queries.Link(
+                    link.old_id,
+                    link.new_id,
+                    link.change,
+                    previous.meaning_changed and link.change in MEANING_KINDS,
+                    previous.note,
+                )
+            )
+    rows, _changed = _replace_links(actor, old, new, kept, "mapping page")
     db.session.commit()
     return rows
+
+
+def load_mapping(actor: Any, new: Edition, data: MappingData) -> str:
+    """Store a checked mapping file (:mod:`kvip.standards.mapping_file`) as the saved mapping
+    from its older edition to ``new``, replacing any saved before; "unchanged" when it is
+    already saved exactly so, else "saved". The older edition must be loaded."""
+    if actor is not None:
+        require(actor, "editions.manage")
+    old = edition_by_slug(data.from_slug)
+    if old is None:
+        raise NotFound(_("The edition %(slug)s is not loaded: load it first.", slug=data.from_slug))
+    old_ids = dict(
+        db.session.execute(
+            sa.select(Standard.code, Standard.id).where(Standard.edition_id == old.id)
+        ).all()
+    )
+    new_ids = dict(
+        db.session.execute(
+            sa.select(Standard.code, Standard.id).where(Standard.edition_id == new.id)
+        ).all()
+    )
+    try:
+        links = [
+            queries.Link(
+                old_ids[old_code] if old_code is not None else None,
+                new_ids[new_code] if new_code is not None else None,
+                change,
+                meaning,
+                note,
+            )
+            for old_code, new_code, change, meaning, note in data.links()
+        ]
+    except KeyError as exc:
+        raise ServiceError(
+            _("The mapping names standard %(code)s, which is not loaded.", code=exc.args[0])
+        ) from exc
+    try:
+        _rows, changed = _replace_links(actor, old, new, links, "mapping file")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return "saved" if changed else "unchanged"

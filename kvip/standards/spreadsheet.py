@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kvip.standards.duties import METHODS
 from kvip.standards.validation import (
     DOMAIN_CODE_RE,
     DomainData,
@@ -54,6 +55,7 @@ COLUMNS = (
     "guidance_en",
     "duties",
     "dimensions",
+    "methods",
 )
 REQUIRED = (
     "domain",
@@ -82,6 +84,7 @@ ALIASES = {
     "plikter": "duties",
     "dimensjoner": "dimensions",
     "kvalitetsdimensjoner": "dimensions",
+    "metoder": "methods",
 }
 MAX_ROWS = 5000
 _SPLIT = re.compile(r"[,;\s]+")
@@ -128,6 +131,7 @@ def export_rows(edition: Any) -> list[list[Any]]:
                     std.guidance_en,
                     ", ".join(std.duties),
                     ", ".join(std.dimensions),
+                    ", ".join(std.methods or ()),
                 ]
             )
     return rows
@@ -372,6 +376,36 @@ def _code_list(
     return check_codes([(p, place) for p in parts], kind, place, sheet.problems)
 
 
+def _method_lookup() -> dict[str, str]:
+    """A method's code or its nb/en label (any case) → the code."""
+    lookup: dict[str, str] = {}
+    for m in METHODS:
+        for text in (m.code, m.label_nb, m.label_en):
+            lookup[text.strip().lower()] = m.code
+    return lookup
+
+
+def _methods(sheet: _Sheet, values: list[Any], row: int, required: bool) -> tuple[str, ...]:
+    """The methods cell: codes or labels separated by commas, semicolons or line breaks. Once
+    any row lists methods, the sheet is an edition with methods and every row needs them."""
+    value = sheet.cell(values, "methods")
+    place = sheet.place(row, "methods")
+    parts = [p.strip() for p in re.split(r"[,;\n]+", str(value))] if value is not None else []
+    parts = [p for p in parts if p]
+    if not parts:
+        if required:
+            sheet.problems.add(
+                place,
+                _(
+                    "The methods are missing: other rows list how they are checked, so every standard must."
+                ),
+            )
+        return ()
+    lookup = _method_lookup()
+    codes = [lookup.get(p.lower(), p) for p in parts]
+    return check_codes([(c, place) for c in codes], "method", place, sheet.problems)
+
+
 def parse_table(
     data: bytes, filename: str, meta: EditionMeta
 ) -> tuple[EditionData | None, list[Problem]]:
@@ -408,6 +442,8 @@ def _parse_table(
     located_domains: list[Located] = []
     located_standards: list[Located] = []
     data_rows = sheet.rows[1:]
+    methods_required = any(sheet.cell(values, "methods") is not None for _r, values in data_rows)
+    edition.methods_required = methods_required
     if not data_rows:
         problems.add(sheet.place(sheet.rows[0][0] + 1), _("The sheet has no standards."))
     for row, values in data_rows:
@@ -497,6 +533,7 @@ def _parse_table(
             guidance_en=guidance_en,
             duties=_code_list(sheet, values, row, "duties", "duty"),
             dimensions=_code_list(sheet, values, row, "dimensions", "dimension"),
+            methods=_methods(sheet, values, row, methods_required),
         )
         if domain is not None:
             domain.standards.append(std)

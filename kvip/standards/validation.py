@@ -23,7 +23,7 @@ from flask import has_app_context, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from kvip.standards.duties import DIMENSION_CODES, DUTY_CODES, TYPES
+from kvip.standards.duties import DIMENSION_CODES, DUTY_CODES, METHOD_CODES, TYPES
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DOMAIN_CODE_RE = re.compile(r"^[0-9]{1,3}$")
@@ -98,6 +98,8 @@ class StandardData:
     guidance_en: str = ""
     duties: tuple[str, ...] = ()
     dimensions: tuple[str, ...] = ()
+    # How a reviewer checks it (codes of duties.METHODS); empty in editions before methods.
+    methods: tuple[str, ...] = ()
 
 
 @dataclass
@@ -118,6 +120,8 @@ class EditionData:
     published: date | None
     total: int
     domains: list[DomainData] = field(default_factory=list)
+    # Every standard must list its methods (edition.yaml ``methods_required: true``).
+    methods_required: bool = False
 
     @property
     def standards(self) -> list[StandardData]:
@@ -139,6 +143,7 @@ class EditionData:
                             **s,
                             "duties": tuple(s["duties"]),
                             "dimensions": tuple(s["dimensions"]),
+                            "methods": tuple(s.get("methods") or ()),
                         }
                     )
                     for s in d["standards"]
@@ -155,11 +160,23 @@ class EditionData:
             published=date.fromisoformat(published) if published else None,
             total=data["total"],
             domains=domains,
+            methods_required=bool(data.get("methods_required", False)),
         )
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical content: equal hashes mean nothing changed."""
-        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
+        """SHA-256 of the canonical content: equal hashes mean nothing changed.
+
+        Fields added after editions were first loaded (``methods``, ``methods_required``) are
+        left out while empty, so an edition without them keeps the hash it was loaded with: a
+        frozen edition's unchanged files still load as "unchanged", never as a refused change."""
+        data = self.to_json()
+        if not data["methods_required"]:
+            del data["methods_required"]
+        for domain in data["domains"]:
+            for std in domain["standards"]:
+                if not std["methods"]:
+                    del std["methods"]
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -260,12 +277,17 @@ def check_codes(
     list_place: Place,
     problems: Problems,
 ) -> tuple[str, ...]:
-    """Known codes, each listed once; ``kind`` is duty or dimension. A standard serves one or
-    more quality dimensions; it may serve no duty of the regulation (e.g. a facility)."""
-    known = DUTY_CODES if kind == "duty" else DIMENSION_CODES
-    what = _("duty") if kind == "duty" else _("quality dimension")
+    """Known codes, each listed once; ``kind`` is duty, dimension or method. A standard serves
+    one or more quality dimensions; it may serve no duty of the regulation (e.g. a facility).
+    Methods, where an edition has them, are at least one (the caller asks only then)."""
+    known = {"duty": DUTY_CODES, "dimension": DIMENSION_CODES, "method": METHOD_CODES}[kind]
+    what = {
+        "duty": _("duty"),
+        "dimension": _("quality dimension"),
+        "method": _("method"),
+    }[kind]
     out: list[str] = []
-    if not values and kind == "dimension":
+    if not values and kind in ("dimension", "method"):
         problems.add(list_place, _("List at least one %(what)s.", what=what))
     for raw, place in values:
         code = str(raw).strip() if raw is not None else ""

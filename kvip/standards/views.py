@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from flask_login import current_user, login_required
 
 from kvip.core import audit
 from kvip.core.errors import NotFound, ServiceError
+from kvip.core.i18n import lang
 from kvip.core.nav import NavItem
 from kvip.core.permissions import can, require
 from kvip.extensions import db
@@ -21,11 +23,14 @@ from kvip.standards.duties import (
     DIMENSIONS,
     DUTY_BY_CODE,
     DUTY_CODES,
+    METHOD_BY_CODE,
+    METHODS,
     SECTION_BY_NUMBER,
     SECTIONS,
+    method_labels,
 )
 from kvip.standards.forms import ImportForm
-from kvip.standards.models import Edition, Standard
+from kvip.standards.models import CHANGE_KINDS, Edition, Standard
 from kvip.standards.spreadsheet import EditionMeta, export_xlsx, parse_table
 from kvip.standards.validation import Problem
 
@@ -41,6 +46,18 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
     if role == "coordinator":
         return [(_("Editions of the standards"), url_for("standards.editions"))]
     return []
+
+
+def change_labels() -> dict[str, str]:
+    """The kinds of change between editions (a mapping's ``change``), for people."""
+    return {
+        "same": _("Unchanged"),
+        "reworded": _("Reworded"),
+        "merged": _("Merged into another"),
+        "split": _("Split"),
+        "dropped": _("Dropped from the edition"),
+        "new": _("New"),
+    }
 
 
 def type_labels() -> dict[int, str]:
@@ -59,13 +76,30 @@ def type_descriptions() -> dict[int, str]:
 def _helpers() -> dict[str, Any]:
     return {
         "type_labels": type_labels(),
+        "change_labels": change_labels(),
         "type_descriptions": type_descriptions(),
         "SECTIONS": SECTIONS,
         "DIMENSIONS": DIMENSIONS,
+        "METHODS": METHODS,
         "DUTY_BY_CODE": DUTY_BY_CODE,
         "DIMENSION_BY_CODE": DIMENSION_BY_CODE,
+        "METHOD_BY_CODE": METHOD_BY_CODE,
         "can_manage_editions": can(current_user, "editions.manage"),
     }
+
+
+@bp.app_template_global("method_labels")
+def _method_labels(codes: Any) -> list[str]:
+    """The labels of a standard's methods in the reader's language (any template may show
+    them: the standards pages, the self-assessment, the visit screens)."""
+    return method_labels(list(codes or ()), lang())
+
+
+@bp.app_template_global("method_label_map")
+def _method_label_map() -> dict[str, str]:
+    """code → label in the reader's language, for pages that show many standards' methods."""
+    language = lang()
+    return {m.code: getattr(m, f"label_{language}", m.label_nb) for m in METHODS}
 
 
 def _read() -> None:
@@ -85,6 +119,7 @@ def _filters(edition: Edition) -> queries.Filters:
     duty = args.get("duty", "").strip().lower()
     dimension = args.get("dimension", "")
     domain = args.get("domain", "")
+    method = args.get("method", "")
     domain_codes = {d.code for d in edition.domains}
     return queries.Filters(
         q=args.get("q", "")[:200],
@@ -92,6 +127,7 @@ def _filters(edition: Edition) -> queries.Filters:
         duty=duty if duty in DUTY_CODES or duty in ("6", "7", "8", "9") else None,
         dimension=dimension if dimension in DIMENSION_BY_CODE else None,
         domain=domain if domain in domain_codes else None,
+        method=method if method in METHOD_BY_CODE else None,
     )
 
 
@@ -117,6 +153,7 @@ def index() -> Any:
         terms=queries.terms_of(filters.q),
         types=queries.type_counts(edition),
         highlight=queries.highlight,
+        has_methods=queries.has_methods(edition),
     )
 
 
@@ -213,11 +250,52 @@ def compare() -> Any:
     if old.id == new.id:
         flash(_("Choose two different editions to compare."), "warning")
         return redirect(url_for("standards.edition", slug=new.slug))
+    old_list, new_list = queries.standards_of(old), queries.standards_of(new)
+    links, saved = queries.links(old, new, old_list, new_list)
     return render_template(
         "standards/compare.html",
-        cmp=queries.compare(old, new),
+        cmp=queries.compare_standards(old, new, old_list, new_list),
         word_diff=queries.word_diff,
+        mapping_rows=_mapping_rows(links, old_list, new_list),
+        mapping_counts=queries.change_counts(links),
+        mapping_saved=saved,
+        change_kinds=CHANGE_KINDS,
     )
+
+
+def _mapping_rows(
+    links: list[queries.Link], old_list: list[Standard], new_list: list[Standard]
+) -> list[dict[str, Any]]:
+    """One row per older standard (its links gathered: a split lists its parts) and one per
+    new standard, in the order of the kinds and then of the older edition."""
+    by_id = {s.id: s for s in (*old_list, *new_list)}
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for link in links:
+        key = ("new", link.new_id or 0) if link.old_id is None else ("old", link.old_id)
+        row = rows.setdefault(
+            key,
+            {
+                "old": by_id.get(link.old_id) if link.old_id else None,
+                "new": [],
+                "change": link.change,
+                "meaning_changed": False,
+                "note": link.note,
+            },
+        )
+        if link.new_id is not None:
+            row["new"].append(by_id[link.new_id])
+        row["meaning_changed"] = row["meaning_changed"] or link.meaning_changed
+    order = {kind: i for i, kind in enumerate(CHANGE_KINDS)}
+    position = {s.id: i for i, s in enumerate((*old_list, *new_list))}
+
+    def sort_key(row: dict[str, Any]) -> tuple[int, int]:
+        first = row["old"] or (row["new"][0] if row["new"] else None)
+        return (order.get(row["change"], 99), position.get(first.id, 0) if first else 0)
+
+    return sorted(rows.values(), key=sort_key)
+
+
+_CODE_SPLIT = re.compile(r"[,;\s]+")
 
 
 @bp.route("/editions/<slug>/mapping", methods=["GET", "POST"])
@@ -231,36 +309,43 @@ def mapping(slug: str) -> Any:
     new_standards = queries.standards_of(new)
     old_standards = queries.standards_of(old)
     old_by_code = {s.code: s for s in old_standards}
-    pairs, saved = queries.mapping(old, new, old_standards, new_standards)
+    links, saved = queries.links(old, new, old_standards, new_standards)
+    pairs = queries.continues(links)
     errors: dict[int, str] = {}
     status = 200
     if request.method == "POST":
         require(current_user, "editions.manage")
-        wanted: dict[int, int | None] = {}
+        wanted: dict[int, int | None | list[int]] = {}
         for std in new_standards:
-            code = request.form.get(f"from_{std.id}", "").strip()
-            if not code:
-                wanted[std.id] = None
-            elif code in old_by_code:
-                wanted[std.id] = old_by_code[code].id
-            else:
+            codes = [c for c in _CODE_SPLIT.split(request.form.get(f"from_{std.id}", "")) if c]
+            unknown = [c for c in codes if c not in old_by_code]
+            if unknown:
                 errors[std.id] = _(
-                    "There is no standard %(code)s in %(edition)s.", code=code, edition=old.slug
+                    "There is no standard %(code)s in %(edition)s.",
+                    code=unknown[0][:20],
+                    edition=old.slug,
                 )
+            else:
+                wanted[std.id] = [old_by_code[c].id for c in codes]
         if not errors:
             services.save_mapping(current_user, old, new, wanted)
             flash(_("Mapping saved."), "success")
             args: dict[str, Any] = {"from": old.slug}
             return redirect(url_for("standards.mapping", slug=new.slug, **args))
-        pairs = wanted
         status = 422
     code_of = {s.id: s.code for s in old_standards}
     if request.method == "POST":
         # Show what was typed, errors included, so nothing has to be typed again.
         entered = {std.id: request.form.get(f"from_{std.id}", "") for std in new_standards}
     else:
-        entered = {std.id: code_of.get(pairs.get(std.id) or 0, "") for std in new_standards}
-    continued = {v for v in pairs.values() if v is not None}
+        entered = {
+            std.id: ", ".join(code_of[o] for o in pairs.get(std.id, [])) for std in new_standards
+        }
+    kinds: dict[int, list[queries.Link]] = {}
+    for link in links:
+        if link.new_id is not None:
+            kinds.setdefault(link.new_id, []).append(link)
+    dropped = {link.old_id: link for link in links if link.new_id is None}
     return render_template(
         "standards/mapping.html",
         old=old,
@@ -269,9 +354,11 @@ def mapping(slug: str) -> Any:
         old_standards=old_standards,
         entered=entered,
         old_by_code=old_by_code,
+        code_of=code_of,
+        kinds=kinds,
         saved=saved,
         errors=errors,
-        not_continued=[s for s in old_standards if s.id not in continued],
+        not_continued=[(s, dropped.get(s.id)) for s in old_standards if s.id in dropped],
     ), status
 
 

@@ -37,6 +37,7 @@ from kvip.core.permissions import require, visits_visible_to
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
+from kvip.standards.duties import METHOD_CODES
 from kvip.visits import sync
 from kvip.visits.models import ObservationKind, TeamRole, Visit, VisitState
 from kvip.visits.pack import visit_pack, visit_summary
@@ -264,6 +265,12 @@ _VISIT_PACK = schema(
                                     "type": enum([1, 2, 3]),
                                     "text": STRING,
                                     "guidance": STRING,
+                                    "methods": array(
+                                        enum(list(METHOD_CODES)),
+                                        description="How a reviewer checks it: codes of the "
+                                        "methods vocabulary (the guidance starts with their "
+                                        "names)",
+                                    ),
                                     "duties": array(STRING),
                                     "self": _SELF_RATING,
                                     "finding": _FINDING,

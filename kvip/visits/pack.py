@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.core.db import iso, utcnow
-from kvip.core.i18n import localized
+from kvip.core.i18n import lang, localized
 from kvip.core.permissions import can, team_role
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
+from kvip.standards.duties import method_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits.models import Finding, Observation, Report, ReportState, Visit, VisitState
 from kvip.visits.sync import finding_dict, observation_dict
@@ -131,13 +133,22 @@ def visit_pack(visit: Visit, user: Any) -> dict[str, Any]:
         .order_by(Observation.created_at, Observation.id)
     ).all()
     by_domain: dict[int, list[dict[str, Any]]] = {d.id: [] for d in domains}
+    language = lang()
+    how = _("How it is checked:")
     for std in standards:
+        methods = list(std.methods or ())
+        guidance = localized(std, "guidance")
+        if methods:
+            # Shown where the tablet shows the guidance, until it shows "methods" by itself.
+            line = f"{how} {' · '.join(method_labels(methods, language))}"
+            guidance = f"{line}\n\n{guidance}" if guidance else line
         by_domain.setdefault(std.domain_id, []).append(
             {
                 "code": std.code,
                 "type": std.type,
                 "text": localized(std, "text"),
-                "guidance": localized(std, "guidance"),
+                "guidance": guidance,
+                "methods": methods,
                 "duties": std.duties,
                 "self": self_rating_dict(ratings.get(std.id)),
                 "finding": finding_dict(findings.get(std.id), std.code),

@@ -213,6 +213,7 @@ def _edition_csv() -> tuple[io.BytesIO, str]:
         "guidance_en": "",
         "duties": "6a",
         "dimensions": "safe",
+        "methods": "document",
     }
     lines = [",".join(COLUMNS), ",".join(row[c] for c in COLUMNS)]
     return io.BytesIO(("\n".join(lines) + "\n").encode()), "edition.csv"

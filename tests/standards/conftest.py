@@ -67,6 +67,7 @@ class StdSpec:
     guidance: tuple[str, str] | None = ("Dokumentasjon", "Documentation")
     duties: list[str] = field(default_factory=lambda: ["6a", "7c"])
     dimensions: list[str] = field(default_factory=lambda: ["safe"])
+    methods: list[str] | None = None  # None: no "methods" field
     extra: dict[str, str] = field(default_factory=dict)  # unknown fields
 
 
@@ -98,6 +99,8 @@ def write_edition(
     *,
     slug: str = "prop-edition",
     total: int | None = None,
+    methods_required: bool = False,
+    published: str = "2026-01-15",
 ) -> Written:
     """Write ``edition.yaml`` and one file per domain; returns the line of every item."""
     root.mkdir(parents=True, exist_ok=True)
@@ -109,11 +112,13 @@ def write_edition(
         "  nb: Utgave for test",
         "  en: Test edition",
         'version: "1.0"',
-        "published: 2026-01-15",
+        f"published: {published}",
         f"total: {n if total is None else total}",
-        "domains:",
     ]
     out.lines[("edition.yaml", "total")] = 7
+    if methods_required:
+        ed.append("methods_required: true")
+    ed.append("domains:")
     for d in domains:
         out.lines[("edition.yaml", f"domain {d.code}")] = len(ed) + 1
         ed += [
@@ -152,6 +157,9 @@ def write_edition(
             out.lines[(name, f"{key}.duties")] = len(lines)
             lines.append(f"  dimensions: [{', '.join(s.dimensions)}]")
             out.lines[(name, f"{key}.dimensions")] = len(lines)
+            if s.methods is not None:
+                lines.append(f"  methods: [{', '.join(s.methods)}]")
+                out.lines[(name, f"{key}.methods")] = len(lines)
             for k, v in s.extra.items():
                 lines.append(f"  {k}: {_q(v)}")
                 out.lines[(name, f"{key}.extra.{k}")] = len(lines)

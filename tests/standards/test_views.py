@@ -178,14 +178,16 @@ def test_code_mapping_suggested_then_saved(app: Flask, world: World, tmp_path: P
     pairs, saved = queries.mapping(old, new)
     by_id = {s.id: s.code for s in db.session.scalars(sa.select(Standard))}
     assert not saved
-    named = {by_id[k]: (by_id[v] if v else None) for k, v in pairs.items()}
-    assert named == {"1.1": "1.1", "1.2": "1.2", "2.1": "2.1", "2.3": "2.2", "2.4": None}
+    named = {by_id[k]: [by_id[v] for v in olds] for k, olds in pairs.items()}
+    assert named == {"1.1": ["1.1"], "1.2": ["1.2"], "2.1": ["2.1"], "2.3": ["2.2"], "2.4": []}
     # Members can read the mapping but not save it.
     url = "/standards/editions/ed-2027/mapping?from=ed-2026"
     member = _client(app, world)
     assert member.get(url).status_code == 200
     ids = {by_id[k]: k for k in pairs}
-    form = {f"from_{ids[c]}": v for c, v in named.items() if v} | {f"from_{ids['2.4']}": "1.3"}
+    form = {f"from_{ids[c]}": ", ".join(v) for c, v in named.items() if v} | {
+        f"from_{ids['2.4']}": "1.3"
+    }
     assert member.post(url, data=form).status_code == 403
     coordinator = _client(app, world, "coordinator")
     bad = coordinator.post(url, data={**form, f"from_{ids['2.4']}": "7.7"})
@@ -193,14 +195,25 @@ def test_code_mapping_suggested_then_saved(app: Flask, world: World, tmp_path: P
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StandardMapping)) == 0
     assert coordinator.post(url, data=form).status_code == 302
     pairs, saved = queries.mapping(old, new)
-    assert saved and by_id[pairs[ids["2.4"]]] == "1.3"  # type: ignore[index]
+    assert saved and [by_id[o] for o in pairs[ids["2.4"]]] == ["1.3"]
     std_24 = db.session.get(Standard, ids["2.4"])
     assert std_24 is not None
-    assert [(k, s.code) for k, s in queries.related_in_other_editions(std_24)] == [
+    related = queries.related_in_other_editions(std_24)
+    assert [(r.direction, r.standard.code if r.standard else None) for r in related] == [
         ("previous", "1.3")
     ]
     html = member.get("/standards/ed-2027/2.4").get_data(as_text=True)
     assert "/standards/ed-2026/1.3" in html
+    # Two older codes in one field: the second is merged into the standard.
+    form[f"from_{ids['1.1']}"] = "1.1, 2.2"
+    form[f"from_{ids['2.3']}"] = ""
+    assert coordinator.post(url, data=form).status_code == 302
+    found, saved = queries.links(old, new)
+    kinds = {
+        (by_id.get(link.old_id or 0), by_id.get(link.new_id or 0)): link.change for link in found
+    }
+    assert kinds[("2.2", "1.1")] == "merged" and kinds[("1.1", "1.1")] == "reworded"
+    assert kinds[(None, "2.3")] == "new"
 
 
 def test_editions_list_detail_publish_and_delete(app: Flask, world: World, tmp_path: Path) -> None:
@@ -263,6 +276,7 @@ def test_api_lists_228_standards_in_7_domains(app: Flask, world: World, kvip2026
         "guidance": first["guidance"],
         "duties": ["6d", "6e", "8a"],
         "dimensions": ["safe"],
+        "methods": [],
     }
     other = client.get(f"/api/v1/standards?edition={world.edition.slug}").get_json()
     assert sum(len(d["standards"]) for d in other["domains"]) == 6
