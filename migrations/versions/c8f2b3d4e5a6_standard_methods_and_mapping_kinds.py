@@ -5,7 +5,7 @@ A mapping may now hold several rows per newer standard (older standards merged i
 row without a newer standard (a dropped one), so the unique key and the nullability change.
 
 Revision ID: c8f2b3d4e5a6
-Revises: ec7db146ca7e
+Revises: b7e1a2c3d4f5
 Create Date: 2026-11-24 09:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c8f2b3d4e5a6"
-down_revision = "ec7db146ca7e"
+down_revision = "b7e1a2c3d4f5"
 branch_labels = None
 depends_on = None
 
