@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
-from kvip.core import audit
+from kvip.core import audit, pdf
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
@@ -329,7 +329,5 @@ def respond_to_comment(actor: Any, comment: ReportComment, response: str) -> Rep
 
 
 def render_pdf(html: str) -> bytes:
-    """WeasyPrint: the printable report (page numbers and the unit's name come from @page CSS)."""
-    from weasyprint import HTML
-
-    return bytes(HTML(string=html).write_pdf())
+    """The printable report (page numbers and the unit's name come from @page margin boxes)."""
+    return pdf.render_pdf(html)
