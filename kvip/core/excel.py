@@ -254,14 +254,14 @@ def check_row(number: int, width: int, max_rows: int, max_columns: int) -> None:
     if max_rows and number > max_rows:
         raise UploadRefused(
             _(
-                "The workbook has more rows than the template holds (at most %(max)d). Remove the rows below the table (empty, formatted ones too) and upload it again.",
+                "The file has more rows than the template holds (at most %(max)d). Remove the rows below the table (empty, formatted ones too) and upload it again.",
                 max=max_rows,
             )
         )
     if max_columns and width > max_columns:
         raise UploadRefused(
             _(
-                "The workbook has more columns than the template holds (at most %(max)d). Remove the extra columns and upload it again.",
+                "The file has more columns than the template holds (at most %(max)d). Remove the extra columns and upload it again.",
                 max=max_columns,
             )
         )

@@ -65,11 +65,12 @@ def recording_server() -> Iterator[tuple[int, list[str]]]:
 
 def css_payload(port: int) -> str:
     """A cycle name that closes the CSS string and rule it is put in and asks for URLs."""
+    host = f"http://127.0.0.1:{port}"
     return (
-        "=1+1 Syklus Kárášjohka\r}} @import url(http://127.0.0.1:%d/import.css); "
-        "body{background:url(http://127.0.0.1:%d/bg.png)} "
-        "@font-face{font-family:x;src:url(http://127.0.0.1:%d/font.woff)} "
-        '@page{@top-left{content:"x' % (port, port, port)
+        f"=1+1 Syklus Kárášjohka\r}}}} @import url({host}/import.css); "
+        f"body{{background:url({host}/bg.png)}} "
+        f"@font-face{{font-family:x;src:url({host}/font.woff)}} "
+        '@page{@top-left{content:"x'
     )
 
 
@@ -152,7 +153,7 @@ def build_hostile_world(port: int) -> Hostile:
             entity_id=world.action.id,
             action="update",
             field="title",
-            old="=HYPERLINK(\"http://127.0.0.1:9/o\",\"o\")\x0b" + SAMI,
+            old='=HYPERLINK("http://127.0.0.1:9/o","o")\x0b' + SAMI,
             new=ACTION_TITLE,
             note="@note 🙂",
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from kvip.benchmarks.views import TABLES
@@ -33,10 +32,16 @@ def _benchmark_network(ids: dict[str, Any]) -> list[tuple[str, str]]:
 
 # endpoint → the (role, path) pairs that exercise it; every export endpoint must be here.
 ROUTES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
-    "actions.export_xlsx": lambda i: [("lead", f"/actions/assessments/{i['assessment_id']}/plan.xlsx")],
-    "actions.export_pdf": lambda i: [("lead", f"/actions/assessments/{i['assessment_id']}/plan.pdf")],
+    "actions.export_xlsx": lambda i: [
+        ("lead", f"/actions/assessments/{i['assessment_id']}/plan.xlsx")
+    ],
+    "actions.export_pdf": lambda i: [
+        ("lead", f"/actions/assessments/{i['assessment_id']}/plan.pdf")
+    ],
     "actions.gap_pdf": lambda i: [("lead", f"/actions/assessments/{i['assessment_id']}/gap.pdf")],
-    "cycles.export": lambda i: [("member", f"/cycles/assessments/{i['assessment_id']}/export.xlsx")],
+    "cycles.export": lambda i: [
+        ("member", f"/cycles/assessments/{i['assessment_id']}/export.xlsx")
+    ],
     "standards.export": lambda i: [
         ("admin", f"/standards/editions/{i['edition_slug']}/export.xlsx")
     ],

@@ -113,7 +113,7 @@ def test_a_pdf_may_use_static_files_and_nothing_else(app: Flask) -> None:
     with hostile.recording_server() as (port, hits), app.test_request_context():
         html = (
             '<html><head><link rel="stylesheet" href="/static/css/benchmarks-print.css">'
-            f'<style>@import url(http://127.0.0.1:{port}/a.css);</style></head><body>'
+            f"<style>@import url(http://127.0.0.1:{port}/a.css);</style></head><body>"
             '<img src="/static/img/visits-icon.svg" alt="">'
             f'<img src="http://127.0.0.1:{port}/b.png" alt="">'
             f'<img src="file:///etc/hostname" alt=""><p>Kárášjohka</p></body></html>'
@@ -127,7 +127,7 @@ def test_a_pdf_may_use_static_files_and_nothing_else(app: Flask) -> None:
 
 
 def test_pdfs_of_a_unit_with_a_sami_name(app: Flask, world: World) -> None:
-    """"BUP døgn Kárášjohka" made the action plan and GAP PDFs answer 500 (gunicorn) or hang
+    """ "BUP døgn Kárášjohka" made the action plan and GAP PDFs answer 500 (gunicorn) or hang
     (development server): the download name went into a header as non-Latin-1 text."""
     world.unit.name = "BUP døgn Kárášjohka " + hostile.SAMI
     db.session.commit()
