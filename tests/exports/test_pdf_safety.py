@@ -51,16 +51,16 @@ def test_making_pdfs_fetches_nothing_named_in_user_text(
 def test_user_text_never_reaches_the_css_of_a_pdf(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import weasyprint
+
     seen: list[str] = []
-    real = pdf.render_pdf
+    real = weasyprint.HTML.__init__
 
-    def capture(html: str) -> bytes:
-        seen.append(html)
-        return real(html)
+    def capture(self: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append(kwargs["string"])
+        real(self, *args, **kwargs)
 
-    monkeypatch.setattr(pdf, "render_pdf", capture)
-    for module in ("kvip.actions.exports", "kvip.benchmarks.views"):
-        monkeypatch.setattr(f"{module}.render_pdf", capture)
+    monkeypatch.setattr(weasyprint.HTML, "__init__", capture)
     with hostile.recording_server() as (port, _hits):
         world = hostile.build_hostile_world(port).world
         for role, path in _pdf_paths(world):
