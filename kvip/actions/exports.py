@@ -14,6 +14,8 @@ from openpyxl.utils import get_column_letter
 
 from kvip.actions import labels, queries
 from kvip.actions.models import Action
+from kvip.core import excel
+from kvip.core.pdf import render_pdf
 from kvip.cycles.models import Assessment
 
 
@@ -28,7 +30,8 @@ def plan_xlsx(assessment: Assessment, actions: list[Action], on: date) -> bytes:
     assert ws is not None
     ws.title = _("Action plan")[:31]
     due = queries.plan_due(assessment.id)
-    ws.append([_("Action plan"), assessment.unit.name, assessment.cycle.name])
+    # Every cell of user text goes through excel.xlsx_row: text, never a formula.
+    ws.append(excel.xlsx_row(ws, [_("Action plan"), assessment.unit.name, assessment.cycle.name]))
     ws.append([_("Plan due"), due.isoformat() if due else "–", _("Exported"), on.isoformat()])
     ws.append([])
     header = [
@@ -48,7 +51,7 @@ def plan_xlsx(assessment: Assessment, actions: list[Action], on: date) -> bytes:
         _("Verification"),
         _("Comment from the team"),
     ]
-    ws.append(header)
+    ws.append(excel.xlsx_row(ws, header))
     head_row = ws.max_row
     for cell in ws[head_row]:
         cell.font = Font(bold=True, color="FFFFFF")
@@ -57,23 +60,26 @@ def plan_xlsx(assessment: Assessment, actions: list[Action], on: date) -> bytes:
     verification = {"verified": _("Verified"), "not_verified": _("Not verified")}
     for action in actions:
         ws.append(
-            [
-                action.title,
-                status.get(action.status, action.status),
-                _("Yes") if queries.is_overdue(action, on) else "",
-                risk.get(action.risk, action.risk),
-                action.deadline,
-                action.responsible,
-                ", ".join(s.code for s in action.standards),
-                ", ".join(action.duties),
-                pdsa.get(action.pdsa_stage, action.pdsa_stage),
-                action.description,
-                action.success_measure,
-                source.get(action.source_kind, action.source_kind),
-                action.dropped_reason,
-                verification.get(action.verification_outcome or "", ""),
-                action.verification_comment,
-            ]
+            excel.xlsx_row(
+                ws,
+                [
+                    action.title,
+                    status.get(action.status, action.status),
+                    _("Yes") if queries.is_overdue(action, on) else "",
+                    risk.get(action.risk, action.risk),
+                    action.deadline,
+                    action.responsible,
+                    ", ".join(s.code for s in action.standards),
+                    ", ".join(action.duties),
+                    pdsa.get(action.pdsa_stage, action.pdsa_stage),
+                    action.description,
+                    action.success_measure,
+                    source.get(action.source_kind, action.source_kind),
+                    action.dropped_reason,
+                    verification.get(action.verification_outcome or "", ""),
+                    action.verification_comment,
+                ],
+            )
         )
         ws.cell(ws.max_row, 5).number_format = "yyyy-mm-dd"
     widths = [40, 14, 10, 10, 12, 22, 14, 12, 14, 50, 40, 24, 30, 14, 40]
@@ -89,17 +95,6 @@ def plan_xlsx(assessment: Assessment, actions: list[Action], on: date) -> bytes:
     return out.getvalue()
 
 
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """WeasyPrint must never reach the network: every resource is inline in the template."""
-    raise ValueError(f"external resource refused: {url}")
-
-
-def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()  # type: ignore[no-any-return]
-
-
 def plan_pdf(assessment: Assessment, actions: list[Action], groups: Any, on: date) -> bytes:
     html = render_template(
         "actions/plan_pdf.html",
@@ -113,7 +108,7 @@ def plan_pdf(assessment: Assessment, actions: list[Action], groups: Any, on: dat
         risks=labels.risk_labels(),
         pdsa=labels.pdsa_labels(),
     )
-    return html_to_pdf(html)
+    return render_pdf(html)
 
 
 def gap_pdf(gap: Any, on: date) -> bytes:
@@ -128,4 +123,4 @@ def gap_pdf(gap: Any, on: date) -> bytes:
         action_statuses=labels.status_labels(),
         thresholds=(gap_module.IN_PLACE_FROM, gap_module.PARTLY_FROM),
     )
-    return html_to_pdf(html)
+    return render_pdf(html)

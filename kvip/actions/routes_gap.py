@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from kvip.actions import charts, exports, gap, labels, maturity, queries
 from kvip.actions.views import bp, load_assessment, plan_context
 from kvip.core import audit, versioning
+from kvip.core.downloads import content_disposition
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment, CycleState
@@ -66,7 +67,9 @@ def gap_pdf(assessment_id: int) -> Any:
         data,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="gap-{name}-{assessment.cycle.year}.pdf"'
+            "Content-Disposition": content_disposition(
+                f"gap-{name}-{assessment.cycle.year}.pdf", inline=True
+            )
         },
     )
 

@@ -24,6 +24,7 @@ from kvip.actions.views import (
 )
 from kvip.core import audit, versioning
 from kvip.core.db import form_id
+from kvip.core.downloads import content_disposition
 from kvip.core.errors import NotFound, ServiceError
 from kvip.core.i18n import localized
 from kvip.core.permissions import can, require
@@ -364,7 +365,7 @@ def export_xlsx(assessment_id: int) -> Any:
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
-            "Content-Disposition": f'attachment; filename="{_filename(assessment, "action-plan", "xlsx")}"'
+            "Content-Disposition": content_disposition(_filename(assessment, "action-plan", "xlsx"))
         },
     )
 
@@ -379,7 +380,9 @@ def export_pdf(assessment_id: int) -> Any:
         data,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{_filename(assessment, "action-plan", "pdf")}"'
+            "Content-Disposition": content_disposition(
+                _filename(assessment, "action-plan", "pdf"), inline=True
+            )
         },
     )
 

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from kvip.benchmarks import queries, scoring, summaries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
-from kvip.core import excel
 from kvip.core.errors import NotFound
 from kvip.core.i18n import lang as current_lang
 from kvip.core.permissions import (
@@ -313,12 +312,6 @@ class Column:
     export: bool = True  # written to CSV / .xlsx
 
 
-def _inert(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
-    apostrophe: observation texts are typed by people, exports are opened in Excel."""
-    return excel.plain_text(value)
-
-
 @dataclass
 class Table:
     """One table of a page: shown as HTML and exported as CSV / .xlsx with the same numbers."""
@@ -339,7 +332,8 @@ class Table:
         return [c for c in self.columns if c.export]
 
     def frame(self) -> pd.DataFrame:
-        """Rounded as on screen (scores to 0.1, kappa to 0.01), headers translated."""
+        """Rounded as on screen (scores to 0.1, kappa to 0.01), headers translated. Text is as
+        typed: the writers in :mod:`kvip.benchmarks.exports` keep it from running as a formula."""
         data: dict[str, list[Any]] = {}
         for col in self.export_columns:
             values = [row.get(col.key) for row in self.rows]
@@ -350,7 +344,5 @@ class Table:
             elif col.kind == "value":
                 names = value_labels()
                 values = [names.get(v, v) for v in values]
-            else:
-                values = [_inert(v) for v in values]
             data[col.label] = values
         return pd.DataFrame(data, columns=[c.label for c in self.export_columns])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pandas as pd
 from flask import Response
 
 from kvip.benchmarks.context import Table
@@ -22,8 +23,13 @@ def _safe(text: str) -> str:
 
 def csv_bytes(table: Table, locale: str = "nb") -> bytes:
     """UTF-8 with BOM in the separator and decimal mark of the reader's Excel (``;`` and
-    ``,`` in Norwegian), text that looks like a formula kept as text."""
-    frame = table.frame()  # formula-like text is already made inert there
+    ``,`` in Norwegian); every text cell, headers included (unit names head the heatmap's
+    columns), kept from running as a formula by :func:`kvip.core.excel.csv_cell`."""
+    frame = table.frame()
+    for i, dtype in enumerate(frame.dtypes):
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            frame.isetitem(i, [excel.csv_cell(v) for v in frame.iloc[:, i]])
+    frame.columns = [excel.csv_cell(str(c)) for c in frame.columns]
     separator, decimal = excel.csv_dialect(locale)
     text = frame.to_csv(index=False, sep=separator, decimal=decimal, lineterminator="\r\n")
     return ("\ufeff" + text).encode("utf-8")
@@ -40,9 +46,12 @@ def xlsx_bytes(table: Table) -> bytes:
     for i, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
-    sheet.append([str(c) for c in frame.columns])
+    # Unit names head the heatmap's columns: headers are user text too.
+    sheet.append(excel.xlsx_row(sheet, [str(c) for c in frame.columns]))
     for row in frame.itertuples(index=False, name=None):
-        sheet.append([None if isinstance(v, float) and v != v else v for v in row])
+        sheet.append(
+            excel.xlsx_row(sheet, [None if isinstance(v, float) and v != v else v for v in row])
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -25,6 +25,7 @@ from kvip.benchmarks.context import (
 )
 from kvip.config import ROOT
 from kvip.core.nav import NavItem
+from kvip.core.pdf import render_pdf
 from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
@@ -328,25 +329,18 @@ def annual_report(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/annual-report.pdf")
 @login_required
 def annual_report_pdf(network_id: int) -> Any:
-    from weasyprint import HTML
-
     network, report = _annual(network_id, figures=False)
     css = (ROOT / "static" / "css" / "benchmarks-print.css").read_text(encoding="utf-8")
     html = render_template(
         "benchmarks/annual_report_pdf.html", report=report, ctx=report.ctx, pdf=True, css=css
     )
-    # Everything is inline: WeasyPrint fetches nothing (no request back into this server).
-    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    pdf = render_pdf(html)
     name = f"{network.slug}-annual-report-{report.ctx.cycle.year}.pdf"
     return Response(
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-    raise ValueError(f"external resource refused in PDF: {url}")
 
 
 @bp.get("/networks/<int:network_id>/annual-report/export/<table>.<fmt>")

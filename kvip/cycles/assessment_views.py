@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import User
-from kvip.core import audit
+from kvip.core import audit, downloads
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
@@ -283,9 +283,8 @@ def reopen(assessment_id: int) -> Any:
 
 
 def _filename(a: Assessment) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", a.unit.name.lower().translate(str.maketrans("æøå", "eoa")))
     prefix = "self-assessment" if lang() == "en" else "egenvurdering"
-    return f"{prefix}-{slug.strip('-')}-{a.cycle.year}.xlsx"
+    return f"{prefix}-{downloads.slug(a.unit.name, 'unit')}-{a.cycle.year}.xlsx"
 
 
 @bp.get("/assessments/<int:assessment_id>/export.xlsx")
@@ -341,6 +340,7 @@ def upload(assessment_id: int) -> Any:
         result=result,
         locked=locked,
         labels=rating_labels(),
+        limit=excel.PREVIEW_LIMIT,
     ), status
 
 

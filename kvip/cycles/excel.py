@@ -13,10 +13,10 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kvip.core import excel
 from kvip.cycles.queries import AssessmentData, StandardRow
 from kvip.cycles.services import MAX_TEXT
 from kvip.cycles.vocabulary import RATING_LABELS_EN, RATING_LABELS_NB, RATING_VALUES
@@ -35,6 +35,11 @@ KEYS = ["label_code", "domain", "type", "text", "value", "comment", "evidence"]
 METHODS_HEADER = {"nb": "Slik sjekkes det", "en": "How it is checked"}
 EDITABLE = ("value", "comment", "evidence")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# An upload may have rows and columns beyond the template's (notes, a sum) but not millions.
+EXTRA_ROWS = 1_000
+MAX_COLUMNS = 50
+# The upload page lists this many changes, conflicts or problems, then "… and N more".
+PREVIEW_LIMIT = 50
 
 
 def _rating_lookup() -> dict[str, str]:
@@ -55,7 +60,7 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     ws.title = "Self-assessment" if lang == "en" else "Egenvurdering"
     language = "en" if lang == "en" else "nb"
     headers = [*HEADERS[language], CODE_KEY, VERSION_KEY, METHODS_HEADER[language]]
-    ws.append(headers)
+    ws.append(excel.xlsx_row(ws, headers))
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE6F0")
     for cell in ws[1]:
@@ -65,25 +70,26 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     titles = {d.code: d.title_en if lang == "en" else d.title_nb for d in data.domains}
     for row in data.standards:
         ws.append(
-            [
-                row.code,
-                f"{row.domain_code} {titles[row.domain_code]}",
-                row.type,
-                row.text_en if lang == "en" else row.text_nb,
-                labels[row.value] if row.value else None,
-                row.comment or None,
-                row.evidence or None,
-                row.code,
-                row.version,
-                " · ".join(method_labels(row.methods, language)) or None,
-            ]
+            excel.xlsx_row(
+                ws,
+                [
+                    row.code,
+                    f"{row.domain_code} {titles[row.domain_code]}",
+                    row.type,
+                    row.text_en if lang == "en" else row.text_nb,
+                    labels[row.value] if row.value else None,
+                    row.comment or None,
+                    row.evidence or None,
+                    row.code,
+                    row.version,
+                    " · ".join(method_labels(row.methods, language)) or None,
+                ],
+            )
         )
     last = ws.max_row
     for line in ws.iter_rows(min_row=2, max_row=last):
         for cell in line:
             cell.alignment = wrap
-            if isinstance(cell.value, str):
-                _as_text_cell(cell)
     choices = ",".join(labels[v] for v in RATING_VALUES)
     validation = DataValidation(
         type="list",
@@ -106,7 +112,7 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
 
     meta = wb.create_sheet(META_SHEET)
     meta.append(["assessment_id", data.assessment.id])
-    meta.append(["title", title])
+    meta.append(excel.xlsx_row(meta, ["title", title]))
     meta.sheet_state = "hidden"
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -127,13 +133,6 @@ class ParsedUpload:
     errors: list[str] = field(default_factory=list)
 
 
-def _as_text_cell(cell: Any) -> None:
-    """Keep a text cell text: a comment such as "=1+1" is not a formula (Excel would run it and
-    the upload would read back nothing), and XML control characters cannot be stored at all."""
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", cell.value)
-    cell.data_type = "s"
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -142,9 +141,21 @@ def _text(value: Any) -> str:
     return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def size_limits(known_codes: set[str]) -> tuple[int, int]:
+    """(rows, columns) an upload may have: the template's, with room for notes around it."""
+    return len(known_codes) + 1 + EXTRA_ROWS, MAX_COLUMNS
+
+
 def parse_workbook(stream: IO[bytes], assessment_id: int, known_codes: set[str]) -> ParsedUpload:
-    """Read an uploaded workbook; every problem is reported as ``row N: …`` (all of them)."""
+    """Read an uploaded workbook; every problem is reported as ``row N: …`` (all of them).
+    A file larger than the template could be is refused before it is parsed."""
     result = ParsedUpload()
+    max_rows, max_columns = size_limits(known_codes)
+    try:
+        excel.check_workbook(stream, max_rows=max_rows, max_columns=max_columns)
+    except excel.UploadRefused as exc:
+        result.errors.append(exc.message)
+        return result
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
@@ -152,6 +163,9 @@ def parse_workbook(stream: IO[bytes], assessment_id: int, known_codes: set[str])
         return result
     try:
         _parse(wb, assessment_id, known_codes, result)
+    except excel.UploadRefused as exc:
+        result.rows.clear()
+        result.errors[:] = [exc.message]
     except Exception:  # noqa: BLE001 - a damaged sheet (cut-off XML, bad zip member) is read lazily
         result.rows.clear()
         result.errors.append(_("The file could not be read as an Excel workbook (.xlsx)."))
@@ -201,7 +215,10 @@ def _parse(wb: Any, assessment_id: int, known_codes: set[str], result: ParsedUpl
     ratings = _rating_lookup()
     choices = ", ".join(RATING_LABELS_NB[v] for v in RATING_VALUES)
     seen: dict[str, int] = {}
+    max_rows, max_columns = size_limits(known_codes)
     for number, line in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        # A second guard while streaming (the sheet was scanned before it was opened).
+        excel.check_row(number, len(line), max_rows, max_columns)
         cells = list(line)
 
         def cell(key: str, cells: list[Any] = cells) -> Any:

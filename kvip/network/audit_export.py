@@ -92,16 +92,6 @@ def row_converter(with_network: bool = False) -> Callable[[Any], list[Any]]:
     return convert
 
 
-def _csv_cell(value: Any) -> Any:
-    """Text as Excel should show it: a leading ``=``, ``+``, ``-`` or ``@`` would make Excel
-    run the cell as a formula (CSV injection), so such text gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return excel.plain_text(value)
-
-
 def csv_chunks(rows: Iterable[Any], with_network: bool = False) -> Iterator[bytes]:
     """The CSV file in chunks of a few hundred rows, BOM and header first."""
     titles, convert = header(with_network), row_converter(with_network)
@@ -113,12 +103,12 @@ def _csv_chunks(
 ) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(titles)
+    writer.writerow([excel.csv_cell(t) for t in titles])
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_csv_cell(v) for v in convert(row)])
+        writer.writerow([excel.csv_cell(v) for v in convert(row)])
         if count % _BATCH == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -132,7 +122,6 @@ def write_xlsx(rows: Iterable[Any], out: IO[bytes], with_network: bool = False) 
     come): bold frozen header, times as real date-times, text never read as a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -165,19 +154,9 @@ def write_xlsx(rows: Iterable[Any], out: IO[bytes], with_network: bool = False) 
             sheets += 1
             sheet = new_sheet(sheets)
             written = 1
-        cells: list[Any] = []
-        for value in values:
-            if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                if value.startswith("="):
-                    # openpyxl would store it as a formula: keep it text, never evaluated.
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.data_type = "s"
-                    value = cell
-            # Plain values are bound by openpyxl itself (datetimes get a date-time format);
-            # a cell object for each would cost half as much time again.
-            cells.append(value)
-        sheet.append(cells)
+        # Text is cleaned and never a formula; plain values are bound by openpyxl itself
+        # (datetimes get a date-time format).
+        sheet.append(excel.xlsx_row(sheet, values))
         written += 1
     book.save(out)  # type: ignore[arg-type]
 

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kvip.core import excel
 from kvip.standards.duties import METHODS
 from kvip.standards.validation import (
     DOMAIN_CODE_RE,
@@ -87,6 +88,8 @@ ALIASES = {
     "metoder": "methods",
 }
 MAX_ROWS = 5000
+# The sheet has 12 columns; a few more (notes) are ignored with a problem each, thousands refused.
+MAX_COLUMNS = 40
 _SPLIT = re.compile(r"[,;\s]+")
 
 
@@ -146,11 +149,10 @@ def export_xlsx(edition: Any) -> bytes:
     widths = {"text_nb": 60, "text_en": 60, "guidance_nb": 50, "guidance_en": 50}
     for r, row in enumerate(export_rows(edition), start=1):
         for c, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=c, value=value)
-            if isinstance(value, str):
-                # Text stays text: a standard starting with "=" must not become a formula,
-                # and codes like 4.10 must not become the number 4.1.
-                cell.data_type = "s"
+            cell = ws.cell(row=r, column=c)
+            # Text stays text: a standard starting with "=" must not become a formula, and
+            # codes like 4.10 (strings) must not become the number 4.1.
+            excel.set_cell(cell, value)
             if r > 1:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     header_fill = PatternFill("solid", fgColor="DDE5EE")
@@ -246,8 +248,16 @@ class _Sheet:
 
 def _read_xlsx(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
     unreadable = _("The file is not a readable .xlsx workbook.")
+    stream = io.BytesIO(data)
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Sizes first, from the zip's directory and a streamed look at each sheet: a zip bomb
+        # or a million-row sheet is refused before openpyxl unpacks or parses it.
+        excel.check_workbook(stream, max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS)
+    except excel.UploadRefused as exc:
+        problems.add(Place(filename, (0, 0)), exc.message)
+        return None
+    try:
+        wb = load_workbook(stream, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any failure to open means "not a workbook we can read"
         problems.add(Place(filename, (0, 0)), unreadable)
         return None
@@ -256,15 +266,13 @@ def _read_xlsx(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
         rows: list[tuple[int, list[Any]]] = []
         # Read-only mode parses the sheet while iterating (defusedxml refuses XML bombs here).
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            excel.check_row(number, len(values), MAX_ROWS + 1, MAX_COLUMNS)
             if any(v is not None and str(v).strip() for v in values):
                 rows.append((number, list(values)))
-            if number > MAX_ROWS + 1:
-                problems.add(
-                    Place(ws.title, (number, 0)),
-                    _("The sheet has more than %(max)d rows.", max=MAX_ROWS),
-                )
-                return None
         return _Sheet(ws.title, rows, problems)
+    except excel.UploadRefused as exc:
+        problems.add(Place(filename, (0, 0)), exc.message)
+        return None
     except Exception:  # noqa: BLE001 - a corrupt sheet is a problem to report, not a crash
         problems.add(Place(filename, (0, 0)), unreadable)
         return None
@@ -284,14 +292,12 @@ def _read_csv(data: bytes, problems: Problems, filename: str) -> _Sheet | None:
     rows: list[tuple[int, list[Any]]] = []
     try:
         for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-            if number > MAX_ROWS + 1:
-                problems.add(
-                    Place(filename, (number, 0)),
-                    _("The sheet has more than %(max)d rows.", max=MAX_ROWS),
-                )
-                return None
+            excel.check_row(number, len(values), MAX_ROWS + 1, MAX_COLUMNS)
             if any(v.strip() for v in values):
                 rows.append((number, list(values)))
+    except excel.UploadRefused as exc:
+        problems.add(Place(filename, (0, 0)), exc.message)
+        return None
     except csv.Error:
         problems.add(
             Place(filename, (0, 0)),

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
-from kvip.core import audit, versioning
+from kvip.core import audit, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
@@ -340,7 +340,5 @@ def respond_to_comment(
 
 
 def render_pdf(html: str) -> bytes:
-    """WeasyPrint: the printable report (page numbers and the unit's name come from @page CSS)."""
-    from weasyprint import HTML
-
-    return bytes(HTML(string=html).write_pdf())
+    """The printable report (page numbers and the unit's name come from @page margin boxes)."""
+    return pdf.render_pdf(html)

@@ -87,9 +87,11 @@ def _fmt_num(value: float | None, digits: int = 0) -> str:
 
 @bp.app_template_filter("css_string")
 def _css_string(value: str) -> Markup:
-    """A CSS string literal (for @page margin boxes in the PDF), safe inside <style>."""
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    return Markup('"' + text.replace("<", "\\3c ") + '"')
+    """A CSS string literal of our own words (a translated "Page" in an @page margin box),
+    safe inside <style>: everything but letters, digits and spaces is a CSS hex escape.
+    User text never goes into CSS; the PDFs carry it in running elements."""
+    text = "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in str(value))
+    return Markup('"' + text + '"')
 
 
 @bp.app_template_filter("isodate")

@@ -187,10 +187,14 @@ def test_exports_neutralise_formulas_and_search_is_literal(
     book = openpyxl.load_workbook(
         io.BytesIO(client.get(f"/benchmarks/networks/{nid}/good-practice.xlsx").data)
     )
-    cells = [
-        c for row in book.active.iter_rows(values_only=True) for c in row if isinstance(c, str)
-    ]
-    assert '\'=HYPERLINK("http://x")' in cells
+    # In .xlsx the text is a string cell (never a formula), as typed, without an apostrophe.
+    cells = {
+        c.value: c.data_type
+        for row in book.active.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    }
+    assert cells['=HYPERLINK("http://x")'] == "s"
     literal = client.get(f"/benchmarks/networks/{nid}/good-practice?q=100%25").get_data(
         as_text=True
     )

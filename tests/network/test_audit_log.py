@@ -424,7 +424,7 @@ def test_xlsx_export_bold_frozen_header_real_datetimes(app: Flask, seeded: Seede
     assert cell.data_type == "s" and cell.value == seeded.events["e5"].new
 
 
-def test_xlsx_drops_characters_excel_cannot_hold(app: Flask, seeded: Seeded) -> None:
+def test_xlsx_replaces_characters_excel_cannot_hold(app: Flask, seeded: Seeded) -> None:
     world = seeded.world
     _event(
         "ctl",
@@ -439,7 +439,8 @@ def test_xlsx_drops_characters_excel_cannot_hold(app: Flask, seeded: Seeded) -> 
     client = _coordinator(app, seeded)
     response = client.get(f"/networks/{world.network.id}/audit/export.xlsx?entity=rating")
     sheet = load_workbook(io.BytesIO(response.get_data())).worksheets[0]
-    assert "føretter" in [r[8] for r in sheet.iter_rows(min_row=2, values_only=True)]
+    # Word's soft line break (\x0b) cannot be stored in .xlsx: it becomes a line break.
+    assert "før\netter" in [r[8] for r in sheet.iter_rows(min_row=2, values_only=True)]
 
 
 def test_export_is_recorded_and_does_not_contain_itself(app: Flask, seeded: Seeded) -> None:
