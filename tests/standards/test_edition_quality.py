@@ -45,7 +45,28 @@ GROUP_TOTALS = {"A": 62, "B": 82, "C": 84}
 # Pairs of kvip-2027 at or above the threshold that were read and found to be two distinct
 # requirements: (code, code) → why. Add a pair only after reading both texts; otherwise
 # merge or narrow one of them.
-REVIEWED_DISTINCT: dict[tuple[str, str], str] = {}
+# Read by the coordinator on 7 Dec 2026: each pair shares words but rates two things a reviewer
+# checks separately (and a unit can meet one and not the other).
+REVIEWED_DISTINCT: dict[tuple[str, str], str] = {
+    ("3.19", "3.20"): "an individual plan offered vs a named coordinator appointed",
+    ("6.3", "6.29"): "capacity to consent assessed in the decision vs the file sent for review",
+    ("4.14", "4.54"): "weekly family meetings for all vs family-based treatment for anorexia",
+    ("5.2", "6.15"): "parents informed about health and care vs told the same day of coercion",
+    ("6.2", "6.24"): "opposition brought to the commission vs told of the right to a free lawyer",
+    ("3.25", "4.28"): "suicide risk before discharge vs before each leave and after self-harm",
+    ("4.46", "5.1"): "a talk on sexual health vs information on own condition and treatment",
+    ("2.12", "5.13"): "police certificate vs signed confidentiality declaration",
+    (
+        "5.29",
+        "6.17",
+    ): "16-17-year-olds' own consent recorded vs a procedure for nutrition without consent",
+    ("5.18", "5.19"): "report to child welfare sent vs patient and parents told of the report",
+    ("3.10", "4.43"): "observation level set on admission vs night checks done as set",
+    ("1.6", "1.30"): "a shielding area with its own bathroom vs own bathroom in every patient room",
+    ("2.12", "2.15"): "police certificate vs induction of temporary staff before the first shift",
+    ("3.35", "6.29"): "a decision for a transfer vs the file sent to the commission for review",
+    ("5.2", "5.25"): "information to parents vs explaining parents' access to the record by age",
+}
 
 
 def _texts(data: EditionData) -> dict[str, str]:
