@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -20,26 +21,35 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "table"
 
 
-def csv_bytes(table: Table, locale: str = "nb") -> bytes:
+def csv_bytes(table: Table, locale: str = "nb", note: str = "") -> bytes:
     """UTF-8 with BOM in the separator and decimal mark of the reader's Excel (``;`` and
-    ``,`` in Norwegian), text that looks like a formula kept as text."""
+    ``,`` in Norwegian), text that looks like a formula kept as text. A ``note`` (the
+    provisional warning of an open cycle) is the first line, above the header."""
     frame = table.frame()  # formula-like text is already made inert there
     separator, decimal = excel.csv_dialect(locale)
     text = frame.to_csv(index=False, sep=separator, decimal=decimal, lineterminator="\r\n")
+    if note:
+        line = io.StringIO()
+        csv.writer(line, delimiter=separator, lineterminator="\r\n").writerow(
+            [excel.plain_text(note)]
+        )
+        text = line.getvalue() + text
     return ("\ufeff" + text).encode("utf-8")
 
 
-def xlsx_bytes(table: Table) -> bytes:
+def xlsx_bytes(table: Table, note: str = "") -> bytes:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     frame = table.frame()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Data")
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = "A3" if note else "A2"
     for i, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+    if note:  # the provisional warning of an open cycle, above the header
+        sheet.append([excel.plain_text(note)])
     sheet.append([str(c) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
         sheet.append([None if isinstance(v, float) and v != v else v for v in row])
@@ -48,9 +58,10 @@ def xlsx_bytes(table: Table) -> bytes:
     return buffer.getvalue()
 
 
-def response(table: Table, fmt: str, stem: str) -> Response:
-    """A download of ``table`` in ``fmt`` named ``<stem>-<table>.<fmt>``."""
-    body = csv_bytes(table, i18n.lang()) if fmt == "csv" else xlsx_bytes(table)
+def response(table: Table, fmt: str, stem: str, note: str = "") -> Response:
+    """A download of ``table`` in ``fmt`` named ``<stem>-<table>.<fmt>``, with ``note`` as its
+    first line (CSV) or first row (.xlsx) when given."""
+    body = csv_bytes(table, i18n.lang(), note) if fmt == "csv" else xlsx_bytes(table, note)
     name = f"{_safe(stem)}-{_safe(table.name)}.{fmt}"
     return Response(
         body,
