@@ -15,7 +15,7 @@ import pypdf
 from kvip.benchmarks.context import CycleInfo, default_cycle
 from kvip.extensions import db
 from kvip.visits.models import Finding
-from tests.benchmarks.conftest import M, BenchWorld
+from tests.benchmarks.conftest import BenchWorld, M
 from tests.benchmarks.helpers import DOMAINS, pooled, series_values
 
 
@@ -44,7 +44,9 @@ def test_the_default_cycle_rule() -> None:
     # …an open cycle that already has a completed visit is the newest with peer review…
     assert default_cycle([_cycle(3, "open", 5, 1), _cycle(2, "closed", 13, 13)]).id == 3
     # …without any peer review, the newest closed cycle; else the newest.
-    assert default_cycle([_cycle(3, "open", 5), _cycle(2, "closed", 4), _cycle(1, "closed")]).id == 2
+    assert (
+        default_cycle([_cycle(3, "open", 5), _cycle(2, "closed", 4), _cycle(1, "closed")]).id == 2
+    )
     assert default_cycle([_cycle(3, "open", 5), _cycle(2, "planned")]).id == 3
 
 

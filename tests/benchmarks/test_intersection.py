@@ -113,9 +113,7 @@ def build_demo_like() -> DemoLike:
     member = create_user("member@intersection.test", "Member")
     coordinator = create_user("coordinator@intersection.test", "Coordinator")
     db.session.add(Membership(user_id=member.id, unit_id=units[OWN].id, role="unit_member"))
-    db.session.add(
-        NetworkRole(user_id=coordinator.id, network_id=network.id, role="coordinator")
-    )
+    db.session.add(NetworkRole(user_id=coordinator.id, network_id=network.id, role="coordinator"))
     db.session.commit()
     return DemoLike(network, cycle, units, assessments, member, coordinator)
 
@@ -229,7 +227,9 @@ def test_pseudonyms_are_redrawn_per_filter_view(app: Flask, demo: DemoLike) -> N
         # A letter in the filtered view says nothing about the unit's letter unfiltered.
         assert len(kept) < len(filtered), (kind, kept)
     # Within one view the letters are stable (reload gives the same answer).
-    assert _others(_view(member, demo, kind=kinds[0])) == _others(_view(member, demo, kind=kinds[0]))
+    assert _others(_view(member, demo, kind=kinds[0])) == _others(
+        _view(member, demo, kind=kinds[0])
+    )
 
 
 def test_a_filter_whose_complement_is_below_k_is_refused(app: Flask, demo: DemoLike) -> None:
