@@ -196,6 +196,17 @@ class Pseudonyms:
         return scoring.pseudonym(index, self.lang)
 
 
+def filters_offered_in(ctx: Context, cycle_id: int) -> bool:
+    """Whether the view's filters may be applied to another cycle's figures (a trend): the
+    offered set is chosen per cycle, so a filtered figure of cycle ``cycle_id`` is shown to a
+    pseudonymised viewer only where the same filters are offered in that cycle too."""
+    if ctx.named or not ctx.filters.active or cycle_id == ctx.cycle.id:
+        return True
+    summaries.ensure_fresh([cycle_id])
+    kinds, regions = privacy.offered_filters(queries.counted_cells(cycle_id), ctx.k)
+    return set(ctx.filters.kinds) <= kinds and set(ctx.filters.regions) <= regions
+
+
 def pseudonyms_for(cycle_id: int, filters: Filters, lang: str) -> Pseudonyms:
     """The labels of one view: the cycle's stable pseudonyms when unfiltered, letters redrawn
     by a keyed hash of (cycle, filter set, unit) in a filtered view."""

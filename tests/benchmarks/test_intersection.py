@@ -305,3 +305,46 @@ def test_view_letters_are_a_keyed_permutation() -> None:
         assert sorted(letters) == sorted(letters.values()) == list(positions)
     assert acute != region and acute != other_salt
     assert privacy.view_key(["b", "a"], ["x"]) == privacy.view_key(["a", "b"], ["x", "x"])
+
+
+def test_a_filter_is_checked_again_for_every_other_cycle_a_trend_shows(
+    app: Flask, demo: DemoLike
+) -> None:
+    """Offered filters are chosen per cycle: 'acute' in last year's 13 units says nothing of
+    this year's open cycle, where three acute units and one other have submitted."""
+    from flask_login import login_user
+
+    from kvip.benchmarks.context import build_context, filters_offered_in
+
+    this_year = Cycle(
+        network_id=demo.network.id,
+        edition_id=demo.cycle.edition_id,
+        year=demo.cycle.year + 1,
+        name="Syklus B",
+        state="open",
+    )
+    db.session.add(this_year)
+    db.session.flush()
+    for name in ("Ungdomsakutten", "Akuttpost for ungdom", "Akutt ungdomsenhet", "BUP døgn Kysten"):
+        db.session.add(
+            Assessment(cycle_id=this_year.id, unit_id=demo.units[name].id, state="submitted")
+        )
+    db.session.commit()
+    with app.test_request_context():
+        login_user(demo.member)
+        ctx = build_context(demo.member, demo.network, {"cycle": demo.cycle.id, "kind": "acute"})
+        assert ctx.filters.kinds == ("acute",)
+        assert filters_offered_in(ctx, demo.cycle.id)
+        assert not filters_offered_in(ctx, this_year.id)
+        unfiltered = build_context(demo.member, demo.network, {"cycle": demo.cycle.id})
+        assert filters_offered_in(unfiltered, this_year.id)
+    # Two more general units submit: now acute (3) and the rest (3) are both groups of k.
+    for name in ("Barnepsykiatrisk døgnpost", "Ungdomspsykiatrisk sengepost"):
+        db.session.add(
+            Assessment(cycle_id=this_year.id, unit_id=demo.units[name].id, state="submitted")
+        )
+    db.session.commit()
+    with app.test_request_context():
+        login_user(demo.member)
+        ctx = build_context(demo.member, demo.network, {"cycle": demo.cycle.id, "kind": "acute"})
+        assert filters_offered_in(ctx, this_year.id)
