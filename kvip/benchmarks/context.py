@@ -189,7 +189,7 @@ class Pseudonyms:
         return self.letters.get(int(position))
 
     def label(self, position: Any) -> str:
-        """ "Enhet K" for the unit at ``position`` (its stable pseudonym position in the cycle)."""
+        """The unit's pseudonym ("Enhet K") in this view, from its stable position in the cycle."""
         index = self.index(position)
         if index is None:
             return _("Unit ?")
