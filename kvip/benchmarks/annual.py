@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.benchmarks import network_page, queries, scoring, summaries
-from kvip.benchmarks.context import Column, Context, CycleInfo, Table, unit_label
+from kvip.benchmarks.context import Column, Context, CycleInfo, Pseudonyms, Table, unit_label
 from kvip.benchmarks.frames import (
     agreement_of,
     opt,
@@ -73,6 +73,36 @@ def _domain_scores(cycle_id: int, viewer: Viewer) -> pd.DataFrame:
     return with_scores(queries.unit_domain_counts(cycle_id, "bench", Filters(), viewer))
 
 
+def _matched(
+    ctx: Context, previous: CycleInfo | None
+) -> tuple[dict[int, dict[str | None, scoring.Counts]], int]:
+    """Counts per cycle (the current one and ``previous``) × domain code (None = all standards)
+    over the units counted in both cycles, and how many units that is. Empty when fewer than k
+    units are in both: then there is no fair comparison to make."""
+    if previous is None:
+        return {}, 0
+    df = queries.matched_domain_totals(ctx.cycle.id, previous.id)
+    units = int(df["units"].max()) if not df.empty else 0
+    if scoring.suppressed(units, ctx.k):
+        return {}, units
+    out: dict[int, dict[str | None, scoring.Counts]] = {}
+    for r in rows_of(df):
+        per_cycle = out.setdefault(int(r.cycle_id), {})
+        counts = scoring.counts_of(r._asdict())
+        per_cycle[str(r.domain_code)] = counts
+        before = per_cycle.get(None, scoring.Counts())
+        per_cycle[None] = scoring.Counts(
+            *(getattr(before, c) + getattr(counts, c) for c in queries.COUNT_COLUMNS)
+        )
+    return out, units
+
+
+def _score(counts: dict[str | None, scoring.Counts] | None, code: str | None) -> float | None:
+    if counts is None or code not in counts:
+        return None
+    return scoring.score(counts[code])
+
+
 def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     viewer = anonymous()
     units = _domain_scores(ctx.cycle.id, viewer)
@@ -86,14 +116,11 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
         summaries.ensure_fresh([previous.id])
     totals = with_scores(sum_counts(units, ["key", "peer_reviewed"]))
     network = scoring.summarise(total_counts(units))
-    prev_units = _domain_scores(previous.id, viewer) if previous else pd.DataFrame()
-    prev_network = scoring.summarise(total_counts(prev_units)) if not prev_units.empty else None
     pooled = with_scores(sum_counts(units, ["domain_code"]))
-    prev_pooled = (
-        with_scores(sum_counts(prev_units, ["domain_code"]))
-        if not prev_units.empty
-        else pd.DataFrame()
-    )
+    # Changes since the previous cycle compare only the units counted in both (like with like).
+    matched, matched_units = _matched(ctx, previous)
+    before_all = matched.get(previous.id) if previous is not None else None
+    after_all = matched.get(ctx.cycle.id)
     pair_rows = queries.unit_pair_counts(ctx.cycle.id, Filters(), viewer)
     overall_pairs = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
     for r in rows_of(pair_rows):
@@ -107,8 +134,11 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
         peer_reviewed=int(totals["peer_reviewed"].astype(bool).sum()),
         score=network.score,
         met_pct=network.met_pct,
-        previous_score=prev_network.score if prev_network else None,
-        change=scoring.change(prev_network.score if prev_network else None, network.score),
+        matched_units=matched_units,
+        previous_units=previous.counted if previous is not None else None,
+        matched_before=_score(before_all, None),
+        matched_after=_score(after_all, None),
+        change=scoring.change(_score(before_all, None), _score(after_all, None)),
         agreement=agreement,
     )
     # Key findings per domain.
@@ -126,11 +156,6 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
         code = str(d.code)
         row = pooled[pooled["domain_code"] == code]
         score = opt(row.iloc[0]["score"]) if not row.empty else None
-        before = (
-            prev_pooled[prev_pooled["domain_code"] == code]
-            if not prev_pooled.empty
-            else prev_pooled
-        )
         dist = scoring.distribution(units[units["domain_code"] == code]["score"])
         finding = DomainFinding(
             code=code,
@@ -139,9 +164,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
             median=dist.median,
             q1=dist.q1,
             q3=dist.q3,
-            change=scoring.change(
-                opt(before.iloc[0]["score"]) if not before.empty else None, score
-            ),
+            change=scoring.change(_score(before_all, code), _score(after_all, code)),
         )
         in_domain: list[tuple[str, str, float | None]] = []
         for s in rows_of(stds[stds["domain_code"] == code]):
@@ -161,7 +184,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
         if not gp.empty:
             sel = gp[gp["domain_code"] == code].head(GOOD_PRACTICE_PER_DOMAIN)
             finding.good_practice = [
-                (unit_label(None, p, ctx.lang), str(t))
+                (unit_label(None, p, Pseudonyms(ctx.lang)), str(t))
                 for p, t in zip(sel["position"], sel["text"], strict=True)
             ]
         report.domains.append(finding)
@@ -205,7 +228,7 @@ def _most_improved(report: AnnualReport, previous: CycleInfo | None) -> None:
                 continue
             rows.append(
                 {
-                    "unit": unit_label(None, positions.get(int(r.unit_key)), ctx.lang),
+                    "unit": unit_label(None, positions.get(int(r.unit_key)), Pseudonyms(ctx.lang)),
                     "before": before.get(int(r.unit_key)),
                     "after": opt(r.score),
                     "change": delta,

@@ -30,10 +30,10 @@ from kvip.api.spec import (
     query,
     schema,
 )
-from kvip.benchmarks import queries, scoring
+from kvip.benchmarks import queries
 from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
-from kvip.core.errors import NotFound
+from kvip.core.errors import NotFound, ServiceError
 from kvip.core.permissions import require
 from kvip.cycles.models import Cycle
 from kvip.extensions import db
@@ -76,11 +76,36 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
 def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
     """The API answer (also used by tests to compare with the dashboards)."""
     ctx = build_context(user, cycle.network, {**args, "cycle": cycle.id})
+    if ctx.refused.active:
+        refused = [*ctx.refused.kinds, *ctx.refused.regions]
+        raise ServiceError(
+            _(
+                "These filters are not offered, because combined with other views they could "
+                "single out a unit: %(values)s.",
+                values=", ".join(refused),
+            ),
+            fields={
+                name: _("Not offered.")
+                for name, values in (("kind", ctx.refused.kinds), ("region", ctx.refused.regions))
+                if values
+            },
+            code="filter_not_offered",
+        )
     domains = [
         {"code": str(d.code), "title": ctx.domain_title(str(d.code))} for d in rows_of(ctx.domains)
     ]
     payload: dict[str, Any] = {
-        "cycle": {"id": cycle.id, "name": cycle.name, "year": cycle.year, "state": cycle.state},
+        "cycle": {
+            "id": cycle.id,
+            "name": cycle.name,
+            "year": cycle.year,
+            "state": cycle.state,
+            "provisional": ctx.provisional,
+            "units_enrolled": ctx.cycle.enrolled,
+            "units_submitted": ctx.cycle.counted,
+            "units_peer_reviewed": ctx.cycle.peer_reviewed,
+        },
+        "provisional_note": ctx.provisional_note or None,
         "network": {"id": ctx.network.id, "name": ctx.network.name},
         "named": ctx.named,
         "min_group_size": ctx.k,
@@ -119,7 +144,7 @@ def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
         bench_total = overall.get((key, "bench"))
         units.append(
             {
-                "label": name or scoring.pseudonym(int(first["position"]), ctx.lang),
+                "label": name or ctx.pseudonyms.label(first["position"]),
                 "name": name,
                 "own": bool(first["own"]),
                 "unit_id": _int(first["unit_id"]),
@@ -220,11 +245,27 @@ _BENCHMARK = schema(
                     "name": STRING,
                     "year": INTEGER,
                     "state": enum(["planned", "open", "closed"]),
+                    "provisional": {
+                        **BOOLEAN,
+                        "description": "The cycle is not closed yet: every figure may change.",
+                    },
+                    "units_enrolled": {**COUNT, "description": "Units taking part in the cycle."},
+                    "units_submitted": {
+                        **COUNT,
+                        "description": "Units in the benchmark (submitted, or visited).",
+                    },
+                    "units_peer_reviewed": {
+                        **COUNT,
+                        "description": "Units with a completed visit.",
+                    },
                 }
+            ),
+            "provisional_note": nullable(
+                {**STRING, "description": "The provisional warning of an open cycle, else null."}
             ),
             "network": obj({"id": ID, "name": STRING}),
             "named": {**BOOLEAN, "description": "Whether the caller sees other units' names"},
-            "min_group_size": {**INTEGER, "minimum": 1},
+            "min_group_size": {**INTEGER, "minimum": 3},
             "filters": obj({"kind": array(STRING), "region": array(STRING)}),
             "units_compared": COUNT,
             "suppressed": {
@@ -244,8 +285,12 @@ operation(
     description=(
         "Scores follow DESIGN §5: the visit team's findings where the visit is completed "
         "(source peer_reviewed), else the self-assessment (self_assessed); both series are "
-        "given. Other units are pseudonymised unless the caller may see names. Groups of "
-        "fewer than the network's minimum group size are suppressed."
+        "given. Other units are pseudonymised unless the caller may see names; pseudonyms are "
+        "redrawn for every filter set, so labels do not carry across filtered views. Groups of "
+        "fewer than the network's minimum group size are suppressed. A caller who sees "
+        "pseudonyms may filter only by the kinds and regions offered on the unit dashboard "
+        "(every combination of views keeps at least min_group_size units); other values are "
+        "refused with 422. A cycle that is still open is marked provisional."
     ),
     tags=["benchmarks"],
     parameters=[
@@ -255,5 +300,9 @@ operation(
     ],
     response=_BENCHMARK,
     response_description="The benchmark",
-    errors={403: "Not a member of the cycle's network", 404: "No such cycle"},
+    errors={
+        403: "Not a member of the cycle's network",
+        404: "No such cycle",
+        422: "A filter not offered to the caller (it could single out a unit)",
+    },
 )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
 
-from kvip.benchmarks import queries, scoring, summaries
+from kvip.benchmarks import privacy, queries, scoring, summaries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
 from kvip.core.errors import NotFound
@@ -132,7 +132,89 @@ class CycleInfo:
     name: str
     state: str
     edition_id: int
-    counted: int
+    counted: int  # units in the benchmark: submitted, or visited
+    enrolled: int = 0  # units taking part (assessments)
+    peer_reviewed: int = 0  # units with a completed visit
+
+    @property
+    def provisional(self) -> bool:
+        """A cycle that is not closed yet: every figure from it is provisional (DESIGN §5)."""
+        return self.state != "closed"
+
+
+def default_cycle(cycles: Sequence[CycleInfo]) -> CycleInfo:
+    """The cycle a dashboard opens on (``cycles`` newest first): the newest with peer-reviewed
+    results (a completed visit), else the newest closed one, else the newest."""
+    return next(
+        (c for c in cycles if c.peer_reviewed > 0),
+        next((c for c in cycles if c.state == "closed"), cycles[0]),
+    )
+
+
+def provisional_note(cycle: CycleInfo) -> str:
+    """The one-line warning every page, export and report of an open cycle carries."""
+    return _("Provisional: %(detail)s", detail=provisional_detail(cycle))
+
+
+def provisional_detail(cycle: CycleInfo) -> str:
+    return _(
+        "%(cycle)s is still open: %(n)d of %(total)d units have submitted, %(peer)d of them "
+        "peer-reviewed. The figures will change.",
+        cycle=cycle.name,
+        n=cycle.counted,
+        total=cycle.enrolled,
+        peer=cycle.peer_reviewed,
+    )
+
+
+@dataclass(frozen=True)
+class Pseudonyms:
+    """How other units are labelled in one view (a cycle and a filter set): the one place
+    pseudonyms are made (see :mod:`kvip.benchmarks.privacy` for the rule)."""
+
+    lang: str
+    # stable position → the index of the unit's letter in this view; None = the stable letters
+    letters: Mapping[int, int] | None = None
+
+    @property
+    def redrawn(self) -> bool:
+        return self.letters is not None
+
+    def index(self, position: Any) -> int | None:
+        if position is None or (isinstance(position, float) and pd.isna(position)):
+            return None
+        if self.letters is None:
+            return int(position)
+        return self.letters.get(int(position))
+
+    def label(self, position: Any) -> str:
+        """The unit's pseudonym ("Enhet K") in this view, from its stable position in the cycle."""
+        index = self.index(position)
+        if index is None:
+            return _("Unit ?")
+        return scoring.pseudonym(index, self.lang)
+
+
+def filters_offered_in(ctx: Context, cycle_id: int) -> bool:
+    """Whether the view's filters may be applied to another cycle's figures (a trend): the
+    offered set is chosen per cycle, so a filtered figure of cycle ``cycle_id`` is shown to a
+    pseudonymised viewer only where the same filters are offered in that cycle too."""
+    if ctx.named or not ctx.filters.active or cycle_id == ctx.cycle.id:
+        return True
+    summaries.ensure_fresh([cycle_id])
+    kinds, regions = privacy.offered_filters(queries.counted_cells(cycle_id), ctx.k)
+    return set(ctx.filters.kinds) <= kinds and set(ctx.filters.regions) <= regions
+
+
+def pseudonyms_for(cycle_id: int, filters: Filters, lang: str) -> Pseudonyms:
+    """The labels of one view: the cycle's stable pseudonyms when unfiltered, letters redrawn
+    by a keyed hash of (cycle, filter set, unit) in a filtered view."""
+    key = privacy.view_key(filters.kinds, filters.regions)
+    if not key:
+        return Pseudonyms(lang)
+    positions = queries.pseudonym_positions(cycle_id).values()
+    salt = queries.pseudonym_salt(cycle_id)
+    return Pseudonyms(lang, privacy.view_letters(salt, cycle_id, key, positions))
 
 
 @dataclass
@@ -153,12 +235,27 @@ class Context:
     group_n: int
     kinds: list[str]
     regions: list[str]
+    pseudonyms: Pseudonyms
+    # Filter values asked for but not offered to this viewer (they could single out a unit).
+    refused: Filters = field(default_factory=Filters)
     focus_unit: Unit | None = None
     _titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def suppressed(self) -> bool:
         return scoring.suppressed(self.group_n, self.k)
+
+    @property
+    def provisional(self) -> bool:
+        return self.cycle.provisional
+
+    @property
+    def provisional_note(self) -> str:
+        return provisional_note(self.cycle) if self.cycle.provisional else ""
+
+    @property
+    def provisional_detail(self) -> str:
+        return provisional_detail(self.cycle) if self.cycle.provisional else ""
 
     def domain_title(self, code: str) -> str:
         if not self._titles:
@@ -192,8 +289,11 @@ def viewer_for(user: Any, network: Network, focus_unit_id: int | None = None) ->
     )
 
 
-def parse_filters(args: Mapping[str, Any], kinds: Sequence[str], regions: Sequence[str]) -> Filters:
-    """Filters from query arguments, keeping only known kinds and regions."""
+def parse_filters(
+    args: Mapping[str, Any], kinds: Sequence[str], regions: Sequence[str]
+) -> tuple[Filters, Filters]:
+    """Filters from query arguments, keeping only the kinds and regions offered; the second
+    value holds those asked for that exist but are not offered (unknown values are dropped)."""
     getlist = getattr(args, "getlist", None)
 
     def values(name: str) -> list[str]:
@@ -202,19 +302,21 @@ def parse_filters(args: Mapping[str, Any], kinds: Sequence[str], regions: Sequen
         raw = args.get(name) or []
         return [raw] if isinstance(raw, str) else list(raw)
 
-    return Filters(
-        kinds=tuple(sorted({k for k in values("kind") if k in kinds})),
-        regions=tuple(sorted({r for r in values("region") if r in regions})),
+    asked_kinds, asked_regions = set(values("kind")), set(values("region"))
+    return (
+        Filters(
+            kinds=tuple(sorted(asked_kinds & set(kinds))),
+            regions=tuple(sorted(asked_regions & set(regions))),
+        ),
+        Filters(
+            kinds=tuple(sorted(asked_kinds - set(kinds))),
+            regions=tuple(sorted(asked_regions - set(regions))),
+        ),
     )
 
 
-def build_context(
-    user: Any, network: Network, args: Mapping[str, Any], focus_unit: Unit | None = None
-) -> Context:
-    """Resolve cycle (default: the newest with at least k counted units), filters and series;
-    make sure the cycle's summaries are fresh."""
-    frame = queries.cycles_of(network.id)
-    cycles = [
+def _cycle_infos(network: Network) -> list[CycleInfo]:
+    return [
         CycleInfo(
             int(r.cycle_id),
             int(r.year),
@@ -222,12 +324,23 @@ def build_context(
             str(r.state),
             int(r.edition_id),
             int(r.counted),
+            int(r.enrolled),
+            int(r.peer_reviewed),
         )
-        for r in rows_of(frame)
+        for r in rows_of(queries.cycles_of(network.id))
     ]
+
+
+def build_context(
+    user: Any, network: Network, args: Mapping[str, Any], focus_unit: Unit | None = None
+) -> Context:
+    """Resolve cycle (default: :func:`default_cycle`), filters and series; make sure the
+    cycle's summaries are fresh. A viewer who sees pseudonyms is offered only the filters of
+    :func:`kvip.benchmarks.privacy.offered_filters`."""
+    cycles = _cycle_infos(network)
     if not cycles:
         raise NoCycles(_("This network has no cycles yet."))
-    k = max(int(network.min_group_size or 1), 1)
+    k = network.group_size_k
     wanted = args.get("cycle")
     cycle: CycleInfo | None = None
     if wanted not in (None, ""):
@@ -239,16 +352,25 @@ def build_context(
         if cycle is None:
             raise NotFound(_("No such cycle in this network."))
     if cycle is None:
-        cycle = next(
-            (c for c in cycles if c.counted >= k),
-            next((c for c in cycles if c.counted > 0), cycles[0]),
-        )
+        cycle = default_cycle(cycles)
     summaries.ensure_fresh([cycle.id])
-    kinds, regions = queries.filter_options(network.id)
-    filters = parse_filters(args, kinds, regions)
+    named = can(user, "benchmark.named", network)
+    all_kinds, all_regions = queries.filter_options(network.id)
+    kinds, regions = all_kinds, all_regions
+    if not named:
+        offered_kinds, offered_regions = privacy.offered_filters(queries.counted_cells(cycle.id), k)
+        kinds = [v for v in all_kinds if v in offered_kinds]
+        regions = [v for v in all_regions if v in offered_regions]
+    filters, refused = parse_filters(args, kinds, regions)
+    # Values that exist in the network but are not offered are refused; unknown ones dropped.
+    refused = Filters(
+        kinds=tuple(v for v in refused.kinds if v in all_kinds),
+        regions=tuple(v for v in refused.regions if v in all_regions),
+    )
     series = str(args.get("series") or "bench")
     if series not in SERIES:
         series = "bench"
+    lang = current_lang()
     return Context(
         user=user,
         network=network,
@@ -257,44 +379,52 @@ def build_context(
         filters=filters,
         series=series,
         k=k,
-        named=can(user, "benchmark.named", network),
+        named=named,
         viewer=viewer_for(user, network, focus_unit.id if focus_unit else None),
-        lang=current_lang(),
+        lang=lang,
         domains=queries.domains_of(cycle.edition_id),
         group_n=queries.group_size(cycle.id, filters),
         kinds=kinds,
         regions=regions,
+        pseudonyms=pseudonyms_for(cycle.id, filters, lang),
+        refused=refused,
         focus_unit=focus_unit,
     )
 
 
-def unit_label(name: Any, position: Any, lang: str) -> str:
-    """A unit's name where the viewer may see it, else its pseudonym in the cycle."""
+def unit_label(name: Any, position: Any, pseudonyms: Pseudonyms) -> str:
+    """A unit's name where the viewer may see it, else its pseudonym in the view."""
     if isinstance(name, str) and name:
         return name
-    if position is None or (isinstance(position, float) and pd.isna(position)):
-        return _("Unit ?")
-    return scoring.pseudonym(int(position), lang)
+    return pseudonyms.label(position)
 
 
-def add_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Add ``label`` (name or pseudonym) and a boolean ``own`` column."""
+def add_labels(df: pd.DataFrame, pseudonyms: Pseudonyms) -> pd.DataFrame:
+    """Add ``label`` (name or pseudonym) and a boolean ``own`` column. In a view with redrawn
+    pseudonyms the rows are put in the order of the view's letters, so that not even the
+    order of the rows carries across views."""
     if df.empty:
         df["label"] = pd.Series(dtype=str)
         return df
     positions = df["position"].tolist()
-    labels = [unit_label(n, p, lang) for n, p in zip(df["name"].tolist(), positions, strict=True)]
+    labels = [
+        unit_label(n, p, pseudonyms) for n, p in zip(df["name"].tolist(), positions, strict=True)
+    ]
     # Two units may share a name (in different institutions): keep labels unique per unit.
     if "key" in df:
         seen: dict[str, Any] = {}
         for i, (label, key, pos) in enumerate(
             zip(labels, df["key"].tolist(), positions, strict=True)
         ):
-            if seen.setdefault(label, key) != key and pos is not None and not pd.isna(pos):
-                labels[i] = f"{label} ({scoring.pseudonym(int(pos), lang)})"
+            if seen.setdefault(label, key) != key and pseudonyms.index(pos) is not None:
+                labels[i] = f"{label} ({pseudonyms.label(pos)})"
     df["label"] = labels
     if "own" in df:
         df["own"] = df["own"].fillna(False).astype(bool)
+    if pseudonyms.redrawn:
+        order = [pseudonyms.index(p) for p in positions]
+        df["_order"] = [-1 if i is None else i for i in order]
+        df = df.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
     return df
 
 

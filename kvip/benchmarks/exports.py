@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -21,10 +22,11 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "table"
 
 
-def csv_bytes(table: Table, locale: str = "nb") -> bytes:
+def csv_bytes(table: Table, locale: str = "nb", note: str = "") -> bytes:
     """UTF-8 with BOM in the separator and decimal mark of the reader's Excel (``;`` and
     ``,`` in Norwegian); every text cell, headers included (unit names head the heatmap's
-    columns), kept from running as a formula by :func:`kvip.core.excel.csv_cell`."""
+    columns), kept from running as a formula by :func:`kvip.core.excel.csv_cell`. A ``note`` (the
+    provisional warning of an open cycle) is the first line, above the header."""
     frame = table.frame()
     for i, dtype in enumerate(frame.dtypes):
         if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
@@ -32,20 +34,28 @@ def csv_bytes(table: Table, locale: str = "nb") -> bytes:
     frame.columns = [excel.csv_cell(str(c)) for c in frame.columns]
     separator, decimal = excel.csv_dialect(locale)
     text = frame.to_csv(index=False, sep=separator, decimal=decimal, lineterminator="\r\n")
+    if note:
+        line = io.StringIO()
+        csv.writer(line, delimiter=separator, lineterminator="\r\n").writerow(
+            [excel.plain_text(note)]
+        )
+        text = line.getvalue() + text
     return ("\ufeff" + text).encode("utf-8")
 
 
-def xlsx_bytes(table: Table) -> bytes:
+def xlsx_bytes(table: Table, note: str = "") -> bytes:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     frame = table.frame()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Data")
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = "A3" if note else "A2"
     for i, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+    if note:  # the provisional warning of an open cycle, above the header
+        sheet.append(excel.xlsx_row(sheet, [note]))
     # Unit names head the heatmap's columns: headers are user text too.
     sheet.append(excel.xlsx_row(sheet, [str(c) for c in frame.columns]))
     for row in frame.itertuples(index=False, name=None):
@@ -57,9 +67,10 @@ def xlsx_bytes(table: Table) -> bytes:
     return buffer.getvalue()
 
 
-def response(table: Table, fmt: str, stem: str) -> Response:
-    """A download of ``table`` in ``fmt`` named ``<stem>-<table>.<fmt>``."""
-    body = csv_bytes(table, i18n.lang()) if fmt == "csv" else xlsx_bytes(table)
+def response(table: Table, fmt: str, stem: str, note: str = "") -> Response:
+    """A download of ``table`` in ``fmt`` named ``<stem>-<table>.<fmt>``, with ``note`` as its
+    first line (CSV) or first row (.xlsx) when given."""
+    body = csv_bytes(table, i18n.lang(), note) if fmt == "csv" else xlsx_bytes(table, note)
     name = f"{_safe(stem)}-{_safe(table.name)}.{fmt}"
     return Response(
         body,

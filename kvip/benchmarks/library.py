@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.benchmarks import queries, summaries
-from kvip.benchmarks.context import Column, Table, add_labels, viewer_for
+from kvip.benchmarks.context import Column, Pseudonyms, Table, add_labels, viewer_for
 from kvip.benchmarks.frames import rows_of
 from kvip.core.i18n import lang as current_lang
 from kvip.cycles.models import Cycle
@@ -108,7 +108,7 @@ def build(user: Any, network: Network, search: Search, *, export: bool = False) 
         limit=limit,
         offset=offset,
     )
-    df = add_labels(df, lang)
+    df = add_labels(df, Pseudonyms(lang))  # unfiltered: each cycle's stable pseudonyms
     rows = []
     for r in rows_of(df) if not df.empty else []:
         title = r.domain_title_en if lang == "en" and r.domain_title_en else r.domain_title_nb

@@ -51,7 +51,7 @@ def position_labels() -> dict[str, str]:
 def _unit_frame(ctx: Context) -> pd.DataFrame:
     return add_labels(
         with_scores(queries.unit_domain_counts(ctx.cycle.id, ctx.series, ctx.filters, ctx.viewer)),
-        ctx.lang,
+        ctx.pseudonyms,
     )
 
 
@@ -288,7 +288,7 @@ def standards(
     if chosen is not None:
         domain_id = int(ctx.domains[ctx.domains["code"] == chosen].iloc[0]["domain_id"])
         cells = add_labels(
-            queries.domain_cells(ctx.cycle.id, domain_id, ctx.filters, ctx.viewer), ctx.lang
+            queries.domain_cells(ctx.cycle.id, domain_id, ctx.filters, ctx.viewer), ctx.pseudonyms
         )
         dom_stds = stds[stds["domain_id"] == domain_id]
         std_codes = [str(c) for c in dom_stds["code"]]
@@ -515,7 +515,9 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
     dash = NetworkDashboard(ctx)
     if ctx.suppressed:
         return dash
-    units = add_labels(queries.unit_pair_counts(ctx.cycle.id, ctx.filters, ctx.viewer), ctx.lang)
+    units = add_labels(
+        queries.unit_pair_counts(ctx.cycle.id, ctx.filters, ctx.viewer), ctx.pseudonyms
+    )
     unit_rows = []
     overall = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
     for r in rows_of(units.sort_values("label")) if not units.empty else []:

@@ -129,7 +129,7 @@ def _domains(dash: UnitDashboard, own: pd.DataFrame, figures: bool) -> None:
             with_scores(
                 queries.unit_domain_counts(ctx.cycle.id, ctx.series, ctx.filters, ctx.viewer)
             ),
-            ctx.lang,
+            ctx.pseudonyms,
         )
         overall = with_scores(sum_counts(group, ["key"]))
         dash.network_median = scoring.distribution(overall["score"]).median
@@ -502,7 +502,7 @@ def _areas(dash: UnitDashboard, values: pd.DataFrame, standards: pd.DataFrame) -
     net_by_id = {int(r.standard_id): scoring.counts_of(r._asdict()) for r in rows_of(net)}
     learn = add_labels(
         queries.meeting_units(ctx.cycle.id, area_ids, dash.unit.id, ctx.filters, ctx.viewer),
-        ctx.lang,
+        ctx.pseudonyms,
     )
     entries: dict[int, list[LearnEntry]] = {}
     for r in rows_of(learn):

@@ -15,6 +15,7 @@ from kvip.benchmarks import annual, exports, library, network_page, summaries, u
 from kvip.benchmarks.context import (
     LABELS_KEY,
     Column,
+    Context,
     NoCycles,
     Table,
     build_context,
@@ -170,10 +171,12 @@ def unit_export(unit_id: int, table: str, fmt: str) -> Any:
         abort(404)
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
     dash = unit_page.build(ctx, u, figures=False)
-    return _export("unit", dash.tables, table, fmt, f"{ctx.cycle.year}-{u.name}")
+    return _export("unit", dash.tables, table, fmt, f"{ctx.cycle.year}-{u.name}", ctx)
 
 
-def _export(page: str, tables: dict[str, Table], name: str, fmt: str, stem: str) -> Response:
+def _export(
+    page: str, tables: dict[str, Table], name: str, fmt: str, stem: str, ctx: Context
+) -> Response:
     if fmt not in exports.FORMATS or name not in TABLES[page]:
         abort(404)
     table = tables.get(name) or Table(
@@ -182,7 +185,7 @@ def _export(page: str, tables: dict[str, Table], name: str, fmt: str, stem: str)
         columns=[Column("note", _("Note"))],
         rows=[{"note": _("Too few units to compare.")}],
     )
-    return exports.response(table, fmt, stem)
+    return exports.response(table, fmt, stem, note=ctx.provisional_note)
 
 
 # --- the coordinator's dashboards -------------------------------------------------------------
@@ -263,7 +266,7 @@ def network_export(network_id: int, page: str, table: str, fmt: str) -> Any:
     if page not in NETWORK_PAGES or fmt not in exports.FORMATS:
         abort(404)
     ctx, dash = _network_dashboard(page, network, figures=False)
-    return _export(page, dash.tables, table, fmt, f"{network.slug}-{ctx.cycle.year}")
+    return _export(page, dash.tables, table, fmt, f"{network.slug}-{ctx.cycle.year}", ctx)
 
 
 # --- good-practice library --------------------------------------------------------------------
@@ -348,5 +351,10 @@ def annual_report_pdf(network_id: int) -> Any:
 def annual_export(network_id: int, table: str, fmt: str) -> Any:
     network, report = _annual(network_id, figures=False)
     return _export(
-        "annual", report.tables, table, fmt, f"{network.slug}-{report.ctx.cycle.year}-annual"
+        "annual",
+        report.tables,
+        table,
+        fmt,
+        f"{network.slug}-{report.ctx.cycle.year}-annual",
+        report.ctx,
     )

@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kvip.core.forms import KvipForm
+from kvip.network.models import MIN_GROUP_SIZE
 
 
 class InstitutionForm(KvipForm):
@@ -30,7 +31,17 @@ class NetworkForm(KvipForm):
     benchmark_visibility = SelectField(_l("Other units in benchmarks are shown"))
     min_group_size = IntegerField(
         _l("Smallest group shown (k)"),
-        default=3,
-        validators=[DataRequired(), NumberRange(min=1, max=50)],
+        default=MIN_GROUP_SIZE,
+        validators=[
+            DataRequired(),
+            NumberRange(
+                min=MIN_GROUP_SIZE,
+                max=50,
+                message=_l(
+                    "Choose a number from %(min)d to 50: groups of fewer than %(min)d units could reveal a unit.",
+                    min=MIN_GROUP_SIZE,
+                ),
+            ),
+        ],
     )
     version = HiddenField()

@@ -18,6 +18,8 @@ class BenchmarkVisibility(StrEnum):
 
 
 UNIT_KINDS = ("acute", "general", "specialised", "forensic", "outpatient")
+# The smallest group a benchmark shows (DESIGN §4: k = 3): a network may raise it, never lower.
+MIN_GROUP_SIZE = 3
 
 
 class Network(db.Model):  # type: ignore[name-defined,misc]
@@ -29,12 +31,17 @@ class Network(db.Model):  # type: ignore[name-defined,misc]
     benchmark_visibility: Mapped[str] = mapped_column(
         sa.String(20), default=BenchmarkVisibility.pseudonymised.value
     )
-    min_group_size: Mapped[int] = mapped_column(default=3)
+    min_group_size: Mapped[int] = mapped_column(default=MIN_GROUP_SIZE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def group_size_k(self) -> int:
+        """The k benchmarks use: the setting, but never below 3 (older rows may hold less)."""
+        return max(int(self.min_group_size or MIN_GROUP_SIZE), MIN_GROUP_SIZE)
 
 
 class Institution(db.Model):  # type: ignore[name-defined,misc]

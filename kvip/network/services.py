@@ -12,7 +12,14 @@ from kvip.core.errors import ServiceError
 from kvip.core.permissions import coordinated_network_ids, require
 from kvip.core.text import clean_line, line_problem
 from kvip.extensions import db
-from kvip.network.models import UNIT_KINDS, BenchmarkVisibility, Institution, Network, Unit
+from kvip.network.models import (
+    MIN_GROUP_SIZE,
+    UNIT_KINDS,
+    BenchmarkVisibility,
+    Institution,
+    Network,
+    Unit,
+)
 
 INSTITUTION_FIELDS = ("name", "region")
 UNIT_FIELDS = ("name", "institution_id", "kind", "beds", "region", "active")
@@ -54,6 +61,13 @@ def create_network(actor: Any, name: str, slug: str) -> Network:
     return network
 
 
+def group_size_message() -> str:
+    return _(
+        "Choose a number from %(min)d to 50: groups of fewer than %(min)d units could reveal a unit.",
+        min=MIN_GROUP_SIZE,
+    )
+
+
 def update_network(
     actor: Any,
     network: Network,
@@ -74,8 +88,8 @@ def update_network(
         errors["name"] = problem
     if benchmark_visibility not in {v.value for v in BenchmarkVisibility}:
         errors["benchmark_visibility"] = _("Unknown choice.")
-    if not 1 <= min_group_size <= 50:
-        errors["min_group_size"] = _("Choose a number from 1 to 50.")
+    if not MIN_GROUP_SIZE <= min_group_size <= 50:
+        errors["min_group_size"] = group_size_message()
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
     with versioning.guarded("network", network):

@@ -42,10 +42,21 @@ def r1(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+PROVISIONAL = ("Foreløpig", "Provisional")
+
+
+def without_note(rows: list[list[str]]) -> list[list[str]]:
+    """The rows of an export without its first-line provisional note (an open cycle's)."""
+    if rows and len(rows[0]) == 1 and rows[0][0].startswith(PROVISIONAL):
+        return rows[1:]
+    return rows
+
+
 def csv_rows(data: bytes) -> list[list[str]]:
-    """Rows of a Norwegian-Excel CSV (``;`` between cells, decimal comma), header dropped."""
+    """Rows of a Norwegian-Excel CSV (``;`` between cells, decimal comma), provisional note
+    and header dropped."""
     text = data.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+    return without_note(list(csv.reader(io.StringIO(text), delimiter=";")))[1:]
 
 
 def num(cell: str) -> float | None:

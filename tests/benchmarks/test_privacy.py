@@ -116,11 +116,14 @@ def test_named_network_shows_names_to_members(client_as: Any, bench: BenchWorld)
 def test_groups_smaller_than_k_are_suppressed(client_as: Any, bench: BenchWorld) -> None:
     member = client_as("member")
     uid = bench.units["own"].id
+    # Acute is two units (own + Beta): not offered to a member at all, and refused if typed in.
     page = member.get(f"/benchmarks/units/{uid}?kind=acute").get_data(as_text=True)
-    assert "For få enheter til å sammenligne." in page
-    assert GOOD_BETA not in page  # learning from a group of two would reveal the unit
-    data = member.get(f"/api/v1/cycles/{bench.cycle.id}/benchmark?kind=acute").get_json()
-    assert data["suppressed"] is True and data["units"] == [] and data["units_compared"] == 2
+    assert "Tilbys ikke, fordi det sammen med andre visninger kan peke ut en enhet" in page
+    assert 'name="kind" value="acute"' not in page
+    assert "Sammenligner 4 enheter" in page  # the comparison left the filter out
+    refused = member.get(f"/api/v1/cycles/{bench.cycle.id}/benchmark?kind=acute")
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "filter_not_offered"
     coordinator = client_as("coordinator")
     nid = bench.network.id
     html = coordinator.get(f"/benchmarks/networks/{nid}?region=Nord").get_data(as_text=True)
@@ -129,11 +132,13 @@ def test_groups_smaller_than_k_are_suppressed(client_as: Any, bench: BenchWorld)
         as_text=True
     )
     assert groups.count("Færre enn 3 enheter: vises ikke") == 5  # 3 kinds, 2 regions of ≤ 2 units
-    # With k = 2 the acute group (own + Beta) is shown.
+    data = coordinator.get(f"/api/v1/cycles/{bench.cycle.id}/benchmark?kind=acute").get_json()
+    assert data["suppressed"] is True and data["units"] == [] and data["units_compared"] == 2
+    # An old row with k = 2 is treated as 3: the acute group of two stays suppressed.
     bench.network.min_group_size = 2
     db.session.commit()
-    data = member.get(f"/api/v1/cycles/{bench.cycle.id}/benchmark?kind=acute").get_json()
-    assert data["suppressed"] is False and len(data["units"]) == 2
+    data = coordinator.get(f"/api/v1/cycles/{bench.cycle.id}/benchmark?kind=acute").get_json()
+    assert data["suppressed"] is True and data["min_group_size"] == 3
 
 
 def test_good_practice_library_searches_final_reports_only(

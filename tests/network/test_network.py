@@ -113,3 +113,39 @@ def test_network_settings_validate_k(app: Flask, world: World) -> None:
     assert good.status_code == 302
     db.session.refresh(world.network)
     assert (world.network.benchmark_visibility, world.network.min_group_size) == ("named", 5)
+
+
+def test_k_cannot_be_set_below_three(app: Flask, world: World) -> None:
+    import pytest
+
+    from kvip.core.errors import ServiceError
+    from kvip.network import services
+
+    client = login(app.test_client(), world.users["coordinator"])
+    for k in ("1", "2"):
+        bad = client.post(
+            f"/networks/{world.network.id}/settings",
+            data={"name": "N", "benchmark_visibility": "named", "min_group_size": k},
+        )
+        assert bad.status_code == 422
+        assert (
+            "Velg et tall fra 3 til 50: grupper med færre enn 3 enheter kan avsløre en enhet."
+            in (bad.get_data(as_text=True))
+        )
+        db.session.refresh(world.network)
+        assert (world.network.name, world.network.min_group_size) != ("N", int(k))
+    # The service refuses too (the API, the CLI, a form that forgot its validator)…
+    with pytest.raises(ServiceError) as refused:
+        services.update_network(
+            world.users["coordinator"],
+            world.network,
+            name="N",
+            benchmark_visibility="named",
+            min_group_size=2,
+        )
+    assert "min_group_size" in refused.value.fields
+    db.session.rollback()
+    # …and a row stored with a smaller k before this rule is read as 3.
+    world.network.min_group_size = 1
+    db.session.commit()
+    assert world.network.group_size_k == 3

@@ -127,17 +127,25 @@ def standards_of(edition_id: int, domain_id: int | None = None) -> pd.DataFrame:
 
 
 def cycles_of(network_id: int) -> pd.DataFrame:
-    """The network's cycles, newest first, with how many assessments count in each."""
+    """The network's cycles, newest first, with how many units are enrolled (assessments), how
+    many count in the benchmark (submitted or visited) and how many are peer-reviewed (a
+    completed visit)."""
     completed = (
         sa.select(Visit.id)
         .where(Visit.assessment_id == Assessment.id, Visit.state == "completed")
         .exists()
     )
-    counted = (
-        sa.select(Assessment.cycle_id, sa.func.count().label("counted"))
+    per_cycle = (
+        sa.select(
+            Assessment.cycle_id,
+            sa.func.count().label("enrolled"),
+            sa.func.sum(
+                sa.case((sa.or_(Assessment.state == "submitted", completed), 1), else_=0)
+            ).label("counted"),
+            sa.func.sum(sa.case((completed, 1), else_=0)).label("peer_reviewed"),
+        )
         .join(Cycle, Cycle.id == Assessment.cycle_id)
         .where(Cycle.network_id == network_id)
-        .where(sa.or_(Assessment.state == "submitted", completed))
         .group_by(Assessment.cycle_id)
         .subquery()
     )
@@ -148,9 +156,11 @@ def cycles_of(network_id: int) -> pd.DataFrame:
             Cycle.name,
             Cycle.state,
             Cycle.edition_id,
-            sa.func.coalesce(counted.c.counted, 0).label("counted"),
+            sa.func.coalesce(per_cycle.c.counted, 0).label("counted"),
+            sa.func.coalesce(per_cycle.c.enrolled, 0).label("enrolled"),
+            sa.func.coalesce(per_cycle.c.peer_reviewed, 0).label("peer_reviewed"),
         )
-        .outerjoin(counted, counted.c.cycle_id == Cycle.id)
+        .outerjoin(per_cycle, per_cycle.c.cycle_id == Cycle.id)
         .where(Cycle.network_id == network_id)
         .order_by(Cycle.year.desc(), Cycle.id.desc())
     )

@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kvip.benchmarks.models import (
     PAIR_COLUMNS,
+    BenchmarkCycleState,
     BenchmarkPseudonym,
     domain_counts,
     domain_pairs,
@@ -105,6 +106,19 @@ def group_size(cycle_id: int, filters: Filters) -> int:
     return int(db.session.scalar(stmt) or 0)
 
 
+def counted_cells(cycle_id: int) -> dict[tuple[str, str], int]:
+    """(unit kind, region) → how many counted units the cycle has there (for choosing which
+    filters a pseudonymised viewer is offered)."""
+    t = domain_counts
+    stmt = (
+        sa.select(Unit.kind, Unit.region, sa.func.count(sa.distinct(t.c.assessment_id)))
+        .join(Unit, Unit.id == t.c.unit_id)
+        .where(t.c.cycle_id == cycle_id, t.c.series == "bench")
+        .group_by(Unit.kind, Unit.region)
+    )
+    return {(str(kind), str(region or "")): int(n) for kind, region, n in db.session.execute(stmt)}
+
+
 def group_domain_counts(cycle_id: int, by: str, filters: Filters) -> pd.DataFrame:
     """Per unit kind or region × domain: summed bench counts and the number of units."""
     t = domain_counts
@@ -196,6 +210,35 @@ def unit_domain_trend(unit_id: int, series: str) -> pd.DataFrame:
     return frame(stmt)
 
 
+def matched_domain_totals(cycle_id: int, previous_id: int, series: str = "bench") -> pd.DataFrame:
+    """Per cycle × domain code: counts summed over only the units counted in *both* cycles, so
+    that a change between the cycles compares like with like (domains followed by code)."""
+    t = domain_counts
+    both = (
+        sa.select(t.c.unit_id)
+        .where(t.c.cycle_id.in_([cycle_id, previous_id]), t.c.series == series)
+        .group_by(t.c.unit_id)
+        .having(sa.func.count(sa.distinct(t.c.cycle_id)) == 2)
+    )
+    stmt = (
+        sa.select(
+            t.c.cycle_id,
+            Domain.code.label("domain_code"),
+            sa.func.count(sa.distinct(t.c.unit_id)).label("units"),
+            *(sa.func.sum(t.c[c]).label(c) for c in COUNT_COLUMNS),
+        )
+        .join(Domain, Domain.id == t.c.domain_id)
+        .where(
+            t.c.cycle_id.in_([cycle_id, previous_id]),
+            t.c.series == series,
+            t.c.unit_id.in_(both),
+        )
+        .group_by(t.c.cycle_id, Domain.code)
+        .order_by(t.c.cycle_id, Domain.code)
+    )
+    return frame(stmt, ["cycle_id", "domain_code", "units", *COUNT_COLUMNS])
+
+
 def unit_totals_by_cycle(network_id: int, cycle_ids: list[int], viewer: Viewer) -> pd.DataFrame:
     """Per cycle × counted unit: bench counts summed over domains (for 'most improved')."""
     t = domain_counts
@@ -212,6 +255,16 @@ def unit_totals_by_cycle(network_id: int, cycle_ids: list[int], viewer: Viewer) 
         .group_by(t.c.cycle_id, Unit.id, Unit.name)
     )
     return frame(stmt)
+
+
+def pseudonym_salt(cycle_id: int) -> str:
+    """The cycle's secret salt (never leaves the server): the key of its pseudonyms."""
+    return str(
+        db.session.scalar(
+            sa.select(BenchmarkCycleState.salt).where(BenchmarkCycleState.cycle_id == cycle_id)
+        )
+        or ""
+    )
 
 
 def pseudonym_positions(cycle_id: int) -> dict[int, int]:
