@@ -16,6 +16,7 @@ from kvip.benchmarks.context import (
     Context,
     Table,
     add_labels,
+    filters_offered_in,
     format_number,
     source_label,
 )
@@ -253,8 +254,12 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
         row = table.get(cycle_id if code is None else (cycle_id, code))
         return None if row is None else opt(row["score"])
 
+    # A filtered network line of another cycle only where the same filters are offered there
+    # (the offered set is chosen per cycle; otherwise subtracting lines could single out a unit).
+    offered = {c.id: filters_offered_in(ctx, c.id) for c in order}
+
     def network_value(cycle_id: int, code: str | None) -> float | None:
-        if scoring.suppressed(int(net_units.get(cycle_id, 0)), ctx.k):
+        if not offered[cycle_id] or scoring.suppressed(int(net_units.get(cycle_id, 0)), ctx.k):
             return None
         return lookup("net", cycle_id, code)
 

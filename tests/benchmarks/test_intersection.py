@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
@@ -348,3 +349,49 @@ def test_a_filter_is_checked_again_for_every_other_cycle_a_trend_shows(
         login_user(demo.member)
         ctx = build_context(demo.member, demo.network, {"cycle": demo.cycle.id, "kind": "acute"})
         assert filters_offered_in(ctx, this_year.id)
+
+
+def test_the_trend_shows_no_filtered_network_line_where_the_filter_is_not_offered(
+    app: Flask, demo: DemoLike
+) -> None:
+    """The unit page's trend applies the view's filter to every cycle. In a cycle where that
+    filter is not offered (here: 3 acute units and 1 other, so the complement is under k), the
+    filtered network line would let a member subtract it from the unfiltered one: it is left out."""
+    from flask_login import login_user
+
+    from kvip.benchmarks import unit_page
+    from kvip.benchmarks.context import build_context
+
+    this_year = Cycle(
+        network_id=demo.network.id,
+        edition_id=demo.cycle.edition_id,
+        year=demo.cycle.year + 1,
+        name="Syklus B",
+        state="closed",
+    )
+    db.session.add(this_year)
+    db.session.flush()
+    stds = db.session.scalars(
+        sa.select(Rating.standard_id).where(Rating.assessment_id == demo.assessments[OWN].id)
+    ).all()
+    for name in ("Ungdomsakutten", "Akuttpost for ungdom", "Akutt ungdomsenhet", "BUP døgn Kysten"):
+        a = Assessment(
+            cycle_id=this_year.id,
+            unit_id=demo.units[name].id,
+            state="submitted",
+            submitted_at=datetime(this_year.year, 3, 1),
+        )
+        db.session.add(a)
+        db.session.flush()
+        for std_id in stds:
+            db.session.add(Rating(assessment_id=a.id, standard_id=std_id, value="met"))
+    db.session.commit()
+    with app.test_request_context():
+        login_user(demo.member)
+        ctx = build_context(demo.member, demo.network, {"cycle": demo.cycle.id, "kind": "acute"})
+        dash = unit_page.build(ctx, demo.units[OWN], figures=False)
+        rows = dash.tables["trend"].rows
+        later = [r for r in rows if r["cycle"] == "Syklus B"]
+        earlier = [r for r in rows if r["cycle"] == demo.cycle.name]
+        assert later and all(r["network"] is None for r in later)
+        assert earlier and any(r["network"] is not None for r in earlier)
