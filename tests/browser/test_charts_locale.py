@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from kvip.benchmarks.synthetic import PASSWORD, generate
-from tests.browser.conftest import IPAD, screenshot, serious_violations, sign_in
+from tests.browser.conftest import IPAD, SHOTS, screenshot, serious_violations, sign_in
 
 CLOUD = re.compile(r"share|del diagram|cloud|sky|chart studio|plotly", re.I)
 
@@ -76,6 +76,8 @@ def test_norwegian_charts_have_norwegian_toolbars_decimal_commas_and_no_cloud(
     hover = _hover_first_point(page, funnel, ".scatterlayer .trace:last-child")
     assert re.search(r"\d,\d %", hover), hover
     assert not re.search(r"\d\.\d", hover), hover
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    funnel.screenshot(path=str(SHOTS / "charts-nb-funnel-hover-ipad.png"))  # label and toolbar
     assert serious_violations(page) == []
     screenshot(page, "charts-nb-funnel-ipad")
 
