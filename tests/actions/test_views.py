@@ -341,6 +341,12 @@ def test_gap_legend_and_shown_scores_use_one_set_of_thresholds(
     html = page.get_data(as_text=True)
     assert "skår 90 eller mer" in html and "60 til 89" in html and "under 60" in html
     assert "60 til 90" not in html  # the old legend claimed 60–90 was partly in place
+    from pypdf import PdfReader
+
+    pdf = _client(app, world, "lead").get(f"/actions/assessments/{prev.assessment.id}/gap.pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    text = " ".join(text.split())
+    assert "60 til 89" in text and "60 til 90" not in text and "(25)" in text
     data = _client(app, world, "lead").get(f"/api/v1/assessments/{prev.assessment.id}/gap")
     body = data.get_json()
     assert body["thresholds"] == {"in_place": 90, "partly": 60}
