@@ -227,6 +227,14 @@ _GAP_DUTY = schema(
             "risk": nullable(_RISK),
             "derived_risk": nullable(_RISK),
             "score": {"type": "number", "minimum": 0, "maximum": 100, "nullable": True},
+            "score_shown": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100,
+                "nullable": True,
+                "description": "The score as the page and PDF show it (a whole number, halves "
+                "rounded up); the derived status follows this number.",
+            },
             "standards": array(STRING),
             "type1_not_met": array(STRING),
             "applicable": COUNT,
@@ -295,9 +303,11 @@ operation(
     "get",
     summary="GAP analysis: the 21 duties of §§ 6–9 with status, risk and actions",
     description=(
-        "Status from the score of the standards serving each duty: ≥ 90 in_place, 60–90 "
-        "partly, < 60 gap; a type 1 standard not met caps it at partly; no_data when none "
-        "is rated; not_covered when no standard serves the duty. The unit's override wins."
+        "Status from the score of the standards serving each duty, as shown (score_shown, a "
+        f"whole number with halves rounded up): ≥ {gap.IN_PLACE_FROM} in_place, "
+        f"{gap.PARTLY_FROM}–{gap.IN_PLACE_FROM - 1} partly, < {gap.PARTLY_FROM} gap; a type 1 "
+        "standard not met caps it at partly; no_data when none is rated; not_covered when no "
+        "standard serves the duty. The unit's override wins."
     ),
     tags=["actions"],
     parameters=[_ID],

@@ -121,6 +121,6 @@ def gap_pdf(gap: Any, on: date) -> bytes:
         statuses=gap_module.status_labels(),
         risks=labels.risk_labels(),
         action_statuses=labels.status_labels(),
-        thresholds=(gap_module.IN_PLACE_FROM, gap_module.PARTLY_FROM),
+        legend=gap_module.legend(),
     )
     return render_pdf(html)

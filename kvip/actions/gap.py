@@ -4,7 +4,9 @@ Status of a duty, derived from the standards that serve it (their score by ``sco
 - no standard of the edition serves the duty → ``not_covered`` ("not assessed by the network
   method");
 - standards serve it but none is rated applicable yet → ``no_data``;
-- score ≥ 90 → ``in_place``; 60 ≤ score < 90 → ``partly``; score < 60 → ``gap``;
+- the score as shown (a whole number, halves rounded up: :func:`shown_score`) ≥ 90 →
+  ``in_place``; 60–89 → ``partly``; under 60 → ``gap`` (:func:`status_of_score`, the one
+  place the thresholds are applied: page, legend, PDF and API all use it);
 - an essential (type 1, legal) standard of the duty that is not met caps the status at
   ``partly``: a legal requirement is not in place while one of its standards is not met.
 Derived risk: ``gap`` or any type 1 standard not met → high; ``partly`` → medium; ``in_place``
@@ -13,6 +15,7 @@ Derived risk: ``gap`` or any type 1 standard not met → high; ``partly`` → me
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +25,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.actions import duties_ref, queries
-from kvip.actions.models import Action, ActionDuty, GapOverride, Risk
+from kvip.actions.models import Action, ActionDuty, ActionStatus, GapOverride, Risk
 from kvip.benchmarks import scoring
 from kvip.core import audit, versioning
 from kvip.core.db import utcnow
@@ -33,8 +36,8 @@ from kvip.extensions import db
 from kvip.standards.models import Standard, StandardDuty
 from kvip.visits.models import Finding
 
-IN_PLACE_FROM = 90.0
-PARTLY_FROM = 60.0
+IN_PLACE_FROM = 90  # the shown (whole-number) score from which a duty is in place
+PARTLY_FROM = 60  # … from which it is partly in place; below it, a gap
 STATUSES = ("in_place", "partly", "gap", "no_data", "not_covered")
 OVERRIDE_STATUSES = ("in_place", "partly", "gap")
 
@@ -53,7 +56,39 @@ def status_badge(status: str) -> str:
     return {"in_place": "ok", "partly": "warn", "gap": "bad"}.get(status, "")
 
 
+def legend() -> list[tuple[str, str]]:
+    """(status, the scores that give it) for the page's and the PDF's legend, from the same
+    thresholds as :func:`status_of_score`."""
+    return [
+        ("in_place", _("score %(n)d or more", n=IN_PLACE_FROM)),
+        ("partly", _("%(low)d to %(high)d", low=PARTLY_FROM, high=IN_PLACE_FROM - 1)),
+        ("gap", _("under %(n)d", n=PARTLY_FROM)),
+    ]
+
+
 # --- the pure derivation --------------------------------------------------------------------
+
+
+def shown_score(score: float | None) -> int | None:
+    """A duty's score as every view shows it: a whole number, halves rounded up (59.5 → 60,
+    59.4 → 59). Python's ``round`` and ``'%.0f'`` round halves to even (58.5 → 58), so views
+    never format the score themselves. The 1e-6 guard absorbs float noise (59.4999999 → 60)."""
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return None
+    return math.floor(round(float(score), 6) + 0.5)
+
+
+def status_of_score(score: float | None) -> str:
+    """``in_place``, ``partly``, ``gap`` (or ``no_data``) from the shown score, so that a duty
+    shown as "score 60" always has the status of 60."""
+    shown = shown_score(score)
+    if shown is None:
+        return "no_data"
+    if shown >= IN_PLACE_FROM:
+        return "in_place"
+    if shown >= PARTLY_FROM:
+        return "partly"
+    return "gap"
 
 
 @dataclass(frozen=True)
@@ -68,6 +103,11 @@ class Derived:
     def score(self) -> float | None:
         return self.summary.score if self.summary else None
 
+    @property
+    def shown_score(self) -> int | None:
+        """The score as shown (whole number); the status is derived from it."""
+        return shown_score(self.score)
+
 
 def derive(values: Sequence[tuple[str, int, str | None]]) -> Derived:
     """Status and risk of one duty from its standards as (code, type, rating value or None)."""
@@ -78,15 +118,7 @@ def derive(values: Sequence[tuple[str, int, str | None]]) -> Derived:
     type1_not_met = tuple(
         code for code, kind, value in values if kind == 1 and value == scoring.NOT_MET
     )
-    score = summary.score
-    if score is None:
-        status = "no_data"
-    elif score >= IN_PLACE_FROM - 1e-9:
-        status = "in_place"
-    elif score >= PARTLY_FROM - 1e-9:
-        status = "partly"
-    else:
-        status = "gap"
+    status = status_of_score(summary.score)
     if status == "in_place" and type1_not_met:
         status = "partly"
     risk: str | None
@@ -151,6 +183,13 @@ class GapRow:
         return names
 
 
+def preferred_action(actions: Sequence[Action], assessment_id: int) -> Action | None:
+    """The action a GAP row points to ("action exists"): a live (not dropped) one, this plan's
+    before an earlier cycle's, then the oldest. None when there is none: a new one may be made."""
+    live = [a for a in actions if a.status != ActionStatus.dropped.value]
+    return min(live, key=lambda a: (a.assessment_id != assessment_id, a.id), default=None)
+
+
 @dataclass
 class Gap:
     assessment: Assessment
@@ -160,6 +199,10 @@ class Gap:
     def sections(self) -> list[tuple[duties_ref.SectionRef, list[GapRow]]]:
         by_code = {row.duty.code: row for row in self.rows}
         return [(s, [by_code[d.code] for d in ds]) for s, ds in duties_ref.by_section()]
+
+    def existing_action(self, row: GapRow) -> Action | None:
+        """The row's action, if it has one (see :func:`preferred_action`)."""
+        return preferred_action(row.actions, self.assessment.id)
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -260,6 +303,7 @@ def row_json(row: GapRow) -> dict[str, Any]:
         "risk": row.risk,
         "derived_risk": row.derived.risk,
         "score": summary.score if summary else None,
+        "score_shown": row.derived.shown_score,
         "standards": list(row.derived.standards),
         "type1_not_met": list(row.derived.type1_not_met),
         "applicable": summary.counts.applicable if summary else 0,

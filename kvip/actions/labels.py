@@ -54,6 +54,7 @@ def source_labels() -> dict[str, str]:
         "manual": _("Made by the unit"),
         "observation": _("From a finding of the visit"),
         "standard": _("From a standard not met"),
+        "duty": _("From the GAP analysis"),
     }
 
 

@@ -28,9 +28,36 @@ def today() -> date:
 
 
 def is_overdue(action: Action, on: date | None = None) -> bool:
-    """An open (planned or in progress) action whose deadline has passed."""
+    """An open (planned or in progress) action whose deadline has passed (for one loaded
+    action; :func:`deadlines` is the same rule in SQL)."""
     on = on or today()
     return action.status in OPEN and action.deadline is not None and action.deadline < on
+
+
+def deadlines(on: date, *, until: date | None = None) -> sa.Select[*tuple[Any, ...]]:
+    """The one deadlines query: open (planned or in progress) actions whose deadline is before
+    ``on`` (overdue), or on or before ``until`` when given (overdue and due soon), with their
+    unit, cycle and network and whether they are overdue on ``on``.
+
+    Callers narrow it (a user's units, a coordinator's networks, one cycle) and group it; the
+    "Due soon" page (Frister), the reminder e-mails and the network action overview all start
+    here, so they always count the same actions."""
+    last = Action.deadline < on if until is None else Action.deadline <= until
+    return (
+        sa.select(
+            Action.id.label("action_id"),
+            Action.title,
+            Action.deadline,
+            Action.assessment_id,
+            Assessment.unit_id,
+            Assessment.cycle_id,
+            Cycle.network_id,
+            (Action.deadline < on).label("overdue"),
+        )
+        .join(Assessment, Assessment.id == Action.assessment_id)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
+        .where(Action.status.in_(OPEN), Action.deadline.is_not(None), last)
+    )
 
 
 def actions_of(assessment_id: int) -> list[Action]:

@@ -9,7 +9,11 @@ Kinds of reminder:
 - ``action_deadline``: an open action of the user's unit reaches its deadline;
 - ``verify_actions``: a visit the user is on is coming, and the unit's previous actions wait
   for verification;
-- ``plans_overdue`` (coordinators): action plans of the network past their due date with no action.
+- ``plans_overdue`` (coordinators): action plans of the network past their due date with no action;
+- ``actions_overdue`` (coordinators): open actions past their deadline, per network and cycle
+  (the same count as the network action overview of that cycle).
+
+Action deadlines come from :func:`queries.deadlines`, the query the overview counts with.
 
 E-mail: ``send_reminders`` writes one digest per user and day to the outbox (``OutboxEmail``;
 re-running the same day sends nothing twice) and, when ``KVIP_SMTP_HOST`` is set, sends it.
@@ -24,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
@@ -37,7 +41,7 @@ from kvip.core.permissions import coordinated_network_ids
 from kvip.core.urls import external_url
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
-from kvip.network.models import Unit
+from kvip.network.models import Network, Unit
 from kvip.visits.models import Report, ReportState, TeamMember, Visit, VisitState
 
 HORIZON_DAYS = 14
@@ -57,6 +61,7 @@ class Reminder:
     # Where the reminder leads: an endpoint and its values (built into a path for the page and
     # into an absolute link under KVIP_BASE_URL for the e-mail).
     target: Target
+    count: int | None = None  # how many things a summary reminder stands for
 
     def overdue(self, on: date) -> bool:
         return self.due < on
@@ -192,29 +197,24 @@ def _plans_due(user: User, on: date, until: date) -> list[Reminder]:
     ]
 
 
-def _action_deadlines(user: User, until: date) -> list[Reminder]:
+def _action_deadlines(user: User, on: date, until: date) -> list[Reminder]:
+    """Open actions of the user's units due by ``until`` or overdue (:func:`queries.deadlines`)."""
+    mine = sa.select(Membership.unit_id).where(Membership.user_id == user.id)
+    due = queries.deadlines(on, until=until).where(Assessment.unit_id.in_(mine)).subquery()
     rows = db.session.execute(
-        sa.select(Action, Unit.name)
-        .join(Assessment, Assessment.id == Action.assessment_id)
-        .join(Unit, Unit.id == Assessment.unit_id)
-        .join(Membership, Membership.unit_id == Assessment.unit_id)
-        .where(
-            Membership.user_id == user.id,
-            Action.status.in_(queries.OPEN),
-            Action.deadline.is_not(None),
-            Action.deadline <= until,
-        )
-        .order_by(Action.deadline)
+        sa.select(due.c.action_id, due.c.title, due.c.deadline, Unit.name)
+        .join(Unit, Unit.id == due.c.unit_id)
+        .order_by(due.c.deadline, due.c.action_id)
     )
     return [
         Reminder(
             "action_deadline",
-            action.title,
+            title,
             unit_name,
-            _as_date(action.deadline),
-            _to("actions.edit_action", action_id=action.id),
+            _as_date(deadline),
+            _to("actions.edit_action", action_id=action_id),
         )
-        for action, unit_name in rows
+        for action_id, title, deadline, unit_name in rows
     ]
 
 
@@ -283,6 +283,44 @@ def _coordinator(user: User, on: date) -> list[Reminder]:
     ]
 
 
+def _overdue_actions(user: User, on: date) -> list[Reminder]:
+    """Coordinators: open actions past their deadline in their networks, one reminder per
+    network and cycle, counted by :func:`queries.deadlines` as the action overview counts."""
+    overdue = (
+        queries.deadlines(on).where(Cycle.network_id.in_(coordinated_network_ids(user))).subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            overdue.c.network_id,
+            overdue.c.cycle_id,
+            Cycle.name,
+            Network.name,
+            sa.func.count(),
+            sa.func.min(overdue.c.deadline),
+        )
+        .join(Cycle, Cycle.id == overdue.c.cycle_id)
+        .join(Network, Network.id == overdue.c.network_id)
+        .group_by(overdue.c.network_id, overdue.c.cycle_id, Cycle.name, Network.name)
+        .order_by(Network.name, Cycle.name)
+    )
+    return [
+        Reminder(
+            "actions_overdue",
+            ngettext(
+                "%(num)d action is past its deadline (%(cycle)s)",
+                "%(num)d actions are past their deadline (%(cycle)s)",
+                int(n),
+                cycle=cycle_name,
+            ),
+            network_name,
+            _as_date(first),
+            _to("actions.overview", network_id=network_id, cycle=cycle_id),
+            count=int(n),
+        )
+        for network_id, cycle_id, cycle_name, network_name, n, first in rows
+    ]
+
+
 def due_items(user: User, on: date | None = None, horizon: int = HORIZON_DAYS) -> list[Reminder]:
     """Everything due for ``user`` within ``horizon`` days or overdue, soonest first."""
     on = on or queries.today()
@@ -291,9 +329,10 @@ def due_items(user: User, on: date | None = None, horizon: int = HORIZON_DAYS) -
         _self_assessments(user, until)
         + _report_comments(user, until)
         + _plans_due(user, on, until)
-        + _action_deadlines(user, until)
+        + _action_deadlines(user, on, until)
         + _verifications(user, on, until)
         + _coordinator(user, on)
+        + _overdue_actions(user, on)
     )
     return sorted(items, key=lambda r: (r.due, r.kind, r.where, r.title))
 

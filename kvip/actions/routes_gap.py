@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from kvip.actions import charts, exports, gap, labels, maturity, queries
+from kvip.actions import charts, exports, gap, labels, maturity, queries, services
 from kvip.actions.views import bp, load_assessment, plan_context
 from kvip.core import audit, versioning
 from kvip.core.downloads import content_disposition
@@ -28,7 +28,7 @@ def _gap_context(assessment: Assessment) -> dict[str, Any]:
         "risks": labels.risk_labels(),
         "statuses": labels.status_labels(),
         "badge": labels.status_badge,
-        "thresholds": (gap.IN_PLACE_FROM, gap.PARTLY_FROM),
+        "legend": gap.legend(),
     }
 
 
@@ -132,6 +132,23 @@ def gap_override(assessment_id: int, duty: str) -> Any:
         return redirect(back)
     flash(_("§ %(duty)s saved.", duty=duty), "success")
     return redirect(back)
+
+
+@bp.post("/assessments/<int:assessment_id>/from-duty/<duty>")
+@login_required
+def from_duty(assessment_id: int, duty: str) -> Any:
+    """One tap from a GAP row: an action for the duty (with the standards behind its status),
+    then its form; the row's existing action when it has one."""
+    assessment = load_assessment(assessment_id, "actions.edit")
+    action, created = services.create_from_duty(current_user, assessment, duty)
+    if created:
+        flash(
+            _("Action created for § %(duty)s. Add who is responsible and a deadline.", duty=duty),
+            "success",
+        )
+    else:
+        flash(_("An action for § %(duty)s already exists; here it is.", duty=duty), "info")
+    return redirect(url_for("actions.edit_action", action_id=action.id))
 
 
 # --- maturity ------------------------------------------------------------------------------

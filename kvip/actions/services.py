@@ -17,11 +17,12 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.actions import duties_ref, labels, queries
+from kvip.actions import duties_ref, gap, labels, queries
 from kvip.actions.models import Action, ActionDuty, ActionStatus, PdsaStage, Risk
 from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
+from kvip.core.i18n import localized
 from kvip.core.permissions import require
 from kvip.core.text import clean_text, single_line, strip_format_characters
 from kvip.cycles.models import Assessment, Cycle
@@ -52,7 +53,7 @@ UNIT_TRANSITIONS: dict[str, frozenset[str]] = {
     S.dropped: frozenset({S.planned}),
     S.verified: frozenset(),
 }
-SOURCE_KINDS = ("manual", "observation", "standard")
+SOURCE_KINDS = ("manual", "observation", "standard", "duty")
 
 
 class Scope(TypedDict):
@@ -475,9 +476,6 @@ def create_from_standard(
     the visit is completed, else by the unit; DESIGN §5), with title, standard, duties and a
     risk by type prefilled. Returns (action, created): when the plan already has an action
     made from or linked to the standard, that one is returned instead of a duplicate."""
-    from kvip.actions.gap import ratings_for
-    from kvip.core.i18n import localized
-
     require(actor, "actions.edit", assessment)
     standard = db.session.get(Standard, standard_id)
     if standard is None or standard.edition_id != assessment.cycle.edition_id:
@@ -485,7 +483,7 @@ def create_from_standard(
     existing = queries.action_for_standard(assessment.id, standard.id)
     if existing is not None:
         return existing, False
-    value = ratings_for(assessment)[0].get(standard.code)
+    value = gap.ratings_for(assessment)[0].get(standard.code)
     if value not in ONE_TAP_RISK:
         raise ServiceError(
             _(
@@ -509,6 +507,38 @@ def create_from_standard(
     }
     action = create_action(actor, assessment, data, source_kind="standard", source_id=standard.id)
     return action, True
+
+
+def existing_for_duty(assessment: Assessment, duty: str) -> Action | None:
+    """The action the GAP row of ``duty`` already has: one of this plan linked to the duty
+    (a live one before a dropped one), else a still open one of an earlier cycle."""
+    return gap.preferred_action(gap.linked_actions(assessment).get(duty, []), assessment.id)
+
+
+def create_from_duty(actor: Any, assessment: Assessment, duty: str) -> tuple[Action, bool]:
+    """One tap from a GAP row: an action for a regulation duty with the duty, its title and
+    the standards behind its status (those rated not met or partly met by the §5 source rule;
+    all that serve it when none is) and the row's risk prefilled. Returns (action, created):
+    when the row already has an action (see :func:`existing_for_duty`), that one instead."""
+    require(actor, "actions.edit", assessment)
+    if duty not in duties_ref.CODES:
+        raise NotFound(_("Unknown duty."))
+    existing = existing_for_duty(assessment, duty)
+    if existing is not None:
+        return existing, False
+    row = next(r for r in gap.gap_of(assessment).rows if r.duty.code == duty)
+    ratings, _source = gap.ratings_for(assessment)
+    behind = [code for code in row.derived.standards if ratings.get(code) in ONE_TAP_RISK]
+    codes = behind or list(row.derived.standards)
+    title = f"§ {duty}: {localized(row.duty, 'title')}"
+    data = {
+        "title": _short_title(title) if len(title) > TITLE_MAX else title,
+        "description": localized(row.duty, "text"),
+        "standard_codes": codes,
+        "duties": [duty],
+        "risk": row.risk or Risk.medium.value,
+    }
+    return create_action(actor, assessment, data, source_kind="duty"), True
 
 
 def allowed_moves(action: Action) -> list[str]:

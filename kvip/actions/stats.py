@@ -118,18 +118,21 @@ def overview(cycle: Cycle, on: date | None = None) -> Overview:
             .order_by(Unit.name)
         )
     }
-    overdue_case = sa.case(
-        (sa.and_(Action.status.in_(queries.OPEN), Action.deadline < on), 1), else_=0
-    )
-    for unit_id, status, n, overdue in db.session.execute(
-        sa.select(Assessment.unit_id, Action.status, sa.func.count(), sa.func.sum(overdue_case))
+    for unit_id, status, n in db.session.execute(
+        sa.select(Assessment.unit_id, Action.status, sa.func.count())
         .join(Assessment, Assessment.id == Action.assessment_id)
         .where(Assessment.cycle_id == cycle.id)
         .group_by(Assessment.unit_id, Action.status)
     ):
         stats = units[unit_id]
         stats.counts[status] = stats.counts.get(status, 0) + int(n)
-        stats.overdue += int(overdue or 0)
+    # Overdue from the one deadlines query, so "Due soon" and the reminders count the same.
+    overdue = queries.deadlines(on).where(Assessment.cycle_id == cycle.id).subquery()
+    for unit_id, n in db.session.execute(
+        sa.select(overdue.c.unit_id, sa.func.count()).group_by(overdue.c.unit_id)
+    ):
+        if unit_id in units:
+            units[unit_id].overdue = int(n)
     for unit_id, created, done in db.session.execute(
         sa.select(Assessment.unit_id, Action.created_at, Action.done_at)
         .join(Assessment, Assessment.id == Action.assessment_id)

@@ -304,7 +304,8 @@ def _by_standard(
                 "partly_pct": scoring.value_pct(counts, scoring.PARTLY),
                 "not_met_pct": scoring.value_pct(counts, scoring.NOT_MET),
                 "score": scoring.score(counts),
-                "kappa": a.kappa,
+                "kappa": a.kappa_shown,  # "–" where one side is constant (kappa paradox)
+                "ac2": a.ac2,
             }
         )
     report.tables["by_standard"] = Table(
@@ -319,6 +320,7 @@ def _by_standard(
             Column("not_met_pct", _("Not met %"), "score"),
             Column("score", _("Score"), "score"),
             Column("kappa", _("Self-vs-peer kappa"), "kappa"),
+            Column("ac2", _("Gwet's AC2 (weighted)"), "kappa"),
         ],
         rows=rows,
     )

@@ -30,7 +30,7 @@ from kvip.api.spec import (
     query,
     schema,
 )
-from kvip.benchmarks import queries
+from kvip.benchmarks import queries, scoring
 from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
 from kvip.core.errors import NotFound, ServiceError
@@ -159,14 +159,28 @@ def benchmark_payload(user: Any, cycle: Cycle, args: Any) -> dict[str, Any]:
                 if (key, "peer") in overall
                 else None,
                 "domains": per_domain,
-                "agreement": None
-                if agreement is None
-                else {"n": agreement.n, "percent": agreement.percent, "kappa": agreement.kappa},
+                "agreement": None if agreement is None else agreement_json(agreement),
             }
         )
     units.sort(key=lambda u: (not u["own"], u["label"]))
     payload["units"] = units
     return payload
+
+
+def agreement_json(a: scoring.Agreement) -> dict[str, Any]:
+    """Self vs peer agreement as the API gives it (every number from :mod:`scoring`)."""
+    interval = a.disagreement_interval
+    return {
+        "n": a.n,
+        "percent": a.percent,
+        "kappa": a.kappa,
+        "kappa_degenerate": a.kappa_degenerate,
+        "kappa_constant": a.kappa_constant,
+        "ac1": a.ac1,
+        "ac2": a.ac2,
+        "disagreement": a.disagreement_rate,
+        "disagreement_ci95": None if interval is None else [interval[0], interval[1]],
+    }
 
 
 @bp.get("/cycles/<int:cycle_id>/benchmark")
@@ -188,6 +202,7 @@ def cycle_benchmark(cycle_id: int) -> Any:
 assert tuple(SUMMARY_PROPERTIES) == SUMMARY_KEYS
 _COMPACT = nullable(obj({k: PERCENT for k in ("score", "met_pct", "completeness")}))
 _SOURCE = enum(["peer_reviewed", "self_assessed"])
+_COEFFICIENT: dict[str, Any] = {"type": "number", "minimum": -1, "maximum": 1, "nullable": True}
 _DOMAIN_ENTRY = obj(
     {**SUMMARY_PROPERTIES, "source": _SOURCE, "self": _COMPACT, "peer": _COMPACT},
     optional=[*SUMMARY_KEYS, "source"],
@@ -226,10 +241,45 @@ _UNIT = schema(
                     {
                         "n": COUNT,
                         "percent": PERCENT,
-                        "kappa": {"type": "number", "minimum": -1, "maximum": 1, "nullable": True},
+                        "kappa": {
+                            **_COEFFICIENT,
+                            "description": "Linearly weighted Cohen's kappa. Not meaningful "
+                            "where kappa_degenerate is true.",
+                        },
+                        "kappa_degenerate": {
+                            **BOOLEAN,
+                            "description": "True where one side gave the same rating to every "
+                            "standard compared: kappa is then 0 or undefined whatever the "
+                            "agreement (the kappa paradox); use ac1/ac2.",
+                        },
+                        "kappa_constant": {
+                            **nullable(enum(["self", "peer", "both"])),
+                            "description": "Which side gave one rating throughout, if any.",
+                        },
+                        "ac1": {**_COEFFICIENT, "description": "Gwet's AC1 (nominal)."},
+                        "ac2": {
+                            **_COEFFICIENT,
+                            "description": "Gwet's AC2 with linear weights over "
+                            "not_met < partly_met < met.",
+                        },
+                        "disagreement": {
+                            **PERCENT,
+                            "description": "Percent of compared standards where self and "
+                            "peer ratings differ.",
+                        },
+                        "disagreement_ci95": nullable(
+                            {
+                                **array({"type": "number", "minimum": 0, "maximum": 100}),
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "description": "95 % Wilson interval of the disagreement "
+                                "rate: [low, high] in percent.",
+                            }
+                        ),
                     },
                     description="Self vs peer where a visit is completed: percent exact "
-                    "agreement and linearly weighted kappa.",
+                    "agreement, linearly weighted kappa, Gwet's AC1/AC2 and the disagreement "
+                    "rate with its 95 % Wilson interval.",
                 )
             ),
         }

@@ -584,8 +584,9 @@ def agreement_scatter(
     title: str,
     x_title: str,
     y_title: str,
+    y_label: str = "κ",
 ) -> Figure:
-    """Per unit: percent agreement (x) against weighted kappa (y)."""
+    """Per unit: percent agreement (x) against an agreement coefficient (y: AC2 or kappa)."""
     usable = [p for p in points if p[1] is not None and p[2] is not None]
     trace = {
         "type": "scatter",
@@ -594,7 +595,7 @@ def agreement_scatter(
         "mode": "markers",
         "text": [f"{p[0]} (n = {p[3]})" for p in usable],
         "marker": {"color": OTHERS, "size": 8, "opacity": 0.75},
-        "hovertemplate": "%{text}: %{x:.1f} %, κ %{y:.2f}<extra></extra>",
+        "hovertemplate": "%{text}: %{x:.1f} %, " + y_label + " %{y:.2f}<extra></extra>",
     }
     return _figure(
         [trace],
@@ -602,4 +603,54 @@ def agreement_scatter(
         height=420,
         xaxis=_axis(title={"text": x_title}, range=[0, 101]),
         yaxis=_axis(title={"text": y_title}, range=[-1.02, 1.02]),
+    )
+
+
+@dataclass(frozen=True)
+class IntervalBar:
+    """A rate in percent with its confidence interval (e.g. Wilson, from :mod:`scoring`)."""
+
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    hover: str = ""
+
+
+def interval_bars(items: Sequence[IntervalBar], *, title: str, x_title: str) -> Figure:
+    """Horizontal bars of rates (top item first) with their 95 % intervals as error bars."""
+    values = [_num(b.value) for b in items]
+    trace = {
+        "type": "bar",
+        "x": values,
+        "y": [b.label for b in items],
+        "orientation": "h",
+        "marker": {"color": OTHERS},
+        "text": [b.hover or b.label for b in items],
+        "customdata": [[_num(b.low), _num(b.high)] for b in items],
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": [
+                None if b.high is None or v is None else round(b.high - v, 6)
+                for b, v in zip(items, values, strict=True)
+            ],
+            "arrayminus": [
+                None if b.low is None or v is None else round(v - b.low, 6)
+                for b, v in zip(items, values, strict=True)
+            ],
+            "color": NETWORK,
+            "thickness": 1.5,
+            "width": 4,
+        },
+        "hovertemplate": "%{text}: %{x:.1f} % (%{customdata[0]:.1f}–%{customdata[1]:.1f})"
+        "<extra></extra>",
+        "textposition": "none",
+    }
+    return _figure(
+        [trace],
+        title,
+        height=max(260, 26 * len(items) + 140),
+        xaxis=_axis(title={"text": x_title}, range=[0, 100]),
+        yaxis=_axis(type="category", autorange="reversed"),
     )

@@ -511,10 +511,58 @@ def _met_by_standard(cycle: Any, ctx: Context, lin: lineage.Lineage) -> dict[int
 # --- self vs peer agreement -----------------------------------------------------------------------
 
 
+REWORDING_MIN_N = 5  # units compared before a standard's disagreement rate is ranked
+
+
+def kappa_notes() -> dict[str | None, str]:
+    """Why kappa is shown as '–' (one side gave one rating throughout: the kappa paradox)."""
+    return {
+        "self": _("Self-ratings all alike"),
+        "peer": _("Peer ratings all alike"),
+        "both": _("Both sides all alike"),
+        None: "",
+    }
+
+
+def _agreement_cells(a: scoring.Agreement, notes: dict[str | None, str]) -> dict[str, Any]:
+    """The agreement numbers of one row as the tables show them (kappa only where it means
+    something; its reason otherwise)."""
+    interval = a.disagreement_interval
+    return {
+        "n": a.n,
+        "percent": a.percent,
+        "kappa": a.kappa_shown,
+        "kappa_note": notes[a.kappa_constant] if a.n else "",
+        "ac1": a.ac1,
+        "ac2": a.ac2,
+        "disagreement": a.disagreement_rate,
+        "ci_low": interval[0] if interval else None,
+        "ci_high": interval[1] if interval else None,
+    }
+
+
+def rewording_candidates(
+    rows: list[dict[str, Any]], minimum: int, limit: int = REWORDING
+) -> list[dict[str, Any]]:
+    """Standards where units and review teams disagree most: by disagreement rate (highest
+    first), then by the lower end of its 95 % Wilson interval (the surer one first), then code.
+    Only standards compared in at least ``minimum`` units with at least one disagreement; never
+    by kappa, which is 0 or undefined when one side gives the same rating throughout."""
+    usable = [
+        r
+        for r in rows
+        if r["n"] >= minimum and r["disagreement"] is not None and r["disagreement"] > 0
+    ]
+    return sorted(usable, key=lambda r: (-r["disagreement"], -(r["ci_low"] or 0.0), r["code"]))[
+        :limit
+    ]
+
+
 def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
     dash = NetworkDashboard(ctx)
     if ctx.suppressed:
         return dash
+    notes = kappa_notes()
     units = add_labels(
         queries.unit_pair_counts(ctx.cycle.id, ctx.filters, ctx.viewer), ctx.pseudonyms
     )
@@ -528,17 +576,24 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
         for i in range(3):
             for j in range(3):
                 overall[i][j] += table[i][j]
-        unit_rows.append({"unit": r.label, "n": a.n, "percent": a.percent, "kappa": a.kappa})
+        unit_rows.append({"unit": r.label, **_agreement_cells(a, notes)})
     total = scoring.agreement_from_table(overall)
     dash.facts["agreement"] = total
+    dash.facts["kappa_note"] = notes[total.kappa_constant] if total.n else ""
+    statistic_columns = [
+        Column("percent", _("Exact agreement %"), "score"),
+        Column("kappa", _("Weighted kappa"), "kappa"),
+        Column("kappa_note", _("Why no kappa")),
+        Column("ac1", _("Gwet's AC1"), "kappa"),
+        Column("ac2", _("Gwet's AC2 (weighted)"), "kappa"),
+    ]
     dash.tables["agreement_units"] = Table(
         name="agreement_units",
         title=_("Agreement per unit"),
         columns=[
             Column("unit", _("Unit")),
             Column("n", _("Standards compared"), "int"),
-            Column("percent", _("Exact agreement %"), "score"),
-            Column("kappa", _("Weighted kappa"), "kappa"),
+            *statistic_columns,
         ],
         rows=unit_rows,
         note=_("Standards rated by both the unit and the review team, N/A left out."),
@@ -558,62 +613,66 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
             {
                 "code": s.code,
                 "standard": s.text_en if ctx.lang == "en" else s.text_nb,
-                "n": a.n,
-                "percent": a.percent,
-                "kappa": a.kappa,
+                **_agreement_cells(a, notes),
             }
         )
-    columns = [
-        Column("code", _("Standard")),
-        Column("standard", _("Text")),
-        Column("n", _("Units compared"), "int"),
-        Column("percent", _("Exact agreement %"), "score"),
-        Column("kappa", _("Weighted kappa"), "kappa"),
-    ]
     dash.tables["agreement_standards"] = Table(
         name="agreement_standards",
         title=_("Agreement per standard"),
-        columns=columns,
+        columns=[
+            Column("code", _("Standard")),
+            Column("standard", _("Text")),
+            Column("n", _("Units compared"), "int"),
+            *statistic_columns,
+        ],
         rows=std_rows,
     )
-    minimum = max(ctx.k, 5)
-    candidates = sorted(
-        (r for r in std_rows if r["n"] >= minimum),
-        key=lambda r: (
-            r["kappa"] if r["kappa"] is not None else 2.0,
-            r["percent"] if r["percent"] is not None else 101.0,
-            r["code"],
-        ),
-    )[:REWORDING]
+    minimum = max(ctx.k, REWORDING_MIN_N)
+    candidates = rewording_candidates(std_rows, minimum)
     dash.tables["rewording"] = Table(
         name="rewording",
         title=_("Candidates for rewording in the next edition"),
-        columns=columns,
+        columns=[
+            Column("code", _("Standard")),
+            Column("standard", _("Text")),
+            Column("n", _("Units compared"), "int"),
+            Column("disagreement", _("Disagreement %"), "score"),
+            Column("ci_low", _("95 % interval, from"), "score"),
+            Column("ci_high", _("95 % interval, to"), "score"),
+            Column("ac2", _("Gwet's AC2 (weighted)"), "kappa"),
+        ],
         rows=candidates,
         note=_(
-            "The standards where units and review teams agree least (lowest weighted kappa, at least %(n)d units compared).",
+            "Ranked by how often the unit's own rating differs from the review team's (with a "
+            "95 %% Wilson interval), among standards compared in at least %(n)d units.",
             n=minimum,
         ),
     )
     if figures:
         dash.figures["agreement_units"] = charts.to_json(
             charts.agreement_scatter(
-                [(r["unit"], r["percent"], r["kappa"], r["n"]) for r in unit_rows],
+                [(r["unit"], r["percent"], r["ac2"], r["n"]) for r in unit_rows],
                 title=_("Self-assessment against peer review, per unit"),
                 x_title=_("Exact agreement %"),
-                y_title=_("Weighted kappa"),
+                y_title=_("Gwet's AC2 (weighted)"),
+                y_label="AC2",
             )
         )
         if candidates:
             dash.figures["rewording"] = charts.to_json(
-                charts.bars(
+                charts.interval_bars(
                     [
-                        charts.Bar(r["code"], r["kappa"], f"{r['code']} (n = {r['n']})")
+                        charts.IntervalBar(
+                            r["code"],
+                            r["disagreement"],
+                            r["ci_low"],
+                            r["ci_high"],
+                            f"{r['code']} (n = {r['n']})",
+                        )
                         for r in candidates
                     ],
-                    title=_("Lowest agreement (weighted kappa)"),
-                    x_title=_("Weighted kappa"),
-                    x_range=(-1, 1),
+                    title=_("Most disagreement between units and review teams"),
+                    x_title=_("Disagreement % (95 % interval)"),
                 )
             )
     return dash

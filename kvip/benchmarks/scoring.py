@@ -145,20 +145,50 @@ def threshold_met(standard_type: int, c: Counts) -> bool | None:
 
 @dataclass(frozen=True)
 class Agreement:
+    """Self vs peer agreement over the ordered scale not_met < partly_met < met.
+
+    ``kappa`` is the formula's value; it says nothing when one side gave the same rating
+    every time (the kappa paradox: 9 of 10 equal ratings can give kappa 0), which
+    ``kappa_constant`` records ("self", "peer" or "both"); :attr:`kappa_shown` is None then.
+    Gwet's ``ac1`` (nominal) and ``ac2`` (linear weights) stay meaningful in that case."""
+
     n: int
     percent: float | None
     kappa: float | None
+    ac1: float | None = None
+    ac2: float | None = None
+    disagreements: int = 0
+    kappa_constant: str | None = None
+
+    @property
+    def kappa_degenerate(self) -> bool:
+        return self.kappa_constant is not None
+
+    @property
+    def kappa_shown(self) -> float | None:
+        """Kappa where it means something; None where undefined or degenerate."""
+        return None if self.kappa_degenerate else self.kappa
+
+    @property
+    def disagreement_rate(self) -> float | None:
+        """100 × pairs that differ / pairs compared; None when nothing was compared."""
+        return None if self.n == 0 else 100.0 * self.disagreements / self.n
+
+    @property
+    def disagreement_interval(self) -> tuple[float, float] | None:
+        """95 % Wilson interval of the disagreement rate, in percent."""
+        interval = wilson_interval(self.disagreements, self.n)
+        return None if interval is None else (100.0 * interval[0], 100.0 * interval[1])
 
 
 def agreement(pairs: Iterable[tuple[str | None, str | None]]) -> Agreement:
-    """Percent exact agreement and linearly weighted Cohen's kappa over not_met < partly_met < met,
-    using the standards where both ratings exist and neither is N/A."""
-    usable = [(ORDINAL[a], ORDINAL[b]) for a, b in pairs if a in ORDINAL and b in ORDINAL]
-    n = len(usable)
-    if n == 0:
-        return Agreement(0, None, None)
-    percent = 100.0 * sum(1 for a, b in usable if a == b) / n
-    return Agreement(n, percent, weighted_kappa(usable, k=3))
+    """Percent exact agreement, linearly weighted Cohen's kappa and Gwet's AC1/AC2 over
+    not_met < partly_met < met, using the standards where both ratings exist and neither is N/A."""
+    table = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    for a, b in pairs:
+        if a in ORDINAL and b in ORDINAL:
+            table[ORDINAL[a]][ORDINAL[b]] += 1
+    return agreement_from_table(table)
 
 
 def weighted_kappa(pairs: Sequence[tuple[int, int]], k: int = 3) -> float | None:
@@ -266,8 +296,76 @@ def agreement_from_table(table: Sequence[Sequence[int]]) -> Agreement:
     n = sum(int(table[i][j]) for i in range(3) for j in range(3))
     if n == 0:
         return Agreement(0, None, None)
-    percent = 100.0 * sum(int(table[i][i]) for i in range(3)) / n
-    return Agreement(n, percent, weighted_kappa_table(table))
+    same = sum(int(table[i][i]) for i in range(3))
+    return Agreement(
+        n,
+        100.0 * same / n,
+        weighted_kappa_table(table),
+        ac1=gwet_ac(table, weighted=False),
+        ac2=gwet_ac(table, weighted=True),
+        disagreements=n - same,
+        kappa_constant=constant_side(table),
+    )
+
+
+def constant_side(table: Sequence[Sequence[int]]) -> str | None:
+    """Which rater gave one and the same category every time ("self" = rows, "peer" =
+    columns, "both"), or None. Kappa is 0 (or undefined) there whatever the agreement."""
+    k = len(table)
+    rows = sum(1 for i in range(k) if sum(int(c) for c in table[i]) > 0)
+    cols = sum(1 for j in range(k) if sum(int(table[i][j]) for i in range(k)) > 0)
+    if rows == 0:
+        return None
+    if rows == 1 and cols == 1:
+        return "both"
+    if rows == 1:
+        return "self"
+    if cols == 1:
+        return "peer"
+    return None
+
+
+def gwet_ac(table: Sequence[Sequence[int]], *, weighted: bool) -> float | None:
+    """Gwet's AC1 (``weighted=False``) or AC2 with linear weights w = 1 − |i−j|/(q−1), for
+    two raters from a q×q table of counts (Gwet 2008; Handbook of Inter-Rater Reliability):
+
+        pa = Σ w_ij p_ij,   π_k = (p_k· + p_·k) / 2,
+        pe = T_w / (q(q−1)) · Σ π_k (1 − π_k)   with T_w = Σ w_ij (= q for AC1),
+        AC = (pa − pe) / (1 − pe).
+
+    None when nothing was compared."""
+    q = len(table)
+    n = sum(int(c) for row in table for c in row)
+    if n == 0 or q < 2:
+        return None
+
+    def w(i: int, j: int) -> float:
+        if weighted:
+            return 1.0 - abs(i - j) / (q - 1)
+        return 1.0 if i == j else 0.0
+
+    pa = sum(w(i, j) * int(table[i][j]) for i in range(q) for j in range(q)) / n
+    pi = [
+        (sum(int(c) for c in table[k]) + sum(int(table[i][k]) for i in range(q))) / (2 * n)
+        for k in range(q)
+    ]
+    t_w = sum(w(i, j) for i in range(q) for j in range(q))
+    pe = t_w / (q * (q - 1)) * sum(p * (1.0 - p) for p in pi)
+    return (pa - pe) / (1.0 - pe)  # pe ≤ T_w/q² < 1, so always defined
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion successes/n (as fractions); None when n = 0.
+    Unlike p ± z·√(p(1−p)/n) it stays inside [0, 1] and is honest for small n and p near 0 or 1."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denominator = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1.0 - p) / n + z * z / (4 * n * n))
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)
+    high = 1.0 if successes >= n else min(1.0, centre + half)  # exact ends, no rounding error
+    return (low, high)
 
 
 def pair_table(flat: Sequence[int]) -> list[list[int]]:

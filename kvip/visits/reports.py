@@ -39,7 +39,15 @@ MAX_COMMENT = 5_000
 
 def _agreement_dict(pairs: list[tuple[str | None, str | None]]) -> dict[str, Any]:
     result = agreement(pairs)
-    return {"n": result.n, "percent": result.percent, "kappa": result.kappa}
+    return {
+        "n": result.n,
+        "percent": result.percent,
+        "kappa": result.kappa,
+        # kappa says nothing where one side gave one rating throughout (shown as "–")
+        "kappa_degenerate": result.kappa_degenerate,
+        "ac1": result.ac1,
+        "ac2": result.ac2,
+    }
 
 
 def build_content(visit: Visit) -> dict[str, Any]:

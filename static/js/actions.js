@@ -1,16 +1,15 @@
-// Actions module: draws the plotly figures passed as JSON, and wires the print buttons.
+// Actions module: draws the plotly figures passed as JSON (through static/js/charts.js, the one
+// plotly configuration), and wires the print buttons.
 // No inline script: figures come from <script type="application/json" id="...">.
 
 function drawFigures() {
-  if (!window.Plotly) return;
+  if (!window.KvipCharts) return;
   document.querySelectorAll("[data-plotly-figure]").forEach((el) => {
     const source = document.getElementById(el.dataset.plotlyFigure);
     if (!source) return;
     try {
-      const figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(el, figure.data, figure.layout, {
-        displayModeBar: false,
-        responsive: true,
+      window.KvipCharts.draw(el, JSON.parse(source.textContent), {
+        toImageButtonOptions: { format: "png", filename: el.dataset.plotlyFigure, scale: 2 },
       });
     } catch (err) {
       el.textContent = "";

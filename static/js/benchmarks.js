@@ -5,7 +5,7 @@
 
   function draw(el) {
     var source = document.getElementById(el.dataset.figure);
-    if (!source || typeof window.Plotly === "undefined") {
+    if (!source || !window.KvipCharts || typeof window.Plotly === "undefined") {
       return;
     }
     var fig;
@@ -16,13 +16,9 @@
       return;
     }
     el.textContent = "";
-    var config = {
-      responsive: true,
-      displaylogo: false,
-      modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
+    window.KvipCharts.draw(el, fig, {
       toImageButtonOptions: { format: "png", filename: el.dataset.filename || "kvip-chart", scale: 2 },
-    };
-    window.Plotly.newPlot(el, fig.data || [], fig.layout || {}, config).then(function () {
+    }).then(function () {
       el.classList.add("drawn");
       el.setAttribute("data-drawn", "true");
     });

@@ -565,12 +565,9 @@ function initAssessment(config) {
 function initCharts() {
   for (const node of $$("[data-plotly]")) {
     const source = document.getElementById(node.dataset.plotly);
-    if (!source || !window.Plotly) continue;
-    const figure = JSON.parse(source.textContent);
-    window.Plotly.newPlot(node, figure.data, figure.layout, {
-      displaylogo: false,
-      responsive: true,
-      modeBarButtonsToRemove: ["select2d", "lasso2d"],
+    if (!source || !window.KvipCharts) continue;
+    window.KvipCharts.draw(node, JSON.parse(source.textContent), {
+      toImageButtonOptions: { format: "png", filename: node.dataset.plotly || "kvip-chart", scale: 2 },
     });
   }
   for (const button of $$("[data-print]")) {

@@ -120,3 +120,53 @@ def test_actions_give_activity_deadline_and_responsible(world: World, prev: Prev
     # Still open actions of the earlier cycle show in this year's GAP too.
     current = next(r for r in gap.gap_of(world.assessment).rows if r.duty.code == "9b")
     assert {a.title for a in current.actions} == {"A", "B"}
+
+
+# --- one set of thresholds, applied to the number that is shown -----------------------------
+
+
+def _scoring(met: int, not_met: int, partly: int = 0) -> list[tuple[str, int, str | None]]:
+    """Type 2 standards giving the score 100 × (met + ½ partly) / (met + partly + not met)."""
+    return _std(*["met"] * met, *["partly_met"] * partly, *["not_met"] * not_met)
+
+
+@pytest.mark.parametrize(
+    ("values", "raw", "shown", "status"),
+    [
+        # around 60: below, the rounding cases, at, above
+        (_scoring(59, 41), 59.0, 59, "gap"),
+        (_scoring(297, 203), 59.4, 59, "gap"),  # 59.4 is shown as 59: a gap
+        (_scoring(119, 81), 59.5, 60, "partly"),  # 59.5 is shown as 60: partly (was "gap")
+        (_scoring(149, 101), 59.6, 60, "partly"),  # issue 16: "Skår 60" with status "Mangel"
+        (_scoring(3, 2), 60.0, 60, "partly"),
+        (_scoring(61, 39), 61.0, 61, "partly"),
+        # around 90
+        (_scoring(89, 11), 89.0, 89, "partly"),
+        (_scoring(447, 53), 89.4, 89, "partly"),
+        (_scoring(179, 21), 89.5, 90, "in_place"),  # 89.5 is shown as 90: in place
+        (_scoring(9, 1), 90.0, 90, "in_place"),
+        (_scoring(91, 9), 91.0, 91, "in_place"),
+        # halves are rounded up, not to even (Python's round(58.5) is 58)
+        (_scoring(117, 83), 58.5, 59, "gap"),
+        (_scoring(0, 1, partly=1), 25.0, 25, "gap"),
+    ],
+)
+def test_status_follows_the_shown_score_at_every_boundary(  # type: ignore[no-untyped-def]
+    values, raw: float, shown: int, status: str
+) -> None:
+    derived = gap.derive(values)
+    assert derived.score == pytest.approx(raw)
+    assert derived.shown_score == shown
+    assert derived.status == status == gap.status_of_score(raw)
+    assert gap.status_of_score(shown) == status  # the number shown has the same status
+
+
+def test_thresholds_live_in_one_place() -> None:
+    assert gap.status_of_score(gap.IN_PLACE_FROM) == "in_place"
+    assert gap.status_of_score(gap.IN_PLACE_FROM - 0.5) == "in_place"
+    assert gap.status_of_score(gap.IN_PLACE_FROM - 0.51) == "partly"
+    assert gap.status_of_score(gap.PARTLY_FROM - 0.5) == "partly"
+    assert gap.status_of_score(gap.PARTLY_FROM - 0.51) == "gap"
+    assert gap.status_of_score(None) == "no_data"
+    assert gap.shown_score(59.49999999999999) == 60  # 119/200 computed with float noise
+    assert [s for s, _text in gap.legend()] == ["in_place", "partly", "gap"]

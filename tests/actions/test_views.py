@@ -332,3 +332,62 @@ def test_home_links_and_nav(app: Flask, world: World) -> None:
     assert f"/actions/networks/{world.network.id}" in page
     page = _client(app, world, "admin").get("/").get_data(as_text=True)
     assert "/actions/outbox" in page
+
+
+def test_gap_legend_and_shown_scores_use_one_set_of_thresholds(
+    app: Flask, world: World, prev: Previous
+) -> None:
+    page = _client(app, world, "lead").get(f"/actions/assessments/{prev.assessment.id}/gap")
+    html = page.get_data(as_text=True)
+    assert "skår 90 eller mer" in html and "60 til 89" in html and "under 60" in html
+    assert "60 til 90" not in html  # the old legend claimed 60–90 was partly in place
+    from pypdf import PdfReader
+
+    pdf = _client(app, world, "lead").get(f"/actions/assessments/{prev.assessment.id}/gap.pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    text = " ".join(text.split())
+    assert "60 til 89" in text and "60 til 90" not in text and "(25)" in text
+    data = _client(app, world, "lead").get(f"/api/v1/assessments/{prev.assessment.id}/gap")
+    body = data.get_json()
+    assert body["thresholds"] == {"in_place": 90, "partly": 60}
+    row = next(r for r in body["duties"] if r["duty"] == "9b")
+    assert row["score"] == 25.0 and row["score_shown"] == 25
+
+
+def test_gap_row_one_tap_makes_the_action_once(app: Flask, world: World, prev: Previous) -> None:
+    client = _client(app, world, "member")
+    url = f"/actions/assessments/{prev.assessment.id}/gap"
+    page = client.get(url).get_data(as_text=True)
+    assert f'action="/actions/assessments/{prev.assessment.id}/from-duty/9b"' in page
+    assert "Lag tiltak" in page
+    response = client.post(f"/actions/assessments/{prev.assessment.id}/from-duty/9b")
+    assert response.status_code == 302
+    action = db.session.scalar(sa.select(Action).where(Action.source_kind == "duty"))
+    assert action is not None and response.headers["Location"].endswith(f"/actions/{action.id}")
+    # Prefilled with the duty and the standards behind its status: the team's 1.2 (partly
+    # met) and the unit's own 2.1 (not met, type 1); risk high as on the GAP row.
+    assert action.duties == ["9b"] and sorted(s.code for s in action.standards) == ["1.2", "2.1"]
+    assert action.title.startswith("§ 9b") and action.risk == "high"
+    assert action.status == "planned" and action.assessment_id == prev.assessment.id
+    # The row now says the action exists and links to it; no second button.
+    page = client.get(url).get_data(as_text=True)
+    assert "Tiltak finnes" in page and f'href="/actions/{action.id}"' in page
+    assert "/from-duty/9b" not in page
+    # A second tap (an old tab) opens the same action instead of making a duplicate.
+    again = client.post(f"/actions/assessments/{prev.assessment.id}/from-duty/9b")
+    assert again.headers["Location"].endswith(f"/actions/{action.id}")
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Action).where(Action.source_kind == "duty")
+        )
+        == 1
+    )
+    # An unknown duty is a 404; the coordinator may read the plan but not make actions.
+    assert (
+        client.post(f"/actions/assessments/{prev.assessment.id}/from-duty/10z").status_code == 404
+    )
+    coordinator = _client(app, world, "coordinator")
+    assert (
+        coordinator.post(f"/actions/assessments/{prev.assessment.id}/from-duty/8a").status_code
+        == 403
+    )

@@ -26,6 +26,7 @@ RULES = {
         A + "/from-observation/{observation_id}", method="POST", allow=EDITORS
     ),
     "actions.from_standard": Rule(A + "/from-standard/{standard_id}", method="POST", allow=EDITORS),
+    "actions.from_duty": Rule(A + "/from-duty/6a", method="POST", allow=EDITORS),
     "actions.edit_action": [
         Rule("/actions/{action_id}", allow=READERS),
         Rule(

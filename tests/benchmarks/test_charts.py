@@ -104,6 +104,19 @@ def test_heatmap_bars_lines_panels_and_agreement_are_valid() -> None:
         )
     )
     assert agree["data"][0]["x"] == [80.0]
+    rates = _valid(
+        charts.interval_bars(
+            [
+                charts.IntervalBar("1.1", 30.0, 10.78, 60.32),
+                charts.IntervalBar("1.2", None, None, None),
+            ],
+            title="R",
+            x_title="%",
+        )
+    )
+    error = rates["data"][0]["error_x"]
+    assert error["array"] == [pytest.approx(30.32), None]
+    assert error["arrayminus"] == [pytest.approx(19.22), None]
 
 
 def test_json_is_safe_inside_a_script_element() -> None:

@@ -71,10 +71,85 @@ def test_agreement_and_weighted_kappa_by_hand() -> None:
     assert result.kappa == pytest.approx((po - pe) / (1 - pe))
 
 
+ORD_VALUES = st.sampled_from(["met", "partly_met", "not_met"])
+
+
 def test_kappa_perfect_and_degenerate() -> None:
     assert s.agreement([("met", "met"), ("not_met", "not_met")]).kappa == pytest.approx(1.0)
     assert s.agreement([("met", "met"), ("met", "met")]).kappa == 1.0
     assert s.agreement([]).kappa is None
+
+
+def test_gwet_ac1_ac2_and_disagreement_by_hand() -> None:
+    """Ten standards, rows = self, columns = peer over not_met (0) < partly_met (1) < met (2):
+
+        self\\peer  0  1  2 | row
+        0           1  1  0 |  2
+        1           0  2  1 |  3
+        2           0  1  4 |  5
+        column      1  4  5 | 10
+
+    Exact agreement: (1 + 2 + 4) / 10 = 0.70, so 3 disagreements, rate 30 %.
+    π_k = (row_k + column_k) / 20 = (0.15, 0.35, 0.50);
+    Σ π_k(1 − π_k) = 0.1275 + 0.2275 + 0.25 = 0.605.
+    AC1 (q = 3): pe = Σ π(1 − π) / (q − 1) = 0.3025, AC1 = (0.70 − 0.3025) / 0.6975 = 53/93.
+    AC2, linear weights (1 on the diagonal, ½ one step off, 0 two steps off; T_w = 5):
+    pa = 0.70 + ½ × 3/10 = 0.85, pe = 5/6 × 0.605 = 0.50417,
+    AC2 = (1020 − 605) / (1200 − 605) = 83/119.
+    Weighted kappa: rows (0.2, 0.3, 0.5), columns (0.1, 0.4, 0.5),
+    pe = 0.2 × 0.3 + 0.3 × 0.7 + 0.5 × 0.7 = 0.62, κ = (0.85 − 0.62) / 0.38 = 23/38.
+    Wilson 95 % for 3/10 (z = 1.96): centre (0.3 + z²/20) / (1 + z²/10) = 0.35551,
+    half-width z/(1 + z²/10) · √(0.021 + z²/400) = 0.24772 → 10.78 % to 60.32 %."""
+    table = [[1, 1, 0], [0, 2, 1], [0, 1, 4]]
+    a = s.agreement_from_table(table)
+    assert a.n == 10 and a.percent == pytest.approx(70.0)
+    assert a.ac1 == pytest.approx(53 / 93)
+    assert a.ac2 == pytest.approx(83 / 119)
+    assert a.kappa == pytest.approx(23 / 38)
+    assert a.kappa_constant is None and a.kappa_shown == a.kappa
+    assert a.disagreements == 3 and a.disagreement_rate == pytest.approx(30.0)
+    low, high = a.disagreement_interval  # type: ignore[misc]
+    assert low == pytest.approx(10.7789, abs=1e-4) and high == pytest.approx(60.3227, abs=1e-4)
+    pairs = [(s.VALUES[2 - i], s.VALUES[2 - j]) for i in range(3) for j in range(3)]
+    expanded = [pair for pair, c in zip(pairs, sum(table, []), strict=True) for _ in range(c)]
+    assert s.agreement(expanded) == a
+
+
+def test_kappa_paradox_one_side_constant() -> None:
+    """The unit rated all ten "met", the team nine "met" and one "partly met": 90 % exact
+    agreement, yet κ = 0 (pa = pe = 0.95, since the self marginal has one category).
+    π = (0, 0.05, 0.95), Σ π(1 − π) = 0.095.
+    AC1 = (0.90 − 0.095/2) / (1 − 0.0475) = 0.8525 / 0.9525 = 341/381 ≈ 0.895.
+    AC2: pa = 0.90 + ½ × 0.1 = 0.95, pe = 5/6 × 0.095 = 95/1200, AC2 = 1045/1105 ≈ 0.946."""
+    a = s.agreement([("met", "met")] * 9 + [("met", "partly_met")])
+    assert a.percent == pytest.approx(90.0)
+    assert a.kappa == pytest.approx(0.0)
+    assert a.kappa_constant == "self" and a.kappa_degenerate and a.kappa_shown is None
+    assert a.ac1 == pytest.approx(341 / 381)
+    assert a.ac2 == pytest.approx(1045 / 1105)
+    assert s.agreement([("met", "met"), ("partly_met", "met")]).kappa_constant == "peer"
+    both = s.agreement([("met", "met"), ("met", "met")])
+    assert both.kappa_constant == "both" and both.kappa_shown is None
+    assert both.ac1 == pytest.approx(1.0) and both.ac2 == pytest.approx(1.0)
+
+
+def test_wilson_interval_edges() -> None:
+    assert s.wilson_interval(0, 0) is None
+    low, high = s.wilson_interval(0, 5)  # type: ignore[misc]
+    assert low == 0.0 and high == pytest.approx(1.96**2 / (5 + 1.96**2))  # 0.4345
+    low, high = s.wilson_interval(5, 5)  # type: ignore[misc]
+    assert high == pytest.approx(1.0) and low == pytest.approx(5 / (5 + 1.96**2))
+
+
+@given(st.lists(st.tuples(ORD_VALUES, ORD_VALUES), min_size=1, max_size=40))
+def test_gwet_bounds(pairs: list[tuple[str, str]]) -> None:
+    a = s.agreement(pairs)
+    assert a.ac1 is not None and a.ac2 is not None
+    assert -1 - 1e-9 <= a.ac1 <= 1 + 1e-9 and -1 - 1e-9 <= a.ac2 <= 1 + 1e-9
+    if a.percent == 100.0:
+        assert a.ac1 == pytest.approx(1.0) and a.ac2 == pytest.approx(1.0)
+    low, high = a.disagreement_interval  # type: ignore[misc]
+    assert 0 <= low <= a.disagreement_rate <= high <= 100  # type: ignore[operator]
 
 
 def test_funnel_limits_by_hand() -> None:

@@ -87,6 +87,18 @@ def test_action_from_finding_to_verified_at_the_next_visit(
     ).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "actions-gap-ipad")
+    # § 8a has its action ("Tiltak finnes"); § 9b is a gap without one: one tap makes it,
+    # prefilled with the duty and the standards behind the gap.
+    expect(row.get_by_role("link", name="Tiltak finnes")).to_be_visible()
+    page.locator("#duty-9b").get_by_role("button", name="Lag tiltak").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("Tittel").input_value().startswith("§ 9b")
+    assert sorted(page.get_by_label("Standarder").input_value().split(", ")) == ["1.2", "2.1"]
+    assert page.get_by_role("checkbox", name="§ 9b").is_checked()
+    page.go_back()
+    page.reload()
+    expect(page.locator("#duty-9b").get_by_role("link", name="Tiltak finnes")).to_be_visible()
+    assert page.locator("#duty-9b").get_by_role("button", name="Lag tiltak").count() == 0
     _sign_out(page, live_server)
 
     # The next visit's lead reviewer verifies it in the visit pack.

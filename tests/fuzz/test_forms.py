@@ -381,6 +381,7 @@ FORMS: dict[str, Form] = {
     "actions.edit_action": Form(ActionForm, ACTION_FIELDS, show=(A, "/actions/{action_id}")),
     "actions.from_observation": Form(),
     "actions.from_standard": Form(),
+    "actions.from_duty": Form(),
     "actions.move": Form(
         fields={
             "to": choice("planned", "in_progress", "done", "verified", "dropped"),

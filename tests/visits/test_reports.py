@@ -167,3 +167,15 @@ def test_the_pdf_has_the_units_name_and_every_domain(app: Flask, world: World) -
     for number, page_text in enumerate(pages, start=1):
         assert "Enhet Alfa" in page_text
         assert f"Side {number} / {len(pages)}" in page_text
+
+
+def test_report_agreement_marks_a_degenerate_kappa() -> None:
+    """The unit rated every standard of a domain "met": kappa is 0 however well the team
+    agrees, so the report shows "–" for it (and keeps Gwet's AC1/AC2, which stay meaningful)."""
+    from kvip.visits import reports
+
+    d = reports._agreement_dict([("met", "met")] * 3 + [("met", "partly_met")])
+    assert d["kappa"] == 0.0 and d["kappa_degenerate"] is True
+    assert d["ac1"] is not None and d["ac1"] > 0.6 and d["ac2"] is not None
+    assert reports._agreement_dict([("met", "met"), ("not_met", "met")])["kappa_degenerate"]
+    assert not reports._agreement_dict([("met", "met"), ("not_met", "not_met")])["kappa_degenerate"]
