@@ -60,10 +60,12 @@ def test_frister_the_overview_and_the_reminders_agree(app: Flask, world: World) 
     # The coordinator's "Frister": the same three, linked to the same overview.
     with app.test_request_context("/"):
         items = reminders.due_items(world.users["coordinator"], TODAY)
-    overdue = [r for r in items if r.kind == "actions_overdue"]
-    assert len(overdue) == 1 and overdue[0].overdue(TODAY)
-    assert overdue[0].count == expected
-    assert overdue[0].url.endswith(f"/actions/networks/{world.network.id}?cycle={world.cycle.id}")
+        overdue = [r for r in items if r.kind == "actions_overdue"]
+        assert len(overdue) == 1 and overdue[0].overdue(TODAY)
+        assert overdue[0].count == expected
+        assert overdue[0].url.endswith(
+            f"/actions/networks/{world.network.id}?cycle={world.cycle.id}"
+        )
     frister = coordinator.get("/actions/reminders").get_data(as_text=True)
     assert "3 tiltak har passert fristen" in frister
     assert "Ingenting er forfalt" not in frister
