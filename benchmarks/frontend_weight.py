@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/frontend_weight.py [--port 5099]
 
 Starts gunicorn on 127.0.0.1 against a new SQLite database with the standards and the demo
-loaded (as ``make run`` does), then drives Debian's Chromium (Playwright) on an iPad-sized
+loaded (as ``make run`` does) and the static files pre-compressed (``flask assets compress``,
+as the README's deployment does), then drives Debian's Chromium (Playwright) on an iPad-sized
 viewport. Per page and per network profile (Chrome DevTools throttling through CDP
 ``Network.emulateNetworkConditions``) it measures a cold load (HTTP cache cleared, service
 workers blocked) and then a warm one (the same page again, cache kept):
@@ -86,9 +87,16 @@ def prepare_server(port: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     for edition in sorted(ROOT.glob("standards/*/edition.yaml")):
         run("standards", "load", str(edition.parent))
     run("demo", "load")
+    run("assets", "compress")  # as the deployment steps in the README do
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
-         "kvip:create_app()"],
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+            "kvip:create_app()",
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -178,9 +186,7 @@ class Meter:
         self.bytes = 0
         page.goto(url, wait_until="load", timeout=180_000)
         page.wait_for_timeout(300)  # late loadingFinished events
-        load_ms = page.evaluate(
-            "() => performance.getEntriesByType('navigation')[0].loadEventEnd"
-        )
+        load_ms = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
         return self.bytes / 1000, float(load_ms) / 1000
 
 

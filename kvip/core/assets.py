@@ -6,8 +6,13 @@
   file changes its URL. Any other static request (no ``v``, or the ``v`` of an older deploy)
   gets ``no-cache``: the browser revalidates (a cheap 304) and never runs stale code.
 - Text assets (JS, CSS, SVG, JSON) are sent brotli- or gzip-compressed when the browser
-  accepts it, compressed once per file version and kept in memory. HTML pages are not
-  compressed here: they carry the CSRF token next to text from the request (BREACH).
+  accepts it, compressed once per file version and kept in memory.
+- Pages and API answers (HTML, JSON) are compressed per response at a fast level (the
+  228-standard self-assessment page: 790 KB → about 50 KB). BREACH, which reads a secret out
+  of compressed sizes, finds nothing to read here: the session cookie is never in a body and is
+  ``SameSite=Lax`` (no cross-site requests with it but top-level navigations), and the CSRF
+  token in a page is signed with a timestamp, so its signature changes every second.
+  Streamed responses (exports) are left as they are.
 
 Hashes are computed once per file and kept until the file's modification time or size
 changes (so ``flask run --debug`` picks up edits without a restart). ``flask assets compress``
@@ -156,11 +161,44 @@ def precompress(static_folder: Path) -> list[Path]:
     return written
 
 
+DYNAMIC = {"text/html", "application/json", "application/problem+json"}
+
+
+def _dynamic_response(response: Response) -> Response:
+    """Compress a page or an API answer when the browser accepts it."""
+    if (
+        response.mimetype not in DYNAMIC
+        or response.status_code < 200
+        or response.status_code in (204, 206, 304)
+        or response.is_streamed
+        or response.direct_passthrough
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    response.vary.add("Accept-Encoding")
+    encoding = _chosen_encoding()
+    if encoding is None or request.method == "HEAD":
+        return response
+    data = response.get_data()
+    if len(data) < MIN_COMPRESS_BYTES:
+        return response
+    if encoding == "br":
+        body = bytes(brotli.compress(data, quality=5))
+    else:
+        body = gzip.compress(data, compresslevel=6, mtime=0)
+    response.set_data(body)
+    response.headers["Content-Encoding"] = encoding
+    etag, weak = response.get_etag()
+    if etag and not weak:
+        response.set_etag(etag, weak=True)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["static_url"] = static_url
 
     @app.after_request
-    def _static_caching(response: Response) -> Response:
+    def _caching_and_compression(response: Response) -> Response:
         if request.endpoint == "static":
             return _static_response(response)
-        return response
+        return _dynamic_response(response)

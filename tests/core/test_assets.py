@@ -87,8 +87,18 @@ def test_revalidating_a_compressed_asset_gives_304(client) -> None:  # type: ign
     assert again.status_code == 304
 
 
-def test_html_pages_are_not_compressed(app: Flask, world: World) -> None:
-    """Pages carry the CSRF token next to text from the request (BREACH): sent as they are."""
+def test_pages_and_api_answers_are_compressed_when_the_browser_accepts_it(
+    app: Flask, world: World
+) -> None:
     client = login(app.test_client(), world.users["member"])
-    page = client.get("/", headers={"Accept-Encoding": "gzip, br"})
-    assert page.status_code == 200 and "Content-Encoding" not in page.headers
+    plain = client.get("/")
+    assert "Content-Encoding" not in plain.headers
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in page.headers["Vary"]
+    assert gzip.decompress(page.data) == plain.data
+    api = client.get(
+        f"/api/v1/assessments/{world.assessment.id}", headers={"Accept-Encoding": "br"}
+    )
+    assert api.status_code == 200 and api.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(api.data).startswith(b"{")
