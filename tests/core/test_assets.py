@@ -102,3 +102,27 @@ def test_pages_and_api_answers_are_compressed_when_the_browser_accepts_it(
     )
     assert api.status_code == 200 and api.headers["Content-Encoding"] == "br"
     assert brotli.decompress(api.data).startswith(b"{")
+
+
+def test_assets_compress_writes_gz_and_br_for_nginx(app: Flask, tmp_path: Path) -> None:
+    from kvip.core.assets import precompress
+
+    (tmp_path / "js").mkdir()
+    script = tmp_path / "js" / "big.js"
+    script.write_text("const x = 1;\n" * 500)
+    (tmp_path / "tiny.css").write_text("a{}")
+    (tmp_path / "img.png").write_bytes(b"\x89PNG" * 500)
+    written = precompress(tmp_path)
+    assert sorted(p.name for p in written) == ["big.js.br", "big.js.gz"]
+    assert gzip.decompress((tmp_path / "js" / "big.js.gz").read_bytes()) == script.read_bytes()
+    assert brotli.decompress((tmp_path / "js" / "big.js.br").read_bytes()) == script.read_bytes()
+    assert precompress(tmp_path) == []  # up to date: nothing rewritten
+    script.write_text("let y = 2;\n" * 600)
+    folder = app.static_folder
+    app.static_folder = str(tmp_path)
+    try:
+        result = app.test_cli_runner().invoke(args=["assets", "compress"])
+    finally:
+        app.static_folder = folder
+    assert result.exit_code == 0 and "Compressed 2 files" in result.output
+    assert gzip.decompress((tmp_path / "js" / "big.js.gz").read_bytes()) == script.read_bytes()
