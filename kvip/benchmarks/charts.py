@@ -188,7 +188,7 @@ def domain_distribution(
     if xs:
         data.append(
             {
-                "type": "scattergl" if len(xs) > 2000 else "scatter",
+                "type": "scatter",
                 "x": xs,
                 "y": ys,
                 "mode": "markers",
@@ -375,7 +375,7 @@ def domain_panels(rows: Sequence[DomainRow], *, title: str, columns: int = 4) ->
         points = [p for p in row.others if p.value is not None]
         data.append(
             {
-                "type": "scattergl" if len(points) > 2000 else "scatter",
+                "type": "scatter",
                 "x": [round(jitter(f"{b.label}:{p.label}"), 4) for p in points],
                 "y": [p.value for p in points],
                 "mode": "markers",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
@@ -32,6 +34,20 @@ def compile_cmd() -> None:
     from kvip.core.i18n_tools import compile_all
 
     click.echo(f"Compiled {compile_all()} catalogues.")
+
+
+assets = AppGroup("assets", help="Static assets.")
+
+
+@assets.command("compress")
+def compress_cmd() -> None:
+    """Write .gz and .br files beside the text assets, for nginx's gzip_static."""
+    from flask import current_app
+
+    from kvip.core.assets import precompress
+
+    written = precompress(Path(current_app.static_folder or "static"))
+    click.echo(f"Compressed {len(written)} files (.gz and .br) in {current_app.static_folder}.")
 
 
 @click.command("backup")

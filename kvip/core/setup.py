@@ -150,6 +150,10 @@ def init_request_hooks(app: Flask) -> None:
             )
         return None
 
+    from kvip.core import assets
+
+    assets.init_app(app)
+
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
         from kvip.core import nav

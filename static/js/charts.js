@@ -5,7 +5,7 @@
 // - The toolbar and dates in the page's language (<html lang>): our own Norwegian bokmål (nb)
 //   plotly locale below, en-GB for English; number separators per language in each figure's
 //   layout (nb: decimal comma, no-break space between thousands, as the tables show numbers).
-// A classic script (loaded after vendor/plotly.min.js, before the page's own script), so both
+// A classic script (loaded after vendor/plotly-cartesian.min.js, before the page's own script), so both
 // classic scripts and ES modules can use window.KvipCharts.
 (function () {
   "use strict";

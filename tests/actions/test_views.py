@@ -266,7 +266,7 @@ def test_maturity_rating_and_chart(app: Flask, world: World, prev: Previous) -> 
     db.session.add(MaturityRating(assessment_id=prev.assessment.id, aspect="leadership", level=2))
     db.session.commit()
     page = client.get(f"/actions/units/{world.unit.id}/maturity").get_data(as_text=True)
-    assert 'id="maturity-figure"' in page and "vendor/plotly.min.js" in page
+    assert 'id="maturity-figure"' in page and "vendor/plotly-cartesian.min.js" in page
     assert "Formalisert" in page and "<script>" not in page
     # The previous cycle is closed: read only.
     response = client.post(

@@ -59,7 +59,7 @@ def test_every_chart_is_drawn_through_the_one_config() -> None:
     loaders = [
         p.relative_to(ROOT / "templates").as_posix()
         for p in (ROOT / "templates").rglob("*.html")
-        if "vendor/plotly.min.js" in p.read_text(encoding="utf-8")
+        if "vendor/plotly-cartesian.min.js" in p.read_text(encoding="utf-8")
     ]
     assert loaders == ["_plotly.html"]
     assert "js/charts.js" in (ROOT / "templates" / "_plotly.html").read_text(encoding="utf-8")
@@ -89,7 +89,7 @@ def test_the_config_switches_the_cloud_off_and_keeps_the_image_download() -> Non
 def test_the_vendored_plotly_is_why_the_config_matters() -> None:
     """If a plotly update stops defaulting to the cloud, this note can go; until then every
     chart must go through charts.js."""
-    vendored = (ROOT / "static" / "vendor" / "plotly.min.js").read_text(encoding="utf-8")
+    vendored = (ROOT / "static" / "vendor" / "plotly-cartesian.min.js").read_text(encoding="utf-8")
     assert 'showSendToCloud:{valType:"boolean",dflt:!0}' in vendored
     assert "sendChartToCloud" in vendored
 

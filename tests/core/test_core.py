@@ -139,15 +139,50 @@ def test_demo_logins_work_with_the_demo_password(app: Flask) -> None:
         assert client.get("/").status_code == 200
 
 
-def test_vendored_plotly_matches_the_installed_package() -> None:
-    """static/vendor/plotly.min.js is the file shipped inside the plotly package (no CDN)."""
+def test_vendored_plotly_is_the_version_the_installed_package_ships() -> None:
+    """static/vendor/plotly-cartesian.min.js is plotly.js's cartesian partial bundle at the
+    version the plotly Python package ships (its figures' schema), with its licence (no CDN)."""
+    import re
     from pathlib import Path
 
     import plotly
 
+    def version(text: str) -> str:
+        found = re.search(r"plotly\.js(?: \([a-z -]+\))? v(\d+\.\d+\.\d+)", text[:400])
+        assert found, text[:400]
+        return found.group(1)
+
     shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    vendored = Path(__file__).resolve().parents[2] / "static" / "vendor" / "plotly.min.js"
-    assert vendored.read_bytes() == shipped.read_bytes()
+    vendor = Path(__file__).resolve().parents[2] / "static" / "vendor"
+    bundle = (vendor / "plotly-cartesian.min.js").read_text(encoding="utf-8")
+    assert "(cartesian - minified)" in bundle[:200]
+    assert version(bundle) == version(shipped.read_text(encoding="utf-8"))
+    assert "MIT License" in (vendor / "plotly.js-LICENSE").read_text(encoding="utf-8")
+    assert not (vendor / "plotly.min.js").exists()
+
+
+def test_chart_builders_use_only_trace_types_of_the_vendored_bundle() -> None:
+    """The cartesian bundle draws bar, box, contour, heatmap, histogram*, image, pie, scatter,
+    scatterternary and violin; a figure with any other trace (scattergl, …) would stay blank."""
+    import re
+    from pathlib import Path
+
+    import plotly.graph_objects as go
+    from plotly.basedatatypes import BaseTraceType
+
+    in_bundle = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d"}
+    in_bundle |= {"histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin"}
+    traces = {
+        name.lower()
+        for name in dir(go)
+        if isinstance(cls := getattr(go, name), type) and issubclass(cls, BaseTraceType)
+    }
+    used: set[str] = set()
+    for source in (Path(__file__).resolve().parents[2] / "kvip").glob("*/charts.py"):
+        text = source.read_text(encoding="utf-8")
+        used |= {t for t in re.findall(r"[\"']type[\"']:\s*[\"'](\w+)[\"']", text) if t in traces}
+        used |= {t.lower() for t in re.findall(r"\bgo\.(\w+)\(", text) if t.lower() in traces}
+    assert used and used <= in_bundle, sorted(used - in_bundle)
 
 
 def test_api_writes_need_csrf_only_when_a_session_is_signed_in(app: Flask, world: World) -> None:

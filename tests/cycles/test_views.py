@@ -217,7 +217,7 @@ def test_summary_has_tables_chart_and_counts(world: World, as_role) -> None:  # 
     figure = json.loads(re.search(r'id="fig-domains">(.*?)</script>', page, re.S).group(1))
     bars = figure["data"][-1]
     assert bars["x"] == [100.0, 50.0]  # domain 2 then 1 (plotly draws bottom-up)
-    assert "vendor/plotly.min.js" in page
+    assert "vendor/plotly-cartesian.min.js" in page
     assert "Per type standard" in page and "Skriv ut" in page
 
 
