@@ -115,5 +115,7 @@ class RuleOverride(db.Model):  # type: ignore[name-defined,misc]
     rule: Mapped[str] = mapped_column(sa.String(30))
     entity_id: Mapped[int]
     reason: Mapped[str] = mapped_column(sa.Text)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

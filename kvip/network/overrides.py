@@ -50,7 +50,9 @@ def is_overridden(rule: str, entity_id: int) -> bool:
 
 def override_of(rule: str, entity_id: int) -> RuleOverride | None:
     return db.session.scalar(
-        sa.select(RuleOverride).where(RuleOverride.rule == rule, RuleOverride.entity_id == entity_id)
+        sa.select(RuleOverride).where(
+            RuleOverride.rule == rule, RuleOverride.entity_id == entity_id
+        )
     )
 
 

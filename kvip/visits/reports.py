@@ -18,7 +18,7 @@ from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
 from kvip.core import audit, dates, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import require, unit_role
+from kvip.core.permissions import PermissionDenied, require, unit_role
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked, is_overridden
 from kvip.visits.models import (
@@ -308,8 +308,8 @@ def declare_no_comments(actor: Any, report: Report) -> Report:
     before the comment period ends (audited)."""
     require(actor, "report.view", report)
     if unit_role(actor, report.visit.assessment.unit_id) != "unit_lead":
-        raise ServiceError(
-            _("Only the unit lead can declare that the unit has no comments."), status=403
+        raise PermissionDenied(
+            "report.no_comments", _("Only the unit lead can declare that the unit has no comments.")
         )
     if report.state != ReportState.shared_with_unit.value:
         raise ServiceError(_("Comments are taken while the draft is shared with the unit."))

@@ -503,7 +503,9 @@ def start_days(visit: Visit) -> tuple[date, date] | None:
     """The first and last day the visit may start: its date ± the network's tolerance."""
     if visit.date is None:
         return None
-    tolerance = timedelta(days=max(int(visit.assessment.cycle.network.visit_date_tolerance_days or 0), 0))
+    tolerance = timedelta(
+        days=max(int(visit.assessment.cycle.network.visit_date_tolerance_days or 0), 0)
+    )
     return visit.date - tolerance, visit.date + tolerance
 
 

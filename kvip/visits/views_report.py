@@ -151,8 +151,15 @@ def report_action(visit_id: int, action: str) -> Any:
 def _override_comment_period(visit: Visit, report: Report) -> Any:
     """A coordinator lets the lead reviewer make the report final before the comment period
     ends, with a reason (audited)."""
+    require(current_user, "network.manage", visit.assessment.cycle.network_id)
     if report.state != ReportState.shared_with_unit.value:
-        flash(_("The report is not in the right state for this (it is %(state)s).", state=report.state), "error")
+        flash(
+            _(
+                "The report is not in the right state for this (it is %(state)s).",
+                state=report.state,
+            ),
+            "error",
+        )
         return redirect(url_for("visits.report", visit_id=visit.id))
     try:
         overrides.grant_override(
