@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
 from flask import current_app, has_app_context
-from flask_babel import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 FIRST = date(2000, 1, 1)
@@ -56,5 +58,9 @@ def local_date(moment: datetime) -> date:
 
 
 def long_date(value: date) -> str:
-    """A date in words in the user's language ("1 March 2027", "1. mars 2027")."""
-    return format_date(value, format="long")
+    """A date in words in the user's language ("1 March 2027", "1. mars 2027"): English in the
+    day-month order a Norwegian reader expects (British), not the American one."""
+    locale = get_locale() or Locale.parse("nb")
+    if locale.language == "en":
+        locale = Locale("en", "GB")
+    return babel_format_date(value, format="long", locale=locale)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kvip.core.forms import KvipForm
 from kvip.network.models import COMMENT_PERIOD_DAYS, MIN_GROUP_SIZE, VISIT_DATE_TOLERANCE_DAYS
@@ -48,7 +48,7 @@ class NetworkForm(KvipForm):
         _l("Days a visit may start before or after its date"),
         default=VISIT_DATE_TOLERANCE_DAYS,
         validators=[
-            InputRequired(),
+            Optional(),
             NumberRange(min=0, max=30, message=_l("Choose a number from 0 to 30.")),
         ],
     )
@@ -56,7 +56,7 @@ class NetworkForm(KvipForm):
         _l("Days the unit may comment on a shared report"),
         default=COMMENT_PERIOD_DAYS,
         validators=[
-            InputRequired(),
+            Optional(),
             NumberRange(min=0, max=90, message=_l("Choose a number from 0 to 90.")),
         ],
     )

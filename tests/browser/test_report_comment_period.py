@@ -61,7 +61,12 @@ def test_final_only_after_the_comment_period_or_with_an_override(  # type: ignor
     allow = page.get_by_role("button", name="Tillat å gjøre rapporten endelig nå")
     allow.click()  # no reason: the browser asks for one, nothing is sent
     assert reason.evaluate("el => el.validity.valueMissing") is True
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "override")) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "override")
+        )
+        == 0
+    )
     reason.fill(REASON)
     allow.click()
     page.wait_for_load_state()

@@ -105,9 +105,12 @@ def test_submit_confirm_and_excel_import_obey_the_window(window: World, set_toda
             lead, window.assessment, [{"code": std.code, "version": 0, "value": "met"}]
         )
     assert window.assessment.state == "in_progress"
-    assert db.session.scalar(
-        sa.select(sa.func.count(Rating.id)).where(Rating.assessment_id == window.assessment.id)
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Rating.id)).where(Rating.assessment_id == window.assessment.id)
+        )
+        == 1
+    )
 
 
 def test_the_page_shows_the_window_and_locks_editing_outside_it(

@@ -174,7 +174,9 @@ def test_the_report_is_final_only_after_the_comment_period(
     with pytest.raises(RuleBlocked) as caught:
         reports.finalise_report(lead, report)
     assert report.state == "shared_with_unit"
-    assert caught.value.message.startswith("Enheten kan kommentere rapporten til og med 17. mai 2027.")
+    assert caught.value.message.startswith(
+        "Enheten kan kommentere rapporten til og med 17. mai 2027."
+    )
 
 
 def test_the_comment_period_is_a_network_setting(world: World, set_today: Any) -> None:
@@ -206,7 +208,9 @@ def test_the_unit_lead_declares_no_comments(app: Flask, world: World, set_today:
     assert report.no_comments_at is not None
     assert report.no_comments_by_id == world.users["lead"].id
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.entity == "report", AuditEvent.action == "no_comments")
+        sa.select(AuditEvent).where(
+            AuditEvent.entity == "report", AuditEvent.action == "no_comments"
+        )
     )
     assert event is not None and event.user_id == world.users["lead"].id
     reports.finalise_report(world.users["reviewer"], report)
