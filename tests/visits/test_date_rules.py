@@ -18,7 +18,7 @@ from kvip.extensions import db
 from kvip.network.models import RuleOverride
 from kvip.network.overrides import RuleBlocked, grant_override
 from kvip.visits import reports, services
-from kvip.visits.models import Finding
+from kvip.visits.models import Finding, Visit
 from tests.conftest import login
 from tests.factories import World, standards_of
 from tests.visits.conftest import put_finding
@@ -237,3 +237,31 @@ def test_a_coordinator_allows_finalising_early_only_with_a_reason(
     assert report.state == "final"
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "override"))
     assert event is not None and event.note == reason
+
+
+def test_the_demo_keeps_the_rules_and_still_shows_what_it_shows(app: Flask, demo: None) -> None:
+    """The demo's open cycle takes ratings today; its reviewer can try visit mode on the visit
+    weeks ahead thanks to a coordinator's recorded exception."""
+    from kvip.cycles import services as cycle_services
+    from kvip.cycles.models import Assessment, Cycle
+
+    current = db.session.scalar(sa.select(Cycle).where(Cycle.state == "open"))
+    assert current is not None
+    for assessment in db.session.scalars(
+        sa.select(Assessment).where(Assessment.cycle_id == current.id)
+    ):
+        assert cycle_services.window_problem(assessment) is None
+    visit = db.session.scalar(
+        sa.select(Visit).where(Visit.state == "scheduled").order_by(Visit.id.desc())
+    )
+    assert visit is not None and visit.date is not None and visit.date > date.today()
+    override = db.session.scalar(
+        sa.select(RuleOverride).where(
+            RuleOverride.rule == "visit_date", RuleOverride.entity_id == visit.id
+        )
+    )
+    assert override is not None and override.reason
+    lead = next(m.user for m in visit.team if m.role == "lead_reviewer")
+    client = login(app.test_client(), lead)
+    code = standards_of(visit.assessment.cycle.edition)[0].code
+    assert put_finding(client, visit, code).status_code == 200
