@@ -265,3 +265,36 @@ def test_the_demo_keeps_the_rules_and_still_shows_what_it_shows(app: Flask, demo
     client = login(app.test_client(), lead)
     code = standards_of(visit.assessment.cycle.edition)[0].code
     assert put_finding(client, visit, code).status_code == 200
+
+
+def test_the_network_sets_the_tolerance_and_the_comment_period(app: Flask, world: World) -> None:
+    coordinator = login(app.test_client(), world.users["coordinator"])
+    url = f"/networks/{world.network.id}/settings"
+    base = {"name": "Nettverket", "benchmark_visibility": "pseudonymised", "min_group_size": "3"}
+    page = coordinator.get(url).get_data(as_text=True)
+    assert "Dager et besøk kan startes før eller etter datoen" in page
+    bad = coordinator.post(
+        url,
+        data={**base, "visit_date_tolerance_days": "31", "comment_period_days": "14"},
+    )
+    assert bad.status_code == 422 and "Velg et tall fra 0 til 30." in bad.get_data(as_text=True)
+    db.session.refresh(world.network)
+    assert world.network.visit_date_tolerance_days == 0
+    good = coordinator.post(
+        url,
+        data={
+            **base,
+            "visit_date_tolerance_days": "2",
+            "comment_period_days": "21",
+            "version": str(world.network.version),
+        },
+    )
+    assert good.status_code == 302
+    db.session.refresh(world.network)
+    assert (world.network.visit_date_tolerance_days, world.network.comment_period_days) == (2, 21)
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.entity == "network", AuditEvent.field == "comment_period_days"
+        )
+    )
+    assert event is not None and event.new == "21"
