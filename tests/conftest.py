@@ -161,3 +161,14 @@ def login_as(app: Flask, world: World) -> Any:
         return client
 
     return make
+
+
+@pytest.fixture
+def set_today(app: Flask) -> Iterator[Any]:
+    """``set_today(date)`` fixes the date the cycle's date rules see (``kvip.core.dates.today``)."""
+
+    def fix(value: Any) -> None:
+        app.config["KVIP_TODAY"] = value
+
+    yield fix
+    app.config.pop("KVIP_TODAY", None)

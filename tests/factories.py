@@ -228,10 +228,9 @@ def build_world() -> World:
     db.session.add(
         Rating(assessment_id=other_assessment.id, standard_id=stds[0].id, value="not_met")
     )
-    visit = Visit(assessment_id=assessment.id, date=today + timedelta(days=70), state="scheduled")
-    other_visit = Visit(
-        assessment_id=other_assessment.id, date=today + timedelta(days=75), state="scheduled"
-    )
+    # Visits take place today: a visit starts (and takes findings) only on its date (issue 18).
+    visit = Visit(assessment_id=assessment.id, date=today, state="scheduled")
+    other_visit = Visit(assessment_id=other_assessment.id, date=today, state="scheduled")
     db.session.add_all([visit, other_visit])
     db.session.flush()
     db.session.add(

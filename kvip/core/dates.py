@@ -7,8 +7,13 @@ outside the years cycles allow (2000–2100).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from flask import current_app, has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 FIRST = date(2000, 1, 1)
@@ -24,3 +29,38 @@ def date_problem(value: date | None) -> str | None:
         first=FIRST.isoformat(),
         last=LAST.isoformat(),
     )
+
+
+def today() -> date:
+    """Today's date where the network works (Oslo, the app's time zone): the one the cycle's
+    date rules (windows, visit days, comment periods) compare against.
+
+    ``KVIP_TODAY`` (an ISO date in the app config) fixes it, for tests and demonstrations.
+    """
+    if has_app_context():
+        fixed = current_app.config.get("KVIP_TODAY")
+        if fixed:
+            return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
+        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Oslo"
+    else:
+        zone = "Europe/Oslo"
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The Oslo date of a stored UTC moment (naive datetimes are UTC, see kvip.core.db)."""
+    zone = "Europe/Oslo"
+    if has_app_context():
+        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or zone
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def long_date(value: date) -> str:
+    """A date in words in the user's language ("1 March 2027", "1. mars 2027"): English in the
+    day-month order a Norwegian reader expects (British), not the American one."""
+    locale = get_locale() or Locale.parse("nb")
+    if locale.language == "en":
+        locale = Locale("en", "GB")
+    return babel_format_date(value, format="long", locale=locale)

@@ -376,7 +376,8 @@ operation(
         404: "No such assessment or standard code",
         409: (
             "Stale version (error.code conflict, error.current = the current RatingState) or "
-            "the assessment is submitted or its cycle not open (no error.current)",
+            "the assessment is submitted, its cycle not open, or today outside the cycle's "
+            "self-assessment window (error.code rule_blocked; no error.current)",
             error_schema(current=_RATING_STATE),
         ),
         422: "Invalid input; error.fields names each field",

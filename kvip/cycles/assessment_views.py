@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import User
-from kvip.core import audit, downloads
+from kvip.core import audit, dates, downloads
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
@@ -33,6 +33,7 @@ from kvip.cycles.vocabulary import (
     standard_type_labels,
 )
 from kvip.extensions import db
+from kvip.network import overrides
 from kvip.standards.models import Standard
 
 
@@ -47,6 +48,7 @@ def _editable(assessment: Assessment) -> bool:
         assessment.cycle.state == CycleState.open.value
         and assessment.state != AssessmentState.submitted.value
         and can(current_user, "assessment.edit", assessment)
+        and services.window_problem(assessment) is None
     )
 
 
@@ -115,11 +117,23 @@ def assessment(assessment_id: int) -> Any:
     data = queries.load_assessment(a)
     editable = _editable(a)
     names = _user_names({a.submitted_by_id})
+    window_problem = services.window_problem(a)
     return render_template(
         "cycles/assessment.html",
         a=a,
         data=data,
         editable=editable,
+        window_problem=window_problem,
+        window_before=bool(
+            a.cycle.self_assessment_opens and dates.today() < a.cycle.self_assessment_opens
+        ),
+        window_override=overrides.override_of("assessment_window", a.id),
+        can_override=(
+            window_problem is not None
+            and a.cycle.state == CycleState.open.value
+            and a.state != AssessmentState.submitted.value
+            and overrides.may_override(current_user, a.cycle.network_id)
+        ),
         can_submit=can(current_user, "assessment.submit", a),
         can_reopen=(
             a.state == AssessmentState.submitted.value
@@ -276,6 +290,27 @@ def reopen(assessment_id: int) -> Any:
         flash(exc.message, "error")
     else:
         flash(_("The self-assessment is reopened; the unit can edit it again."), "success")
+    return _back(a)
+
+
+@bp.post("/assessments/<int:assessment_id>/window-override")
+@login_required
+def window_override(assessment_id: int) -> Any:
+    """A coordinator lets this unit rate and submit outside the window, with a reason."""
+    a = _assessment(assessment_id)
+    try:
+        overrides.grant_override(
+            current_user,
+            rule="assessment_window",
+            entity_id=a.id,
+            network_id=a.cycle.network_id,
+            unit_id=a.unit_id,
+            reason=request.form.get("reason"),
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The unit can now rate and submit outside the window."), "success")
     return _back(a)
 
 

@@ -7,7 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kvip.core.forms import KvipForm
-from kvip.network.models import MIN_GROUP_SIZE
+from kvip.network.models import COMMENT_PERIOD_DAYS, MIN_GROUP_SIZE, VISIT_DATE_TOLERANCE_DAYS
 
 
 class InstitutionForm(KvipForm):
@@ -42,6 +42,22 @@ class NetworkForm(KvipForm):
                     min=MIN_GROUP_SIZE,
                 ),
             ),
+        ],
+    )
+    visit_date_tolerance_days = IntegerField(
+        _l("Days a visit may start before or after its date"),
+        default=VISIT_DATE_TOLERANCE_DAYS,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=30, message=_l("Choose a number from 0 to 30.")),
+        ],
+    )
+    comment_period_days = IntegerField(
+        _l("Days the unit may comment on a shared report"),
+        default=COMMENT_PERIOD_DAYS,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=90, message=_l("Choose a number from 0 to 90.")),
         ],
     )
     version = HiddenField()

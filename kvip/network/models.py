@@ -20,6 +20,10 @@ class BenchmarkVisibility(StrEnum):
 UNIT_KINDS = ("acute", "general", "specialised", "forensic", "outpatient")
 # The smallest group a benchmark shows (DESIGN §4: k = 3): a network may raise it, never lower.
 MIN_GROUP_SIZE = 3
+# Issue 18: a visit may start this many days either side of its date; the unit may comment on a
+# shared report for this many days before it can be made final.
+VISIT_DATE_TOLERANCE_DAYS = 0
+COMMENT_PERIOD_DAYS = 14
 
 
 class Network(db.Model):  # type: ignore[name-defined,misc]
@@ -32,6 +36,12 @@ class Network(db.Model):  # type: ignore[name-defined,misc]
         sa.String(20), default=BenchmarkVisibility.pseudonymised.value
     )
     min_group_size: Mapped[int] = mapped_column(default=MIN_GROUP_SIZE)
+    visit_date_tolerance_days: Mapped[int] = mapped_column(
+        default=VISIT_DATE_TOLERANCE_DAYS, server_default=str(VISIT_DATE_TOLERANCE_DAYS)
+    )
+    comment_period_days: Mapped[int] = mapped_column(
+        default=COMMENT_PERIOD_DAYS, server_default=str(COMMENT_PERIOD_DAYS)
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -86,3 +96,26 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
     institution: Mapped[Institution] = relationship(back_populates="units")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class RuleOverride(db.Model):  # type: ignore[name-defined,misc]
+    """A coordinator lifted one date rule of the cycle for one object, with a reason (issue 18).
+
+    ``rule`` names the rule (``assessment_window``, ``visit_date``, ``comment_period``) and
+    ``entity_id`` the assessment, visit or report it was lifted for.
+    """
+
+    __tablename__ = "rule_overrides"
+    __table_args__ = (sa.UniqueConstraint("rule", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(sa.String(30))
+    entity_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

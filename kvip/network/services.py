@@ -23,7 +23,13 @@ from kvip.network.models import (
 
 INSTITUTION_FIELDS = ("name", "region")
 UNIT_FIELDS = ("name", "institution_id", "kind", "beds", "region", "active")
-NETWORK_FIELDS = ("name", "benchmark_visibility", "min_group_size")
+NETWORK_FIELDS = (
+    "name",
+    "benchmark_visibility",
+    "min_group_size",
+    "visit_date_tolerance_days",
+    "comment_period_days",
+)
 
 
 def networks_for(user: Any) -> list[Network]:
@@ -75,10 +81,13 @@ def update_network(
     name: str,
     benchmark_visibility: str,
     min_group_size: int,
+    visit_date_tolerance_days: int | None = None,
+    comment_period_days: int | None = None,
     version: Any = None,
 ) -> Network:
-    """Change a network's name and benchmark settings (``version``: the one the person saw;
-    an older one or a lost race raises ``EditConflict``)."""
+    """Change a network's name, benchmark settings and the days its date rules allow (None:
+    unchanged); ``version``: the one the person saw; an older one or a lost race raises
+    ``EditConflict``."""
     require(actor, "network.manage", network.id)
     versioning.check_version("network", network, version)
     errors = {}
@@ -90,6 +99,10 @@ def update_network(
         errors["benchmark_visibility"] = _("Unknown choice.")
     if not MIN_GROUP_SIZE <= min_group_size <= 50:
         errors["min_group_size"] = group_size_message()
+    if visit_date_tolerance_days is not None and not 0 <= visit_date_tolerance_days <= 30:
+        errors["visit_date_tolerance_days"] = _("Choose a number from 0 to 30.")
+    if comment_period_days is not None and not 0 <= comment_period_days <= 90:
+        errors["comment_period_days"] = _("Choose a number from 0 to 90.")
     if errors:
         raise ServiceError(next(iter(errors.values())), fields=errors)
     with versioning.guarded("network", network):
@@ -99,6 +112,10 @@ def update_network(
             benchmark_visibility,
             min_group_size,
         )
+        if visit_date_tolerance_days is not None:
+            network.visit_date_tolerance_days = visit_date_tolerance_days
+        if comment_period_days is not None:
+            network.comment_period_days = comment_period_days
         audit.record_diff(actor, "network", network, before, network_id=network.id)
         db.session.commit()
     return network

@@ -81,6 +81,8 @@ def settings(network_id: int) -> Any:
                 name=form.name.data or "",
                 benchmark_visibility=form.benchmark_visibility.data or "",
                 min_group_size=form.min_group_size.data or 0,
+                visit_date_tolerance_days=form.visit_date_tolerance_days.data,
+                comment_period_days=form.comment_period_days.data,
                 version=form.version.data,
             )
         except versioning.EditConflict as exc:

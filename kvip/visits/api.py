@@ -347,7 +347,12 @@ operation(
     errors={
         403: _NOT_RECORDING,
         404: "No such visit, or no such standard in its edition",
-        409: ("Stale version: error.current is the server's finding", error_schema(_FINDING)),
+        409: (
+            "Stale version: error.current is the server's finding; or the visit is scheduled "
+            "and its first day (date − the network's tolerance) has not come (error.code "
+            "rule_blocked, no error.current: keep the finding and send it again later)",
+            error_schema(_FINDING),
+        ),
         422: _REFUSED,
     },
 )

@@ -17,6 +17,7 @@ from kvip.accounts.models import NetworkRole, User
 from kvip.core.db import utcnow
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
+from kvip.network.models import RuleOverride
 from kvip.standards.models import Standard
 from kvip.visits import reports
 from kvip.visits.models import (
@@ -239,5 +240,16 @@ def populate(ctx: Any) -> None:
         (expert, "expert_by_experience"),
     ):
         db.session.add(TeamMember(visit_id=visit.id, user_id=user.id, role=role))
+    # The visit lies weeks ahead, but the demo lets its team try visit mode now: the
+    # coordinator's exception to the visit-day rule (issue 18), as a network would make it.
+    db.session.add(
+        RuleOverride(
+            network_id=current.network_id,
+            rule="visit_date",
+            entity_id=visit.id,
+            reason="Demo: teamet kan prøve besøksmodus før besøksdagen.",
+            created_by_id=ctx.users["coordinator"].id,
+        )
+    )
     db.session.flush()
     ctx.extra["current_visit"] = visit

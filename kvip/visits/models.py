@@ -168,6 +168,11 @@ class Report(db.Model):  # type: ignore[name-defined,misc]
     )
     # When ``content`` was last generated from the visit's data.
     generated_at: Mapped[datetime | None]
+    # The unit lead declared the unit has no comments: the report may be made final at once.
+    no_comments_at: Mapped[datetime | None]
+    no_comments_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 

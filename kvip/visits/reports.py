@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
-from kvip.core import audit, pdf, versioning
+from kvip.core import audit, dates, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import require
+from kvip.core.permissions import PermissionDenied, require, unit_role
 from kvip.extensions import db
+from kvip.network.overrides import RuleBlocked, is_overridden
 from kvip.visits.models import (
     Observation,
     ObservationKind,
@@ -258,11 +259,79 @@ def share_report(actor: Any, report: Report) -> Report:
     )
 
 
+def comment_period_end(report: Report) -> date | None:
+    """The last day of the unit's comment period (the network's days from sharing, Oslo date)."""
+    if report.shared_at is None:
+        return None
+    days = max(int(report.visit.assessment.cycle.network.comment_period_days or 0), 0)
+    return dates.local_date(report.shared_at) + timedelta(days=days)
+
+
+def finalise_problem(report: Report, today: date | None = None) -> str | None:
+    """Why the shared report cannot be made final yet (None when it can): the unit's comment
+    period runs, the unit lead has not declared "no comments", and no coordinator made an
+    exception."""
+    end = comment_period_end(report)
+    if end is None or report.no_comments_at is not None:
+        return None
+    today = today or dates.today()
+    if today > end or is_overridden("comment_period", report.id):
+        return None
+    return _(
+        "The unit can comment on the report until %(date)s. It can be made final after that, or earlier if the unit lead declares that the unit has no comments.",
+        date=dates.long_date(end),
+    )
+
+
 def finalise_report(actor: Any, report: Report) -> Report:
-    """shared_with_unit → final: the snapshot is frozen for good."""
+    """shared_with_unit → final after the unit's comment period: the snapshot is frozen for
+    good."""
+    if report.state == ReportState.shared_with_unit.value:
+        require(actor, "visit.lead", report.visit)
+        problem = finalise_problem(report)
+        if problem:
+            raise RuleBlocked(
+                problem,
+                rule="comment_period",
+                entity_id=report.id,
+                network_id=report.visit.assessment.cycle.network_id,
+            )
     return _lead_transition(
         actor, report, ReportState.shared_with_unit.value, ReportState.final.value
     )
+
+
+def may_declare_no_comments(actor: Any, report: Report) -> bool:
+    """The unit lead of the visited unit, while the report is shared and nothing declared."""
+    return (
+        report.state == ReportState.shared_with_unit.value
+        and report.no_comments_at is None
+        and bool(getattr(actor, "is_authenticated", False))
+        and unit_role(actor, report.visit.assessment.unit_id) == "unit_lead"
+    )
+
+
+def declare_no_comments(actor: Any, report: Report) -> Report:
+    """The unit lead declares the unit has no (more) comments: the report may be made final
+    before the comment period ends (audited)."""
+    require(actor, "report.view", report)
+    if unit_role(actor, report.visit.assessment.unit_id) != "unit_lead":
+        raise PermissionDenied(
+            "report.no_comments", _("Only the unit lead can declare that the unit has no comments.")
+        )
+    if report.state != ReportState.shared_with_unit.value:
+        raise ServiceError(_("Comments are taken while the draft is shared with the unit."))
+    if report.no_comments_at is not None:
+        return report
+    with versioning.guarded("report", report):
+        before = audit.snapshot(report, ("no_comments_at", "no_comments_by_id"))
+        report.no_comments_at = utcnow()
+        report.no_comments_by_id = actor.id
+        audit.record_diff(
+            actor, "report", report, before, action="no_comments", **audit_scope(report.visit)
+        )
+        db.session.commit()
+    return report
 
 
 def refresh_report(actor: Any, report: Report) -> Report:

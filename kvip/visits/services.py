@@ -8,7 +8,7 @@ and commits. Findings and observations are in :mod:`kvip.visits.sync`, reports i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, User
-from kvip.core import audit
+from kvip.core import audit, dates
 from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
@@ -24,6 +24,7 @@ from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, AssessmentState, Cycle
 from kvip.extensions import db
 from kvip.network.models import Institution, Unit
+from kvip.network.overrides import RuleBlocked, is_overridden
 from kvip.standards.models import Standard
 from kvip.visits.labels import team_roles
 from kvip.visits.models import Finding, Report, ReportState, TeamMember, TeamRole, Visit, VisitState
@@ -498,12 +499,54 @@ def schedule_visit(actor: Any, visit: Visit) -> Visit:
     return visit
 
 
+def start_days(visit: Visit) -> tuple[date, date] | None:
+    """The first and last day the visit may start: its date ± the network's tolerance."""
+    if visit.date is None:
+        return None
+    tolerance = timedelta(
+        days=max(int(visit.assessment.cycle.network.visit_date_tolerance_days or 0), 0)
+    )
+    return visit.date - tolerance, visit.date + tolerance
+
+
+def start_problem(visit: Visit, today: date | None = None, *, late_ok: bool = False) -> str | None:
+    """Why the visit cannot start today (None when it can): a visit starts on its date (± the
+    network's tolerance) unless a coordinator made an exception. ``late_ok``: only the first
+    day counts (findings recorded offline on the day may reach the server days later)."""
+    days = start_days(visit)
+    if days is None or is_overridden("visit_date", visit.id):
+        return None
+    today = today or dates.today()
+    first, last = days
+    if today < first:
+        return _("The visit can be started from %(date)s.", date=dates.long_date(first))
+    if today > last and not late_ok:
+        return _(
+            "The visit could be started until %(date)s. Change its date, or ask a coordinator to make an exception.",
+            date=dates.long_date(last),
+        )
+    return None
+
+
+def require_start_day(visit: Visit, *, late_ok: bool = False) -> None:
+    """Raise :class:`RuleBlocked` (409) unless the visit may start today."""
+    problem = start_problem(visit, late_ok=late_ok)
+    if problem:
+        raise RuleBlocked(
+            problem,
+            rule="visit_date",
+            entity_id=visit.id,
+            network_id=visit.assessment.cycle.network_id,
+        )
+
+
 def start_visit(actor: Any, visit: Visit, *, note: str | None = None) -> Visit:
-    """scheduled → in_progress: the lead reviewer starts the visit (the first recorded finding
-    also starts it, see :mod:`kvip.visits.sync`)."""
+    """scheduled → in_progress: the lead reviewer starts the visit on its day (the first
+    recorded finding also starts it, see :mod:`kvip.visits.sync`)."""
     require(actor, "visit.lead", visit)
     if visit.state != VisitState.scheduled.value:
         raise ServiceError(_("Only a scheduled visit can be started."))
+    require_start_day(visit)
     _transition(actor, visit, VisitState.in_progress.value, note=note)
     db.session.commit()
     return visit

@@ -33,7 +33,7 @@ from kvip.visits.models import (
     Visit,
     VisitState,
 )
-from kvip.visits.services import audit_scope
+from kvip.visits.services import audit_scope, require_start_day
 
 OP_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 OBSERVATION_KEY = re.compile(r"^(?:[A-Za-z0-9_.:-]{8,64}|id-\d{1,12})$")
@@ -145,6 +145,11 @@ def _check_writable(actor: Any, visit: Visit) -> str | None:
         raise ServiceError(
             _("The visit is not scheduled yet; nothing can be recorded."), code="visit_not_open"
         )
+    if visit.state == VisitState.scheduled.value:
+        # The first record starts the visit, so it obeys the start rule's first day; a record
+        # arriving after the day is accepted (offline work from the visit day). A refusal is a
+        # 409: the offline outbox keeps the records until the visit can start.
+        require_start_day(visit, late_ok=True)
     if visit.state == VisitState.completed.value:
         report_state = db.session.scalar(sa.select(Report.state).where(Report.visit_id == visit.id))
         # After completion only the lead reviewer corrects facts, until the report is final.

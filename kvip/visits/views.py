@@ -22,6 +22,7 @@ from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, can, coordinated_network_ids, require
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
+from kvip.network import overrides
 from kvip.network.models import Institution, Network, Unit
 from kvip.visits import labels, reports, services
 from kvip.visits.models import Report, TeamMember, Visit
@@ -285,6 +286,7 @@ def _overview(visit: Visit, *, reason: str = "", reason_error: str = "", status:
         report=report,
         deadlines=reports.deadlines(visit, report),
         schedule_problems=services.schedule_problems(visit),
+        start_problem=services.start_problem(visit) if visit.state == "scheduled" else None,
         completion_problems=services.completion_problems(visit)
         if visit.state == "in_progress"
         else [],
@@ -328,6 +330,27 @@ def reopen(visit_id: int) -> Any:
         ),
         "success",
     )
+    return redirect(url_for("visits.overview", visit_id=visit.id))
+
+
+@bp.post("/<int:visit_id>/date-override")
+@login_required
+def date_override(visit_id: int) -> Any:
+    """A coordinator lets the team start the visit on another day than its date, with a reason."""
+    visit = load_visit(visit_id)
+    try:
+        overrides.grant_override(
+            current_user,
+            rule="visit_date",
+            entity_id=visit.id,
+            network_id=visit.assessment.cycle.network_id,
+            unit_id=visit.assessment.unit_id,
+            reason=request.form.get("reason"),
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The team can now start the visit."), "success")
     return redirect(url_for("visits.overview", visit_id=visit.id))
 
 

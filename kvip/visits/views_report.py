@@ -16,6 +16,7 @@ from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require, visits_visible_to
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
+from kvip.network import overrides
 from kvip.network.models import Unit
 from kvip.visits import labels, reports
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
@@ -86,6 +87,15 @@ def _render_report(
         is_lead=is_lead,
         may_comment=may_comment,
         revision=reports.revision_note(report),
+        comment_period_end=reports.comment_period_end(report),
+        finalise_problem=(
+            reports.finalise_problem(report)
+            if report.state == ReportState.shared_with_unit.value
+            else None
+        ),
+        can_override=overrides.may_override(current_user, visit.assessment.cycle.network_id),
+        period_override=overrides.override_of("comment_period", report.id),
+        may_declare_no_comments=reports.may_declare_no_comments(current_user, report),
         history=audit.history("report", report.id, limit=20),
         typed=typed,
         conflict=conflict,
@@ -115,7 +125,13 @@ def report_pdf(visit_id: int) -> Any:
 @login_required
 def report_action(visit_id: int, action: str) -> Any:
     visit, report = _report(visit_id)
+    if action == "override":
+        return _override_comment_period(visit, report)
     steps = {
+        "no-comments": (
+            reports.declare_no_comments,
+            _("Thank you. The review team can now make the report final."),
+        ),
         "share": (reports.share_report, _("The draft report is shared with the unit.")),
         "finalise": (reports.finalise_report, _("The report is final.")),
         "refresh": (reports.refresh_report, _("The draft is updated from the visit's data.")),
@@ -129,6 +145,35 @@ def report_action(visit_id: int, action: str) -> Any:
         flash(exc.message, "error")
     else:
         flash(done, "success")
+    return redirect(url_for("visits.report", visit_id=visit.id))
+
+
+def _override_comment_period(visit: Visit, report: Report) -> Any:
+    """A coordinator lets the lead reviewer make the report final before the comment period
+    ends, with a reason (audited)."""
+    require(current_user, "network.manage", visit.assessment.cycle.network_id)
+    if report.state != ReportState.shared_with_unit.value:
+        flash(
+            _(
+                "The report is not in the right state for this (it is %(state)s).",
+                state=report.state,
+            ),
+            "error",
+        )
+        return redirect(url_for("visits.report", visit_id=visit.id))
+    try:
+        overrides.grant_override(
+            current_user,
+            rule="comment_period",
+            entity_id=report.id,
+            network_id=visit.assessment.cycle.network_id,
+            unit_id=visit.assessment.unit_id,
+            reason=request.form.get("reason"),
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The lead reviewer can now make the report final."), "success")
     return redirect(url_for("visits.report", visit_id=visit.id))
 
 

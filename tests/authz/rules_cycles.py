@@ -66,6 +66,12 @@ RULES = {
         Rule(A + "/submit", method="POST", allow=frozenset({"lead"}), note="incomplete: refused"),
         Rule(OTHER + "/submit", method="POST", allow=frozenset({"outsider"})),
     ],
+    "cycles.window_override": Rule(
+        A + "/window-override",
+        method="POST",
+        allow=frozenset({"admin", "coordinator"}),
+        data={"reason": "Avtalt forlengelse"},
+    ),
     "cycles.reopen": Rule(
         A + "/reopen",
         method="POST",

@@ -55,6 +55,12 @@ RULES = {
             note="already scheduled: refused with a message",
         ),
     ],
+    "visits.date_override": Rule(
+        "/visits/{visit_id}/date-override",
+        method="POST",
+        data={"reason": "Besøket flyttet fram"},
+        allow=ADMIN_COORD,
+    ),
     "visits.reopen": Rule(
         "/visits/{visit_id}/reopen",
         method="POST",
@@ -80,6 +86,19 @@ RULES = {
     "visits.report_pdf": Rule("/visits/{visit_id}/report.pdf", allow=READERS),
     "visits.report_action": [
         Rule("/visits/{visit_id}/report/refresh", method="POST", allow=TEAM),
+        Rule(
+            "/visits/{visit_id}/report/no-comments",
+            method="POST",
+            allow=frozenset(),
+            note="the unit lead only, on a shared report: the unit cannot see a draft",
+        ),
+        Rule(
+            "/visits/{visit_id}/report/override",
+            method="POST",
+            data={"reason": "Avtalt med enheten"},
+            allow=ADMIN_COORD,
+            note="a draft has no comment period: refused with a message",
+        ),
         Rule(
             "/visits/{visit_id}/report/finalise",
             method="POST",

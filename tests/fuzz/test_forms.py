@@ -300,6 +300,9 @@ FORMS: dict[str, Form] = {
     "cycles.close": Form(ConfirmCloseForm),
     "cycles.submit": Form(paths=("/cycles/assessments/{assessment_id}/submit",), role="lead"),
     "cycles.reopen": Form(ReopenForm, prepare=_submitted),
+    "cycles.window_override": Form(
+        fields={"reason": TEXT}, role="coordinator", show=("/cycles/assessments/{assessment_id}",)
+    ),
     "cycles.confirm_rating": Form(fields={"version": VERSION}),
     "cycles.confirm_domain": Form(),
     "cycles.upload": Form(fields={"file": T}),  # the spreadsheet itself: tests/fuzz/test_imports
@@ -325,6 +328,9 @@ FORMS: dict[str, Form] = {
         prepare=_submitted,
     ),
     "visits.reopen": Form(fields={"reason": TEXT}, role="coordinator", prepare=_completed_visit),
+    "visits.date_override": Form(
+        fields={"reason": TEXT}, role="coordinator", show=("/visits/{visit_id}",)
+    ),
     "visits.set_date": Form(fields={"date": DATE}, show=("/visits/{visit_id}",)),
     "visits.team_add": Form(
         fields={
@@ -357,7 +363,12 @@ FORMS: dict[str, Form] = {
             "/visits/{visit_id}/report/refresh",
             "/visits/{visit_id}/report/share",
             "/visits/{visit_id}/report/finalise",
-        )
+            # the unit lead's "no comments" and the coordinator's exception (with a reason)
+            "/visits/{visit_id}/report/no-comments",
+            "/visits/{visit_id}/report/override",
+        ),
+        fields={"reason": TEXT},
+        prepare=_shared_report,
     ),
     "visits.report_comment": Form(
         fields={

@@ -75,7 +75,7 @@ def build_tablet_world() -> TabletWorld:
                 evidence="Prosedyre 12 i kvalitetssystemet" if index % 4 == 0 else "",
             )
         )
-    visit = Visit(assessment_id=assessment.id, date=today + timedelta(days=1), state="scheduled")
+    visit = Visit(assessment_id=assessment.id, date=today, state="scheduled")
     db.session.add(visit)
     db.session.flush()
     db.session.add(TeamMember(visit_id=visit.id, user_id=lead.id, role="lead_reviewer"))

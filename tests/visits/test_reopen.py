@@ -4,6 +4,7 @@ record again and complete again; a report the unit has seen keeps its content.""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -135,6 +136,7 @@ def test_a_report_the_unit_has_seen_stays_as_it_was(app: Flask, world: World) ->
     reports.refresh_report(lead, report)
     rows = {s["code"]: s for s in json.loads(report.content)["standards"]}
     assert rows["1.2"]["peer_value"] == new_value
+    report.shared_at -= timedelta(days=15)  # the unit's comment period has passed
     reports.finalise_report(lead, report)
     final = report.content
 

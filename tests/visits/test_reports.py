@@ -112,6 +112,8 @@ def test_report_states_and_who_reads_and_comments(app: Flask, world: World) -> N
     page = lead.get(url).get_data(as_text=True)
     assert "Vi har rutinen" in page and "Rettet." in page
 
+    report.shared_at -= timedelta(days=15)  # the unit's comment period has passed
+    db.session.commit()
     assert lead.post(url + "/finalise").status_code == 302
     db.session.refresh(report)
     assert report.state == "final" and report.finalised_by_id == lead_user.id

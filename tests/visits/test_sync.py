@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Flask
 
@@ -229,6 +231,7 @@ def test_after_completion_only_the_lead_corrects_until_the_report_is_final(
     assert put_finding(lead, world.visit, code, value="partly_met", version=1).status_code == 200
     report = world.report
     reports.share_report(lead_user, report)
+    report.shared_at -= timedelta(days=15)  # the unit's comment period has passed
     reports.finalise_report(lead_user, report)
     final = put_finding(lead, world.visit, code, value="met", version=2)
     assert final.status_code == 422

@@ -4,6 +4,7 @@ and the visit state machine planned → scheduled → in_progress → completed.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from kvip.core.models import AuditEvent
 from kvip.core.permissions import PermissionDenied
 from kvip.cycles.models import Cycle
 from kvip.extensions import db
+from kvip.network.overrides import RuleBlocked
 from kvip.visits import services
 from kvip.visits.models import Report, TeamMember, Visit
 from tests.conftest import login
@@ -182,7 +184,7 @@ def test_plan_needs_a_submitted_assessment_and_happens_once(app: Flask, world: W
     )
 
 
-def test_the_visit_state_machine(app: Flask, world: World) -> None:
+def test_the_visit_state_machine(app: Flask, world: World, set_today: Any) -> None:
     coordinator = world.users["coordinator"]
     assessment = submitted_assessment(world)
     visit = services.plan_visit(coordinator, assessment)
@@ -201,6 +203,9 @@ def test_the_visit_state_machine(app: Flask, world: World) -> None:
         services.start_visit(coordinator, visit)
     with pytest.raises(PermissionDenied):
         services.start_visit(peer, visit)
+    with pytest.raises(RuleBlocked):  # five days before its date
+        services.start_visit(lead, visit)
+    set_today(date.today() + timedelta(days=5))
     services.start_visit(lead, visit)
     assert visit.state == "in_progress"
 

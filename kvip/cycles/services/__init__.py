@@ -9,7 +9,9 @@ from kvip.cycles.services.assessments import (
     open_work,
     reopen_assessment,
     require_editable,
+    require_in_window,
     submit_assessment,
+    window_problem,
 )
 from kvip.cycles.services.cycles import (
     CYCLE_FIELDS,
@@ -63,11 +65,13 @@ __all__ = [
     "rating_state",
     "reopen_assessment",
     "require_editable",
+    "require_in_window",
     "save_rating",
     "split_kinds",
     "split_links",
     "standard_for",
     "submit_assessment",
     "update_cycle",
+    "window_problem",
     "write_rating",
 ]

@@ -3,23 +3,59 @@ complete (it then locks), reopened by a coordinator with a reason."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from kvip.core import audit
+from kvip.core import audit, dates
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, AssessmentState, CycleState, Rating
 from kvip.extensions import db
+from kvip.network.overrides import RuleBlocked, is_overridden
 from kvip.standards.models import Standard
 
 
+def window_problem(assessment: Assessment, today: date | None = None) -> str | None:
+    """Why today lies outside the cycle's self-assessment window (opens..closes, inclusive,
+    Oslo dates), or None when it is inside, unset, or a coordinator lifted it for this unit."""
+    cycle = assessment.cycle
+    today = today or dates.today()
+    message = None
+    if cycle.self_assessment_opens and today < cycle.self_assessment_opens:
+        message = _(
+            "The self-assessment window opens %(date)s.",
+            date=dates.long_date(cycle.self_assessment_opens),
+        )
+    elif cycle.self_assessment_closes and today > cycle.self_assessment_closes:
+        message = _(
+            "The self-assessment window closed on %(date)s.",
+            date=dates.long_date(cycle.self_assessment_closes),
+        )
+    if message is None or is_overridden("assessment_window", assessment.id):
+        return None
+    return message
+
+
+def require_in_window(assessment: Assessment, today: date | None = None) -> None:
+    """Rating and submitting happen inside the self-assessment window (409 outside it)."""
+    problem = window_problem(assessment, today)
+    if problem:
+        raise RuleBlocked(
+            problem,
+            rule="assessment_window",
+            entity_id=assessment.id,
+            network_id=assessment.cycle.network_id,
+        )
+
+
 def require_editable(assessment: Assessment) -> None:
-    """Ratings change only while the cycle is open and the assessment not submitted (409)."""
+    """Ratings change only while the cycle is open, inside its self-assessment window, and the
+    assessment not submitted (409)."""
     if assessment.cycle.state != CycleState.open.value:
         raise ServiceError(
             _("The cycle is not open: the self-assessment cannot be changed."),
@@ -32,6 +68,7 @@ def require_editable(assessment: Assessment) -> None:
             status=409,
             code="locked",
         )
+    require_in_window(assessment)
 
 
 def _set_state(
