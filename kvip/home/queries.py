@@ -215,9 +215,7 @@ class Pipeline:
 def step_of() -> sa.ColumnElement[str]:
     """SQL: the furthest step an assessment has reached (one of ``STEPS``)."""
     visit_rank = (
-        sa.select(
-            sa.func.max(sa.case((Visit.state == VisitState.completed.value, 2), else_=1))
-        )
+        sa.select(sa.func.max(sa.case((Visit.state == VisitState.completed.value, 2), else_=1)))
         .where(Visit.assessment_id == Assessment.id)
         .scalar_subquery()
     )

@@ -46,6 +46,9 @@ def home_panels(user: Any) -> list[tuple[str, dict[str, Any]]]:
     """The panels of the user's roles, most personal first; each item links to where to act."""
     on = action_queries.today()
     panels: list[tuple[str, dict[str, Any]]] = []
+    units = queries.unit_homes(user)
+    if units:
+        panels.append(("home/_units.html", {"units": units}))
     due = reminders.due_items(user, on, horizon=DUE_HORIZON_DAYS)
     if due:
         panels.append(
@@ -59,9 +62,6 @@ def home_panels(user: Any) -> list[tuple[str, dict[str, Any]]]:
                 },
             )
         )
-    units = queries.unit_homes(user)
-    if units:
-        panels.append(("home/_units.html", {"units": units}))
     upcoming, waiting = queries.reviewer_visits(user)
     if upcoming or waiting:
         panels.append(

@@ -64,7 +64,7 @@ def test_header_filters_and_summary_say_the_same(world: World, login_as) -> None
     assert re.search(
         r'Overført, ikke bekreftet <span class="n" data-filter-count="carried">\(2\)', page
     )
-    assert "Fullført <span id=\"sa-pct\">17</span> %" in page
+    assert 'Fullført <span id="sa-pct">17</span> %' in page
     summary = client.get(f"/cycles/assessments/{world.assessment.id}/summary").get_data(
         as_text=True
     )

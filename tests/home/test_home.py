@@ -14,7 +14,7 @@ from kvip.core.models import AuditEvent, OutboxEmail
 from kvip.cycles.models import Assessment, Rating
 from kvip.extensions import db
 from kvip.home import queries
-from kvip.visits.models import Report, ReportComment, Visit
+from kvip.visits.models import ReportComment, Visit
 from tests.factories import World, create_user, standards_of
 
 
@@ -195,7 +195,9 @@ def test_step_list_shows_the_units_at_that_step(world: World, login_as) -> None:
 def test_admin_health(world: World, login_as, app: Flask) -> None:  # type: ignore[no-untyped-def]
     for i, status in enumerate(["held", "held", "failed", "sent"]):
         db.session.add(
-            OutboxEmail(to="a@example.test", subject="s", body="b", dedup_key=f"k{i}", status=status)
+            OutboxEmail(
+                to="a@example.test", subject="s", body="b", dedup_key=f"k{i}", status=status
+            )
         )
     create_user("nobody@example.test", "Uten rolle")
     create_user("gone@example.test", "Inaktiv", active=False)
