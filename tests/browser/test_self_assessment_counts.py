@@ -37,4 +37,15 @@ def test_header_and_filters_agree_and_follow_an_edit(demo: None, live_server: st
     expect(page.locator('[data-filter-count="carried"]')).to_have_text(f"({carried - 1})")
     expect(page.locator('[data-filter-count="unrated"]')).to_have_text(f"({unrated})")
     assert serious_violations(page) == []
-    screenshot(page, "self-assessment-counts-1024")
+    page.get_by_role("link", name="Sammendrag").first.click()
+    stats = page.locator("ul.stats").first
+    expect(stats).to_contain_text(f"{rated + 1} av {total} vurdert")
+    expect(stats).to_contain_text(f"{carried - 1} overført, ikke bekreftet")
+    expect(stats).to_contain_text(f"{unrated} ikke vurdert")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], widths  # wide tables scroll in their own box, not the page
+    assert serious_violations(page) == []
+    screenshot(page, "self-assessment-summary-768")
