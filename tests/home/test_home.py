@@ -273,3 +273,12 @@ def test_home_queries_do_not_grow_with_rows_shown(world: World) -> None:
     assert sum(queries.pipelines(coordinator, today)[0].steps.values()) == 5
     assert len(queries.unit_homes(lead)) == 4
     assert after == before
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "lead", "member", "reviewer"])
+def test_home_in_english(unit_world: World, login_as, role: str) -> None:  # type: ignore[no-untyped-def]
+    unit_world.users[role].locale = "en"
+    db.session.commit()
+    html = _page(login_as, role)
+    assert "What to do now" in html
+    assert "Dette bør gjøres nå" not in html
