@@ -11,7 +11,17 @@ from kvip.config import ROOT, load_config
 
 # Domain modules, in dependency order. Each has views.py (a blueprint ``bp``); api.py adds
 # routes to the shared /api/v1 blueprint; cli.py adds command groups.
-MODULES = ("core", "accounts", "network", "standards", "cycles", "visits", "actions", "benchmarks")
+MODULES = (
+    "core",
+    "accounts",
+    "network",
+    "standards",
+    "cycles",
+    "visits",
+    "actions",
+    "benchmarks",
+    "home",
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

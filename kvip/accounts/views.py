@@ -294,9 +294,18 @@ def users() -> Any:
     query = sa.select(User).where(services.manageable_users(current_user)).order_by(User.name)
     if q:
         query = query.where(sa.or_(User.email.contains(q), sa.func.lower(User.name).contains(q)))
+    without_role = request.args.get("role") == "none"
+    if without_role:
+        # The home page's "users without any role": not admin, no unit, no network role.
+        query = query.where(
+            User.active.is_(True),
+            User.is_admin.is_(False),
+            ~sa.exists().where(Membership.user_id == User.id),
+            ~sa.exists().where(NetworkRole.user_id == User.id),
+        )
     page = max(1, request.args.get("page", 1, type=int))
     rows = db.paginate(query, page=page, per_page=50, error_out=False)
-    return render_template("accounts/users.html", users=rows, q=q)
+    return render_template("accounts/users.html", users=rows, q=q, without_role=without_role)
 
 
 @bp.get("/admin/audit")

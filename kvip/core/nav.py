@@ -55,3 +55,17 @@ def unit_links(user: Any, unit: Any, role: str) -> list[tuple[str, str]]:
 def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
     """(label, url) links for a network card on the home page, from each module's ``network_links``."""
     return _collect("network_links", user, network, role)
+
+
+def home_panels(user: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(template, values) panels for the home page ("what should I do now?"), from each
+    module's ``home_panels(user)``, in module order."""
+    from kvip import MODULES
+
+    panels: list[tuple[str, dict[str, Any]]] = []
+    for name in MODULES:
+        views = importlib.import_module(f"kvip.{name}.views")
+        provider = getattr(views, "home_panels", None)
+        if provider is not None:
+            panels.extend(provider(user))
+    return panels

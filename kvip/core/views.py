@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership, NetworkRole
+from kvip.core import nav
 from kvip.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -17,13 +18,19 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home() -> Any:
+    """What the signed-in user should do now (panels from the modules), then their shortcuts."""
     memberships = db.session.scalars(
         sa.select(Membership).where(Membership.user_id == current_user.id)
     ).all()
     roles = db.session.scalars(
         sa.select(NetworkRole).where(NetworkRole.user_id == current_user.id)
     ).all()
-    return render_template("core/home.html", memberships=memberships, network_roles=roles)
+    return render_template(
+        "core/home.html",
+        memberships=memberships,
+        network_roles=roles,
+        panels=nav.home_panels(current_user),
+    )
 
 
 @bp.get("/healthz")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from kvip.benchmarks import scoring
 from kvip.core.permissions import member_unit_ids
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
+from kvip.cycles.progress import Progress, progress_counts, progress_of_rows
 from kvip.cycles.services import previous_assessments
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -77,6 +78,8 @@ class DomainBlock:
     summary: scoring.Summary | None = None  # scores over the current values
     progress: scoring.Summary | None = None  # completeness over fresh values only
     carried_over: int = 0
+    # Rated / carried over, not confirmed / not rated: the one set of counts every view shows.
+    counts: Progress = field(default_factory=Progress)
 
 
 @dataclass
@@ -88,6 +91,9 @@ class AssessmentData:
     by_type: dict[int, scoring.Summary]
     carried_over: int
     previous_assessment_id: int | None
+    # Rated / carried over, not confirmed / not rated: the one set of counts every view shows.
+    counts: Progress = field(default_factory=Progress)
+    type_counts: dict[int, Progress] = field(default_factory=dict)
 
     @property
     def standards(self) -> list[StandardRow]:
@@ -193,7 +199,8 @@ def _scored(
     for d in domains:
         d.summary = domain_scores[d.code]
         d.progress = domain_progress[d.code]
-        d.carried_over = sum(1 for s in d.standards if s.carried_over)
+        d.counts = progress_of_rows((s.value, s.carried_over) for s in d.standards)
+        d.carried_over = d.counts.carried_over
     all_rows = [s for d in domains for s in d.standards]
     types = sorted({s.type for s in all_rows})
     by_type = scoring.group_summaries(
@@ -207,6 +214,11 @@ def _scored(
         by_type={int(k): v for k, v in by_type.items()},
         carried_over=sum(d.carried_over for d in domains),
         previous_assessment_id=previous_id,
+        counts=sum((d.counts for d in domains), Progress()),
+        type_counts={
+            t: progress_of_rows((s.value, s.carried_over) for s in all_rows if s.type == t)
+            for t in types
+        },
     )
 
 
@@ -230,12 +242,11 @@ class AssessmentStatus:
     carried_over: int
 
 
-def progress_of(assessments: Iterable[Assessment]) -> dict[int, tuple[scoring.Summary, int]]:
-    """assessment id → (completeness over fresh ratings, carried-over count); one grouped query
-    for all of them, sized by the assessments asked for."""
-    items = list(assessments)
-    if not items:
-        return {}
+def _tallies(
+    items: list[Assessment],
+) -> tuple[dict[int, int], dict[int, dict[tuple[str | None, bool], int]]]:
+    """(edition id → number of standards, assessment id → (value, carried) → rows): two grouped
+    queries, sized by the assessments asked for."""
     totals: dict[int, int] = dict(
         db.session.execute(
             sa.select(Standard.edition_id, sa.func.count())
@@ -243,21 +254,49 @@ def progress_of(assessments: Iterable[Assessment]) -> dict[int, tuple[scoring.Su
             .group_by(Standard.edition_id)
         ).all()
     )
-    counts: dict[int, dict[str | None, int]] = {a.id: {} for a in items}
-    carried: dict[int, int] = {a.id: 0 for a in items}
+    tallies: dict[int, dict[tuple[str | None, bool], int]] = {a.id: {} for a in items}
     for assessment_id, value, is_carried, n in db.session.execute(
         sa.select(Rating.assessment_id, Rating.value, Rating.carried_over, sa.func.count())
         .where(Rating.assessment_id.in_([a.id for a in items]))
         .group_by(Rating.assessment_id, Rating.value, Rating.carried_over)
     ):
-        if is_carried:
-            carried[assessment_id] += n
-            continue
-        if value is not None:
-            counts[assessment_id][value] = counts[assessment_id].get(value, 0) + n
+        key = (value, bool(is_carried))
+        tallies[assessment_id][key] = tallies[assessment_id].get(key, 0) + n
+    return totals, tallies
+
+
+def counts_of(assessments: Iterable[Assessment]) -> dict[int, Progress]:
+    """assessment id → rated / carried over, not confirmed / not rated (one grouped query)."""
+    items = list(assessments)
+    if not items:
+        return {}
+    totals, tallies = _tallies(items)
     result = {}
     for a in items:
-        c = counts[a.id]
+        by_kind: dict[tuple[bool, bool], int] = {}
+        for (value, carried), n in tallies[a.id].items():
+            key = (value is not None, carried)
+            by_kind[key] = by_kind.get(key, 0) + n
+        result[a.id] = progress_counts(by_kind, totals.get(a.cycle.edition_id, 0))
+    return result
+
+
+def progress_of(assessments: Iterable[Assessment]) -> dict[int, tuple[scoring.Summary, int]]:
+    """assessment id → (completeness over fresh ratings, carried-over count); one grouped query
+    for all of them, sized by the assessments asked for."""
+    items = list(assessments)
+    if not items:
+        return {}
+    totals, tallies = _tallies(items)
+    result = {}
+    for a in items:
+        c: dict[str, int] = {}
+        carried = 0
+        for (value, is_carried), n in tallies[a.id].items():
+            if is_carried:
+                carried += n
+            elif value is not None:
+                c[value] = c.get(value, 0) + n
         tally = scoring.Counts(
             met=c.get(scoring.MET, 0),
             partly_met=c.get(scoring.PARTLY, 0),
@@ -265,7 +304,7 @@ def progress_of(assessments: Iterable[Assessment]) -> dict[int, tuple[scoring.Su
             not_applicable=c.get(scoring.NA, 0),
             total=totals.get(a.cycle.edition_id, 0),
         )
-        result[a.id] = (scoring.summarise(tally), carried[a.id])
+        result[a.id] = (scoring.summarise(tally), carried)
     return result
 
 

@@ -165,6 +165,10 @@ function initAssessment(config) {
     }
     const pct = total ? (100 * rated) / total : 0;
     $("#sa-count").textContent = String(rated);
+    const carriedNode = $("#sa-carried");
+    if (carriedNode) carriedNode.textContent = String(counts.carried);
+    const unratedNode = $("#sa-unrated");
+    if (unratedNode) unratedNode.textContent = String(counts.unrated);
     $("#sa-pct").textContent = pct.toFixed(0);
     $("#sa-bar").style.width = `${pct.toFixed(1)}%`;
     for (const [code, d] of byDomain) {
@@ -199,8 +203,9 @@ function initAssessment(config) {
   function matches(it, filter) {
     const { value, carried } = effective(it);
     switch (filter) {
+      // One vocabulary (kvip/cycles/progress.py): rated / carried over, not confirmed / not rated.
       case "unrated":
-        return !value;
+        return !value && !carried;
       case "not_met":
         return value === "not_met";
       case "changed":
