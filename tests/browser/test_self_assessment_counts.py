@@ -43,6 +43,15 @@ def test_header_and_filters_agree_and_follow_an_edit(demo: None, live_server: st
     expect(stats).to_contain_text(f"{carried - 1} overført, ikke bekreftet")
     expect(stats).to_contain_text(f"{unrated} ikke vurdert")
     page.set_viewport_size({"width": 768, "height": 1024})
+    # The chart redraws for the new width after plotly's resize debounce: wait for it (bounded),
+    # then measure; a table that never fits still fails below.
+    try:
+        page.wait_for_function(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            timeout=5000,
+        )
+    except Exception:  # noqa: BLE001 - the assertion below reports the widths
+        pass
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
