@@ -4,7 +4,6 @@ confirmed / not rated), also while the unit edits."""
 from __future__ import annotations
 
 import contextlib
-
 from typing import Any
 
 from playwright.sync_api import expect
