@@ -40,7 +40,17 @@ def nav_items(user: Any) -> list[NavItem]:
 
 
 def unit_links(user: Any, unit: Any, role: str) -> list[tuple[str, str]]:
-    return [(_("Peer-review reports"), url_for("visits.unit_reports", unit_id=unit.id))]
+    links = [(_("Peer-review reports"), url_for("visits.unit_reports", unit_id=unit.id))]
+    upcoming = db.session.scalar(
+        sa.select(Visit.id)
+        .join(Assessment, Assessment.id == Visit.assessment_id)
+        .where(Assessment.unit_id == unit.id, Visit.state.in_(("planned", "scheduled")))
+        .order_by(Visit.id.desc())
+        .limit(1)
+    )
+    if upcoming is not None:
+        links.append((_("Visit date"), url_for("visits.schedule", visit_id=upcoming)))
+    return links
 
 
 def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
@@ -268,7 +278,12 @@ def reviewers(network_id: int) -> Any:
     page = max(1, request.args.get("page", 1, type=int))
     pool = services.reviewer_pool(network.id, cycle.id if cycle else None, page=page)
     return render_template(
-        "visits/reviewers.html", network=network, cycles=cycles, cycle=cycle, pool=pool
+        "visits/reviewers.html",
+        network=network,
+        cycles=cycles,
+        cycle=cycle,
+        pool=pool,
+        add_email=request.args.get("email", "")[:254],
     )
 
 
@@ -463,4 +478,4 @@ def transition(visit_id: int) -> Any:
     return redirect(url_for("visits.overview", visit_id=visit.id))
 
 
-from kvip.visits import views_mode, views_report  # noqa: E402,F401  (routes on ``bp``)
+from kvip.visits import views_mode, views_report, views_schedule  # noqa: E402,F401  (routes on ``bp``)
