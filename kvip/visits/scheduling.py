@@ -22,6 +22,7 @@ from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require
+from kvip.core.text import clean_text
 from kvip.extensions import db
 from kvip.visits import invitations
 from kvip.visits.models import (
@@ -126,7 +127,7 @@ def propose_dates(
         problem = date_problem(value) or window_problem(visit, value)
         if problem:
             errors[f"date_{index}"] = problem
-    note = (note or "").strip()
+    note = clean_text(note or "").strip()
     if len(note) > NOTE_MAX:
         errors["note"] = _("Keep the note under %(n)d characters.", n=NOTE_MAX)
     if errors:
