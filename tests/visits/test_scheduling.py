@@ -296,3 +296,12 @@ def test_mail_carries_the_attachment(world: World, app: Any, monkeypatch: Any) -
     assert parts and parts[0].get_content_type() == "text/calendar"
     assert parts[0].get_filename().endswith(".ics")
     assert _calendar(parts[0].get_payload(decode=True)).decoded("DTSTART") == world.visit.date
+
+
+def test_the_unit_finds_the_visit_date_from_its_home_page(world: World, login_as: Any) -> None:
+    html = login_as("lead").get("/").get_data(as_text=True)
+    assert f"/visits/{world.visit.id}/schedule" in html
+    # Not for another unit's lead.
+    assert f"/visits/{world.visit.id}/schedule" not in login_as("outsider").get("/").get_data(
+        as_text=True
+    )
