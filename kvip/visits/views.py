@@ -24,7 +24,7 @@ from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
 from kvip.network.models import Institution, Network, Unit
 from kvip.visits import labels, reports, services
-from kvip.visits.models import Report, TeamMember, Visit
+from kvip.visits.models import ProposalState, Report, TeamMember, Visit, VisitDateProposal
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -201,6 +201,7 @@ def network_visits(network_id: int) -> Any:
     visits = None
     unplanned: list[Assessment] = []
     reports_by_visit: dict[int, Report] = {}
+    proposals_by_visit: dict[int, str] = {}
     if cycle is not None:
         page = max(1, request.args.get("page", 1, type=int))
         visits = db.paginate(
@@ -221,6 +222,14 @@ def network_visits(network_id: int) -> Any:
         )
         ids = [v.id for v in visits.items]
         if ids:
+            proposals_by_visit = dict(
+                db.session.execute(
+                    sa.select(VisitDateProposal.visit_id, VisitDateProposal.side).where(
+                        VisitDateProposal.visit_id.in_(ids),
+                        VisitDateProposal.state == ProposalState.open.value,
+                    )
+                ).all()
+            )
             reports_by_visit = {
                 r.visit_id: r
                 for r in db.session.scalars(sa.select(Report).where(Report.visit_id.in_(ids)))
@@ -247,6 +256,7 @@ def network_visits(network_id: int) -> Any:
         visits=visits,
         unplanned=unplanned,
         reports_by_visit=reports_by_visit,
+        proposals_by_visit=proposals_by_visit,
         deadlines=reports.deadlines,
     )
 

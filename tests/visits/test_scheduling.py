@@ -86,6 +86,9 @@ def test_unit_proposes_coordinator_picks_team_told_with_invitation(
     assert r.status_code == 403
 
     coord = login_as("coordinator")
+    # The coordinator's list of the cycle's visits says dates wait to be picked.
+    listing = coord.get(f"/visits/networks/{world.network.id}").get_data(as_text=True)
+    assert "Datoer foreslått: velg én" in listing
     page = coord.get(f"/visits/{visit.id}/schedule")
     assert b"Ikke mandager" in page.data
     r = coord.post(
