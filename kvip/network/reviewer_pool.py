@@ -186,27 +186,12 @@ def decline(token: str) -> Network:
         note=f"{user.email} declined the reviewer pool",
     )
     db.session.delete(role)
-    notices = [_declined_notice(c, user, network) for c in _coordinators(network.id)]
+    notices = [_declined_notice(c, user, network) for c in accounts.coordinators_of(network.id)]
     db.session.add_all(notices)
     db.session.commit()
     for notice in notices:
         mail.try_deliver(notice)
     return network
-
-
-def _coordinators(network_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(NetworkRole, NetworkRole.user_id == User.id)
-            .where(
-                NetworkRole.network_id == network_id,
-                NetworkRole.role == NetworkRoleKind.coordinator.value,
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
 
 
 def _declined_notice(coordinator: User, user: User, network: Network) -> OutboxEmail:

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, UnitRole, User
+from kvip.accounts.models import Membership, UnitRole, User
+from kvip.accounts.services import coordinators_of
 from kvip.core import mail
 from kvip.core.models import OutboxAttachment, OutboxEmail
 from kvip.core.urls import external_url
@@ -64,18 +65,7 @@ def unit_leads(visit: Visit) -> list[User]:
 
 
 def coordinators(visit: Visit) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(NetworkRole, NetworkRole.user_id == User.id)
-            .where(
-                NetworkRole.network_id == visit.assessment.cycle.network_id,
-                NetworkRole.role == NetworkRoleKind.coordinator.value,
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+    return coordinators_of(visit.assessment.cycle.network_id)
 
 
 def _team(visit: Visit) -> list[User]:
