@@ -308,3 +308,17 @@ def test_the_unit_finds_the_visit_date_from_its_home_page(world: World, login_as
     assert f"/visits/{world.visit.id}/schedule" not in login_as("outsider").get("/").get_data(
         as_text=True
     )
+
+
+def test_ics_text_is_escaped_and_folded(world: World, app: Any) -> None:
+    """Commas, semicolons, backslashes, line breaks and long Norwegian text survive a round trip."""
+    from kvip.visits import ics
+
+    summary = "Fagfellebesøk; Enhet Alfa, Institusjon A \\ " + "æøå " * 40
+    description = "Linje én\nLinje to, med komma; og semikolon"
+    with app.test_request_context("/"):
+        content = ics.invitation(world.visit, summary=summary, description=description)
+    assert all(len(line) <= 75 for line in content.split(b"\r\n"))
+    event = _calendar(content)
+    assert str(event["SUMMARY"]) == summary
+    assert str(event["DESCRIPTION"]) == description
