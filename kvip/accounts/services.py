@@ -333,6 +333,22 @@ def create_user(
     return user
 
 
+def coordinators_of(network_id: int) -> list[User]:
+    """The active coordinators of a network (whom network notices go to)."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(NetworkRole, NetworkRole.user_id == User.id)
+            .where(
+                NetworkRole.network_id == network_id,
+                NetworkRole.role == NetworkRoleKind.coordinator.value,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
 def _is_user_manager(actor: User) -> bool:
     from kvip.core.permissions import any_coordinator
 

@@ -331,6 +331,7 @@ def user_new() -> Any:
     _require_manager()
     form = UserForm()
     form.home_institution_id.choices = _institution_choices()
+    existing = None
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -343,6 +344,8 @@ def user_new() -> Any:
             )
         except ServiceError as exc:
             _show_errors(form, exc, flash_other=False)
+            if services.user_by_email(form.email.data or "") is not None:
+                existing = _pool_offer(form.email.data or "")
         else:
             flash(_("User %(name)s created.", name=user.name), "success")
             if user.password_hash is None and user.active:
@@ -353,7 +356,23 @@ def user_new() -> Any:
                 )
             return redirect(url_for("accounts.user_edit", user_id=user.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("accounts/user_form.html", form=form, user=None), status
+    return render_template(
+        "accounts/user_form.html", form=form, user=None, pool_offer=existing
+    ), status
+
+
+def _pool_offer(email: str) -> dict[str, Any] | None:
+    """For an address that already has an account: the networks whose reviewer pool the
+    signed-in coordinator can add the person to (the shared reviewer pool), else None."""
+    from kvip.network.models import Network
+
+    query = sa.select(Network).order_by(Network.name)
+    if not current_user.is_admin:
+        query = query.where(Network.id.in_(coordinated_network_ids(current_user)))
+    networks = db.session.scalars(query).all()
+    if not networks:
+        return None
+    return {"email": services.normalise_email(email), "networks": networks}
 
 
 def _role_scopes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -445,14 +464,34 @@ def user_edit(user_id: int) -> Any:
         user=user,
         identity_locked=locked,
         role_form=role_form,
-        memberships=db.session.scalars(
-            sa.select(Membership).where(Membership.user_id == user.id)
-        ).all(),
-        network_roles=db.session.scalars(
-            sa.select(NetworkRole).where(NetworkRole.user_id == user.id)
-        ).all(),
-        history=audit.history("user", user.id, limit=30),
+        memberships=_visible_memberships(user),
+        network_roles=_visible_network_roles(user),
+        # A person who also belongs elsewhere: their history names other networks' people.
+        history=audit.history("user", user.id, limit=30)
+        if current_user.is_admin or not locked
+        else [],
     ), status
+
+
+def _visible_memberships(user: User) -> list[Membership]:
+    """The person's unit roles the signed-in manager may see: all for an admin, else only
+    those in networks they coordinate (a shared reviewer's other networks stay private)."""
+    from kvip.network.models import Unit
+
+    query = sa.select(Membership).where(Membership.user_id == user.id)
+    if not current_user.is_admin:
+        query = query.join(Unit, Unit.id == Membership.unit_id).where(
+            Unit.network_id.in_(coordinated_network_ids(current_user))
+        )
+    return list(db.session.scalars(query.order_by(Membership.id)))
+
+
+def _visible_network_roles(user: User) -> list[NetworkRole]:
+    """The person's network roles the signed-in manager may see (as :func:`_visible_memberships`)."""
+    query = sa.select(NetworkRole).where(NetworkRole.user_id == user.id)
+    if not current_user.is_admin:
+        query = query.where(NetworkRole.network_id.in_(coordinated_network_ids(current_user)))
+    return list(db.session.scalars(query.order_by(NetworkRole.id)))
 
 
 @bp.post("/admin/users/<int:user_id>/roles")

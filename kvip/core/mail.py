@@ -29,6 +29,8 @@ def deliver(message: OutboxEmail) -> None:
     mail["To"] = message.to
     mail["Subject"] = message.subject
     mail.set_content(message.body)
+    for attachment in message.attachments:
+        add_attachment(mail, attachment.filename, attachment.content_type, attachment.content)
     port = int(config("KVIP_SMTP_PORT", "25"))
     with smtplib.SMTP(config("KVIP_SMTP_HOST"), port, timeout=20) as smtp:
         if config("KVIP_SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"):
@@ -37,6 +39,21 @@ def deliver(message: OutboxEmail) -> None:
         if user:
             smtp.login(user, config("KVIP_SMTP_PASSWORD"))
         smtp.send_message(mail)
+
+
+def add_attachment(mail: EmailMessage, filename: str, content_type: str, content: bytes) -> None:
+    """Attach ``content`` to ``mail``; ``content_type`` may carry parameters
+    (``text/calendar; method=REQUEST``)."""
+    kind, _sep, params = content_type.partition(";")
+    maintype, _slash, subtype = kind.strip().partition("/")
+    extra = {}
+    for param in params.split(";"):
+        key, _eq, value = param.strip().partition("=")
+        if key and value:
+            extra[key.strip()] = value.strip()
+    mail.add_attachment(
+        content, maintype=maintype, subtype=subtype, filename=filename, params=extra
+    )
 
 
 def try_deliver(message: OutboxEmail) -> bool:

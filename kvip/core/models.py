@@ -56,3 +56,25 @@ class OutboxEmail(db.Model):  # type: ignore[name-defined,misc]
     error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None]
+
+
+class OutboxAttachment(db.Model):  # type: ignore[name-defined,misc]
+    """A file sent with an outbox message (a visit's calendar invitation, ``.ics``)."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outbox_emails.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    # "type/subtype" plus optional parameters, e.g. "text/calendar; method=REQUEST"
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+    email = db.relationship(
+        "OutboxEmail",
+        backref=db.backref(
+            "attachments", cascade="all, delete-orphan", order_by="OutboxAttachment.id"
+        ),
+    )

@@ -289,6 +289,19 @@ def _visit_manage(user: User, visit: Any) -> bool:
     return user.is_admin or coordinates(user, _network_of_assessment(visit.assessment))
 
 
+@rule("visit.propose_dates")
+def _visit_propose_dates(user: User, visit: Any) -> bool:
+    """Propose dates for the visit and pick from the coordinator's: the visited unit's lead."""
+    return unit_role(user, visit.assessment.unit_id) == UnitRole.unit_lead.value
+
+
+@rule("visit.schedule")
+def _visit_schedule(user: User, visit: Any) -> bool:
+    """See the visit's date, its proposals and calendar invitation: those who read the visit
+    and the visited unit's staff."""
+    return _visit_read(user, visit) or unit_role(user, visit.assessment.unit_id) is not None
+
+
 @rule("visit.reopen")
 def _visit_reopen(user: User, visit: Any) -> bool:
     """Reopen a completed visit: the network's coordinators only (as reopening an assessment)."""

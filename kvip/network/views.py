@@ -14,7 +14,7 @@ from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, require
 from kvip.extensions import db
-from kvip.network import audit_page, services
+from kvip.network import audit_page, reviewer_pool, services
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
 
@@ -232,3 +232,65 @@ def audit_log(network_id: int) -> Any:
 @login_required
 def audit_export(network_id: int, fmt: str) -> Any:
     return audit_page.download(db.get_or_404(Network, network_id), fmt)
+
+
+# --- the shared reviewer pool -----------------------------------------------------------------
+
+
+@bp.post("/<int:network_id>/reviewers/add")
+@login_required
+def add_reviewer(network_id: int) -> Any:
+    """Add a person to the network's reviewer pool by e-mail address (see reviewer_pool)."""
+    network = _network(network_id)
+    email = (request.form.get("email") or "").strip()[:254]
+    name = (request.form.get("name") or "").strip()[:200]
+    try:
+        added = reviewer_pool.add_reviewer(
+            current_user,
+            network.id,
+            email,
+            name=name,
+            trained_lead=request.form.get("trained_lead") == "y",
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("visits.reviewers", network_id=network.id, email=email))
+    if added.invited:
+        flash(
+            _(
+                "%(email)s had no account: one was made, an invitation to set a password was "
+                "sent, and the person is in the reviewer pool.",
+                email=added.user.email,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "%(name)s is now in the reviewer pool and has been told by e-mail (they can "
+                "decline).",
+                name=added.user.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("visits.reviewers", network_id=network.id))
+
+
+@bp.route("/reviewer-pool/decline/<token>", methods=["GET", "POST"])
+def decline_reviewer(token: str) -> Any:
+    """The signed link in the "you were added" e-mail: confirm, then leave the pool."""
+    role = reviewer_pool.role_for_decline_token(token)
+    if role is None:
+        return render_template("network/decline_reviewer.html", role=None, done=False), 400
+    if request.method == "POST":
+        try:
+            network = reviewer_pool.decline(token)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("network/decline_reviewer.html", role=None, done=False), 400
+        return render_template(
+            "network/decline_reviewer.html", role=None, done=True, network_name=network.name
+        )
+    return render_template("network/decline_reviewer.html", role=role, done=False)

@@ -31,6 +31,17 @@ class ObservationKind(StrEnum):
     recommendation = "recommendation"
 
 
+class ProposalSide(StrEnum):
+    unit = "unit"
+    network = "network"
+
+
+class ProposalState(StrEnum):
+    open = "open"
+    accepted = "accepted"
+    superseded = "superseded"
+
+
 class ReportState(StrEnum):
     draft = "draft"
     shared_with_unit = "shared_with_unit"
@@ -48,6 +59,9 @@ class Visit(db.Model):  # type: ignore[name-defined,misc]
     state: Mapped[str] = mapped_column(sa.String(20), default=VisitState.planned.value)
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # iCalendar SEQUENCE of the visit's invitation: raised each time the date changes, so a
+    # calendar that already holds the event (same UID) replaces it instead of adding one.
+    ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     assessment = relationship("Assessment")
     team: Mapped[list[TeamMember]] = relationship(
@@ -96,6 +110,42 @@ class Finding(db.Model):  # type: ignore[name-defined,misc]
     # Optimistic locking (kvip.core.versioning). The offline sync writes findings with its own
     # conditional UPDATE; any ORM write (the lead's corrections) is checked here as well.
     __mapper_args__ = {"version_id_col": version}
+
+
+class VisitDateProposal(db.Model):  # type: ignore[name-defined,misc]
+    """Up to three possible dates for a visit, proposed by one side (the unit lead, or the
+    coordinator answering with other dates); the other side picks one (DESIGN §3: the picked
+    date becomes the visit's date). A newer proposal supersedes the open one."""
+
+    __tablename__ = "visit_date_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("visits.id", ondelete="CASCADE"), index=True
+    )
+    side: Mapped[str] = mapped_column(sa.String(10))  # ProposalSide
+    date_1: Mapped[date]
+    date_2: Mapped[date | None]
+    date_3: Mapped[date | None]
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    state: Mapped[str] = mapped_column(sa.String(12), default=ProposalState.open.value)
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    chosen_date: Mapped[date | None]
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
+
+    visit: Mapped[Visit] = relationship()
+    proposed_by = relationship("User", foreign_keys=[proposed_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def dates(self) -> list[date]:
+        return [d for d in (self.date_1, self.date_2, self.date_3) if d is not None]
 
 
 class AppliedOperation(db.Model):  # type: ignore[name-defined,misc]

@@ -26,6 +26,7 @@ from kvip.extensions import db
 from kvip.network.models import Institution, Unit
 from kvip.network.overrides import RuleBlocked, is_overridden
 from kvip.standards.models import Standard
+from kvip.visits import invitations
 from kvip.visits.labels import team_roles
 from kvip.visits.models import Finding, Report, ReportState, TeamMember, TeamRole, Visit, VisitState
 
@@ -343,8 +344,11 @@ def set_visit_date(actor: Any, visit: Visit, visit_date: date | None) -> Visit:
         raise ServiceError(_("Enter the date of the visit."), fields={"date": _("Required.")})
     _check_date(visit_date)
     cycle: Cycle = visit.assessment.cycle
-    before = audit.snapshot(visit, ("date",))
+    before = audit.snapshot(visit, ("date", "ics_sequence"))
+    old_date = visit.date
     visit.date = visit_date
+    # A new or changed date: everyone gets the (updated) calendar invitation.
+    messages = invitations.date_changed(actor, visit, old_date)
     note = None
     if (cycle.visit_window_start and visit_date < cycle.visit_window_start) or (
         cycle.visit_window_end and visit_date > cycle.visit_window_end
@@ -352,6 +356,7 @@ def set_visit_date(actor: Any, visit: Visit, visit_date: date | None) -> Visit:
         note = "outside the cycle's visit window"
     audit.record_diff(actor, "visit", visit, before, note=note, **audit_scope(visit))
     db.session.commit()
+    invitations.deliver(messages)
     return visit
 
 
@@ -426,7 +431,10 @@ def add_team_member(actor: Any, visit: Visit, user: User, role: str) -> list[str
         note=f"visit {visit.id}" + ("; reciprocal pair warned" if warning else ""),
         **audit_scope(visit),
     )
+    invitation = invitations.member_added(actor, visit, user)
     db.session.commit()
+    if invitation is not None:
+        invitations.deliver([invitation])
     db.session.refresh(visit)
     return [warning] if warning else []
 

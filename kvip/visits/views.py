@@ -25,7 +25,7 @@ from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Institution, Network, Unit
 from kvip.visits import labels, reports, services
-from kvip.visits.models import Report, TeamMember, Visit
+from kvip.visits.models import ProposalState, Report, TeamMember, Visit, VisitDateProposal
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -41,7 +41,17 @@ def nav_items(user: Any) -> list[NavItem]:
 
 
 def unit_links(user: Any, unit: Any, role: str) -> list[tuple[str, str]]:
-    return [(_("Peer-review reports"), url_for("visits.unit_reports", unit_id=unit.id))]
+    links = [(_("Peer-review reports"), url_for("visits.unit_reports", unit_id=unit.id))]
+    upcoming = db.session.scalar(
+        sa.select(Visit.id)
+        .join(Assessment, Assessment.id == Visit.assessment_id)
+        .where(Assessment.unit_id == unit.id, Visit.state.in_(("planned", "scheduled")))
+        .order_by(Visit.id.desc())
+        .limit(1)
+    )
+    if upcoming is not None:
+        links.append((_("Visit date"), url_for("visits.schedule", visit_id=upcoming)))
+    return links
 
 
 def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
@@ -192,6 +202,7 @@ def network_visits(network_id: int) -> Any:
     visits = None
     unplanned: list[Assessment] = []
     reports_by_visit: dict[int, Report] = {}
+    proposals_by_visit: dict[int, str] = {}
     if cycle is not None:
         page = max(1, request.args.get("page", 1, type=int))
         visits = db.paginate(
@@ -212,6 +223,14 @@ def network_visits(network_id: int) -> Any:
         )
         ids = [v.id for v in visits.items]
         if ids:
+            proposals_by_visit = dict(
+                db.session.execute(
+                    sa.select(VisitDateProposal.visit_id, VisitDateProposal.side).where(
+                        VisitDateProposal.visit_id.in_(ids),
+                        VisitDateProposal.state == ProposalState.open.value,
+                    )
+                ).all()
+            )
             reports_by_visit = {
                 r.visit_id: r
                 for r in db.session.scalars(sa.select(Report).where(Report.visit_id.in_(ids)))
@@ -238,6 +257,7 @@ def network_visits(network_id: int) -> Any:
         visits=visits,
         unplanned=unplanned,
         reports_by_visit=reports_by_visit,
+        proposals_by_visit=proposals_by_visit,
         deadlines=reports.deadlines,
     )
 
@@ -269,7 +289,12 @@ def reviewers(network_id: int) -> Any:
     page = max(1, request.args.get("page", 1, type=int))
     pool = services.reviewer_pool(network.id, cycle.id if cycle else None, page=page)
     return render_template(
-        "visits/reviewers.html", network=network, cycles=cycles, cycle=cycle, pool=pool
+        "visits/reviewers.html",
+        network=network,
+        cycles=cycles,
+        cycle=cycle,
+        pool=pool,
+        add_email=request.args.get("email", "")[:254],
     )
 
 
@@ -486,4 +511,4 @@ def transition(visit_id: int) -> Any:
     return redirect(url_for("visits.overview", visit_id=visit.id))
 
 
-from kvip.visits import views_mode, views_report  # noqa: E402,F401  (routes on ``bp``)
+from kvip.visits import views_mode, views_report, views_schedule  # noqa: E402,F401  (routes on ``bp``)

@@ -142,6 +142,27 @@ RULES = {
     ],
     "api.openapi": Rule("/api/v1/openapi.json", allow=SIGNED_IN),
     "api.me": Rule("/api/v1/me", allow=SIGNED_IN),
+    "network.add_reviewer": Rule(
+        "/networks/{network_id}/reviewers/add",
+        method="POST",
+        data={"email": "not-an-address"},
+        allow=ADMIN_COORD,
+        note="a bad address is refused with a message, nothing added",
+    ),
+    "network.decline_reviewer": [
+        Rule(
+            "/networks/reviewer-pool/decline/not-a-token",
+            public=True,
+            extra_ok=(400,),
+            note="the signed link is the credential: a bad one answers 400",
+        ),
+        Rule(
+            "/networks/reviewer-pool/decline/not-a-token",
+            method="POST",
+            public=True,
+            extra_ok=(400,),
+        ),
+    ],
 }
 
 assert EVERYONE  # re-exported for rule modules

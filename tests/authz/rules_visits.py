@@ -9,6 +9,7 @@ from tests.authz.table import SIGNED_IN, Rule
 ADMIN_COORD = frozenset({"admin", "coordinator"})
 TEAM = frozenset({"reviewer"})
 READERS = frozenset({"admin", "coordinator", "reviewer"})
+SCHEDULE_READERS = READERS | {"lead", "member"}
 OP = "authz-op-00000001"
 
 RULES = {
@@ -153,4 +154,25 @@ RULES = {
         json={"version": 1, "op_id": OP + "c"},
         allow=TEAM,
     ),
+    # Scheduling: the unit's staff see the visit's date and invitation; its lead proposes dates.
+    "visits.schedule": Rule("/visits/{visit_id}/schedule", allow=SCHEDULE_READERS),
+    "visits.invitation": Rule("/visits/{visit_id}/invitation.ics", allow=SCHEDULE_READERS),
+    "visits.propose": Rule(
+        "/visits/{visit_id}/schedule/propose",
+        method="POST",
+        data={"date_1": "2031-05-05"},
+        allow=frozenset({"admin", "coordinator", "lead"}),
+        note="a date outside the visit window: refused with a message (422), nothing proposed",
+    ),
+    "visits.pick": Rule(
+        "/visits/{visit_id}/schedule/pick",
+        method="POST",
+        data={"proposal_id": "999999", "date": "2031-05-05"},
+        allow=frozenset(),
+        note="unknown proposal: 404 for those who see the visit, 403 for others",
+    ),
+    "visits.calendar_view": [
+        Rule("/visits/networks/{network_id}/calendar", allow=ADMIN_COORD),
+        Rule("/visits/networks/{network_id}/calendar?month=bad", allow=ADMIN_COORD),
+    ],
 }

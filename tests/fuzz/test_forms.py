@@ -30,7 +30,7 @@ from kvip.accounts.forms import (
     TokenForm,
     UserForm,
 )
-from kvip.accounts.models import Membership
+from kvip.accounts.models import Membership, NetworkRole
 from kvip.actions.forms import ActionForm
 from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm, ReopenForm
 from kvip.extensions import db
@@ -219,6 +219,48 @@ def _edition_csv() -> tuple[io.BytesIO, str]:
     return io.BytesIO(("\n".join(lines) + "\n").encode()), "edition.csv"
 
 
+def _planned_visit(world: World) -> dict[str, Any]:
+    """world.visit planned without a date: the unit lead proposes dates for it."""
+    world.visit.state, world.visit.date = "planned", None
+    db.session.commit()
+    return {}
+
+
+def _open_proposal(world: World) -> dict[str, Any]:
+    """An open proposal of the unit's three dates for world.visit (the coordinator picks)."""
+    from datetime import timedelta
+
+    from kvip.visits.models import VisitDateProposal
+
+    start = world.cycle.visit_window_start
+    assert start is not None
+    proposal = VisitDateProposal(
+        visit_id=world.visit.id,
+        side="unit",
+        date_1=start + timedelta(days=1),
+        date_2=start + timedelta(days=2),
+        state="open",
+        proposed_by_id=world.users["lead"].id,
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    return {
+        "proposal_id": proposal.id,
+        "proposed_1": proposal.date_1.isoformat(),
+        "proposed_2": (start + timedelta(days=2)).isoformat(),
+    }
+
+
+def _decline_link(world: World) -> dict[str, Any]:
+    from kvip.network.reviewer_pool import decline_token
+
+    role = db.session.scalar(
+        db.select(NetworkRole).where(NetworkRole.user_id == world.users["reviewer"].id)
+    )
+    assert role is not None
+    return {"decline_token": decline_token(role)}
+
+
 ASPECTS = ("leadership", "staff_involvement", "user_involvement")
 A = "/actions/assessments/{assessment_id}"
 ACTION_FIELDS = {
@@ -289,6 +331,21 @@ FORMS: dict[str, Form] = {
         paths=("/networks/{network_id}/units/new", "/networks/{network_id}/units/{unit_id}"),
         show=("/networks/{network_id}/units",),
     ),
+    "network.add_reviewer": Form(
+        fields={
+            "email": choice(
+                "outsider@example.test", "reviewer@example.test", "new.person@example.test", "x@"
+            ),
+            "name": T,
+            "trained_lead": BOOL,
+        },
+        show=("/visits/networks/{network_id}/reviewers",),
+    ),
+    "network.decline_reviewer": Form(
+        paths=("/networks/reviewer-pool/decline/{decline_token}",),
+        role="anon",
+        prepare=_decline_link,
+    ),
     # cycles
     "cycles.new": Form(CycleForm, {"edition_id": ids("edition_id", "foreign_unit_id")}),
     "cycles.edit": Form(CycleForm, show=("/cycles/{cycle_id}",)),
@@ -330,6 +387,21 @@ FORMS: dict[str, Form] = {
     "visits.reopen": Form(fields={"reason": TEXT}, role="coordinator", prepare=_completed_visit),
     "visits.date_override": Form(
         fields={"reason": TEXT}, role="coordinator", show=("/visits/{visit_id}",)
+    ),
+    "visits.propose": Form(
+        fields={"date_1": DATE, "date_2": DATE, "date_3": DATE, "note": TEXT},
+        role="lead",
+        prepare=_planned_visit,
+        show=("/visits/{visit_id}/schedule",),
+    ),
+    "visits.pick": Form(
+        fields={
+            "proposal_id": ids("proposal_id", "visit_id"),
+            "date": choice("{proposed_1}", "{proposed_2}", "2031-05-05", "x"),
+        },
+        role="coordinator",
+        prepare=_open_proposal,
+        show=("/visits/{visit_id}/schedule",),
     ),
     "visits.set_date": Form(fields={"date": DATE}, show=("/visits/{visit_id}",)),
     "visits.team_add": Form(
