@@ -166,7 +166,11 @@ def run(job_id: int) -> None:
     job.state, job.started_at, job.error = "running", utcnow(), ""
     job.attempts += 1
     db.session.commit()
-    owner = job.owner
+    owner = db.session.get(User, job.owner_id)
+    if owner is None or not owner.active:
+        job.state, job.error, job.finished_at = "failed", "the owner's account is gone", utcnow()
+        db.session.commit()
+        return
     params = dict(job.params)
     query = params.pop("query", {})
     try:
@@ -215,7 +219,8 @@ def _make_file(
         _set_progress(job_id, 10)
         with force_locale(owner.locale or "nb"):
             view = app.view_functions[kind.endpoint]
-            response = app.make_response(view(**params))
+            answer: Any = view(**params)
+            response = app.make_response(answer)
         if response.status_code != 200:
             raise RuntimeError(f"the export answered {response.status_code}")
         _, options = parse_options_header(response.headers.get("Content-Disposition", ""))
