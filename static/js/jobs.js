@@ -8,6 +8,7 @@
   var bar = document.getElementById("job-progress");
   var percent = document.getElementById("job-percent");
   var state = document.getElementById("job-state");
+  var linkBox = document.getElementById("job-download-box");
   var link = document.getElementById("job-download");
   var texts = document.getElementById("job-texts").content.firstElementChild;
   var delay = 1000;
@@ -19,7 +20,7 @@
     if (status.download) {
       state.textContent = texts.getAttribute("data-ready");
       link.href = status.download;
-      link.hidden = false;
+      linkBox.hidden = false;
       return true;
     }
     if (status.state === "failed") {
@@ -45,6 +46,6 @@
         window.setTimeout(poll, 5000); // offline for a moment: keep trying, slower
       });
   }
-  if (!link.hidden) return;
+  if (!linkBox.hidden) return;
   window.setTimeout(poll, 300);
 })();

@@ -417,6 +417,17 @@ FORMS: dict[str, Form] = {
         },
         show=("/actions/units/{unit_id}/maturity",),
     ),
+    # jobs: the start route keeps the original export's arguments (query or form)
+    "jobs.start": Form(
+        fields={"cycle": TEXT, "entity": TEXT, "from": DATE, "to": DATE, "fmt": TEXT},
+        paths=(
+            "/jobs/exports/annual_report?network_id={network_id}",
+            "/jobs/exports/network_audit?network_id={network_id}&fmt=csv",
+        ),
+        role="coordinator",
+    ),
+    "jobs.retry_export": Form(role="admin"),
+    "jobs.retry_mail": Form(fields={"next": TEXT}, role="admin"),
 }
 
 
