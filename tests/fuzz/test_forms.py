@@ -25,6 +25,7 @@ from kvip.accounts.forms import (
     LocaleForm,
     LoginForm,
     PasswordForm,
+    ReminderChannelForm,
     ResetPasswordForm,
     RoleForm,
     TokenForm,
@@ -246,6 +247,7 @@ FORMS: dict[str, Form] = {
     "accounts.set_language": Form(LocaleForm, {"next": T}, role="member"),
     "accounts.change_password": Form(PasswordForm),
     "accounts.create_token": Form(TokenForm, show=("/profile",)),
+    "accounts.set_reminder_channel": Form(ReminderChannelForm, show=("/profile",)),
     "accounts.revoke_token": Form(
         paths=("/profile/tokens/{token_id}/revoke",), role="member", prepare=_token
     ),
