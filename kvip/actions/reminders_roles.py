@@ -55,6 +55,13 @@ def threshold(kind: str, due: date, on: date) -> str | None:
     return f"{min(passed)}d" if passed else None
 
 
+def _day(value: datetime | date | None) -> date:
+    """Dates of rows the query already filtered to non-null ones."""
+    if value is None:
+        raise ValueError("a date was expected")
+    return value.date() if isinstance(value, datetime) else value
+
+
 def visits_soon(user: User, on: date) -> list[Reminder]:
     """The user's visits (any team role) within 7 days."""
     rows = db.session.execute(
@@ -74,7 +81,7 @@ def visits_soon(user: User, on: date) -> list[Reminder]:
             "visit_soon",
             _("Peer-review visit"),
             unit_name,
-            visit.date,
+            _day(visit.date),
             first_url([("visits.overview", {"visit_id": visit.id})]),
             item=f"visit:{visit.id}",
         )
@@ -130,7 +137,7 @@ def _units_not_submitted(networks: Any, on: date, until: date) -> list[Reminder]
                     open=started,
                 ),
                 cycle.name,
-                cycle.self_assessment_closes,
+                _day(cycle.self_assessment_closes),
                 first_url([("cycles.detail", {"cycle_id": cycle.id})]),
                 item=f"units_not_submitted:{cycle.id}",
             )
@@ -163,7 +170,7 @@ def _teams_incomplete(networks: Any, on: date) -> list[Reminder]:
             "team_incomplete",
             _("The visit has no complete team (a lead reviewer and at least one more)"),
             unit_name,
-            visit.date,
+            _day(visit.date),
             first_url([("visits.team", {"visit_id": visit.id})]),
             item=f"team:{visit.id}",
         )
@@ -189,7 +196,7 @@ def _reports_late(networks: Any, on: date, until: date) -> list[Reminder]:
     )
     items = []
     for visit, state, unit_name in rows:
-        visit_day = visit.date.date() if isinstance(visit.date, datetime) else visit.date
+        visit_day = _day(visit.date)
         target = first_url([("visits.report", {"visit_id": visit.id})])
         if state in (None, ReportState.draft.value):
             items.append(
