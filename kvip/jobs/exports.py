@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
 
@@ -214,7 +213,7 @@ def _make_file(
         # The URL with the job's values, then the view as the original route would call it.
         url = url_for(kind.endpoint, **params)
     with app.test_request_context(url, base_url=base, query_string=query):
-        login_user(owner)
+        g._login_user = owner  # current_user for the view; no session, no sign-in event
         g.kvip_job_progress = lambda percent: _set_progress(job_id, percent)
         _set_progress(job_id, 10)
         with force_locale(owner.locale or "nb"):
