@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import url_for
@@ -58,3 +58,10 @@ def first_url(candidates: Iterable[tuple[str, dict[str, Any]]]) -> Target:
             continue
         return to(endpoint, **values)
     return to("core.home")
+
+
+def as_date(value: datetime | date | None) -> date:
+    """Dates of rows the query already filtered to non-null ones."""
+    if value is None:
+        raise ValueError("a date was expected")
+    return value.date() if isinstance(value, datetime) else value

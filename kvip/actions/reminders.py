@@ -29,6 +29,7 @@ from kvip.accounts.models import Membership, User
 from kvip.actions import queries, reminders_roles
 from kvip.actions.models import Action, ActionStatus, OutboxEmail, SentReminder
 from kvip.actions.reminder_items import Reminder
+from kvip.actions.reminder_items import as_date as _as_date
 from kvip.actions.reminder_items import first_url as _first_url
 from kvip.actions.reminder_items import to as _to
 from kvip.core import mail
@@ -45,13 +46,6 @@ HORIZON_DAYS = 14
 # (reminders_roles.THRESHOLDS: 14 and 3 days for a closing self-assessment, 7 for a visit …).
 EMAIL_HORIZON_DAYS = 14
 REPORT_COMMENT_DAYS = 14
-
-
-def _as_date(value: datetime | date | None) -> date:
-    """Dates of rows the query already filtered to non-null ones."""
-    if value is None:
-        raise ValueError("a date was expected")
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _self_assessments(user: User, until: date) -> list[Reminder]:

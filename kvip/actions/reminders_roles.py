@@ -12,7 +12,7 @@ by e-mail (each item once per threshold: :class:`kvip.actions.models.SentReminde
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 
 from kvip.accounts.models import User
 from kvip.actions.reminder_items import Reminder, first_url
+from kvip.actions.reminder_items import as_date as _day
 from kvip.core.permissions import coordinated_network_ids
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
@@ -53,13 +54,6 @@ def threshold(kind: str, due: date, on: date) -> str | None:
     left = (due - on).days
     passed = [t for t in THRESHOLDS.get(kind, (7,)) if left <= t]
     return f"{min(passed)}d" if passed else None
-
-
-def _day(value: datetime | date | None) -> date:
-    """Dates of rows the query already filtered to non-null ones."""
-    if value is None:
-        raise ValueError("a date was expected")
-    return value.date() if isinstance(value, datetime) else value
 
 
 def visits_soon(user: User, on: date) -> list[Reminder]:
