@@ -130,3 +130,20 @@ def test_expired_files_are_deleted(app: Flask, world: World) -> None:
     assert exports.expire(app) == 1
     assert not path.exists()
     assert db.session.get(ExportJob, world.export_job_id) is None
+
+
+def test_visit_report_and_platform_audit_as_jobs(world: World, login_as: Any) -> None:
+    reviewer = login_as("reviewer")
+    job = _start(reviewer, f"/jobs/exports/visit_report?visit_id={world.visit.id}")
+    assert job.state == "done", job.error
+    pdf = reviewer.get(f"/jobs/{job.id}/download")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # The draft is not the unit's to read yet: no job for a unit member.
+    refused = login_as("member").post(f"/jobs/exports/visit_report?visit_id={world.visit.id}")
+    assert refused.status_code in (403, 404)
+    admin = login_as("admin")
+    job = _start(admin, "/jobs/exports/platform_audit?fmt=xlsx")
+    assert job.state == "done", job.error
+    xlsx = admin.get(f"/jobs/{job.id}/download")
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+    assert job.file_name and job.file_name.endswith(".xlsx")
