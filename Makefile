@@ -48,7 +48,12 @@ run: install-run i18n
 	# Every edition folder in name order (kvip-2026 before kvip-2027, whose mapping needs it).
 	for edition in standards/*/edition.yaml; do $(BIN)/flask standards load "$$(dirname "$$edition")" || exit 1; done
 	$(BIN)/flask demo load
-	@echo "KvIP is running on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	@# The job queue's worker (e-mail, daily reminders, exports) in the background; stopped
+	@# with the web server (Ctrl+C, or the server ending for any reason).
+	@$(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Running: the job worker (flask jobs worker, PID $$worker; queue in instance/jobs.sqlite3)"; \
+	echo "Running: the web server (flask run); KvIP is on http://127.0.0.1:$(PORT)  (Ctrl+C stops both)"; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 lint: install

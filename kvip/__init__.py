@@ -62,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from kvip.api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from kvip import jobs
+
+    jobs.init_app(app)
     setup.init_request_hooks(app)
 
     from kvip.cli import register_cli

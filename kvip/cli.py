@@ -35,6 +35,9 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
+    from kvip.jobs.cli import jobs
+
+    app.cli.add_command(jobs)
     for name in MODULES:
         try:
             module = importlib.import_module(f"kvip.{name}.cli")

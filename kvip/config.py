@@ -114,4 +114,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("KVIP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "KVIP_SMTP_HOST": os.environ.get("KVIP_SMTP_HOST", ""),
         "KVIP_MAIL_FROM": os.environ.get("KVIP_MAIL_FROM", "kvip@localhost"),
+        # The job queue (kvip.jobs): empty = SQLite at instance/jobs.sqlite3; redis://… in
+        # production. The daily reminders run at KVIP_REMINDERS_AT (HH:MM, server time).
+        "KVIP_JOBS_URL": os.environ.get("KVIP_JOBS_URL", ""),
+        "KVIP_JOBS_WORKERS": int(os.environ.get("KVIP_JOBS_WORKERS", "2")),
+        "KVIP_REMINDERS_AT": os.environ.get("KVIP_REMINDERS_AT", "06:30"),
+        # Where finished export files wait for their download, and for how long.
+        "KVIP_EXPORT_DIR": os.environ.get("KVIP_EXPORT_DIR", str(Path(instance_path) / "exports")),
+        "KVIP_EXPORT_KEEP_HOURS": int(os.environ.get("KVIP_EXPORT_KEEP_HOURS", "24")),
+        # Seconds an export job waits at each progress step: 0 in use; more only to watch the
+        # progress bar or to test a worker stopped in the middle of a job.
+        "KVIP_JOBS_STEP_DELAY": float(os.environ.get("KVIP_JOBS_STEP_DELAY", "0")),
     }

@@ -145,6 +145,8 @@ class World:
     action: Action
     observation: Observation
     users: dict[str, User] = field(default_factory=dict)
+    # A finished export job of the coordinator (its file in a temporary folder).
+    export_job_id: int = 0
 
     def ids(self) -> dict[str, Any]:
         """Values for the ``{name}`` placeholders of the authorization table."""
@@ -168,6 +170,7 @@ class World:
             "action_id": self.action.id,
             "observation_id": self.observation.id,
             "user_id": self.users["member"].id,
+            "job_id": self.export_job_id,
         }
 
 
@@ -253,6 +256,7 @@ def build_world() -> World:
     )
     db.session.add(action)
     db.session.commit()
+    export_job_id = _finished_export_job(users["coordinator"], network)
     return World(
         network=network,
         inst_a=inst_a,
@@ -270,4 +274,30 @@ def build_world() -> World:
         action=action,
         observation=observation,
         users=users,
+        export_job_id=export_job_id,
     )
+
+
+def _finished_export_job(owner: User, network: Network) -> int:
+    """A done annual-report job of ``owner`` with a small file to download."""
+    import tempfile
+    from pathlib import Path
+
+    from kvip.core.models import ExportJob
+
+    folder = Path(tempfile.mkdtemp(prefix="kvip-export-"))
+    path = folder / "report.pdf"
+    path.write_bytes(b"%PDF-1.4 test\n")
+    job = ExportJob(
+        owner_id=owner.id,
+        kind="annual_report",
+        params={"network_id": network.id},
+        state="done",
+        progress=100,
+        file_path=str(path),
+        file_name="annual-report.pdf",
+        mimetype="application/pdf",
+    )
+    db.session.add(job)
+    db.session.commit()
+    return int(job.id)

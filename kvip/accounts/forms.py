@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from kvip.core.forms import KvipForm
@@ -23,6 +31,17 @@ class PasswordForm(KvipForm):
 
 class TokenForm(KvipForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
+
+
+class ReminderChannelForm(KvipForm):
+    channel = RadioField(
+        _l("How you get reminders"),
+        choices=[
+            ("email", _l("By e-mail (a daily summary) and in KvIP")),
+            ("app", _l("Only in KvIP (the Reminders page)")),
+        ],
+        validators=[DataRequired()],
+    )
 
 
 class LocaleForm(KvipForm):

@@ -45,6 +45,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     # In every session and "keep me signed in" cookie (get_id). Rotated at password change,
     # sign-out and e-mail change: every session and remember cookie of the user ends.
     auth_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
+    # How reminders reach the person: "email" (a daily digest and the reminders page) or
+    # "app" (the reminders page only).
+    reminder_channel: Mapped[str] = mapped_column(
+        sa.String(10), default="email", server_default="email"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # Optimistic locking of the user administration (kvip.core.versioning). Bumped only by a

@@ -252,6 +252,21 @@ def _set_password(user: User, new: str, action: str) -> None:
     db.session.commit()
 
 
+REMINDER_CHANNELS = ("email", "app")
+
+
+def set_reminder_channel(user: User, channel: str) -> None:
+    """How reminders reach ``user``: by e-mail and in the app, or in the app only."""
+    if channel not in REMINDER_CHANNELS:
+        raise ServiceError(_("Choose how you get reminders."))
+    if user.reminder_channel != channel:
+        audit.record(
+            user, "user", user.id, changes={"reminder_channel": (user.reminder_channel, channel)}
+        )
+        user.reminder_channel = channel
+        db.session.commit()
+
+
 def set_locale(user: User | None, locale: str) -> None:
     """Remember the UI language (per user when signed in)."""
     from flask import session

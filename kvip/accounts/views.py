@@ -27,6 +27,7 @@ from kvip.accounts.forms import (
     LocaleForm,
     LoginForm,
     PasswordForm,
+    ReminderChannelForm,
     ResetPasswordForm,
     RoleForm,
     TokenForm,
@@ -216,7 +217,20 @@ def profile() -> Any:
         token_form=TokenForm(),
         tokens=services.tokens_of(current_user),
         new_token=session.pop("new_token", None),
+        reminder_form=ReminderChannelForm(channel=current_user.reminder_channel),
     )
+
+
+@bp.post("/profile/reminders")
+@login_required
+def set_reminder_channel() -> Any:
+    form = ReminderChannelForm()
+    if form.validate_on_submit():
+        services.set_reminder_channel(current_user, form.channel.data or "")
+        flash(_("Your reminder setting is saved."), "success")
+    else:
+        flash(_("Choose how you get reminders."), "error")
+    return redirect(url_for("accounts.profile"), 303)
 
 
 @bp.post("/profile/password")
@@ -240,6 +254,7 @@ def change_password() -> Any:
         token_form=TokenForm(),
         tokens=services.tokens_of(current_user),
         new_token=None,
+        reminder_form=ReminderChannelForm(channel=current_user.reminder_channel),
     ), 422
 
 
@@ -258,6 +273,7 @@ def create_token() -> Any:
         token_form=form,
         tokens=services.tokens_of(current_user),
         new_token=None,
+        reminder_form=ReminderChannelForm(channel=current_user.reminder_channel),
     ), 422
 
 

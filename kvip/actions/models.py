@@ -148,3 +148,16 @@ class MaturityRating(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class SentReminder(db.Model):  # type: ignore[name-defined,misc]
+    """One reminder told to one person: an item (``kind:id``) at one threshold (e.g. ``14d``).
+    The same item and threshold is never told twice (kvip.actions.reminders)."""
+
+    __tablename__ = "sent_reminders"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(120))
+    sent_on: Mapped[date] = mapped_column(sa.Date)

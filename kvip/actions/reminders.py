@@ -21,86 +21,35 @@ re-running the same day sends nothing twice) and, when ``KVIP_SMTP_HOST`` is set
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import BuildError
 
 from kvip.accounts.models import Membership, User
-from kvip.actions import queries
-from kvip.actions.models import Action, ActionStatus, OutboxEmail
+from kvip.actions import queries, reminders_roles
+from kvip.actions.models import Action, ActionStatus, OutboxEmail, SentReminder
+from kvip.actions.reminder_items import Reminder
+from kvip.actions.reminder_items import as_date as _as_date
+from kvip.actions.reminder_items import first_url as _first_url
+from kvip.actions.reminder_items import to as _to
 from kvip.core import mail
 from kvip.core.permissions import coordinated_network_ids
 from kvip.core.urls import external_url
-from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
+from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState, Rating
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
+from kvip.standards.models import Standard
 from kvip.visits.models import Report, ReportState, TeamMember, Visit, VisitState
 
 HORIZON_DAYS = 14
-EMAIL_HORIZON_DAYS = 7
+# The e-mail looks this far ahead; each kind is told at its own thresholds within it
+# (reminders_roles.THRESHOLDS: 14 and 3 days for a closing self-assessment, 7 for a visit …).
+EMAIL_HORIZON_DAYS = 14
 REPORT_COMMENT_DAYS = 14
-
-
-Target = tuple[str, tuple[tuple[str, Any], ...]]
-
-
-@dataclass(frozen=True)
-class Reminder:
-    kind: str
-    title: str
-    where: str
-    due: date
-    # Where the reminder leads: an endpoint and its values (built into a path for the page and
-    # into an absolute link under KVIP_BASE_URL for the e-mail).
-    target: Target
-    count: int | None = None  # how many things a summary reminder stands for
-
-    def overdue(self, on: date) -> bool:
-        return self.due < on
-
-    def days_left(self, on: date) -> int:
-        return (self.due - on).days
-
-    @property
-    def url(self) -> str:
-        """The path, for a page the user has open."""
-        endpoint, values = self.target
-        return url_for(endpoint, **dict(values))
-
-    def link(self, base: str | None = None) -> str:
-        """The absolute link for an e-mail: always under the configured base URL."""
-        endpoint, values = self.target
-        return external_url(endpoint, _base=base, **dict(values))
-
-
-def _to(endpoint: str, **values: Any) -> Target:
-    return endpoint, tuple(sorted(values.items()))
-
-
-def _first_url(candidates: Iterable[tuple[str, dict[str, Any]]]) -> Target:
-    """The first endpoint of another module that exists (their names are theirs to choose)."""
-    for endpoint, values in candidates:
-        try:
-            external_url(endpoint, **values)
-        except BuildError:
-            continue
-        return _to(endpoint, **values)
-    return _to("core.home")
-
-
-def _as_date(value: datetime | date | None) -> date:
-    """Dates of rows the query already filtered to non-null ones."""
-    if value is None:
-        raise ValueError("a date was expected")
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _self_assessments(user: User, until: date) -> list[Reminder]:
@@ -120,7 +69,7 @@ def _self_assessments(user: User, until: date) -> list[Reminder]:
     return [
         Reminder(
             "self_assessment",
-            _("Self-assessment closes"),
+            _("Self-assessment closes: %(n)d standards not rated", n=_unrated(assessment)),
             unit_name,
             _as_date(closes),
             _first_url(
@@ -129,9 +78,25 @@ def _self_assessments(user: User, until: date) -> list[Reminder]:
                     ("cycles.assessment_view", {"assessment_id": assessment.id}),
                 ]
             ),
+            item=f"self_assessment:{assessment.id}",
         )
         for assessment, closes, unit_name in rows
     ]
+
+
+def _unrated(assessment: Assessment) -> int:
+    """Standards of the assessment's edition without a rating (N/A counts as rated)."""
+    total = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Standard)
+        .where(Standard.edition_id == assessment.cycle.edition_id)
+    )
+    rated = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Rating)
+        .where(Rating.assessment_id == assessment.id, Rating.value.is_not(None))
+    )
+    return max(0, int(total or 0) - int(rated or 0))
 
 
 def _report_comments(user: User, until: date) -> list[Reminder]:
@@ -161,6 +126,7 @@ def _report_comments(user: User, until: date) -> list[Reminder]:
                     ("visits.report", {"report_id": report.id}),
                 ]
             ),
+            item=f"report_comments:{report.id}",
         )
         for report, unit_name in rows
     ]
@@ -192,6 +158,7 @@ def _plans_due(user: User, on: date, until: date) -> list[Reminder]:
             unit_name,
             _as_date(finalised) + queries.PLAN_DUE_AFTER,
             _to("actions.plan", assessment_id=assessment_id),
+            item=f"plan:{assessment_id}",
         )
         for assessment_id, finalised, unit_name in rows
     ]
@@ -213,6 +180,7 @@ def _action_deadlines(user: User, on: date, until: date) -> list[Reminder]:
             unit_name,
             _as_date(deadline),
             _to("actions.edit_action", action_id=action_id),
+            item=f"action:{action_id}",
         )
         for action_id, title, deadline, unit_name in rows
     ]
@@ -250,6 +218,7 @@ def _verifications(user: User, on: date, until: date) -> list[Reminder]:
                     unit_name,
                     _as_date(visit.date),
                     _to("actions.next_visit", visit_id=visit.id),
+                    item=f"verify:{visit.id}",
                 )
             )
     return reminders
@@ -278,6 +247,7 @@ def _coordinator(user: User, on: date) -> list[Reminder]:
             "",
             _as_date(first) + queries.PLAN_DUE_AFTER,
             _to("actions.overview", network_id=network_id),
+            item=f"plans_overdue:{network_id}:{n}",
         )
         for network_id, n, first in rows
     ]
@@ -315,6 +285,7 @@ def _overdue_actions(user: User, on: date) -> list[Reminder]:
             network_name,
             _as_date(first),
             _to("actions.overview", network_id=network_id, cycle=cycle_id),
+            item=f"actions_overdue:{network_id}:{cycle_id}",
             count=int(n),
         )
         for network_id, cycle_id, cycle_name, network_name, n, first in rows
@@ -333,6 +304,8 @@ def due_items(user: User, on: date | None = None, horizon: int = HORIZON_DAYS) -
         + _verifications(user, on, until)
         + _coordinator(user, on)
         + _overdue_actions(user, on)
+        + reminders_roles.visits_soon(user, on)
+        + reminders_roles.coordinator_items(user, on, until)
     )
     return sorted(items, key=lambda r: (r.due, r.kind, r.where, r.title))
 
@@ -376,13 +349,26 @@ class SendResult:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    in_app_only: int = 0  # people who chose reminders in KvIP only
+    waiting: int = 0  # handed to the job queue's worker, not sent yet
+
+
+def told_key(item: Reminder, on: date) -> str | None:
+    """What is told once: the item at the threshold ``on`` falls in (None: not yet)."""
+    tag = reminders_roles.threshold(item.kind, item.due, on)
+    if tag is None:
+        return None
+    return f"{item.item or item.kind + ':' + item.title}:{tag}"[:120]
 
 
 def send_reminders(
     on: date | None = None, *, base_url: str | None = None, horizon: int = EMAIL_HORIZON_DAYS
 ) -> SendResult:
-    """One digest per active user with something due (batch job: ``flask reminders send``).
-    Links go to ``base_url`` if given (the CLI's ``--base-url``), else KVIP_BASE_URL."""
+    """One digest per active user with something newly due (the worker's daily task, or
+    ``flask reminders send``): each item is told once per threshold (14 and 3 days before a
+    self-assessment closes, when overdue, …), never twice; people who chose "in KvIP only"
+    get no e-mail. Links go to ``base_url`` if given (the CLI's ``--base-url``), else
+    KVIP_BASE_URL."""
     on = on or queries.today()
     result = SendResult()
     smtp = mail.smtp_configured()
@@ -393,18 +379,34 @@ def send_reminders(
             continue
         with force_locale(user.locale or "nb"):  # titles in the recipient's language
             items = due_items(user, on, horizon)
-        if not items:
+        keyed = {k: i for i in items if (k := told_key(i, on)) is not None}
+        if not keyed:
             continue
         result.users += 1
+        if user.reminder_channel == "app":
+            result.in_app_only += 1
+            continue
         key = f"reminders:{user.id}:{on.isoformat()}"
         if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.dedup_key == key)):
             result.skipped += 1
             continue
-        subject, body = compose(user, items, on, base_url)
+        told = set(
+            db.session.scalars(
+                sa.select(SentReminder.key).where(
+                    SentReminder.user_id == user.id, SentReminder.key.in_(list(keyed))
+                )
+            )
+        )
+        new = {k: i for k, i in keyed.items() if k not in told}
+        if not new:
+            result.skipped += 1
+            continue
+        subject, body = compose(user, list(new.values()), on, base_url)
         message = OutboxEmail(
             user_id=user.id, to=user.email, subject=subject, body=body, dedup_key=key
         )
         db.session.add(message)
+        db.session.add_all(SentReminder(user_id=user.id, key=k, sent_on=on) for k in new)
         try:
             db.session.commit()
         except IntegrityError:  # another run wrote it in the meantime
@@ -415,6 +417,8 @@ def send_reminders(
         if smtp:
             if mail.try_deliver(message):
                 result.sent += 1
-            else:
+            elif message.status == "failed":
                 result.failed += 1
+            else:
+                result.waiting += 1
     return result

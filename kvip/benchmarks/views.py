@@ -25,6 +25,7 @@ from kvip.benchmarks.context import (
     value_labels,
 )
 from kvip.config import ROOT
+from kvip.core import jobs
 from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
 from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
@@ -333,11 +334,14 @@ def annual_report(network_id: int) -> Any:
 @login_required
 def annual_report_pdf(network_id: int) -> Any:
     network, report = _annual(network_id, figures=False)
+    jobs.progress(40)  # when made by the job queue: its progress bar moves
     css = (ROOT / "static" / "css" / "benchmarks-print.css").read_text(encoding="utf-8")
     html = render_template(
         "benchmarks/annual_report_pdf.html", report=report, ctx=report.ctx, pdf=True, css=css
     )
+    jobs.progress(60)
     pdf = render_pdf(html)
+    jobs.progress(95)
     name = f"{network.slug}-annual-report-{report.ctx.cycle.year}.pdf"
     return Response(
         pdf,

@@ -23,7 +23,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 def modules() -> list[str]:
     from kvip import MODULES
 
-    return list(MODULES) + ["demo", "api"]
+    return list(MODULES) + ["demo", "api", "jobs"]
 
 
 def extract(module: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,8 +53,12 @@ class OutboxEmail(db.Model):  # type: ignore[name-defined,misc]
     body: Mapped[str] = mapped_column(sa.Text)
     # One reminder digest per user and day: re-running the command sends nothing twice.
     dedup_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(10), default="held")  # held | sent | failed
+    # held (no SMTP) | queued (waiting for the job queue, or for its next try) | sending |
+    # sent | failed (every try failed: an admin can send it again from the outbox page)
+    status: Mapped[str] = mapped_column(sa.String(10), default="held")
     error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Delivery tries so far (kvip.jobs retries with exponential backoff).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None]
 
@@ -78,3 +83,31 @@ class OutboxAttachment(db.Model):  # type: ignore[name-defined,misc]
             "attachments", cascade="all, delete-orphan", order_by="OutboxAttachment.id"
         ),
     )
+
+
+class ExportJob(db.Model):  # type: ignore[name-defined,misc]
+    """A file made by the job queue for one person (a PDF or a spreadsheet too slow for a
+    request). Only its owner may see its state or download the file, and only while the
+    original export's permission still holds (kvip.jobs.exports)."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    # The original export's URL values (ids and query arguments), so the job makes the same file.
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    state: Mapped[str] = mapped_column(
+        sa.String(10), default="queued"
+    )  # queued|running|done|failed
+    progress: Mapped[int] = mapped_column(default=0, server_default="0")  # 0-100
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    file_path: Mapped[str | None] = mapped_column(sa.String(500))
+    file_name: Mapped[str | None] = mapped_column(sa.String(200))
+    mimetype: Mapped[str | None] = mapped_column(sa.String(120))
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    owner = db.relationship("User")

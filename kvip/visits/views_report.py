@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from kvip.core import audit, versioning
+from kvip.core import audit, jobs, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require, visits_visible_to
 from kvip.cycles.models import Assessment, Cycle
@@ -109,6 +109,7 @@ def report_pdf(visit_id: int) -> Any:
     html = render_template(
         "visits/report_pdf.html", **_context(visit, report, pdf=True), may_comment=False
     )
+    jobs.progress(50)  # when made by the job queue: its progress bar moves
     pdf = reports.render_pdf(html)
     name = f"kvip-report-{visit.assessment.cycle.year}-{visit.id}.pdf"
     return (

@@ -74,7 +74,9 @@ def test_reviewer_is_reminded_to_verify_and_coordinator_of_late_plans(
     services.change_status(world.users["lead"], action, "in_progress")
     services.change_status(world.users["lead"], action, "done")
     kinds = _kinds(world, "reviewer")
-    assert set(kinds) == {"verify_actions"} and kinds["verify_actions"].due == world.visit.date
+    # The visit in 3 days is reminded too (kvip.actions.reminders_roles).
+    assert set(kinds) == {"verify_actions", "visit_soon"}
+    assert kinds["verify_actions"].due == world.visit.date == kinds["visit_soon"].due
     assert "1" in kinds["verify_actions"].title
     # Coordinator: another unit's plan is past due with no action.
     busy.report.finalised_at = datetime.combine(TODAY - timedelta(days=60), datetime.min.time())
@@ -86,9 +88,11 @@ def test_reviewer_is_reminded_to_verify_and_coordinator_of_late_plans(
 
 def test_digest_goes_to_the_outbox_once_a_day(app: Flask, world: World, busy: Previous) -> None:
     result = reminders.send_reminders(TODAY, base_url="https://kvip.example")
-    assert result.queued == 3 and result.sent == 0  # member, lead and the other unit's lead
+    # member, lead, the other unit's lead, the reviewer (visit in 3 days) and the coordinator
+    # (units not submitted 5 days before the self-assessment closes)
+    assert result.queued == 5 and result.sent == 0
     again = reminders.send_reminders(TODAY, base_url="https://kvip.example")
-    assert again.queued == 0 and again.skipped == 3
+    assert again.queued == 0 and again.skipped == 5
     message = db.session.scalar(
         sa.select(OutboxEmail).where(OutboxEmail.to == world.users["member"].email)
     )
@@ -98,7 +102,7 @@ def test_digest_goes_to_the_outbox_once_a_day(app: Flask, world: World, busy: Pr
     # The admin reads it; nobody else may.
     admin = login(app.test_client(), world.users["admin"])
     assert world.users["member"].email in admin.get("/actions/outbox").get_data(as_text=True)
-    assert "Egenvurderingen stenger" in admin.get(f"/actions/outbox/{message.id}").get_data(
+    assert "Egenvurderingen stenger: " in admin.get(f"/actions/outbox/{message.id}").get_data(
         as_text=True
     )
     assert login(app.test_client(), world.users["member"]).get("/actions/outbox").status_code == 403
@@ -126,18 +130,18 @@ def test_digest_through_smtp(app: Flask, world: World, busy: Previous, monkeypat
     world.users["lead"].locale = "en"
     db.session.commit()
     result = reminders.send_reminders(TODAY)
-    assert result.sent == 3 and len(sent) == 3
+    assert result.sent == 5 and len(sent) == 5
     english = next(m for m in sent if m["To"] == world.users["lead"].email)
     assert english["Subject"] == "KvIP: 3 things due soon or overdue"
     statuses = db.session.scalars(sa.select(OutboxEmail.status)).all()
-    assert statuses == ["sent", "sent", "sent"]
+    assert statuses == ["sent"] * 5
 
 
 def test_cli_send_and_list(app: Flask, world: World, busy: Previous) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reminders", "send", "--date", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "3 new digests held in the outbox" in result.output
+    assert "5 new digests held in the outbox" in result.output
     result = runner.invoke(args=["reminders", "list", world.users["member"].email])
     assert result.exit_code == 0 and "self_assessment" in result.output
     result = runner.invoke(args=["reminders", "send", "--date", "yesterday"])

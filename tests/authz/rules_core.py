@@ -46,6 +46,9 @@ RULES = {
         allow=SIGNED_IN,
         data={"current_password": "x", "new_password": "y"},
     ),
+    "accounts.set_reminder_channel": Rule(
+        "/profile/reminders", method="POST", allow=SIGNED_IN, data={"channel": "app"}
+    ),
     "accounts.create_token": Rule(
         "/profile/tokens", method="POST", allow=SIGNED_IN, data={"name": "t"}
     ),

@@ -25,6 +25,7 @@ from kvip.accounts.forms import (
     LocaleForm,
     LoginForm,
     PasswordForm,
+    ReminderChannelForm,
     ResetPasswordForm,
     RoleForm,
     TokenForm,
@@ -288,6 +289,7 @@ FORMS: dict[str, Form] = {
     "accounts.set_language": Form(LocaleForm, {"next": T}, role="member"),
     "accounts.change_password": Form(PasswordForm),
     "accounts.create_token": Form(TokenForm, show=("/profile",)),
+    "accounts.set_reminder_channel": Form(ReminderChannelForm, show=("/profile",)),
     "accounts.revoke_token": Form(
         paths=("/profile/tokens/{token_id}/revoke",), role="member", prepare=_token
     ),
@@ -501,6 +503,17 @@ FORMS: dict[str, Form] = {
         },
         show=("/actions/units/{unit_id}/maturity",),
     ),
+    # jobs: the start route keeps the original export's arguments (query or form)
+    "jobs.start": Form(
+        fields={"cycle": TEXT, "entity": TEXT, "from": DATE, "to": DATE, "fmt": TEXT},
+        paths=(
+            "/jobs/exports/annual_report?network_id={network_id}",
+            "/jobs/exports/network_audit?network_id={network_id}&fmt=csv",
+        ),
+        role="coordinator",
+    ),
+    "jobs.retry_export": Form(role="admin"),
+    "jobs.retry_mail": Form(fields={"next": TEXT}, role="admin"),
 }
 
 
