@@ -17,7 +17,7 @@ from kvip.core.models import AuditEvent
 from kvip.core.permissions import require
 from kvip.core.setup import MAX_ID
 from kvip.core.text import clean_line, line_problem
-from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
+from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState, Rating
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.standards.models import Edition, Standard
@@ -251,21 +251,63 @@ def close_cycle(actor: Any, cycle: Cycle) -> Cycle:
     return _transition(actor, cycle, CycleState.open.value, CycleState.closed.value)
 
 
+def _earlier_submitted(network_id: int, year: int) -> sa.Select[Any]:
+    """Submitted assessments of the network's cycles before ``year``, the latest first."""
+    return (
+        sa.select(Assessment)
+        .join(Cycle, Cycle.id == Assessment.cycle_id)
+        .where(
+            Cycle.network_id == network_id,
+            Cycle.year < year,
+            Assessment.state == AssessmentState.submitted.value,
+        )
+        .order_by(Cycle.year.desc(), Cycle.id.desc())
+    )
+
+
 def previous_assessments(network_id: int, year: int, unit_ids: Iterable[int]) -> dict[int, int]:
-    """unit id → id of the unit's latest assessment in an earlier cycle of the network."""
+    """unit id → id of the unit's previous assessment (see :func:`previous_assessment`)."""
     ids = list(unit_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        sa.select(Assessment.unit_id, Assessment.id)
-        .join(Cycle, Cycle.id == Assessment.cycle_id)
-        .where(Cycle.network_id == network_id, Cycle.year < year, Assessment.unit_id.in_(ids))
-        .order_by(Assessment.unit_id, Cycle.year.desc())
+    query = (
+        _earlier_submitted(network_id, year)
+        .where(Assessment.unit_id.in_(ids))
+        .with_only_columns(Assessment.unit_id, Assessment.id)
     )
     found: dict[int, int] = {}
-    for unit_id, assessment_id in rows:
+    for unit_id, assessment_id in db.session.execute(query):
         found.setdefault(unit_id, assessment_id)
     return found
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The unit's previous assessment: its last *submitted* one in an earlier cycle of the same
+    network. Carry-over starts from it and the next visit reads its action plan; a cycle
+    still open (or an assessment never submitted) is never a source."""
+    cycle = assessment.cycle
+    return db.session.scalar(
+        _earlier_submitted(cycle.network_id, cycle.year)
+        .where(Assessment.unit_id == assessment.unit_id)
+        .limit(1)
+    )
+
+
+def earlier_assessments(assessment: Assessment) -> list[Assessment]:
+    """Every assessment of the unit in an earlier cycle of the same network, latest first."""
+    cycle = assessment.cycle
+    return list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .join(Cycle, Cycle.id == Assessment.cycle_id)
+            .where(
+                Cycle.network_id == cycle.network_id,
+                Cycle.year < cycle.year,
+                Assessment.unit_id == assessment.unit_id,
+            )
+            .order_by(Cycle.year.desc(), Cycle.id.desc())
+        )
+    )
 
 
 def enrol_units(
