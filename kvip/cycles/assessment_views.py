@@ -20,7 +20,7 @@ from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import can, require
 from kvip.cycles import charts, excel, queries, services
-from kvip.cycles.forms import ApplyForm, ReopenForm, UploadForm
+from kvip.cycles.forms import ApplyForm, ReopenForm, StartForm, UploadForm
 from kvip.cycles.models import Assessment, AssessmentState, CycleState, Rating
 from kvip.cycles.views import bp
 from kvip.cycles.vocabulary import (
@@ -250,6 +250,33 @@ def confirm_domain(assessment_id: int, domain_code: str) -> Any:
     else:
         flash(_("%(num)d ratings confirmed.", num=n), "success")
     return _back(a, f"#d-{domain_code}")
+
+
+@bp.post("/assessments/<int:assessment_id>/start")
+@login_required
+def choose_start(assessment_id: int) -> Any:
+    """The unit lead chooses, before starting, from last year's answers or blank."""
+    a = _assessment(assessment_id, "assessment.submit")
+    form = StartForm()
+    if not form.validate_on_submit():
+        flash(_("Choose how to start the self-assessment."), "error")
+        return _back(a)
+    try:
+        n = services.choose_start(current_user, a, form.start.data or "")
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _back(a)
+    if form.start.data == "blank":
+        flash(_("The self-assessment starts blank."), "success")
+    else:
+        flash(
+            _(
+                "%(num)d answers from last year are carried over. Confirm or change each one.",
+                num=n,
+            ),
+            "success",
+        )
+    return _back(a)
 
 
 @bp.post("/assessments/<int:assessment_id>/submit")

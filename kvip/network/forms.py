@@ -44,4 +44,5 @@ class NetworkForm(KvipForm):
             ),
         ],
     )
+    carry_over_default = BooleanField(_l("New self-assessments start from last year's answers"))
     version = HiddenField()

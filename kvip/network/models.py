@@ -32,6 +32,9 @@ class Network(db.Model):  # type: ignore[name-defined,misc]
         sa.String(20), default=BenchmarkVisibility.pseudonymised.value
     )
     min_group_size: Mapped[int] = mapped_column(default=MIN_GROUP_SIZE)
+    # A new self-assessment starts from the unit's last submitted answers (carried over, to be
+    # confirmed) unless the network says blank; the unit lead chooses at the start anyway.
+    carry_over_default: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -23,7 +23,7 @@ from kvip.network.models import (
 
 INSTITUTION_FIELDS = ("name", "region")
 UNIT_FIELDS = ("name", "institution_id", "kind", "beds", "region", "active")
-NETWORK_FIELDS = ("name", "benchmark_visibility", "min_group_size")
+NETWORK_FIELDS = ("name", "benchmark_visibility", "min_group_size", "carry_over_default")
 
 
 def networks_for(user: Any) -> list[Network]:
@@ -75,9 +75,11 @@ def update_network(
     name: str,
     benchmark_visibility: str,
     min_group_size: int,
+    carry_over_default: bool | None = None,
     version: Any = None,
 ) -> Network:
-    """Change a network's name and benchmark settings (``version``: the one the person saw;
+    """Change a network's name, benchmark settings and where new self-assessments start
+    (``carry_over_default``; None keeps it) (``version``: the one the person saw;
     an older one or a lost race raises ``EditConflict``)."""
     require(actor, "network.manage", network.id)
     versioning.check_version("network", network, version)
@@ -99,6 +101,8 @@ def update_network(
             benchmark_visibility,
             min_group_size,
         )
+        if carry_over_default is not None:
+            network.carry_over_default = bool(carry_over_default)
         audit.record_diff(actor, "network", network, before, network_id=network.id)
         db.session.commit()
     return network

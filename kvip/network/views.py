@@ -81,6 +81,7 @@ def settings(network_id: int) -> Any:
                 name=form.name.data or "",
                 benchmark_visibility=form.benchmark_visibility.data or "",
                 min_group_size=form.min_group_size.data or 0,
+                carry_over_default=bool(form.carry_over_default.data),
                 version=form.version.data,
             )
         except versioning.EditConflict as exc:

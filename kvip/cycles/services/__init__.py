@@ -13,6 +13,8 @@ from kvip.cycles.services.assessments import (
 )
 from kvip.cycles.services.cycles import (
     CYCLE_FIELDS,
+    START_CHOICES,
+    choose_start,
     close_cycle,
     create_cycle,
     earlier_assessments,
@@ -45,6 +47,8 @@ from kvip.cycles.services.ratings import (
 __all__ = [
     "AUDITED_RATING_FIELDS",
     "CYCLE_FIELDS",
+    "START_CHOICES",
+    "choose_start",
     "IMPORT_NOTE",
     "MAX_IMPORT_ROWS",
     "MAX_LINKS",

@@ -346,7 +346,7 @@ def enrol_units(
     db.session.flush()
     copied: dict[int, int] = {}
     if carry_over:
-        copied = _carry_over(actor, cycle, assessments)
+        copied = carry_over_ratings(actor, cycle, assessments)
     for a in assessments:
         changes: dict[str, tuple[Any, Any]] = {"state": (None, a.state)}
         if carry_over:
@@ -364,38 +364,102 @@ def enrol_units(
     return assessments
 
 
-def _carry_over(actor: Any, cycle: Cycle, assessments: list[Assessment]) -> dict[int, int]:
-    """Copy each unit's previous ratings into its new assessment (bulk insert); returns the
-    number copied per new assessment id."""
+def carried_targets(source_edition_id: int, target_edition_id: int) -> dict[int, int]:
+    """source standard id → the standard of the target edition its rating carries into.
+
+    Within one edition every standard carries into itself. Across editions the mapping
+    (saved, else suggested from equal codes and texts) decides: a rating carries only where the
+    standard continues with the same meaning (``same``, or ``reworded`` without
+    ``meaning_changed``) — its main line, so a standard merged into another or split carries
+    nothing — and never into a standard whose meaning changed."""
+    from kvip.standards import queries as standard_queries
+
+    if source_edition_id == target_edition_id:
+        ids = db.session.scalars(
+            sa.select(Standard.id).where(Standard.edition_id == source_edition_id)
+        )
+        return {i: i for i in ids}
+    old = db.session.get(Edition, source_edition_id)
+    new = db.session.get(Edition, target_edition_id)
+    if old is None or new is None:
+        return {}
+    links, _saved = standard_queries.links(old, new)
+    changed = {x.new_id for x in links if x.meaning_changed}
+    continuing = [
+        x
+        for x in links
+        if x.old_id is not None
+        and x.new_id is not None
+        and x.change in ("same", "reworded")
+        and not x.meaning_changed
+        and x.new_id not in changed
+    ]
+    into: dict[int, int] = {}
+    out_of: dict[int, int] = {}
+    for x in continuing:
+        assert x.new_id is not None and x.old_id is not None
+        into[x.new_id] = into.get(x.new_id, 0) + 1
+        out_of[x.old_id] = out_of.get(x.old_id, 0) + 1
+    found: dict[int, int] = {}
+    for x in continuing:
+        assert x.new_id is not None and x.old_id is not None
+        if into[x.new_id] == 1 and out_of[x.old_id] == 1:  # an ambiguous mapping carries nothing
+            found[x.old_id] = x.new_id
+    return found
+
+
+def carry_over_ratings(actor: Any, cycle: Cycle, assessments: list[Assessment]) -> dict[int, int]:
+    """Copy each unit's ratings of its previous assessment (:func:`previous_assessment`: the
+    last *submitted* one) into its new assessment, marked carried over (bulk insert); returns
+    the number copied per new assessment id. A rating that was itself carried over and never
+    confirmed is not carried again; across editions ratings follow the edition mapping
+    (:func:`carried_targets`); a standard already rated in the new assessment is left alone."""
     by_unit = {a.unit_id: a for a in assessments}
     previous = previous_assessments(cycle.network_id, cycle.year, by_unit)
     if not previous:
         return {}
-    target_ids = dict(
+    new_of_previous = {prev: by_unit[unit].id for unit, prev in previous.items()}
+    source_editions = dict(
         db.session.execute(
-            sa.select(Standard.code, Standard.id).where(Standard.edition_id == cycle.edition_id)
+            sa.select(Assessment.id, Cycle.edition_id)
+            .join(Cycle, Cycle.id == Assessment.cycle_id)
+            .where(Assessment.id.in_(list(new_of_previous)))
         ).all()
     )
-    new_of_previous = {prev: by_unit[unit].id for unit, prev in previous.items()}
+    targets = {
+        edition_id: carried_targets(edition_id, cycle.edition_id)
+        for edition_id in set(source_editions.values())
+    }
+    existing = db.session.execute(
+        sa.select(Rating.id, Rating.assessment_id, Rating.standard_id).where(
+            Rating.assessment_id.in_(list(new_of_previous.values()))
+        )
+    ).all()
+    taken = {(r.assessment_id, r.standard_id) for r in existing}
     rows = db.session.execute(
         sa.select(
             Rating.assessment_id,
-            Standard.code,
+            Rating.standard_id,
             Rating.value,
             Rating.comment,
             Rating.evidence,
             Rating.evidence_links,
             Rating.evidence_kinds,
+        ).where(
+            Rating.assessment_id.in_(list(new_of_previous)),
+            Rating.value.is_not(None),
+            Rating.carried_over.is_(False),
         )
-        .join(Standard, Standard.id == Rating.standard_id)
-        .where(Rating.assessment_id.in_(list(new_of_previous)), Rating.value.is_not(None))
     )
     now = utcnow()
     inserts: list[dict[str, Any]] = []
-    for prev_id, code, value, comment, evidence, links, kinds in rows:
-        standard_id = target_ids.get(code)
-        if standard_id is None:  # the standard is not in this cycle's edition
+    for prev_id, source_id, value, comment, evidence, links, kinds in rows:
+        standard_id = targets[source_editions[prev_id]].get(source_id)
+        if standard_id is None:  # no continuation with the same meaning in this edition
             continue
+        if (new_of_previous[prev_id], standard_id) in taken:
+            continue
+        taken.add((new_of_previous[prev_id], standard_id))
         inserts.append(
             {
                 "assessment_id": new_of_previous[prev_id],
@@ -417,7 +481,7 @@ def _carry_over(actor: Any, cycle: Cycle, assessments: list[Assessment]) -> dict
     unit_of = {a.id: a.unit_id for a in assessments}
     created = db.session.execute(
         sa.select(Rating.id, Rating.assessment_id, Rating.value).where(
-            Rating.assessment_id.in_(list(unit_of))
+            Rating.assessment_id.in_(list(unit_of)), Rating.id.not_in([r.id for r in existing])
         )
     ).all()
     events = [
@@ -441,3 +505,61 @@ def _carry_over(actor: Any, cycle: Cycle, assessments: list[Assessment]) -> dict
     for _rid, assessment_id, _v in created:
         counts[assessment_id] = counts.get(assessment_id, 0) + 1
     return counts
+
+
+START_CHOICES = ("last", "blank")
+
+
+def choose_start(actor: Any, assessment: Assessment, start: str) -> int:
+    """The unit lead's choice before the self-assessment is started: ``last`` starts from the
+    unit's last submitted answers (carried over, each to be confirmed), ``blank`` starts with
+    nothing rated. Returns how many ratings the assessment now has carried over; the
+    assessment is then started (the choice is made once)."""
+    from kvip.cycles.services.assessments import mark_started
+
+    require(actor, "assessment.submit", assessment)
+    if start not in START_CHOICES:
+        raise ServiceError(
+            _("Choose how to start the self-assessment."),
+            fields={"start": _("Unknown choice.")},
+        )
+    cycle = assessment.cycle
+    if cycle.state == CycleState.closed.value:
+        raise ServiceError(_("The cycle is closed and can no longer change."), status=409)
+    if assessment.state != AssessmentState.not_started.value:
+        raise ServiceError(
+            _("The self-assessment has already started: how it starts is chosen before that."),
+            status=409,
+            code="started",
+        )
+    carried = db.session.scalars(
+        sa.select(Rating).where(
+            Rating.assessment_id == assessment.id, Rating.carried_over.is_(True)
+        )
+    ).all()
+    if start == "blank":
+        for rating in carried:
+            db.session.delete(rating)
+        count = 0
+    else:
+        if previous_assessment(assessment) is None:
+            raise ServiceError(
+                _("The unit has no submitted self-assessment from an earlier cycle to start from."),
+                status=409,
+                code="no_previous",
+            )
+        copied = carry_over_ratings(actor, cycle, [assessment]).get(assessment.id, 0)
+        count = len(carried) + copied
+    audit.record(
+        actor,
+        "assessment",
+        assessment.id,
+        action="choose_start",
+        changes={"carried_over": (len(carried), count)},
+        network_id=cycle.network_id,
+        unit_id=assessment.unit_id,
+        note=start,
+    )
+    mark_started(actor, assessment)
+    db.session.commit()
+    return count
