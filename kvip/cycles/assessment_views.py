@@ -353,9 +353,7 @@ def upload(assessment_id: int) -> Any:
         else:
             data = queries.load_assessment(a, with_previous=False)
             result = excel.preview(parsed, data)
-            apply_form.changes.data = json.dumps(
-                [{"code": c.code, "version": c.version, **c.values} for c in result.changes]
-            )
+            apply_form.changes.data = json.dumps([c.payload() for c in result.changes])
     elif request.method == "POST":
         status = 422
     return render_template(
@@ -367,6 +365,7 @@ def upload(assessment_id: int) -> Any:
         result=result,
         locked=locked,
         labels=rating_labels(),
+        kind_labels=evidence_kind_labels(),
         limit=excel.PREVIEW_LIMIT,
     ), status
 
