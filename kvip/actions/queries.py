@@ -15,8 +15,8 @@ from kvip.actions.models import Action, ActionStatus, action_standards
 from kvip.cycles.models import Assessment, Cycle
 
 # One meaning of "the previous assessment" everywhere (carry-over, visit pack, reminders).
-from kvip.cycles.services.cycles import earlier_assessments
-from kvip.cycles.services.cycles import previous_assessment as previous_assessment
+from kvip.cycles.services.carry_over import earlier_assessments
+from kvip.cycles.services.carry_over import previous_assessment as previous_assessment
 from kvip.extensions import db
 from kvip.standards.models import Standard
 from kvip.visits.models import Observation, Report, ReportState, Visit, VisitState

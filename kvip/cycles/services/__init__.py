@@ -11,17 +11,21 @@ from kvip.cycles.services.assessments import (
     require_editable,
     submit_assessment,
 )
-from kvip.cycles.services.cycles import (
-    CYCLE_FIELDS,
+from kvip.cycles.services.carry_over import (
     START_CHOICES,
+    carried_targets,
+    carry_over_ratings,
     choose_start,
-    close_cycle,
-    create_cycle,
     earlier_assessments,
-    enrol_units,
-    open_cycle,
     previous_assessment,
     previous_assessments,
+)
+from kvip.cycles.services.cycles import (
+    CYCLE_FIELDS,
+    close_cycle,
+    create_cycle,
+    enrol_units,
+    open_cycle,
     update_cycle,
 )
 from kvip.cycles.services.ratings import (
@@ -57,6 +61,8 @@ __all__ = [
     "RATING_FIELDS",
     "RatingInput",
     "apply_import",
+    "carried_targets",
+    "carry_over_ratings",
     "close_cycle",
     "confirm_domain",
     "create_cycle",
