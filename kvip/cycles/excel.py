@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kvip.core import excel
 from kvip.core.errors import ServiceError
+from kvip.core.i18n import lang
 from kvip.cycles.queries import AssessmentData, StandardRow
 from kvip.cycles.services import MAX_TEXT, parse_rating_input
 from kvip.cycles.vocabulary import (
@@ -396,12 +397,13 @@ def _extras(
     """Read the confirmation, evidence kinds and links of a row into ``values``; a problem as
     text (None when the row is fine)."""
     answer = _text(cell("confirm")).lower()
+    language = "en" if lang() == "en" else "nb"
     if answer and answer not in YES_WORDS and answer not in NO_WORDS:
         return _(
             "“%(text)s” in the Confirm column: write %(yes)s or %(no)s.",
             text=_text(cell("confirm"))[:20],
-            yes=YES["nb"],
-            no=NO["nb"],
+            yes=YES[language],
+            no=NO[language],
         )
     if "evidence_kinds" in columns:
         items = [

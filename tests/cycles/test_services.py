@@ -153,12 +153,9 @@ def test_carry_over_copies_last_cycles_ratings_marked_until_confirmed(
     world: World, previous: Assessment
 ) -> None:
     coordinator = world.users["coordinator"]
-    # The latest earlier cycle is the world's current one (not ``previous``, a year older).
-    rate_all(
-        world.assessment,
-        ["met", "partly_met", "not_met", "not_applicable", "met", "met"],
-        comment="før",
-    )
+    # The source is the last *submitted* assessment (``previous``), not the world's current
+    # one: its cycle is still open and its answers unconfirmed.
+    rate_all(world.assessment, ["not_met"] * 6, comment="uferdig")
     cycle = services.create_cycle(
         coordinator,
         world.network.id,
