@@ -1,4 +1,4 @@
-"""Reads of the actions module: a unit's plans, the plan's due date, the previous cycle.
+"""Reads of the actions module: a unit's plans, the plan's due date, the earlier cycles.
 
 Every query is bounded by one assessment or one unit, never by the size of the instance.
 """
@@ -13,6 +13,10 @@ from sqlalchemy.orm import selectinload
 
 from kvip.actions.models import Action, ActionStatus, action_standards
 from kvip.cycles.models import Assessment, Cycle
+
+# One meaning of "the previous assessment" everywhere (carry-over, visit pack, reminders).
+from kvip.cycles.services.carry_over import earlier_assessments
+from kvip.cycles.services.carry_over import previous_assessment as previous_assessment
 from kvip.extensions import db
 from kvip.standards.models import Standard
 from kvip.visits.models import Observation, Report, ReportState, Visit, VisitState
@@ -146,20 +150,27 @@ def assessments_of_unit(unit_id: int) -> list[Assessment]:
     )
 
 
-def previous_assessment(assessment: Assessment) -> Assessment | None:
-    """The same unit's assessment of the cycle before this one (by year, then id)."""
-    cycle = assessment.cycle
-    return db.session.scalar(
-        sa.select(Assessment)
-        .join(Cycle, Cycle.id == Assessment.cycle_id)
-        .where(
-            Assessment.unit_id == assessment.unit_id,
-            Assessment.id != assessment.id,
-            sa.or_(Cycle.year < cycle.year, sa.and_(Cycle.year == cycle.year, Cycle.id < cycle.id)),
-        )
-        .order_by(Cycle.year.desc(), Cycle.id.desc())
-        .limit(1)
-    )
+def verification_groups(
+    assessment: Assessment, skip: int | None = None, visit_id: int | None = None
+) -> list[tuple[Cycle, list[Action]]]:
+    """The actions of the unit's earlier cycles (same network) a visit to ``assessment`` checks:
+    done but not verified, or overdue (and those this visit already judged), grouped by cycle,
+    latest first; ``skip`` leaves out one assessment (the previous plan, shown whole)."""
+    on = today()
+    groups: list[tuple[Cycle, list[Action]]] = []
+    for earlier in earlier_assessments(assessment):
+        if earlier.id == skip:
+            continue
+        waiting = [
+            a
+            for a in actions_of(earlier.id)
+            if a.status == ActionStatus.done.value
+            or is_overdue(a, on)
+            or (visit_id is not None and a.verification_visit_id == visit_id)
+        ]
+        if waiting:
+            groups.append((earlier.cycle, waiting))
+    return groups
 
 
 def plan_assessment(unit_id: int) -> Assessment | None:

@@ -218,19 +218,38 @@ def visit_pack(
     unit: Any = None, visit: Any = None, previous_assessment: Any = None
 ) -> dict[str, Any]:
     """Data for ``templates/actions/_visit_pack.html``: the previous cycle's plan of the unit a
-    visit goes to, with what the current user may do (any argument may be None)."""
+    visit goes to, the open actions of every earlier cycle (grouped by cycle), with what the
+    current user may do (any argument may be None)."""
     previous = previous_assessment
     if previous is None and visit is not None:
         previous = queries.previous_assessment(visit.assessment)
     if previous is None and visit is None and unit is not None:
         previous = queries.plan_assessment(unit.id)
+    # Open actions of every earlier cycle (done, waiting for verification, or overdue).
+    earlier: list[Any] = []
+    if visit is not None and can(current_user, "actions.read", visit.assessment):
+        earlier = queries.verification_groups(
+            visit.assessment,
+            skip=previous.id if previous is not None else None,
+            visit_id=visit.id,
+        )
+    base = {
+        "earlier": earlier,
+        "can_verify_earlier": bool(earlier)
+        and can(current_user, "actions.verify", earlier[0][1][0].assessment),
+        "visit": visit,
+        "is_overdue": lambda a: queries.is_overdue(a, queries.today()),
+        "statuses": labels.status_labels(),
+        "badge": labels.status_badge,
+    }
     if previous is None or not can(current_user, "actions.read", previous):
-        return {"previous": None, "allowed": previous is None}
+        return {**base, "previous": None, "allowed": previous is None}
     # Finished actions first: they are what the team verifies.
     order = {"done": 0, "in_progress": 1, "planned": 2, "verified": 3, "dropped": 4}
     actions = sorted(queries.actions_of(previous.id), key=lambda a: (order.get(a.status, 5), a.id))
     on = queries.today()
     return {
+        **base,
         "allowed": True,
         "previous": previous,
         "actions": actions,

@@ -20,7 +20,7 @@ from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import can, require
 from kvip.cycles import charts, excel, queries, services
-from kvip.cycles.forms import ApplyForm, ReopenForm, UploadForm
+from kvip.cycles.forms import ApplyForm, ReopenForm, StartForm, UploadForm
 from kvip.cycles.models import Assessment, AssessmentState, CycleState, Rating
 from kvip.cycles.views import bp
 from kvip.cycles.vocabulary import (
@@ -266,6 +266,33 @@ def confirm_domain(assessment_id: int, domain_code: str) -> Any:
     return _back(a, f"#d-{domain_code}")
 
 
+@bp.post("/assessments/<int:assessment_id>/start")
+@login_required
+def choose_start(assessment_id: int) -> Any:
+    """The unit lead chooses, before starting, from last year's answers or blank."""
+    a = _assessment(assessment_id, "assessment.submit")
+    form = StartForm()
+    if not form.validate_on_submit():
+        flash(_("Choose how to start the self-assessment."), "error")
+        return _back(a)
+    try:
+        n = services.choose_start(current_user, a, form.start.data or "")
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _back(a)
+    if form.start.data == "blank":
+        flash(_("The self-assessment starts blank."), "success")
+    else:
+        flash(
+            _(
+                "%(num)d answers from last year are carried over. Confirm or change each one.",
+                num=n,
+            ),
+            "success",
+        )
+    return _back(a)
+
+
 @bp.post("/assessments/<int:assessment_id>/submit")
 @login_required
 def submit(assessment_id: int) -> Any:
@@ -361,9 +388,7 @@ def upload(assessment_id: int) -> Any:
         else:
             data = queries.load_assessment(a, with_previous=False)
             result = excel.preview(parsed, data)
-            apply_form.changes.data = json.dumps(
-                [{"code": c.code, "version": c.version, **c.values} for c in result.changes]
-            )
+            apply_form.changes.data = json.dumps([c.payload() for c in result.changes])
     elif request.method == "POST":
         status = 422
     return render_template(
@@ -375,6 +400,7 @@ def upload(assessment_id: int) -> Any:
         result=result,
         locked=locked,
         labels=rating_labels(),
+        kind_labels=evidence_kind_labels(),
         limit=excel.PREVIEW_LIMIT,
     ), status
 

@@ -2,7 +2,10 @@
 
 The sheet has one row per standard. Two hidden columns carry the standard's code and the
 version of its rating at download time, so an upload can tell an offline edit from a change
-made on the server meanwhile (a conflict, shown and never overwritten).
+made on the server meanwhile (a conflict, shown and never overwritten). Rows carried over from
+the last cycle are marked (a column and a fill) and can be confirmed in the "Confirm" column;
+evidence kinds and links have their own columns. An upload is checked by the same validation
+as a save on the page (:func:`kvip.cycles.services.parse_rating_input`).
 """
 
 from __future__ import annotations
@@ -11,15 +14,24 @@ import io
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kvip.core import excel
+from kvip.core.errors import ServiceError
+from kvip.core.i18n import lang
 from kvip.cycles.queries import AssessmentData, StandardRow
-from kvip.cycles.services import MAX_TEXT
-from kvip.cycles.vocabulary import RATING_LABELS_EN, RATING_LABELS_NB, RATING_VALUES
+from kvip.cycles.services import MAX_TEXT, parse_rating_input
+from kvip.cycles.vocabulary import (
+    EVIDENCE_KINDS,
+    RATING_LABELS_EN,
+    RATING_LABELS_NB,
+    RATING_VALUES,
+    evidence_kind_labels,
+)
 from kvip.standards.duties import method_labels
 
 CODE_KEY = "kvip_code"
@@ -33,7 +45,19 @@ KEYS = ["label_code", "domain", "type", "text", "value", "comment", "evidence"]
 # A read-only column after the hidden ones (so it shows right after "Evidence"): how a reviewer
 # checks the standard. Uploads ignore it (it is not among HEADERS).
 METHODS_HEADER = {"nb": "Slik sjekkes det", "en": "How it is checked"}
-EDITABLE = ("value", "comment", "evidence")
+# Columns after the methods column: the carried-over mark (read-only), the confirmation (a
+# yes/no list), the kinds of evidence (comma-separated) and the evidence links (one per line).
+EXTRA_HEADERS = {
+    "nb": ["Overført – ikke bekreftet", "Bekreft", "Type dokumentasjon", "Lenker"],
+    "en": ["Carried over – not confirmed", "Confirm", "Kinds of evidence", "Links"],
+}
+EXTRA_KEYS = ["carried", "confirm", "evidence_kinds", "evidence_links"]
+YES = {"nb": "Ja", "en": "Yes"}
+NO = {"nb": "Nei", "en": "No"}
+YES_WORDS = {"ja", "yes", "j", "y", "x", "sant", "true", "1"}
+NO_WORDS = {"nei", "no", "n", "usant", "false", "0"}
+CARRIED_FILL = "FFF2CC"
+EDITABLE = ("value", "comment", "evidence", "evidence_kinds", "evidence_links")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An upload may have rows and columns beyond the template's (notes, a sum) but not millions.
 EXTRA_ROWS = 1_000
@@ -51,6 +75,21 @@ def _rating_lookup() -> dict[str, str]:
     return lookup
 
 
+def kind_labels(language: str) -> dict[str, str]:
+    """Evidence kind → its label in ``language`` (the sheet's fixed language)."""
+    with force_locale(language):
+        return {k: str(v) for k, v in evidence_kind_labels().items()}
+
+
+def _kind_lookup() -> dict[str, str]:
+    """Any accepted spelling of an evidence kind (nb or en label, or the code) → kind."""
+    lookup = {k: k for k in EVIDENCE_KINDS}
+    for language in ("nb", "en"):
+        for kind, label in kind_labels(language).items():
+            lookup[label.strip().lower()] = kind
+    return lookup
+
+
 def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     """The assessment as .xlsx: rating as a dropdown, hidden code and version columns."""
     labels = RATING_LABELS_EN if lang == "en" else RATING_LABELS_NB
@@ -59,7 +98,15 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     assert ws is not None
     ws.title = "Self-assessment" if lang == "en" else "Egenvurdering"
     language = "en" if lang == "en" else "nb"
-    headers = [*HEADERS[language], CODE_KEY, VERSION_KEY, METHODS_HEADER[language]]
+    headers = [
+        *HEADERS[language],
+        CODE_KEY,
+        VERSION_KEY,
+        METHODS_HEADER[language],
+        *EXTRA_HEADERS[language],
+    ]
+    kinds = kind_labels(language)
+    carried_fill = PatternFill("solid", fgColor=CARRIED_FILL)
     ws.append(excel.xlsx_row(ws, headers))
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE6F0")
@@ -83,13 +130,32 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
                     row.code,
                     row.version,
                     " · ".join(method_labels(row.methods, language)) or None,
+                    YES[language] if row.carried_over else None,
+                    None,
+                    ", ".join(kinds[k] for k in row.kinds if k in kinds) or None,
+                    "\n".join(row.links) or None,
                 ],
             )
         )
+        if row.carried_over:
+            for cell in ws[ws.max_row]:
+                cell.fill = carried_fill
     last = ws.max_row
     for line in ws.iter_rows(min_row=2, max_row=last):
         for cell in line:
             cell.alignment = wrap
+    confirm = DataValidation(
+        type="list",
+        formula1=f'"{YES[language]},{NO[language]}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="KvIP",
+        error=f"{YES[language]} / {NO[language]}",
+        promptTitle=EXTRA_HEADERS[language][1],
+        prompt=f"{YES[language]} / {NO[language]}",
+    )
+    confirm.add(f"L2:L{max(last, 2)}")
+    ws.add_data_validation(confirm)
     choices = ",".join(labels[v] for v in RATING_VALUES)
     validation = DataValidation(
         type="list",
@@ -103,7 +169,8 @@ def export_workbook(data: AssessmentData, *, lang: str, title: str) -> bytes:
     )
     validation.add(f"E2:E{max(last, 2)}")
     ws.add_data_validation(validation)
-    for letter, width in zip("ABCDEFGHIJ", (8, 24, 6, 70, 18, 45, 45, 10, 10, 30), strict=True):
+    widths = (8, 24, 6, 70, 18, 45, 45, 10, 10, 30, 14, 10, 30, 40)
+    for letter, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws.column_dimensions["H"].hidden = True
     ws.column_dimensions["I"].hidden = True
@@ -125,6 +192,7 @@ class UploadRow:
     code: str
     version: int
     values: dict[str, Any]
+    confirm: bool = False
 
 
 @dataclass
@@ -192,6 +260,14 @@ def _parse(wb: Any, assessment_id: int, known_codes: set[str], result: ParsedUpl
     sheet = None
     columns: dict[str, int] = {}
     known_headers = {h.lower(): KEYS[i] for lang in HEADERS for i, h in enumerate(HEADERS[lang])}
+    known_headers.update(
+        {
+            h.lower(): EXTRA_KEYS[i]
+            for lang in EXTRA_HEADERS
+            for i, h in enumerate(EXTRA_HEADERS[lang])
+        }
+    )
+    kinds = _kind_lookup()
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             continue
@@ -295,8 +371,51 @@ def _parse(wb: Any, assessment_id: int, known_codes: set[str], result: ParsedUpl
                 bad = True
                 break
             values[key] = text
-        if not bad:
-            result.rows.append(UploadRow(number, code, version, values))
+        if bad:
+            continue
+        problem = _extras(cell, columns, kinds, values)
+        if problem is None:
+            # The same validation as a save on the page (kinds, links, lengths, the value).
+            try:
+                checked = parse_rating_input({**values, "version": version})
+            except ServiceError as exc:
+                problem = " ".join(dict.fromkeys(str(m) for m in exc.fields.values())) or str(
+                    exc.message
+                )
+            else:
+                values = checked.values
+        if problem is not None:
+            result.errors.append(_("row %(row)d: %(problem)s", row=number, problem=problem))
+            continue
+        confirm = _text(cell("confirm")).lower() in YES_WORDS
+        result.rows.append(UploadRow(number, code, version, values, confirm))
+
+
+def _extras(
+    cell: Any, columns: dict[str, int], kinds: dict[str, str], values: dict[str, Any]
+) -> str | None:
+    """Read the confirmation, evidence kinds and links of a row into ``values``; a problem as
+    text (None when the row is fine)."""
+    answer = _text(cell("confirm")).lower()
+    language = "en" if lang() == "en" else "nb"
+    if answer and answer not in YES_WORDS and answer not in NO_WORDS:
+        return _(
+            "“%(text)s” in the Confirm column: write %(yes)s or %(no)s.",
+            text=_text(cell("confirm"))[:20],
+            yes=YES[language],
+            no=NO[language],
+        )
+    if "evidence_kinds" in columns:
+        items = [
+            i.strip()
+            for i in _text(cell("evidence_kinds")).replace(";", ",").replace("\n", ",").split(",")
+            if i.strip()
+        ]
+        found = [kinds.get(i.lower(), i) for i in items]
+        values["evidence_kinds"] = found
+    if "evidence_links" in columns:
+        values["evidence_links"] = _text(cell("evidence_links"))
+    return None
 
 
 @dataclass
@@ -306,6 +425,15 @@ class Change:
     version: int
     current: StandardRow
     values: dict[str, Any]
+    # A carried-over rating confirmed in the sheet (with or without other changes).
+    confirm: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        """The change as the apply step takes it (see ``services.apply_import``)."""
+        body: dict[str, Any] = {"code": self.code, "version": self.version, **self.values}
+        if self.confirm:
+            body["confirm"] = True
+        return body
 
 
 @dataclass
@@ -325,10 +453,12 @@ def preview(upload: ParsedUpload, data: AssessmentData) -> Preview:
         # Compare as the sheet shows it: Excel keeps no outer whitespace, so a stored " x "
         # read back as "x" is no change.
         diff = {k: v for k, v in row.values.items() if _text(getattr(current, k)) != _text(v)}
-        if not diff:
+        # Confirming a carried-over rating is a change even when nothing else changes.
+        confirm = row.confirm and current.carried_over
+        if not diff and not confirm:
             result.unchanged += 1
             continue
-        change = Change(row.row, row.code, row.version, current, diff)
+        change = Change(row.row, row.code, row.version, current, diff, confirm)
         if row.version != current.version:
             result.conflicts.append(change)
         else:

@@ -60,3 +60,13 @@ class UploadForm(KvipForm):
 
 class ApplyForm(KvipForm):
     changes = HiddenField()
+
+
+class StartForm(KvipForm):
+    """The unit lead's choice before the self-assessment is started (two submit buttons)."""
+
+    start = SelectField(
+        _l("How to start"),
+        choices=[("last", _l("Start from last year's answers")), ("blank", _l("Start blank"))],
+        validators=[DataRequired()],
+    )

@@ -240,6 +240,8 @@ def detail(cycle_id: int) -> Any:
     enrol_form.unit_ids.choices = [(u.id, u.name) for u in candidates if u.id not in enrolled]
     if request.method == "GET":
         enrol_form.unit_ids.data = [u for u, _n in enrol_form.unit_ids.choices]
+        # The network's default for where new self-assessments start.
+        enrol_form.carry_over.data = bool(cycle.network.carry_over_default)
     tally = {state: 0 for state in assessment_state_labels()}
     for r in rows:
         tally[r.assessment.state] = tally.get(r.assessment.state, 0) + 1

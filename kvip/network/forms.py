@@ -60,4 +60,5 @@ class NetworkForm(KvipForm):
             NumberRange(min=0, max=90, message=_l("Choose a number from 0 to 90.")),
         ],
     )
+    carry_over_default = BooleanField(_l("New self-assessments start from last year's answers"))
     version = HiddenField()

@@ -42,6 +42,9 @@ class Network(db.Model):  # type: ignore[name-defined,misc]
     comment_period_days: Mapped[int] = mapped_column(
         default=COMMENT_PERIOD_DAYS, server_default=str(COMMENT_PERIOD_DAYS)
     )
+    # A new self-assessment starts from the unit's last submitted answers (carried over, to be
+    # confirmed) unless the network says blank; the unit lead chooses at the start anyway.
+    carry_over_default: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Optimistic locking (kvip.core.versioning): every ORM update checks and bumps it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")

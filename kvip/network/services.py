@@ -29,6 +29,7 @@ NETWORK_FIELDS = (
     "min_group_size",
     "visit_date_tolerance_days",
     "comment_period_days",
+    "carry_over_default",
 )
 
 
@@ -83,11 +84,12 @@ def update_network(
     min_group_size: int,
     visit_date_tolerance_days: int | None = None,
     comment_period_days: int | None = None,
+    carry_over_default: bool | None = None,
     version: Any = None,
 ) -> Network:
-    """Change a network's name, benchmark settings and the days its date rules allow (None:
-    unchanged); ``version``: the one the person saw; an older one or a lost race raises
-    ``EditConflict``."""
+    """Change a network's name, benchmark settings, the days its date rules allow and where new
+    self-assessments start (``carry_over_default``); None keeps a value. ``version``: the one
+    the person saw; an older one or a lost race raises ``EditConflict``."""
     require(actor, "network.manage", network.id)
     versioning.check_version("network", network, version)
     errors = {}
@@ -116,6 +118,8 @@ def update_network(
             network.visit_date_tolerance_days = visit_date_tolerance_days
         if comment_period_days is not None:
             network.comment_period_days = comment_period_days
+        if carry_over_default is not None:
+            network.carry_over_default = bool(carry_over_default)
         audit.record_diff(actor, "network", network, before, network_id=network.id)
         db.session.commit()
     return network

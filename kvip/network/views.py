@@ -83,6 +83,7 @@ def settings(network_id: int) -> Any:
                 min_group_size=form.min_group_size.data or 0,
                 visit_date_tolerance_days=form.visit_date_tolerance_days.data,
                 comment_period_days=form.comment_period_days.data,
+                carry_over_default=bool(form.carry_over_default.data),
                 version=form.version.data,
             )
         except versioning.EditConflict as exc:

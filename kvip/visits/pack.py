@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from kvip.core.db import iso, utcnow
 from kvip.core.i18n import lang, localized
 from kvip.core.permissions import can, team_role
-from kvip.cycles.models import Assessment, Cycle, Rating
+from kvip.cycles.models import Rating
 from kvip.extensions import db
 from kvip.standards.duties import method_labels
 from kvip.standards.models import Domain, Standard
@@ -63,22 +63,6 @@ def may_record_now(user: Any, visit: Visit) -> bool:
             ReportState.final.value
         )
     return False
-
-
-def previous_assessment(assessment: Assessment) -> Assessment | None:
-    """The same unit's assessment in the network's latest earlier cycle."""
-    cycle = assessment.cycle
-    return db.session.scalar(
-        sa.select(Assessment)
-        .join(Cycle, Cycle.id == Assessment.cycle_id)
-        .where(
-            Assessment.unit_id == assessment.unit_id,
-            Cycle.network_id == cycle.network_id,
-            Cycle.year < cycle.year,
-        )
-        .order_by(Cycle.year.desc())
-        .limit(1)
-    )
 
 
 def visit_rows(

@@ -20,12 +20,13 @@ from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import can
 from kvip.cycles.models import Rating
+from kvip.cycles.services import previous_assessment
 from kvip.extensions import db
 from kvip.network.views import unit_kind_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits import labels, reports, services, sync
 from kvip.visits.models import Finding, Report, ReportState, Visit
-from kvip.visits.pack import may_record_now, previous_assessment
+from kvip.visits.pack import may_record_now
 from kvip.visits.views import bp, load_visit, report_of
 
 # The files the tablet keeps for offline use (besides the visit page itself).

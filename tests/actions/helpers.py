@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from kvip.actions.models import Action
 from kvip.core.db import utcnow
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
@@ -84,3 +85,79 @@ def build_previous(world: World, finalised_days_ago: int = 10) -> Previous:
     return Previous(
         cycle, assessment, visit, report, improvement, recommendation, good, old_reviewer.id
     )
+
+
+@dataclass
+class ThreeCycles:
+    """2025 (a done and an overdue action), 2026 (submitted, an empty plan), 2027 (a visit)."""
+
+    old_done: Action
+    old_overdue: Action
+    old_planned: Action
+    visit: Visit
+    assessment: Assessment
+
+
+def build_three_cycles(world: World) -> ThreeCycles:
+    """Shift the world's cycle to be the middle one (submitted, no open actions) and add the
+    cycle before it with open actions and the cycle after it with a visit by the reviewer."""
+    today = date.today()
+    middle = world.cycle
+    middle.state = "closed"
+    world.assessment.state = "submitted"
+    world.assessment.submitted_at = utcnow()
+    for action in db.session.scalars(
+        db.select(Action).where(Action.assessment_id == world.assessment.id)
+    ):
+        db.session.delete(action)
+    old_cycle = Cycle(
+        network_id=world.network.id,
+        edition_id=world.edition.id,
+        year=middle.year - 1,
+        name=f"Syklus {middle.year - 1}",
+        state="closed",
+    )
+    new_cycle = Cycle(
+        network_id=world.network.id,
+        edition_id=world.edition.id,
+        year=middle.year + 1,
+        name=f"Syklus {middle.year + 1}",
+        state="open",
+    )
+    db.session.add_all([old_cycle, new_cycle])
+    db.session.flush()
+    old = Assessment(cycle_id=old_cycle.id, unit_id=world.unit.id, state="submitted")
+    new = Assessment(cycle_id=new_cycle.id, unit_id=world.unit.id, state="submitted")
+    db.session.add_all([old, new])
+    db.session.flush()
+    lead = world.users["lead"].id
+    done = Action(
+        assessment_id=old.id,
+        title="Gammelt tiltak som er utført",
+        responsible="R",
+        deadline=today - timedelta(days=200),
+        status="done",
+        created_by_id=lead,
+    )
+    overdue = Action(
+        assessment_id=old.id,
+        title="Gammelt tiltak på overtid",
+        responsible="R",
+        deadline=today - timedelta(days=30),
+        status="in_progress",
+        created_by_id=lead,
+    )
+    planned = Action(
+        assessment_id=old.id,
+        title="Gammelt tiltak uten frist",
+        status="planned",
+        created_by_id=lead,
+    )
+    visit = Visit(assessment_id=new.id, date=today + timedelta(days=5), state="scheduled")
+    db.session.add_all([done, overdue, planned, visit])
+    db.session.flush()
+    db.session.add(
+        TeamMember(visit_id=visit.id, user_id=world.users["reviewer"].id, role="lead_reviewer")
+    )
+    db.session.commit()
+    return ThreeCycles(done, overdue, planned, visit, new)

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import Flask
 from openpyxl import load_workbook
 
-from kvip.actions import services
+from kvip.actions import queries, services
 from kvip.actions.models import Action, GapOverride, MaturityRating
 from kvip.extensions import db
-from tests.actions.helpers import Previous
+from tests.actions.helpers import Previous, build_three_cycles
 from tests.conftest import login
 from tests.factories import World
 
@@ -391,3 +391,32 @@ def test_gap_row_one_tap_makes_the_action_once(app: Flask, world: World, prev: P
         coordinator.post(f"/actions/assessments/{prev.assessment.id}/from-duty/8a").status_code
         == 403
     )
+
+
+def test_visit_pack_offers_open_actions_of_every_earlier_cycle(app: Flask, world: World) -> None:
+    """A 2027 visit, a submitted 2026 assessment with an empty plan, and 2025 actions: the
+    done and the overdue 2025 actions are offered under their cycle, and can be verified."""
+    three = build_three_cycles(world)
+    reviewer = _client(app, world, "reviewer")
+    url = f"/actions/visits/{three.visit.id}/previous-plan"
+    page = reviewer.get(url).get_data(as_text=True)
+    old_cycle = three.old_done.assessment.cycle
+    assert world.cycle.name in page  # the previous plan (2026, empty) is still shown
+    assert f'id="vp-cycle-{old_cycle.id}"' in page and old_cycle.name in page
+    assert "Gammelt tiltak som er utført" in page
+    assert "Gammelt tiltak på overtid" in page
+    assert "Gammelt tiltak uten frist" not in page  # neither done nor overdue
+    assert f"/actions/{three.old_done.id}/verify" in page
+    reviewer.post(
+        f"/actions/{three.old_done.id}/verify",
+        data={"outcome": "verified", "comment": "Sett", "next": url, "visit_id": three.visit.id},
+    )
+    db.session.expire_all()
+    assert db.session.get(Action, three.old_done.id).status == "verified"
+    # Verified by this visit it stays in its pack (as verified); another visit no longer
+    # sees it waiting.
+    page = reviewer.get(url).get_data(as_text=True)
+    assert "Gammelt tiltak som er utført" in page
+    assert [
+        c.title for _c, group in queries.verification_groups(three.assessment) for c in group
+    ] == ["Gammelt tiltak på overtid"]

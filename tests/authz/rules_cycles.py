@@ -62,6 +62,16 @@ RULES = {
         note="not carried over: nothing changes",
     ),
     "cycles.confirm_domain": Rule(A + "/domains/{domain_code}/confirm", method="POST", allow=UNIT),
+    "cycles.choose_start": [
+        Rule(
+            A + "/start",
+            method="POST",
+            allow=frozenset({"lead"}),
+            data={"start": "blank"},
+            note="already started: refused with a message",
+        ),
+        Rule(OTHER + "/start", method="POST", allow=frozenset({"outsider"}), data={"start": "x"}),
+    ],
     "cycles.submit": [
         Rule(A + "/submit", method="POST", allow=frozenset({"lead"}), note="incomplete: refused"),
         Rule(OTHER + "/submit", method="POST", allow=frozenset({"outsider"})),

@@ -69,7 +69,8 @@ def test_download_has_a_dropdown_hidden_code_and_version_columns(world: World, a
     assert ws.max_row == 7  # header + 6 standards
     assert ws["A2"].value == "1.1" and ws["E2"].value == "Oppfylt" and ws["I2"].value == 1
     assert ws["I3"].value == 0  # not rated yet
-    (validation,) = ws.data_validations.dataValidation
+    confirm, validation = ws.data_validations.dataValidation
+    assert confirm.formula1 == '"Ja,Nei"' and "L2:L7" in str(confirm.sqref)
     assert validation.formula1 == '"Oppfylt,Delvis oppfylt,Ikke oppfylt,Ikke relevant"'
     assert "E2:E7" in str(validation.sqref)
     assert "kvip" in wb.sheetnames and wb["kvip"].sheet_state == "hidden"
@@ -220,3 +221,94 @@ def test_upload_is_refused_once_submitted(world: World, as_role) -> None:  # typ
     services.submit_assessment(world.users["lead"], world.assessment)
     page = as_role("member").get(f"/cycles/assessments/{world.assessment.id}/import")
     assert "kan ikke endres nå" in page.get_data(as_text=True)
+
+
+def _changes(page: str) -> list[dict[str, Any]]:
+    found = re.search(r'name="changes" type="hidden" value="([^"]+)"', page)
+    assert found, page
+    return json.loads(found.group(1).replace("&#34;", '"').replace("&quot;", '"'))
+
+
+def test_carried_over_rows_are_marked_and_confirmed_in_the_sheet(world: World, as_role) -> None:  # type: ignore[no-untyped-def]
+    from kvip.standards.models import Standard
+
+    stds = {s.code: s for s in db.session.scalars(db.select(Standard))}
+    rating = db.session.scalar(db.select(Rating).where(Rating.assessment_id == world.assessment.id))
+    rating.carried_over = True  # 1.1 met, carried over from last year
+    rating.evidence_kinds = "procedure,record_audit"
+    rating.evidence_links = "https://example.test/a\nhttps://example.test/b"
+    db.session.add(
+        Rating(
+            assessment_id=world.assessment.id,
+            standard_id=stds["1.2"].id,
+            value="not_met",
+            carried_over=True,
+        )
+    )
+    db.session.commit()
+    client = as_role("member")
+    wb = _download(client, world)
+    ws, rows = wb.worksheets[0], _rows(wb)
+    header = [c.value for c in ws[1]]
+    assert header[10:14] == ["Overført – ikke bekreftet", "Bekreft", "Type dokumentasjon", "Lenker"]
+    r11, r13 = rows["1.1"], rows["1.3"]
+    assert ws.cell(row=r11, column=11).value == "Ja" and ws.cell(row=r13, column=11).value is None
+    assert ws.cell(row=r11, column=1).fill.fgColor.rgb.endswith("FFF2CC")
+    assert (
+        ws.cell(row=r13, column=1).fill.fgColor.rgb != ws.cell(row=r11, column=1).fill.fgColor.rgb
+    )
+    assert ws.cell(row=r11, column=13).value == "Skriftlig rutine, Journalgjennomgang"
+    assert ws.cell(row=r11, column=14).value == "https://example.test/a\nhttps://example.test/b"
+
+    # An untouched sheet changes nothing: carried rows stay carried.
+    page = _upload(client, world, wb).get_data(as_text=True)
+    assert 'name="changes"' not in page and "Ingenting å lagre" in page
+
+    # Confirm 1.1 (nothing else changes), add kinds and a link to 1.3 (not rated yet).
+    ws.cell(row=r11, column=12).value = "Ja"
+    ws.cell(row=rows["1.2"], column=12).value = "Nei"
+    ws.cell(row=r13, column=5).value = "Oppfylt"
+    ws.cell(row=r13, column=13).value = "Observation; Brukerundersøkelse"
+    ws.cell(row=r13, column=14).value = "https://example.test/c"
+    response = _upload(client, world, wb)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert "Bekreftet" in page  # the confirmation shows as a change
+    payload = {c["code"]: c for c in _changes(page)}
+    assert set(payload) == {"1.1", "1.3"}
+    assert payload["1.1"] == {"code": "1.1", "version": 2, "confirm": True}
+    assert payload["1.3"]["evidence_kinds"] == "user_survey,observation"
+    applied = client.post(
+        f"/cycles/assessments/{world.assessment.id}/import/apply",
+        data={"changes": json.dumps(list(payload.values()))},
+    )
+    assert applied.status_code == 302
+    db.session.expire_all()
+    stored = {
+        code: r
+        for code, r in db.session.execute(
+            db.select(Standard.code, Rating)
+            .join(Rating, Rating.standard_id == Standard.id)
+            .where(Rating.assessment_id == world.assessment.id)
+        )
+    }
+    assert stored["1.1"].carried_over is False and stored["1.1"].value == "met"
+    assert stored["1.2"].carried_over is True  # "Nei": still to be confirmed
+    assert stored["1.3"].evidence_kinds == "user_survey,observation"
+    assert stored["1.3"].evidence_links == "https://example.test/c"
+
+
+def test_the_sheet_is_checked_like_the_page(world: World, as_role) -> None:  # type: ignore[no-untyped-def]
+    client = as_role("member")
+    wb = _download(client, world)
+    ws, rows = wb.worksheets[0], _rows(wb)
+    ws.cell(row=rows["1.1"], column=14).value = "javascript:alert(1)"
+    ws.cell(row=rows["1.2"], column=13).value = "Magefølelse"
+    ws.cell(row=rows["1.3"], column=12).value = "Kanskje"
+    response = _upload(client, world, wb)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Filen har 3 feil. Ingenting ble lagret." in page
+    assert "rad 2:" in page and "er ikke en nettadresse" in page
+    assert "rad 3:" in page and "Magefølelse" in page
+    assert "rad 4:" in page and "Kanskje" in page

@@ -153,12 +153,9 @@ def test_carry_over_copies_last_cycles_ratings_marked_until_confirmed(
     world: World, previous: Assessment
 ) -> None:
     coordinator = world.users["coordinator"]
-    # The latest earlier cycle is the world's current one (not ``previous``, a year older).
-    rate_all(
-        world.assessment,
-        ["met", "partly_met", "not_met", "not_applicable", "met", "met"],
-        comment="før",
-    )
+    # The source is the last *submitted* assessment (``previous``), not the world's current
+    # one: its cycle is still open and its answers unconfirmed.
+    rate_all(world.assessment, ["not_met"] * 6, comment="uferdig")
     cycle = services.create_cycle(
         coordinator,
         world.network.id,
@@ -417,3 +414,31 @@ def test_progress_of_many_assessments_in_one_query(world: World, previous: Asses
     assert queries.days_left(world.cycle) == 50
     assert queries.current_assessment(world.unit.id).id == world.assessment.id
     assert isinstance(rows[world.unit.id].assessment, Assessment)
+
+
+# --- the previous assessment: one meaning everywhere ----------------------------------------
+
+
+def test_previous_assessment_is_the_last_submitted_one_of_the_same_network(
+    world: World, previous: Assessment
+) -> None:
+    from kvip.actions import queries as action_queries
+    from kvip.visits import views_mode
+
+    cycle = _plan(world, year=world.cycle.year + 1)
+    (new,) = services.enrol_units(
+        world.users["coordinator"], cycle, [world.unit.id], carry_over=False
+    )
+    # The world's cycle is still open (its assessment in progress): the source is the one
+    # submitted before it.
+    assert services.previous_assessment(new) is previous
+    assert services.previous_assessments(world.network.id, cycle.year, [world.unit.id]) == {
+        world.unit.id: previous.id
+    }
+    world.assessment.state = "submitted"
+    db.session.commit()
+    assert services.previous_assessment(new) is world.assessment
+    assert services.previous_assessment(previous) is None
+    # One function, used by the action plan's visit pack and the visit mode.
+    assert action_queries.previous_assessment is services.previous_assessment
+    assert views_mode.previous_assessment is services.previous_assessment

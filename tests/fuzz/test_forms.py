@@ -33,7 +33,7 @@ from kvip.accounts.forms import (
 )
 from kvip.accounts.models import Membership, NetworkRole
 from kvip.actions.forms import ActionForm
-from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm, ReopenForm
+from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm, ReopenForm, StartForm
 from kvip.extensions import db
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
 from kvip.standards.forms import ImportForm
@@ -358,6 +358,9 @@ FORMS: dict[str, Form] = {
     "cycles.open_": Form(),
     "cycles.close": Form(ConfirmCloseForm),
     "cycles.submit": Form(paths=("/cycles/assessments/{assessment_id}/submit",), role="lead"),
+    "cycles.choose_start": Form(
+        StartForm, paths=("/cycles/assessments/{assessment_id}/start",), role="lead"
+    ),
     "cycles.reopen": Form(ReopenForm, prepare=_submitted),
     "cycles.window_override": Form(
         fields={"reason": TEXT}, role="coordinator", show=("/cycles/assessments/{assessment_id}",)

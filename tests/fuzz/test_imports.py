@@ -2,7 +2,8 @@
 round trip. Generated sheets (random cells, wrong types, formulas, missing/extra/duplicated
 columns and codes, huge cells, wrong encodings, junk files) never cause a server error; a
 refused file gets problems in the user's language and changes nothing; the self-assessment
-export → import is a round trip for generated ratings and comments.
+export → import is a round trip for generated ratings, comments, kinds of evidence, links and
+carried-over marks with their confirmations.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -28,7 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from kvip.cycles import excel
 from kvip.cycles.models import Rating
 from kvip.cycles.services import save_rating
-from kvip.cycles.vocabulary import RATING_LABELS_NB, RATING_VALUES
+from kvip.cycles.vocabulary import EVIDENCE_KINDS, RATING_LABELS_NB, RATING_VALUES
 from kvip.extensions import db
 from kvip.standards.spreadsheet import ALIASES, COLUMNS, EditionMeta, parse_table
 from tests.conftest import login
@@ -447,25 +449,85 @@ def _typed(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-RATING = st.tuples(st.sampled_from([None, *RATING_VALUES]), typed, typed)
+KINDS = st.lists(st.sampled_from(EVIDENCE_KINDS), unique=True, max_size=3)
+LINKS = st.lists(
+    st.sampled_from(
+        ["https://example.test/a", "http://intra.example/rutine?id=7", "https://example.test/æøå"]
+    ),
+    unique=True,
+    max_size=2,
+)
+# value, comment, evidence, kinds of evidence, links, carried over (first) / confirm cell (second)
+RATING = st.tuples(
+    st.sampled_from([None, *RATING_VALUES]),
+    typed,
+    typed,
+    KINDS,
+    LINKS,
+    st.one_of(st.booleans(), st.sampled_from([None, "Ja", "Nei", "ja", "Yes", "No"])),
+)
+NOTHING: tuple[Any, ...] = (None, "", "", "", "", False)
+
+
+def _stored(world: World) -> dict[str, tuple[Any, ...]]:
+    """code → (value, comment, evidence, kinds, links, carried over) as stored."""
+    rows = db.session.execute(
+        db.select(Rating, Rating.standard_id).where(Rating.assessment_id == world.assessment.id)
+    ).all()
+    code_of = {s.id: s.code for s in standards_of(world.edition)}
+    return {
+        code_of[r.standard_id]: (
+            r.value,
+            r.comment or "",
+            r.evidence or "",
+            r.evidence_kinds or "",
+            r.evidence_links or "",
+            bool(r.carried_over),
+        )
+        for r, _id in rows
+    }
+
+
+def _kinds(kinds: list[str]) -> str:
+    return ",".join(k for k in EVIDENCE_KINDS if k in kinds)
 
 
 def test_export_then_import_is_a_round_trip(app: Flask, world: World) -> None:
-    """Saved ratings → export → upload shows no change; cells edited in the sheet → upload →
-    apply stores exactly what was typed (after the same clean-up a save does)."""
+    """Saved ratings (some carried over, with kinds of evidence and links) → export → upload
+    shows no change; cells edited in the sheet (ratings, texts, kinds in any accepted
+    spelling, links, a confirmation) → upload → apply stores exactly what was typed (after the
+    same clean-up a save does), and a carried-over rating stays carried over only when the
+    sheet neither confirmed nor changed it."""
     member = world.users["member"]
     stds = standards_of(world.edition)
+    spellings = {
+        "nb": excel.kind_labels("nb"),
+        "en": excel.kind_labels("en"),
+        "code": {k: k for k in EVIDENCE_KINDS},
+    }
 
     @given(
         first=st.lists(RATING, min_size=len(stds), max_size=len(stds)),
         second=st.lists(RATING, min_size=len(stds), max_size=len(stds)),
+        spelling=st.sampled_from(sorted(spellings)),
+        touched=st.lists(st.booleans(), min_size=len(stds), max_size=len(stds)),
     )
     @FUZZ
-    def check(first: list[tuple[Any, str, str]], second: list[tuple[Any, str, str]]) -> None:
+    def check(
+        first: list[tuple[Any, ...]],
+        second: list[tuple[Any, ...]],
+        spelling: str,
+        touched: list[bool],
+    ) -> None:
         client = _client(app, member)
-        stored: dict[str, tuple[Any, str, str]] = {}
-        for std, (value, comment, evidence) in zip(stds, first, strict=True):
-            body = {"value": value, "comment": comment, "evidence": evidence}
+        for std, (value, comment, evidence, kinds, links, carried) in zip(stds, first, strict=True):
+            body = {
+                "value": value,
+                "comment": comment,
+                "evidence": evidence,
+                "evidence_kinds": kinds,
+                "evidence_links": links,
+            }
             current = db.session.scalar(
                 db.select(Rating).where(
                     Rating.assessment_id == world.assessment.id, Rating.standard_id == std.id
@@ -473,11 +535,18 @@ def test_export_then_import_is_a_round_trip(app: Flask, world: World) -> None:
             )
             body["version"] = current.version if current else 0
             try:
-                state = save_rating(member, world.assessment, std.code, body)
+                save_rating(member, world.assessment, std.code, body)
             except Exception:  # noqa: BLE001 - input the service refuses is not stored
                 db.session.rollback()
                 assume(False)
-            stored[std.code] = (state["value"], state["comment"], state["evidence"])
+            # As a carry-over leaves it: marked until someone confirms or changes it.
+            db.session.execute(
+                sa.update(Rating)
+                .where(Rating.assessment_id == world.assessment.id, Rating.standard_id == std.id)
+                .values(carried_over=carried is True)
+            )
+        db.session.commit()
+        stored = _stored(world)
         exported = client.get(f"/cycles/assessments/{world.assessment.id}/export.xlsx")
         assert exported.status_code == 200
         db.session.rollback()
@@ -491,21 +560,47 @@ def test_export_then_import_is_a_round_trip(app: Flask, world: World) -> None:
         ws = wb.worksheets[0]
         header = [c.value for c in ws[1]]
         col = {k: header.index(h) + 1 for k, h in zip(excel.KEYS, excel.HEADERS["nb"], strict=True)}
+        col.update(
+            {
+                k: header.index(h) + 1
+                for k, h in zip(excel.EXTRA_KEYS, excel.EXTRA_HEADERS["nb"], strict=True)
+            }
+        )
         code_col = header.index(excel.CODE_KEY) + 1
-        wanted: dict[str, tuple[Any, str, str]] = {}
+        wanted: dict[str, tuple[Any, ...]] = {}
         for r in range(2, ws.max_row + 1):
             code = ws.cell(row=r, column=code_col).value
-            value, comment, evidence = second[[s.code for s in stds].index(code)]
+            index = [s.code for s in stds].index(code)
+            value, comment, evidence, kinds, links, answer = second[index]
+            answer = answer if isinstance(answer, str) else None
+            old = stored.get(code, NOTHING)
+            if not touched[index]:  # only the confirm cell is filled in
+                value, comment, evidence = old[0], old[1], old[2]
+                kinds, links = (
+                    old[3].split(",") if old[3] else [],
+                    old[4].split("\n") if old[4] else [],
+                )
             comment, evidence = _typed(comment), _typed(evidence)
             label = RATING_LABELS_NB[value] if value else None
             ws.cell(row=r, column=col["value"]).value = label
-            for key, text in (("comment", comment), ("evidence", evidence)):
+            cells = {
+                "comment": comment,
+                "evidence": evidence,
+                "evidence_kinds": ", ".join(spellings[spelling][k] for k in kinds),
+                "evidence_links": "\n".join(links),
+                "confirm": answer or "",
+            }
+            for key, text in cells.items():
                 target = ws.cell(row=r, column=col[key])
                 target.value = text or None
                 target.data_type = "s"  # typed as text, even when it starts with "="
-            old = stored.get(code, (None, "", ""))
             # An emptied rating cell leaves the stored rating alone (the sheet cannot unrate).
-            wanted[code] = (value or old[0], comment, evidence)
+            new = (value or old[0], comment, evidence, _kinds(kinds), "\n".join(links))
+            before = (old[0], _typed(old[1]), _typed(old[2]), old[3], old[4])
+            confirmed = (answer or "").lower() in ("ja", "yes")
+            exists = code in stored or any(new)
+            carried = old[5] and not confirmed and new == before
+            wanted[code] = (*new, carried) if exists else NOTHING
         out = io.BytesIO()
         wb.save(out)
         response = _upload(client, world, out.getvalue(), "egenvurdering.xlsx")
@@ -520,7 +615,17 @@ def test_export_then_import_is_a_round_trip(app: Flask, world: World) -> None:
             )
             db.session.rollback()
             assert applied.status_code in (302, 303)
-        got = _ratings(world)
-        assert {c: got.get(c, (None, "", "")) for c in wanted} == wanted
+        got = _stored(world)
+        # Texts the sheet left alone keep their stored form (outer whitespace included).
+        for code, row in got.items():
+            if code in wanted and wanted[code] != NOTHING:
+                w = wanted[code]
+                wanted[code] = (
+                    w[0],
+                    row[1] if _typed(row[1]) == w[1] else w[1],
+                    row[2] if _typed(row[2]) == w[2] else w[2],
+                    *w[3:],
+                )
+        assert {c: got.get(c, NOTHING) for c in wanted} == wanted
 
     check()

@@ -13,13 +13,21 @@ from kvip.cycles.services.assessments import (
     submit_assessment,
     window_problem,
 )
+from kvip.cycles.services.carry_over import (
+    START_CHOICES,
+    carried_targets,
+    carry_over_ratings,
+    choose_start,
+    earlier_assessments,
+    previous_assessment,
+    previous_assessments,
+)
 from kvip.cycles.services.cycles import (
     CYCLE_FIELDS,
     close_cycle,
     create_cycle,
     enrol_units,
     open_cycle,
-    previous_assessments,
     update_cycle,
 )
 from kvip.cycles.services.ratings import (
@@ -45,6 +53,8 @@ from kvip.cycles.services.ratings import (
 __all__ = [
     "AUDITED_RATING_FIELDS",
     "CYCLE_FIELDS",
+    "START_CHOICES",
+    "choose_start",
     "IMPORT_NOTE",
     "MAX_IMPORT_ROWS",
     "MAX_LINKS",
@@ -53,14 +63,18 @@ __all__ = [
     "RATING_FIELDS",
     "RatingInput",
     "apply_import",
+    "carried_targets",
+    "carry_over_ratings",
     "close_cycle",
     "confirm_domain",
     "create_cycle",
+    "earlier_assessments",
     "enrol_units",
     "mark_started",
     "open_cycle",
     "open_work",
     "parse_rating_input",
+    "previous_assessment",
     "previous_assessments",
     "rating_state",
     "reopen_assessment",

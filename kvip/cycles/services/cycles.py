@@ -1,8 +1,9 @@
-"""Cycles and their states (planned → open → closed), enrolment with carry-over."""
+"""Cycles and their states (planned → open → closed), enrolment with carry-over
+(:mod:`kvip.cycles.services.carry_over`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -11,13 +12,12 @@ from flask_babel import gettext as _
 
 from kvip.core import audit, versioning
 from kvip.core.dates import date_problem
-from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
-from kvip.core.models import AuditEvent
 from kvip.core.permissions import require
 from kvip.core.setup import MAX_ID
 from kvip.core.text import clean_line, line_problem
-from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
+from kvip.cycles.models import Assessment, Cycle, CycleState
+from kvip.cycles.services.carry_over import carry_over_ratings
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.standards.models import Edition, Standard
@@ -251,23 +251,6 @@ def close_cycle(actor: Any, cycle: Cycle) -> Cycle:
     return _transition(actor, cycle, CycleState.open.value, CycleState.closed.value)
 
 
-def previous_assessments(network_id: int, year: int, unit_ids: Iterable[int]) -> dict[int, int]:
-    """unit id → id of the unit's latest assessment in an earlier cycle of the network."""
-    ids = list(unit_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Assessment.unit_id, Assessment.id)
-        .join(Cycle, Cycle.id == Assessment.cycle_id)
-        .where(Cycle.network_id == network_id, Cycle.year < year, Assessment.unit_id.in_(ids))
-        .order_by(Assessment.unit_id, Cycle.year.desc())
-    )
-    found: dict[int, int] = {}
-    for unit_id, assessment_id in rows:
-        found.setdefault(unit_id, assessment_id)
-    return found
-
-
 def enrol_units(
     actor: Any, cycle: Cycle, unit_ids: Sequence[int], *, carry_over: bool
 ) -> list[Assessment]:
@@ -304,7 +287,7 @@ def enrol_units(
     db.session.flush()
     copied: dict[int, int] = {}
     if carry_over:
-        copied = _carry_over(actor, cycle, assessments)
+        copied = carry_over_ratings(actor, cycle, assessments)
     for a in assessments:
         changes: dict[str, tuple[Any, Any]] = {"state": (None, a.state)}
         if carry_over:
@@ -320,82 +303,3 @@ def enrol_units(
         )
     db.session.commit()
     return assessments
-
-
-def _carry_over(actor: Any, cycle: Cycle, assessments: list[Assessment]) -> dict[int, int]:
-    """Copy each unit's previous ratings into its new assessment (bulk insert); returns the
-    number copied per new assessment id."""
-    by_unit = {a.unit_id: a for a in assessments}
-    previous = previous_assessments(cycle.network_id, cycle.year, by_unit)
-    if not previous:
-        return {}
-    target_ids = dict(
-        db.session.execute(
-            sa.select(Standard.code, Standard.id).where(Standard.edition_id == cycle.edition_id)
-        ).all()
-    )
-    new_of_previous = {prev: by_unit[unit].id for unit, prev in previous.items()}
-    rows = db.session.execute(
-        sa.select(
-            Rating.assessment_id,
-            Standard.code,
-            Rating.value,
-            Rating.comment,
-            Rating.evidence,
-            Rating.evidence_links,
-            Rating.evidence_kinds,
-        )
-        .join(Standard, Standard.id == Rating.standard_id)
-        .where(Rating.assessment_id.in_(list(new_of_previous)), Rating.value.is_not(None))
-    )
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    for prev_id, code, value, comment, evidence, links, kinds in rows:
-        standard_id = target_ids.get(code)
-        if standard_id is None:  # the standard is not in this cycle's edition
-            continue
-        inserts.append(
-            {
-                "assessment_id": new_of_previous[prev_id],
-                "standard_id": standard_id,
-                "value": value,
-                "comment": comment,
-                "evidence": evidence,
-                "evidence_links": links,
-                "evidence_kinds": kinds,
-                "carried_over": True,
-                "version": 1,
-                "updated_at": now,
-                "updated_by_id": getattr(actor, "id", None),
-            }
-        )
-    if not inserts:
-        return {}
-    db.session.execute(sa.insert(Rating), inserts)
-    unit_of = {a.id: a.unit_id for a in assessments}
-    created = db.session.execute(
-        sa.select(Rating.id, Rating.assessment_id, Rating.value).where(
-            Rating.assessment_id.in_(list(unit_of))
-        )
-    ).all()
-    events = [
-        {
-            "at": now,
-            "user_id": getattr(actor, "id", None),
-            "network_id": cycle.network_id,
-            "unit_id": unit_of[assessment_id],
-            "entity": "rating",
-            "entity_id": rating_id,
-            "action": "carry_over",
-            "field": "value",
-            "old": None,
-            "new": value,
-            "note": None,
-        }
-        for rating_id, assessment_id, value in created
-    ]
-    db.session.execute(sa.insert(AuditEvent), events)
-    counts: dict[int, int] = {}
-    for _rid, assessment_id, _v in created:
-        counts[assessment_id] = counts.get(assessment_id, 0) + 1
-    return counts

@@ -359,7 +359,8 @@ IMPORT_NOTE = "xlsx"
 def apply_import(actor: Any, assessment: Assessment, changes: Any) -> int:
     """Apply the changes previewed from an uploaded spreadsheet: all of them or none.
 
-    Each item is ``{code, version, value?, comment?, evidence?}``; a version that is no longer
+    Each item is ``{code, version, value?, comment?, evidence?, evidence_kinds?,
+    evidence_links?, confirm?}``; a version that is no longer
     current (someone saved meanwhile) refuses the whole import with 409.
     """
     require(actor, "assessment.edit", assessment)
@@ -382,7 +383,7 @@ def apply_import(actor: Any, assessment: Assessment, changes: Any) -> int:
         standard = standards.get(item["code"])
         if standard is None:
             raise ServiceError(_("No standard %(code)s in this edition.", code=item["code"][:20]))
-        body = {k: v for k, v in item.items() if k in (*RATING_FIELDS, "version")}
+        body = {k: v for k, v in item.items() if k in (*RATING_FIELDS, "version", "confirm")}
         parsed.append((standard, parse_rating_input(body)))
     stale: list[str] = []
     applied = 0
