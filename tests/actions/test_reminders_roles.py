@@ -13,7 +13,7 @@ from kvip.accounts.models import User
 from kvip.actions import reminders
 from kvip.actions.models import OutboxEmail, SentReminder
 from kvip.extensions import db
-from kvip.visits.models import TeamMember
+from kvip.visits.models import TeamMember, Visit
 from tests.conftest import login
 from tests.factories import World, create_user, standards_of
 
@@ -38,6 +38,14 @@ def closing(world: World) -> World:
     world.cycle.self_assessment_closes = TODAY + timedelta(days=10)
     db.session.commit()
     return world
+
+
+def _only_this_visit_soon(world: World) -> None:
+    """The world's other visits are dated today (the date rules need it): move them beyond the
+    reminders' 30 days so a test sees only the visit it is about."""
+    for visit in db.session.scalars(sa.select(Visit).where(Visit.id != world.visit.id)):
+        visit.date = TODAY + timedelta(days=60)
+    db.session.commit()
 
 
 def test_lead_is_told_14_and_3_days_before_the_window_closes_never_twice(
@@ -71,6 +79,8 @@ def test_lead_is_told_14_and_3_days_before_the_window_closes_never_twice(
 
 def test_coordinator_is_told_of_units_not_started_or_not_submitted(closing: World) -> None:
     world = closing
+    _only_this_visit_soon(world)
+    world.visit.date = TODAY + timedelta(days=60)
     coordinator = world.users["coordinator"]
     item = _kinds(coordinator)["units_not_submitted"]
     # Two units, both with an assessment in progress or not started, none submitted.
@@ -99,6 +109,7 @@ def test_reviewer_is_told_of_a_visit_within_seven_days(world: World) -> None:
 
 def test_coordinator_is_told_of_a_visit_without_a_complete_team(world: World) -> None:
     coordinator = world.users["coordinator"]
+    _only_this_visit_soon(world)
     world.visit.date = TODAY + timedelta(days=20)
     db.session.commit()
     # Only a lead reviewer: incomplete.
