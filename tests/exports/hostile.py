@@ -64,14 +64,16 @@ def recording_server() -> Iterator[tuple[int, list[str]]]:
 
 
 def css_payload(port: int) -> str:
-    """A cycle name that closes the CSS string and rule it is put in and asks for URLs."""
+    """A cycle name that closes the CSS string and rule it is put in and asks for URLs; within
+    the column's 200 characters (PostgreSQL enforces them)."""
     host = f"http://127.0.0.1:{port}"
-    return (
-        f"=1+1 Syklus Kárášjohka\r}}}} @import url({host}/import.css); "
-        f"body{{background:url({host}/bg.png)}} "
-        f"@font-face{{font-family:x;src:url({host}/font.woff)}} "
-        '@page{@top-left{content:"x'
+    payload = (
+        f"=1+1 Syklus Kárášjohka\r}}}} @import url({host}/i.css); "
+        f"body{{background:url({host}/b.png)}} "
+        f"@font-face{{font-family:x;src:url({host}/f.woff)}}"
     )
+    assert len(payload) <= 200, len(payload)
+    return payload
 
 
 def img_payload(port: int) -> str:
