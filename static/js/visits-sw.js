@@ -16,12 +16,12 @@ const META = 'kvip-meta';
 const NAVIGATION_TIMEOUT_MS = 6000;
 
 async function precache() {
-  const cache = await caches.open(ASSETS);
   await Promise.all(
     OFFLINE.assets.map(async (url) => {
       try {
         const response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
-        if (response.ok) await cache.put(url, response);
+        // Opened per file: a worker still activating may have removed a cache opened earlier.
+        if (response.ok) await (await caches.open(ASSETS)).put(url, response);
       } catch (err) {
         /* offline while installing: the page's "prepare" stores them later */
       }
