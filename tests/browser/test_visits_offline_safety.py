@@ -284,12 +284,10 @@ def _until(page: Any, script: str, arg: Any = None) -> None:
 
 
 def _worker_ready(page: Any) -> None:
-    """The app's service worker is installed and activated (its assets stored)."""
-    page.evaluate(
-        """navigator.serviceWorker.ready.then((r) => r.active.state === 'activated' || new Promise(
-             (done) => r.active.addEventListener('statechange', () => {
-               if (r.active.state === 'activated') done(true);
-             })))"""
+    """The app's service worker is activated and controls the page (its assets stored)."""
+    page.wait_for_function(
+        "() => navigator.serviceWorker.controller !== null"
+        " && navigator.serviceWorker.controller.state === 'activated'"
     )
 
 
