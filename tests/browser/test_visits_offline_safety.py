@@ -20,7 +20,7 @@ from kvip.core.models import AuditEvent
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.visits.models import AppliedOperation, Finding
-from tests.browser.conftest import screenshot, serious_violations, sign_in
+from tests.browser.conftest import SHOTS, screenshot, serious_violations, sign_in
 from tests.factories import PASSWORD
 from tests.visits.tablet_world import TabletWorld, build_tablet_world, card, open_visit_mode
 
@@ -171,7 +171,8 @@ def test_queued_changes_wait_for_their_author(
         "og kan ikke hentes tilbake."
     )
     assert serious_violations(page) == []
-    screenshot(page, "visits-held-changes-confirm")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "visits-held-changes-confirm.png"))  # the top of the page
     notice.get_by_role("button", name="Avbryt").click()
     expect(notice).to_contain_text(f"3 endringer av {lead.name}")
     assert set(_findings(tablet)) == {d}
@@ -236,6 +237,17 @@ def test_typing_then_reloading_at_once_keeps_the_text(
     assert _findings(tablet)[second].comment == "Uten nett, lastet inn på nytt"
 
 
+def _until_saved(page: Any, world: TabletWorld, code: str, done: Any) -> None:
+    """Let the tablet work until the server's finding satisfies ``done`` (asked again and
+    again, never judged by how long it takes)."""
+    for _ in range(300):
+        found = _findings(world).get(code)
+        if found is not None and done(found):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"finding {code} never arrived: {_findings(world).get(code)}")
+
+
 def test_quick_edits_of_one_finding_never_conflict_with_oneself(
     tablet: TabletWorld, live_server: str, page: Any
 ) -> None:
@@ -249,9 +261,10 @@ def test_quick_edits_of_one_finding_never_conflict_with_oneself(
     box.locator("label.v-partly_met").click()
     box.get_by_label(f"Teamets kommentar til {other}").fill("Tre raske trykk")
     box.get_by_label(f"Teamets kommentar til {other}").blur()
-    expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED, timeout=30000)
+    _until_saved(page, tablet, other, lambda f: f.comment == "Tre raske trykk")
     f = _findings(tablet)[other]
     assert (f.value, f.comment) == ("partly_met", "Tre raske trykk")
+    expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED)
 
     # The visit pack as it was before the next edit: an answer that left the server before
     # this tablet's change was acknowledged, arriving after it (a slow refresh).
@@ -266,7 +279,8 @@ def test_quick_edits_of_one_finding_never_conflict_with_oneself(
         page.reload()
     expect(page.locator("#stored-note")).to_have_text("")  # the (stale) answer is in
     card(page, code).locator("label.v-partly_met").click()
-    expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED, timeout=30000)
+    _until_saved(page, tablet, code, lambda f: f.version >= 2)
+    expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED)
     expect(page.locator("#problems")).to_be_hidden()
     expect(page.locator("#conflict-dialog")).to_be_hidden()
     f = _findings(tablet)[code]
