@@ -24,6 +24,7 @@ OFFLINE_ASSETS = (
     "js/visits.js",
     "js/visits-store.js",
     "js/visits-held.js",
+    "js/visits-dom.js",
     "img/visits-icon.svg",
 )
 # Pages stored when a visit is prepared; kept across deploys (assets are not, see below).

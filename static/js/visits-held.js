@@ -5,36 +5,14 @@
 // when their author signs in here again, or discarded by the signed-in person after confirming.
 // Runs on the visit list and in visit mode (wherever #held-config is on the page).
 import * as store from './visits-store.js';
+import { el, translator } from './visits-dom.js';
 
 const configNode = document.getElementById('held-config');
 const cfg = configNode ? JSON.parse(configNode.textContent) : null;
 let me = cfg ? cfg.me : null;
 let confirming = null; // author id whose discard waits for confirmation
 
-function t(key, vars = {}) {
-  let text = (cfg && cfg.strings[key]) || key;
-  for (const [name, value] of Object.entries(vars)) {
-    text = text.split(`{${name}}`).join(String(value));
-  }
-  return text;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === 'class') node.className = value;
-    else if (name === 'text') node.textContent = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else if (value === true) node.setAttribute(name, '');
-    else node.setAttribute(name, value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+const t = translator(cfg ? cfg.strings : {});
 
 async function attribute(entries) {
   // Entries from before changes carried an author: give them to whoever the pack was fetched for.

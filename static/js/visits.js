@@ -9,6 +9,7 @@
 // once and put in the outbox when the page is hidden or left.
 import * as store from './visits-store.js';
 import * as held from './visits-held.js';
+import { el, translator } from './visits-dom.js';
 
 const cfg = JSON.parse(document.getElementById('visit-config').textContent);
 const T = JSON.parse(document.getElementById('visit-strings').textContent);
@@ -54,31 +55,7 @@ const ui = {
   dialog: $('conflict-dialog'),
 };
 
-function t(key, vars = {}) {
-  let text = T[key] || key;
-  for (const [name, value] of Object.entries(vars)) {
-    text = text.split(`{${name}}`).join(String(value));
-  }
-  return text;
-}
-
-// Build DOM without ever parsing data as HTML.
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === 'class') node.className = value;
-    else if (name === 'text') node.textContent = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else if (value === true) node.setAttribute(name, '');
-    else node.setAttribute(name, value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+const t = translator(T);
 
 function timeOf(iso) {
   if (!iso) return '';

@@ -19,10 +19,16 @@ from kvip.core.db import utcnow
 from kvip.core.models import AuditEvent
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
-from kvip.visits.models import AppliedOperation, Finding
+from kvip.visits.models import AppliedOperation
 from tests.browser.conftest import SHOTS, screenshot, serious_violations, sign_in
 from tests.factories import PASSWORD
-from tests.visits.tablet_world import TabletWorld, build_tablet_world, card, open_visit_mode
+from tests.visits.tablet_world import (
+    TabletWorld,
+    build_tablet_world,
+    card,
+    open_visit_mode,
+    server_findings,
+)
 
 ALL_SAVED = "Alle endringer er lagret på serveren"
 WAITING = "Lagret på nettbrettet, venter på å bli sendt"
@@ -31,13 +37,6 @@ WAITING = "Lagret på nettbrettet, venter på å bli sendt"
 @pytest.fixture
 def tablet(app: Flask) -> TabletWorld:
     return build_tablet_world()
-
-
-def _findings(world: TabletWorld) -> dict[str, Finding]:
-    db.session.rollback()
-    db.session.expire_all()
-    rows = db.session.scalars(sa.select(Finding).where(Finding.visit_id == world.visit.id))
-    return {f.standard.code: f for f in rows}
 
 
 def _previous_action(world: TabletWorld) -> Action:
@@ -162,7 +161,7 @@ def test_queued_changes_wait_for_their_author(
     # Per's own change goes out in his name; Lena's stay on the tablet.
     card(page, d).locator("label.v-met").click()
     expect(card(page, d).locator(".sync-state")).to_contain_text("Lagret på serveren")
-    found = _findings(tablet)
+    found = server_findings(tablet)
     assert set(found) == {d} and found[d].updated_by_id == peer.id
     # Discarding someone else's changes asks first; cancelling keeps them.
     notice.get_by_role("button", name=f"Forkast endringene til {lead.name}").click()
@@ -175,14 +174,14 @@ def test_queued_changes_wait_for_their_author(
     page.screenshot(path=str(SHOTS / "visits-held-changes-confirm.png"))  # the top of the page
     notice.get_by_role("button", name="Avbryt").click()
     expect(notice).to_contain_text(f"3 endringer av {lead.name}")
-    assert set(_findings(tablet)) == {d}
+    assert set(server_findings(tablet)) == {d}
 
     # Lena signs in again: her changes are sent, in her name.
     _switch_person(page, live_server, lead.email)
     page.goto(f"{live_server}/visits/{tablet.visit.id}/mode")
     expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED, timeout=30000)
     expect(notice).to_be_hidden()
-    found = _findings(tablet)
+    found = server_findings(tablet)
     assert {code: (f.value, f.updated_by_id) for code, f in found.items()} == {
         a: ("met", lead.id),
         b: ("not_met", lead.id),
@@ -209,7 +208,7 @@ def test_queued_changes_wait_for_their_author(
     _switch_person(page, live_server, peer.email)
     page.goto(f"{live_server}/visits/{tablet.visit.id}/mode")
     expect(page.locator("#queue-state")).to_have_text(ALL_SAVED)
-    assert _findings(tablet)[d].value == "met"  # the discarded change never arrived
+    assert server_findings(tablet)[d].value == "met"  # the discarded change never arrived
 
 
 def test_typing_then_reloading_at_once_keeps_the_text(
@@ -224,7 +223,7 @@ def test_typing_then_reloading_at_once_keeps_the_text(
         "Skrevet rett før"
     )
     expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED, timeout=30000)
-    assert _findings(tablet)[first].comment == "Skrevet rett før"
+    assert server_findings(tablet)[first].comment == "Skrevet rett før"
     # Offline: the text waits in the outbox through the reload and arrives later.
     page.context.set_offline(True)
     box = card(page, second).get_by_label(f"Teamets kommentar til {second}")
@@ -234,18 +233,18 @@ def test_typing_then_reloading_at_once_keeps_the_text(
     expect(card(page, second).locator(".sync-state")).to_have_text(WAITING)
     page.context.set_offline(False)
     expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED, timeout=30000)
-    assert _findings(tablet)[second].comment == "Uten nett, lastet inn på nytt"
+    assert server_findings(tablet)[second].comment == "Uten nett, lastet inn på nytt"
 
 
 def _until_saved(page: Any, world: TabletWorld, code: str, done: Any) -> None:
     """Let the tablet work until the server's finding satisfies ``done`` (asked again and
     again, never judged by how long it takes)."""
     for _ in range(300):
-        found = _findings(world).get(code)
+        found = server_findings(world).get(code)
         if found is not None and done(found):
             return
         page.wait_for_timeout(100)
-    raise AssertionError(f"finding {code} never arrived: {_findings(world).get(code)}")
+    raise AssertionError(f"finding {code} never arrived: {server_findings(world).get(code)}")
 
 
 def test_quick_edits_of_one_finding_never_conflict_with_oneself(
@@ -262,7 +261,7 @@ def test_quick_edits_of_one_finding_never_conflict_with_oneself(
     box.get_by_label(f"Teamets kommentar til {other}").fill("Tre raske trykk")
     box.get_by_label(f"Teamets kommentar til {other}").blur()
     _until_saved(page, tablet, other, lambda f: f.comment == "Tre raske trykk")
-    f = _findings(tablet)[other]
+    f = server_findings(tablet)[other]
     assert (f.value, f.comment) == ("partly_met", "Tre raske trykk")
     expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED)
 
@@ -283,7 +282,7 @@ def test_quick_edits_of_one_finding_never_conflict_with_oneself(
     expect(page.locator("#queue-state")).to_contain_text(ALL_SAVED)
     expect(page.locator("#problems")).to_be_hidden()
     expect(page.locator("#conflict-dialog")).to_be_hidden()
-    f = _findings(tablet)[code]
+    f = server_findings(tablet)[code]
     assert (f.value, f.version, f.disputed) == ("partly_met", 2, False)
 
 

@@ -8,20 +8,10 @@ from flask import Flask
 
 from kvip.extensions import db
 from kvip.visits import services
-from kvip.visits.models import AppliedOperation, Finding, Observation
+from kvip.visits.models import AppliedOperation, Observation
 from tests.conftest import login
 from tests.factories import World, standards_of
-from tests.visits.conftest import add_to_team, create_reviewer, op, put_finding
-
-
-def _finding(world: World, code: str) -> Finding | None:
-    db.session.expire_all()
-    return db.session.scalar(
-        sa.select(Finding)
-        .join(Finding.standard)
-        .where(Finding.visit_id == world.visit.id, sa.text("standards.code = :c"))
-        .params(c=code)
-    )
+from tests.visits.conftest import add_to_team, create_reviewer, finding_of, op, put_finding
 
 
 def _ops() -> int:
@@ -47,9 +37,9 @@ def test_a_reused_op_id_with_another_body_or_target_is_refused_and_saves_nothing
     # … or to another standard, is refused, not answered with the first answer.
     elsewhere = put_finding(client, world.visit, other, value="met", op_id=shared)
     assert elsewhere.status_code == 422 and elsewhere.json["error"]["code"] == "op_id_reused"
-    found = _finding(world, code)
+    found = finding_of(world, code)
     assert found is not None and (found.value, found.version) == ("met", 1)
-    assert _finding(world, other) is None
+    assert finding_of(world, other) is None
     # The same op_id with the same body and target is still answered as the first time.
     again = put_finding(client, world.visit, code, value="met", comment="Sett", op_id=shared)
     assert again.status_code == 200 and again.json == first.json
@@ -73,7 +63,7 @@ def test_a_reused_op_id_for_a_closed_visit_is_refused_not_answered_200(
     reports.finalise_report(lead_user, world.report)
     late = put_finding(lead, world.visit, stds[1].code, value="not_met", version=1, op_id=shared)
     assert late.status_code == 422 and late.json["error"]["code"] == "op_id_reused"
-    found = _finding(world, stds[1].code)
+    found = finding_of(world, stds[1].code)
     assert found is not None and found.value == "met"
 
 
@@ -124,7 +114,7 @@ def test_a_change_made_by_someone_else_is_never_applied_as_the_caller(
         json={"version": 1, "op_id": op(), "author_id": lead_user.id},
     )
     assert gone.status_code == 403
-    assert _finding(world, code) is None
+    assert finding_of(world, code) is None
     assert db.session.get(Observation, world.observation.id) is not None
     assert _ops() == 0
     # Malformed author ids are refused as input errors.
@@ -135,7 +125,7 @@ def test_a_change_made_by_someone_else_is_never_applied_as_the_caller(
     as_lead = login(app.test_client(), lead_user)
     mine = put_finding(as_lead, world.visit, code, value="not_met", author_id=lead_user.id)
     assert mine.status_code == 200
-    found = _finding(world, code)
+    found = finding_of(world, code)
     assert found is not None and found.updated_by_id == lead_user.id
 
 
