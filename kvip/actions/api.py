@@ -322,3 +322,6 @@ operation(
     response_description="21 duties in regulation order",
     errors={403: "Not the caller's to read", **_NOT_FOUND},
 )
+
+
+from kvip.actions import api_visits  # noqa: E402,F401  (the visit team's verification endpoint)

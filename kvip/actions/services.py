@@ -363,10 +363,17 @@ def _verifier_visit(actor: Any, action: Action, visit: Visit | None) -> Visit | 
 
 
 def verify_action(
-    actor: Any, action: Action, outcome: str, comment: str = "", *, visit: Visit | None = None
+    actor: Any,
+    action: Action,
+    outcome: str,
+    comment: str = "",
+    *,
+    visit: Visit | None = None,
+    commit: bool = True,
 ) -> Action:
     """The next visit's team judges a finished action: ``verified`` (done → verified) or
-    ``not_verified`` with a comment (status kept; a verified action returns to done)."""
+    ``not_verified`` with a comment (status kept; a verified action returns to done).
+    ``commit=False`` only flushes, so a caller can commit it with its own rows (an op_id)."""
     require(actor, "actions.verify", action.assessment)
     comment = comment.strip()
     if outcome not in ("verified", "not_verified"):
@@ -413,7 +420,10 @@ def verify_action(
     action.version += 1
     action.updated_at = now
     audit.record_diff(actor, "action", action, before, action="verify", **_scope(action))
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return action
 
 

@@ -46,7 +46,8 @@ MAX_PAGE = 500
 VISIT_STATES = tuple(s.value for s in VisitState)
 
 
-def _visit(visit_id: int) -> Visit:
+def visit_or_404(visit_id: int) -> Visit:
+    """The visit with its assessment and cycle loaded, or a 404."""
     visit = db.session.get(
         Visit, visit_id, options=[joinedload(Visit.assessment).joinedload(Assessment.cycle)]
     )
@@ -95,7 +96,7 @@ def visits_list() -> Any:
 
 @bp.get("/visits/<int:visit_id>")
 def visit_pack_get(visit_id: int) -> Any:
-    visit = _visit(visit_id)
+    visit = visit_or_404(visit_id)
     require(current_user, "visit.read", visit)
     response = jsonify(visit_pack(visit, current_user))
     response.headers["Cache-Control"] = "no-store"
@@ -104,7 +105,7 @@ def visit_pack_get(visit_id: int) -> Any:
 
 @bp.put("/visits/<int:visit_id>/findings/<code>")
 def visit_finding_put(visit_id: int, code: str) -> Any:
-    visit = _visit(visit_id)
+    visit = visit_or_404(visit_id)
     data = json_body()  # the service checks "visit.record" first
     body = sync.record_finding(
         current_user,
@@ -114,13 +115,14 @@ def visit_finding_put(visit_id: int, code: str) -> Any:
         comment=data.get("comment", ""),
         version=data.get("version"),
         op_id=data.get("op_id"),
+        author_id=data.get("author_id"),
     )
     return jsonify(body)
 
 
 @bp.put("/visits/<int:visit_id>/observations/<key>")
 def visit_observation_put(visit_id: int, key: str) -> Any:
-    visit = _visit(visit_id)
+    visit = visit_or_404(visit_id)
     data = json_body()  # the service checks "visit.record" first
     body = sync.save_observation(
         current_user,
@@ -132,16 +134,22 @@ def visit_observation_put(visit_id: int, key: str) -> Any:
         standards=data.get("standards"),
         version=data.get("version"),
         op_id=data.get("op_id"),
+        author_id=data.get("author_id"),
     )
     return jsonify(body)
 
 
 @bp.delete("/visits/<int:visit_id>/observations/<key>")
 def visit_observation_delete(visit_id: int, key: str) -> Any:
-    visit = _visit(visit_id)
+    visit = visit_or_404(visit_id)
     data = json_body()  # the service checks "visit.record" first
     body = sync.delete_observation(
-        current_user, visit, key, version=data.get("version"), op_id=data.get("op_id")
+        current_user,
+        visit,
+        key,
+        version=data.get("version"),
+        op_id=data.get("op_id"),
+        author_id=data.get("author_id"),
     )
     return jsonify(body)
 
@@ -287,14 +295,24 @@ _VISIT_PACK = schema(
 
 _ID = path_id(what="The visit")
 _KEY = path_text("key", "The observation's client-made key (or id-<n>)")
-_OP_ID = {
+OP_ID_SCHEMA = {
     **STRING,
     "pattern": sync.OP_ID.pattern,
-    "description": "Made by the client; a repeat is answered as the first time, applied once",
+    "description": "Made by the client for one change; a repeat with the same body and target "
+    "is answered as the first time and applied once; the same op_id with another body or "
+    "target answers 422 (code op_id_reused) and saves nothing",
 }
-_NOT_RECORDING = "Not on the visit's team"
-_REFUSED = (
-    "Invalid input (error.fields names each field), or the visit takes no records now "
+AUTHOR_ID_SCHEMA = {
+    **ID,
+    "description": "Who made the change on the device; when given it must be the caller "
+    "(else 403, code wrong_author, nothing saved)",
+}
+NOT_RECORDING = (
+    "Not on the visit's team, or author_id names someone else (code wrong_author): nothing saved"
+)
+REFUSED = (
+    "Invalid input (error.fields names each field), the op_id was already used for a "
+    "different change (code op_id_reused), or the visit takes no records now "
     "(code visit_not_open or visit_closed)"
 )
 
@@ -329,7 +347,10 @@ operation(
     summary="Record the team's finding for one standard",
     description="`version` is the finding's current version (0 when none exists). "
     "A stale version answers 409 with `error.current` and changes nothing. `op_id` is "
-    "made by the client; a repeated op_id is answered as the first time and applied once.",
+    "made by the client for this one change; a repeat with the same body is answered as the "
+    "first time and applied once, the same op_id with another body or standard answers 422 "
+    "(code op_id_reused). `author_id` (optional) is who made the change on the tablet; it "
+    "must be the caller.",
     tags=["visits"],
     parameters=[_ID, path_text("code", "A standard's code, e.g. 4.12")],
     body=obj(
@@ -337,15 +358,16 @@ operation(
             "value": _VALUE,
             "comment": nullable({**STRING, "maxLength": sync.MAX_COMMENT}),
             "version": {**_VERSION, "description": "absent or null: 0"},
-            "op_id": _OP_ID,
+            "op_id": OP_ID_SCHEMA,
+            "author_id": AUTHOR_ID_SCHEMA,
         },
-        optional=["value", "comment", "version"],
+        optional=["value", "comment", "version", "author_id"],
         open_ended=True,
     ),
     response=obj({"finding": _FINDING, "visit_state": _VISIT_STATE, "op_id": STRING}),
     response_description="Applied (or the replay of an op applied before)",
     errors={
-        403: _NOT_RECORDING,
+        403: NOT_RECORDING,
         404: "No such visit, or no such standard in its edition",
         409: (
             "Stale version: error.current is the server's finding; or the visit is scheduled "
@@ -353,7 +375,7 @@ operation(
             "rule_blocked, no error.current: keep the finding and send it again later)",
             error_schema(_FINDING),
         ),
-        422: _REFUSED,
+        422: REFUSED,
     },
 )
 _OBSERVATION_CONFLICT = error_schema(
@@ -374,18 +396,19 @@ operation(
             "domain": nullable(STRING),
             "standards": nullable(array(STRING)),
             "version": {**_VERSION, "description": "0 (or absent) to create"},
-            "op_id": _OP_ID,
+            "op_id": OP_ID_SCHEMA,
+            "author_id": AUTHOR_ID_SCHEMA,
         },
-        optional=["domain", "standards", "version"],
+        optional=["domain", "standards", "version", "author_id"],
         open_ended=True,
     ),
     response=obj({"observation": _OBSERVATION, "op_id": STRING}),
     response_description="Saved (or the replay of an op applied before)",
     errors={
-        403: _NOT_RECORDING,
+        403: NOT_RECORDING,
         404: "No such visit",
         409: ("Stale version: error.current is the server's observation", _OBSERVATION_CONFLICT),
-        422: _REFUSED,
+        422: REFUSED,
     },
 )
 operation(
@@ -395,16 +418,20 @@ operation(
     tags=["visits"],
     parameters=[_ID, _KEY],
     body=obj(
-        {"version": {**_VERSION, "description": "absent or null: 0"}, "op_id": _OP_ID},
-        optional=["version"],
+        {
+            "version": {**_VERSION, "description": "absent or null: 0"},
+            "op_id": OP_ID_SCHEMA,
+            "author_id": AUTHOR_ID_SCHEMA,
+        },
+        optional=["version", "author_id"],
         open_ended=True,
     ),
     response=obj({"deleted": {**BOOLEAN, "enum": [True]}, "key": STRING, "op_id": STRING}),
     response_description="Removed (or the replay of the removal)",
     errors={
-        403: _NOT_RECORDING,
+        403: NOT_RECORDING,
         404: "No such visit or observation",
         409: ("Stale version: error.current is the server's observation", _OBSERVATION_CONFLICT),
-        422: _REFUSED,
+        422: REFUSED,
     },
 )

@@ -158,6 +158,9 @@ class AppliedOperation(db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[int] = mapped_column(default=200)
     response: Mapped[str] = mapped_column(sa.Text, default="{}")
+    # sha256 of the op's target and body: the same op_id with another change is refused.
+    # None for ops applied before the column existed (they replay as before).
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,10 +1,14 @@
 """The team's findings and observations, written the way an offline tablet needs them:
 optimistic locking by ``version`` (409 with the current state, nothing changed) and
 idempotent replay by the client-made ``op_id`` (a repeated op is answered as the first time and
-applied once, see :class:`~kvip.visits.models.AppliedOperation`)."""
+applied once, see :class:`~kvip.visits.models.AppliedOperation`). An op_id is bound to one
+change: the same op_id with another body or target is refused (422, code ``op_id_reused``),
+and a change recorded on a tablet by one person is never applied as another (``author_id``,
+403 code ``wrong_author``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -91,7 +95,8 @@ def observation_dict(observation: Observation) -> dict[str, Any]:
 # --- idempotency ------------------------------------------------------------------------------
 
 
-def _check_op_id(op_id: Any) -> str:
+def check_op_id(op_id: Any) -> str:
+    """The client-made op_id, or a 422 naming the field."""
     if not isinstance(op_id, str) or not OP_ID.match(op_id):
         raise ServiceError(
             _("Each change needs an op_id of 8 to 64 letters, digits or -_.:"),
@@ -100,8 +105,37 @@ def _check_op_id(op_id: Any) -> str:
     return op_id
 
 
-def _replay(actor: Any, op_id: str) -> dict[str, Any] | None:
-    """The stored answer of an op already applied, or None."""
+def check_author(actor: Any, author_id: Any) -> None:
+    """A tablet sends who made each change (optional ``author_id``): a change made by one
+    person is never applied as another, whoever is signed in when it is sent (403)."""
+    if author_id is None:
+        return
+    if isinstance(author_id, bool) or not isinstance(author_id, int):
+        raise ServiceError(
+            _("author_id must be the id of the person who made the change."),
+            fields={"author_id": _("Invalid.")},
+        )
+    if author_id != getattr(actor, "id", None):
+        raise ServiceError(
+            _(
+                "This change was made by someone else on this device; only they can send it. "
+                "Nothing was saved."
+            ),
+            status=403,
+            code="wrong_author",
+            fields={"author_id": _("Not the signed-in person.")},
+        )
+
+
+def fingerprint(target: str, body: dict[str, Any]) -> str:
+    """What an op changes, as a hash of its target and body (canonical JSON)."""
+    text = json.dumps([target, body], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def replay(actor: Any, op_id: str, print_: str) -> dict[str, Any] | None:
+    """The stored answer of an op already applied, or None. The same op_id with another change
+    (``print_`` differs) or from another person is refused, and nothing is saved."""
     op = db.session.scalar(sa.select(AppliedOperation).where(AppliedOperation.op_id == op_id))
     if op is None:
         return None
@@ -110,23 +144,35 @@ def _replay(actor: Any, op_id: str) -> dict[str, Any] | None:
             _("This op_id was already used for another change."),
             fields={"op_id": _("Already used.")},
         )
+    if op.fingerprint is not None and op.fingerprint != print_:
+        raise ServiceError(
+            _("This op_id was already used for a different change; nothing was saved."),
+            code="op_id_reused",
+            fields={"op_id": _("Already used for a different change.")},
+        )
     body: dict[str, Any] = json.loads(op.response)
     return body
 
 
-def _commit_applied(actor: Any, op_id: str, body: dict[str, Any], on_race: Any) -> dict[str, Any]:
+def commit_applied(
+    actor: Any, op_id: str, print_: str, body: dict[str, Any], on_race: Any
+) -> dict[str, Any]:
     """Store the op with its answer and commit everything together. If a concurrent request won
     (same op_id, or the same new row), answer like the winner: the replay, or ``on_race()``."""
     db.session.add(
         AppliedOperation(
-            op_id=op_id, user_id=actor.id, status=200, response=json.dumps(body, default=str)
+            op_id=op_id,
+            user_id=actor.id,
+            status=200,
+            response=json.dumps(body, default=str),
+            fingerprint=print_,
         )
     )
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        replayed = _replay(actor, op_id)
+        replayed = replay(actor, op_id, print_)
         if replayed is not None:
             return replayed
         on_race()
@@ -231,6 +277,7 @@ def record_finding(
     comment: Any,
     version: Any,
     op_id: Any,
+    author_id: Any = None,
 ) -> dict[str, Any]:
     """Set the team's rating and comment of one standard (create with version 0).
 
@@ -240,8 +287,13 @@ def record_finding(
     for the lead reviewer; the lead's own writes resolve it.
     """
     require(actor, "visit.record", visit)
-    op_id = _check_op_id(op_id)
-    replayed = _replay(actor, op_id)
+    op_id = check_op_id(op_id)
+    check_author(actor, author_id)
+    print_ = fingerprint(
+        f"finding:{visit.id}:{code}",
+        {"value": value, "comment": comment, "version": version, "author_id": author_id},
+    )
+    replayed = replay(actor, op_id, print_)
     if replayed is not None:
         return replayed
     role = _check_writable(actor, visit)
@@ -342,7 +394,7 @@ def record_finding(
     def race() -> None:
         raise _finding_conflict(visit, standard)
 
-    return _commit_applied(actor, op_id, body, race)
+    return commit_applied(actor, op_id, print_, body, race)
 
 
 # --- observations -----------------------------------------------------------------------------
@@ -392,12 +444,25 @@ def save_observation(
     standards: Any,
     version: Any,
     op_id: Any,
+    author_id: Any = None,
 ) -> dict[str, Any]:
     """Create (version 0) or change an observation identified by its client-made ``key``:
     good practice, area for improvement or recommendation, linked to a domain and/or standards."""
     require(actor, "visit.record", visit)
-    op_id = _check_op_id(op_id)
-    replayed = _replay(actor, op_id)
+    op_id = check_op_id(op_id)
+    check_author(actor, author_id)
+    print_ = fingerprint(
+        f"observation:{visit.id}:{key}",
+        {
+            "kind": kind,
+            "text": text,
+            "domain": domain,
+            "standards": standards,
+            "version": version,
+            "author_id": author_id,
+        },
+    )
+    replayed = replay(actor, op_id, print_)
     if replayed is not None:
         return replayed
     _check_writable(actor, visit)
@@ -520,16 +585,20 @@ def save_observation(
     def race() -> None:
         raise _observation_conflict(visit, key)
 
-    return _commit_applied(actor, op_id, body, race)
+    return commit_applied(actor, op_id, print_, body, race)
 
 
 def delete_observation(
-    actor: Any, visit: Visit, key: str, *, version: Any, op_id: Any
+    actor: Any, visit: Visit, key: str, *, version: Any, op_id: Any, author_id: Any = None
 ) -> dict[str, Any]:
     """Remove an observation (its ``version`` must be current); replays answer the same."""
     require(actor, "visit.record", visit)
-    op_id = _check_op_id(op_id)
-    replayed = _replay(actor, op_id)
+    op_id = check_op_id(op_id)
+    check_author(actor, author_id)
+    print_ = fingerprint(
+        f"observation-delete:{visit.id}:{key}", {"version": version, "author_id": author_id}
+    )
+    replayed = replay(actor, op_id, print_)
     if replayed is not None:
         return replayed
     _check_writable(actor, visit)
@@ -559,4 +628,4 @@ def delete_observation(
     def race() -> None:
         raise NotFound(_("No such observation."))
 
-    return _commit_applied(actor, op_id, body, race)
+    return commit_applied(actor, op_id, print_, body, race)

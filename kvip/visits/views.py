@@ -26,6 +26,7 @@ from kvip.network import overrides
 from kvip.network.models import Institution, Network, Unit
 from kvip.visits import labels, reports, services
 from kvip.visits.models import ProposalState, Report, TeamMember, Visit, VisitDateProposal
+from kvip.visits.offline import held_config
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -187,7 +188,13 @@ def index() -> Any:
     networks = db.session.scalars(networks_query).all()
     upcoming = [(v, r) for v, r in mine if v.state != "completed"]
     past = [(v, r) for v, r in mine if v.state == "completed"]
-    return render_template("visits/index.html", upcoming=upcoming, past=past, networks=networks)
+    return render_template(
+        "visits/index.html",
+        upcoming=upcoming,
+        past=past,
+        networks=networks,
+        held_config=held_config(),
+    )
 
 
 # --- coordinator: visits of a cycle, planning --------------------------------------------------

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from kvip.config import ROOT
 from kvip.core.errors import Conflict, ServiceError
 from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
@@ -26,18 +25,9 @@ from kvip.network.views import unit_kind_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits import labels, reports, services, sync
 from kvip.visits.models import Finding, Report, ReportState, Visit
+from kvip.visits.offline import SW_SOURCE, held_config, offline_bundle
 from kvip.visits.pack import may_record_now
 from kvip.visits.views import bp, load_visit, report_of
-
-# The files the tablet keeps for offline use (besides the visit page itself).
-OFFLINE_ASSETS = (
-    "css/kvip.css",
-    "css/visits.css",
-    "js/nav.js",
-    "js/visits.js",
-    "js/visits-store.js",
-    "img/visits-icon.svg",
-)
 
 
 def js_strings() -> dict[str, str]:
@@ -125,6 +115,17 @@ def js_strings() -> dict[str, str]:
         "type_3": _("Type 3"),
         "stored_copy": _("Showing the copy stored on this tablet ({time})."),
         "version_of": _("version {n}"),
+        "conflict_self": _("Changed by you elsewhere (another device or window)"),
+        "conflict_help_self": _(
+            "You changed this elsewhere (another device or window) while this tablet waited. "
+            "Choose which version to keep; nothing is lost until you choose."
+        ),
+        "action": _("Action"),
+        "outcome_verified": _("Verified"),
+        "outcome_not_verified": _("Not verified"),
+        "verify_recorded": _("Recorded: {outcome}"),
+        "verify_needs_comment": _("Say what the team found when an action is not verified."),
+        "comment_from_team": _("Comment from the team"),
     }
 
 
@@ -147,17 +148,25 @@ def mode(visit_id: int) -> Any:
         )
         if previous_report is not None:
             previous_content = reports.content_of(previous_report)
+    offline = offline_bundle()
     config = {
         "visitId": visit.id,
         "packUrl": url_for("api.visit_pack_get", visit_id=visit.id),
         "apiBase": url_for("api.visits_list"),
         "swUrl": url_for("visits.service_worker"),
-        "scope": url_for("visits.index"),
+        "scope": url_for("core.home"),
         "pageUrl": url_for("visits.mode", visit_id=visit.id),
         "loginUrl": url_for("accounts.login", next=url_for("visits.mode", visit_id=visit.id)),
-        "assets": [url_for("static", filename=f) for f in OFFLINE_ASSETS]
-        + [url_for("visits.manifest")],
-        "userId": current_user.id,
+        # Stored when the visit is prepared, so the visit list and overview open offline too.
+        "offlinePages": [
+            url_for("visits.mode", visit_id=visit.id),
+            url_for("visits.overview", visit_id=visit.id),
+            url_for("visits.index"),
+        ],
+        "assets": offline["assets"],
+        "assetsCache": offline["assetsCache"],
+        "pagesCache": offline["pagesCache"],
+        "user": {"id": current_user.id, "name": current_user.name},
         "lang": lang(),
     }
     response = Response(
@@ -176,6 +185,7 @@ def mode(visit_id: int) -> Any:
             ),
             kind_label=unit_kind_labels().get(assessment.unit.kind, assessment.unit.kind),
             strings=js_strings(),
+            held_config=held_config(visit.id),
             kinds_plural=labels.observation_kinds_plural(),
         )
     )
@@ -185,11 +195,13 @@ def mode(visit_id: int) -> Any:
 
 @bp.get("/sw.js")
 def service_worker() -> Any:
-    """The service worker, served under /visits/ so its scope covers the visit pages."""
-    source = (ROOT / "static" / "js" / "visits-sw.js").read_text(encoding="utf-8")
+    """The app's service worker (scope: the whole app), with its cache version, asset list and
+    offline page texts put in front of static/js/visits-sw.js."""
+    bundle = json.dumps(offline_bundle(), ensure_ascii=False, sort_keys=True)
+    source = f"self.KVIP_OFFLINE = {bundle};\n" + SW_SOURCE.read_text(encoding="utf-8")
     response = current_app.response_class(source, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = url_for("visits.index")
+    response.headers["Service-Worker-Allowed"] = url_for("core.home")
     return response
 
 

@@ -42,3 +42,27 @@ if (document.readyState === "loading") {
 } else {
   wireMenu();
 }
+
+// Offline: one service worker for the whole app, registered from every page, so a tablet that
+// loses the network gets a KvIP page saying what is stored on it, never the browser's error
+// page (see static/js/visits-sw.js). It learns the page's language for that page.
+function registerOfflineWorker() {
+  const meta = document.querySelector('meta[name="kvip-sw"]');
+  if (!meta || !("serviceWorker" in navigator)) return;
+  const scope = new URL(meta.dataset.scope, window.location.href).href;
+  const lang = document.documentElement.lang;
+  navigator.serviceWorker
+    .register(meta.content, { scope: meta.dataset.scope })
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      if (registration.active) registration.active.postMessage({ type: "lang", lang });
+      // Workers registered for /visits/ only by earlier versions: the app-wide one replaces them.
+      return navigator.serviceWorker.getRegistrations();
+    })
+    .then((registrations) => {
+      for (const r of registrations) if (r.scope !== scope) r.unregister();
+    })
+    .catch(() => {});
+}
+
+window.addEventListener("load", registerOfflineWorker);

@@ -1,9 +1,15 @@
-// KvIP visit mode: record the team's findings and observations on a tablet, offline first.
+// KvIP visit mode: record the team's findings, observations and verifications of the unit's
+// previous actions on a tablet, offline first.
 //
 // The page is a shell; everything about the standards comes from the visit pack, kept in
 // IndexedDB (visits-store.js). Every change goes to the outbox first and is sent from there:
 // at once when online, on the browser's "online" event, and every 15 s while changes wait.
+// Each change carries its author: only the signed-in person's changes are shown and sent;
+// someone else's are held (visits-held.js). Typing not yet saved is kept in localStorage at
+// once and put in the outbox when the page is hidden or left.
 import * as store from './visits-store.js';
+import * as held from './visits-held.js';
+import { el, translator } from './visits-dom.js';
 
 const cfg = JSON.parse(document.getElementById('visit-config').textContent);
 const T = JSON.parse(document.getElementById('visit-strings').textContent);
@@ -15,7 +21,8 @@ const REFRESH_MS = 60000;
 const SEND_TIMEOUT_MS = 15000;
 
 const state = {
-  record: null, // {id, pack, saved_at, prepared_at}
+  me: cfg.user, // the signed-in person ({id, name}); the visit pack tells if it changed
+  record: null, // {id, pack, saved_at, prepared_at, verifications, acked}
   pack: null,
   outbox: [],
   view: null, // 'pack' or a domain code
@@ -28,6 +35,7 @@ const state = {
   cards: new Map(), // standard code → elements of its card
   editing: null, // observation being edited: {key, version}
   conflict: null, // {group, key, server}
+  statuses: {}, // action status → label (verifications)
 };
 
 const $ = (id) => document.getElementById(id);
@@ -47,31 +55,7 @@ const ui = {
   dialog: $('conflict-dialog'),
 };
 
-function t(key, vars = {}) {
-  let text = T[key] || key;
-  for (const [name, value] of Object.entries(vars)) {
-    text = text.split(`{${name}}`).join(String(value));
-  }
-  return text;
-}
-
-// Build DOM without ever parsing data as HTML.
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === 'class') node.className = value;
-    else if (name === 'text') node.textContent = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else if (value === true) node.setAttribute(name, '');
-    else node.setAttribute(name, value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+const t = translator(T);
 
 function timeOf(iso) {
   if (!iso) return '';
@@ -91,8 +75,13 @@ function csrfToken() {
 
 // --- effective state: the pack with the outbox on top -------------------------------------------
 
+// The signed-in person's changes; anyone else's are held, neither shown nor sent.
+function mine() {
+  return state.outbox.filter((e) => e.author_id === state.me.id);
+}
+
 function chain(group, key) {
-  return state.outbox.filter((e) => e.group === group && e.key === key);
+  return mine().filter((e) => e.group === group && e.key === key);
 }
 
 function chainStatus(entries) {
@@ -115,7 +104,7 @@ function findingOf(std) {
 function observations() {
   const map = new Map();
   for (const o of state.pack.observations) map.set(o.key, { ...o, status: 'saved' });
-  const keys = new Set(state.outbox.filter((e) => e.group === 'o').map((e) => e.key));
+  const keys = new Set(mine().filter((e) => e.group === 'o').map((e) => e.key));
   for (const key of keys) {
     const entries = chain('o', key);
     const last = entries[entries.length - 1];
@@ -148,7 +137,7 @@ function updateStatus() {
   const online = navigator.onLine && state.reachable;
   ui.net.textContent = online ? t('online') : t('offline');
   ui.net.className = `net-state ${online ? 'is-online' : 'is-offline'}`;
-  const waiting = state.outbox.length;
+  const waiting = mine().length;
   let text;
   if (state.draining && waiting) text = t('sending');
   else if (waiting === 1) text = t('pending_one');
@@ -185,6 +174,10 @@ function setReachable(value) {
 
 function describe(group, key) {
   if (group === 'f') return `${t('standard')} ${key}`;
+  if (group === 'v') {
+    const form = verifyForm(key);
+    return `${t('action')}: ${form ? form.dataset.title : key}`;
+  }
   const obs = observations().find((o) => o.key === key);
   const kind = obs && obs.kind ? t(`kind_${obs.kind}`) : t('observations');
   const text = obs && obs.text ? obs.text : '';
@@ -194,7 +187,7 @@ function describe(group, key) {
 function renderProblems() {
   const seen = new Set();
   const items = [];
-  for (const e of state.outbox) {
+  for (const e of mine()) {
     const id = `${e.group}:${e.key}`;
     if (seen.has(id) || (e.status !== 'conflict' && e.status !== 'rejected')) continue;
     seen.add(id);
@@ -204,7 +197,7 @@ function renderProblems() {
         el(
           'li',
           { class: 'problem is-conflict' },
-          el('span', { text: `${label} – ${t('conflict')}` }),
+          el('span', { text: `${label} – ${byMe(e.server) ? t('conflict_self') : t('conflict')}` }),
           el('button', {
             type: 'button',
             class: 'btn primary',
@@ -225,7 +218,7 @@ function renderProblems() {
             class: 'btn',
             text: t('retry'),
             onclick: async () => {
-              await store.retryChain(VISIT, e.group, e.key);
+              await store.retryChain(VISIT, e.group, e.key, state.me.id);
               await afterChange();
             },
           }),
@@ -234,8 +227,8 @@ function renderProblems() {
             class: 'btn danger',
             text: t('discard'),
             onclick: async () => {
-              await store.dropChain(VISIT, e.group, e.key);
-              await afterChange();
+              await store.dropChain(VISIT, e.group, e.key, state.me.id);
+              await afterChange(true);
             },
           }),
         ),
@@ -257,6 +250,12 @@ function versionBox(title, data, group) {
       el('p', { class: `rating-badge r-${data.value || 'none'}`, text: valueText(data.value) }),
       el('p', { class: 'pre', text: data.comment || t('no_comment') }),
     );
+  } else if (group === 'v') {
+    if (data.status) box.append(el('p', { class: 'badge', text: state.statuses[data.status] || data.status }));
+    box.append(
+      el('p', { text: data.outcome ? t(`outcome_${data.outcome}`) : t('not_rated') }),
+      el('p', { class: 'pre', text: data.comment || t('no_comment') }),
+    );
   } else if (data.deleted || !data.version && data.kind === undefined) {
     box.append(el('p', { text: t('deleted') }));
   } else {
@@ -266,7 +265,8 @@ function versionBox(title, data, group) {
     );
   }
   const meta = [];
-  if (data.updated_by) meta.push(t('by', { name: data.updated_by.name }));
+  const who = data.updated_by || data.verified_by;
+  if (who) meta.push(t('by', { name: who.name }));
   if (data.updated_at) meta.push(timeOf(data.updated_at));
   if (data.version !== undefined && data.version !== null) meta.push(t('version_of', { n: data.version }));
   if (meta.length) box.append(el('p', { class: 'muted', text: meta.join(' · ') }));
@@ -285,6 +285,7 @@ function openConflict(group, key) {
       ? { deleted: true }
       : { ...mine.body, version: null };
   $('conflict-title').textContent = describe(group, key);
+  $('conflict-help').textContent = byMe(server) ? t('conflict_help_self') : t('conflict_help');
   $('conflict-versions').replaceChildren(
     versionBox(t('server_version'), server, group),
     versionBox(t('tablet_version'), tablet, group),
@@ -294,7 +295,23 @@ function openConflict(group, key) {
   $('keep-tablet').focus();
 }
 
-function applyServerState(pack, group, key, server) {
+// Who last changed the server's version of a target.
+function changedBy(server) {
+  return server ? server.updated_by || server.verified_by || null : null;
+}
+
+function byMe(server) {
+  const who = changedBy(server);
+  return Boolean(who && who.id === state.me.id);
+}
+
+function applyServerState(record, group, key, server) {
+  const pack = record.pack;
+  if (group === 'v') {
+    record.verifications = record.verifications || {};
+    if (server && server.version) record.verifications[key] = server;
+    return;
+  }
   if (group === 'f') {
     for (const d of pack.domains) {
       for (const s of d.standards) if (s.code === key) s.finding = server;
@@ -314,7 +331,7 @@ function closeConflict() {
 async function keepTablet() {
   const c = state.conflict;
   if (!c) return;
-  await store.rebaseChain(VISIT, c.group, c.key, c.server.version || 0);
+  await store.rebaseChain(VISIT, c.group, c.key, state.me.id, c.server.version || 0);
   closeConflict();
   await afterChange();
 }
@@ -322,7 +339,9 @@ async function keepTablet() {
 async function keepServer() {
   const c = state.conflict;
   if (!c) return;
-  await store.dropChain(VISIT, c.group, c.key, (pack) => applyServerState(pack, c.group, c.key, c.server));
+  await store.dropChain(VISIT, c.group, c.key, state.me.id, (record) =>
+    applyServerState(record, c.group, c.key, c.server),
+  );
   state.record = await store.getPack(VISIT);
   state.pack = state.record.pack;
   indexPack();
@@ -335,13 +354,17 @@ async function keepServer() {
 function request(entry) {
   const base = `${cfg.apiBase}/${VISIT}`;
   const key = encodeURIComponent(entry.key);
+  const op = { op_id: entry.op_id, author_id: entry.author_id };
   if (entry.group === 'f') {
-    return ['PUT', `${base}/findings/${key}`, { ...entry.body, version: entry.base_version, op_id: entry.op_id }];
+    return ['PUT', `${base}/findings/${key}`, { ...entry.body, version: entry.base_version, ...op }];
+  }
+  if (entry.group === 'v') {
+    return ['PUT', `${base}/verifications/${key}`, { ...entry.body, version: entry.base_version || null, ...op }];
   }
   if (entry.type === 'observation') {
-    return ['PUT', `${base}/observations/${key}`, { ...entry.body, version: entry.base_version, op_id: entry.op_id }];
+    return ['PUT', `${base}/observations/${key}`, { ...entry.body, version: entry.base_version, ...op }];
   }
-  return ['DELETE', `${base}/observations/${key}`, { version: entry.base_version, op_id: entry.op_id }];
+  return ['DELETE', `${base}/observations/${key}`, { version: entry.base_version, ...op }];
 }
 
 async function send(entry) {
@@ -378,15 +401,31 @@ async function refreshCsrf() {
   }
 }
 
-function applyAnswer(pack, entry, data) {
+function applyAnswer(record, entry, data) {
   if (entry.group === 'f') {
-    applyServerState(pack, 'f', entry.key, data.finding);
-    if (data.visit_state) pack.state = data.visit_state;
+    applyServerState(record, 'f', entry.key, data.finding);
+    if (data.visit_state) record.pack.state = data.visit_state;
+  } else if (entry.group === 'v') {
+    applyServerState(record, 'v', entry.key, data.verification);
   } else if (entry.type === 'observation') {
-    applyServerState(pack, 'o', entry.key, data.observation);
+    applyServerState(record, 'o', entry.key, data.observation);
   } else {
-    applyServerState(pack, 'o', entry.key, null);
+    applyServerState(record, 'o', entry.key, null);
   }
+}
+
+function answerVersion(data) {
+  const answer = data.finding || data.observation || data.verification;
+  return answer ? answer.version : 0;
+}
+
+// The server's version of a target was made by this tablet's own last acknowledged op of the
+// same person: a 409 against it is no conflict, the change is based on it silently.
+function ownAnswer(entry, server) {
+  const who = changedBy(server);
+  if (!who || who.id !== entry.author_id) return false;
+  const acked = state.record && state.record.acked && state.record.acked[`${entry.group}:${entry.key}`];
+  return Boolean(acked && acked.author_id === entry.author_id && acked.version === server.version);
 }
 
 // Send one entry; returns 'next' to go on with the outbox, 'stop' to wait for a later round.
@@ -406,11 +445,16 @@ async function sendOne(entry, round) {
     data = {};
   }
   const error = data.error || {};
-  if (response.ok && !(data.finding || data.observation || data.deleted)) {
+  if (response.ok && !(data.finding || data.observation || data.deleted || data.verification)) {
     return 'stop'; // not the API's answer (a proxy or captive portal page): try again later
   }
   if (response.ok) {
-    const record = await store.acknowledge(VISIT, entry.seq, (pack) => applyAnswer(pack, entry, data));
+    const record = await store.acknowledge(
+      VISIT,
+      entry,
+      (rec) => applyAnswer(rec, entry, data),
+      answerVersion(data),
+    );
     if (record) {
       state.record = record;
       state.pack = record.pack;
@@ -420,8 +464,23 @@ async function sendOne(entry, round) {
     return 'next';
   }
   if (response.status === 409) {
-    await store.mark(entry.seq, 'conflict', { server: error.current || { version: 0 } });
+    const server = error.current || { version: 0 };
+    if (entry.group === 'v' && server.version === entry.base_version) {
+      // Not a concurrent change: the action cannot be verified now (not done, dropped).
+      await store.mark(entry.seq, 'rejected', { error: error.message || '409', server });
+      return 'next';
+    }
+    if (ownAnswer(entry, server)) {
+      await store.rebaseChain(VISIT, entry.group, entry.key, entry.author_id, server.version || 0);
+      return 'next';
+    }
+    await store.mark(entry.seq, 'conflict', { server });
     return 'next';
+  }
+  if (response.status === 403 && error.code === 'wrong_author') {
+    // Someone else is signed in now: hold everything, learn who it is (the lock is ours).
+    await loadPack();
+    return 'stop';
   }
   if (response.status === 401) {
     state.authLost = true;
@@ -449,6 +508,7 @@ async function drainOnce() {
     const blocked = new Set();
     let next = null;
     for (const e of entries) {
+      if (e.author_id !== state.me.id) continue; // held: only its author sends it
       const id = `${e.group}:${e.key}`;
       if (blocked.has(id)) continue;
       if (e.status !== 'pending') {
@@ -475,11 +535,7 @@ async function drain() {
   state.draining = true;
   updateStatus();
   try {
-    if (navigator.locks && navigator.locks.request) {
-      await navigator.locks.request(`kvip-outbox-${VISIT}`, drainOnce);
-    } else {
-      await drainOnce();
-    }
+    await withOutboxLock(drainOnce);
   } catch (err) {
     // Storage or network trouble: everything stays in the outbox for the next round.
   } finally {
@@ -494,7 +550,20 @@ function kick() {
   if (navigator.onLine) drain();
 }
 
+// Sending and refreshing the pack take turns (and so do two windows of one visit): an answer
+// to a refresh never lands between a change's acknowledgement and the next change.
+function withOutboxLock(task) {
+  if (navigator.locks && navigator.locks.request) {
+    return navigator.locks.request(`kvip-outbox-${VISIT}`, task);
+  }
+  return task();
+}
+
 async function refreshPack() {
+  return withOutboxLock(loadPack);
+}
+
+async function loadPack() {
   try {
     const response = await fetch(cfg.packUrl, {
       credentials: 'same-origin',
@@ -509,10 +578,16 @@ async function refreshPack() {
     if (!response.ok) return false;
     const pack = await response.json();
     state.record = await store.savePack(VISIT, pack);
-    state.pack = pack;
+    state.pack = state.record.pack;
     state.lastRefresh = Date.now();
     indexPack();
     setReachable(true);
+    if (pack.me && pack.me.id !== state.me.id) {
+      // Someone else signed in since this page was made: their view, the others' changes held.
+      state.me = { id: pack.me.id, name: pack.me.name };
+      held.setMe(state.me);
+      setTimeout(() => afterChange(true), 0);
+    }
     return true;
   } catch (err) {
     setReachable(false);
@@ -643,14 +718,16 @@ function teamBlock(std) {
     disabled: !writable,
     'aria-label': t('comment_for', { code }),
   });
-  let timer = null;
   textarea.addEventListener('input', () => {
     textarea.dataset.dirty = '1';
-    clearTimeout(timer);
-    timer = setTimeout(() => saveComment(code, textarea), 1200);
+    keepDraft(code, textarea.value);
+    const pending = pendingComments.get(code);
+    if (pending) clearTimeout(pending.timer);
+    pendingComments.set(code, { textarea, timer: setTimeout(() => saveComment(code, textarea), 1200) });
   });
   textarea.addEventListener('change', () => {
-    clearTimeout(timer);
+    const pending = pendingComments.get(code);
+    if (pending) clearTimeout(pending.timer);
     saveComment(code, textarea);
   });
   const sync = el('p', { class: 'sync-state', id: `s-${safe}` });
@@ -732,6 +809,7 @@ function renderDomain(code) {
 
 function refreshEntry(entry) {
   if (entry.group === 'f') updateCard(entry.key);
+  else if (entry.group === 'v') updateVerifications();
   else renderObservationList();
 }
 
@@ -877,9 +955,32 @@ function hideObservationForm() {
   state.editing = null;
 }
 
-function serverVersionOf(key) {
-  const o = state.pack.observations.find((x) => x.key === key);
-  return o ? o.version : 0;
+// The version of a target in the stored pack record, read in the transaction that queues a
+// change, so a change is always based on the answer to the previous one.
+function observationVersion(key) {
+  return (record) => {
+    const o = record && record.pack.observations.find((x) => x.key === key);
+    return o ? o.version : 0;
+  };
+}
+
+function findingVersion(code) {
+  return (record) => {
+    if (!record) return 0;
+    for (const d of record.pack.domains) {
+      for (const s of d.standards) if (s.code === code) return s.finding.version || 0;
+    }
+    return 0;
+  };
+}
+
+function verificationVersion(key) {
+  return (record) => {
+    const form = verifyForm(key);
+    const shown = form ? Number(form.dataset.version) || 0 : 0;
+    const stored = record && record.verifications && record.verifications[key];
+    return Math.max(shown, stored ? stored.version : 0);
+  };
 }
 
 async function submitObservation(domain) {
@@ -896,14 +997,16 @@ async function submitObservation(domain) {
   const standards = [...form.querySelectorAll('.obs-standards input:checked')].map((b) => b.value);
   const key = state.editing ? state.editing.key : store.newId();
   const body = { kind, text, domain: domain.code, standards };
-  await serial(() => store.enqueue(VISIT, 'o', key, 'observation', body, serverVersionOf(key)));
+  await serial(() =>
+    store.enqueue(VISIT, 'o', key, 'observation', body, state.me, observationVersion(key)),
+  );
   hideObservationForm();
   await afterChange();
 }
 
 async function deleteObservation(obs) {
   await serial(() =>
-    store.enqueue(VISIT, 'o', obs.key, 'observation_delete', {}, serverVersionOf(obs.key)),
+    store.enqueue(VISIT, 'o', obs.key, 'observation_delete', {}, state.me, observationVersion(obs.key)),
   );
   await afterChange();
 }
@@ -933,26 +1036,195 @@ async function saveFinding(code, changes) {
     for (const radio of parts.radios) radio.checked = radio.value === value;
   }
   const body = { value: value || null, comment: comment || '' };
-  await serial(() => store.enqueue(VISIT, 'f', code, 'finding', body, entry.std.finding.version));
+  await serial(() => store.enqueue(VISIT, 'f', code, 'finding', body, state.me, findingVersion(code)));
+  forgetDraft(code, body.comment);
   if (parts && !('value' in changes)) delete parts.textarea.dataset.dirty;
   await afterChange();
 }
 
 async function saveComment(code, textarea) {
+  pendingComments.delete(code);
   if (!textarea.dataset.dirty) return;
   const entry = state.index.get(code);
   if (!entry) return;
   if ((findingOf(entry.std).comment || '') === textarea.value) {
     delete textarea.dataset.dirty;
+    forgetDraft(code, textarea.value);
     return;
   }
   await saveFinding(code, { comment: textarea.value });
 }
 
+// --- typing not yet saved -------------------------------------------------------------------
+//
+// A comment is saved 1.2 s after the last key. Until then the text is in localStorage
+// (written synchronously on every key), and leaving or hiding the page puts it in the outbox
+// at once: nothing typed is lost to a reload, a closed tab or a tablet discarding the page.
+
+const pendingComments = new Map(); // standard code → {textarea, timer}
+
+function draftKey(code) {
+  return `kvip-draft:${VISIT}:${state.me.id}:${code}`;
+}
+
+function keepDraft(code, text) {
+  try {
+    localStorage.setItem(draftKey(code), JSON.stringify({ comment: text, at: new Date().toISOString() }));
+  } catch (err) {
+    /* storage full or disabled: the outbox still gets it on pagehide */
+  }
+}
+
+function forgetDraft(code, text) {
+  try {
+    const raw = localStorage.getItem(draftKey(code));
+    if (raw !== null && JSON.parse(raw).comment === text) localStorage.removeItem(draftKey(code));
+  } catch (err) {
+    /* nothing stored */
+  }
+}
+
+function flushPending() {
+  for (const [code, pending] of [...pendingComments]) {
+    clearTimeout(pending.timer);
+    pendingComments.delete(code);
+    saveComment(code, pending.textarea); // starts the IndexedDB write now
+  }
+}
+
+// Text kept in localStorage that never reached the outbox (the page went before it could).
+async function recoverDrafts() {
+  const prefix = `kvip-draft:${VISIT}:${state.me.id}:`;
+  let keys = [];
+  try {
+    keys = Object.keys(localStorage).filter((k) => k.startsWith(prefix));
+  } catch (err) {
+    return;
+  }
+  for (const key of keys) {
+    const code = key.slice(prefix.length);
+    let draft = null;
+    try {
+      draft = JSON.parse(localStorage.getItem(key));
+    } catch (err) {
+      draft = null;
+    }
+    const entry = state.index.get(code);
+    if (!draft || !entry || typeof draft.comment !== 'string') {
+      localStorage.removeItem(key);
+      continue;
+    }
+    if ((findingOf(entry.std).comment || '') === draft.comment) {
+      localStorage.removeItem(key);
+    } else if (state.pack.writable) {
+      await saveFinding(code, { comment: draft.comment });
+    }
+  }
+}
+
+// --- verifying the unit's previous actions ----------------------------------------------------
+//
+// The verify forms come with the page (templates/actions/_visit_pack.html) and post plainly
+// without script; here they go through the outbox like findings: offline-safe, sent once.
+
+function verifyForm(key) {
+  return document.querySelector(`form.vp-verify[data-action-id="${CSS.escape(String(key))}"]`);
+}
+
+function verificationOf(key) {
+  const entries = chain('v', key);
+  const last = entries[entries.length - 1];
+  const stored = state.record && state.record.verifications ? state.record.verifications[key] : null;
+  const form = verifyForm(key);
+  const shown = form ? Number(form.dataset.version) || 0 : 0;
+  return {
+    pending: last ? last.body : null,
+    status: chainStatus(entries),
+    server: stored && stored.version >= shown ? stored : null,
+  };
+}
+
+function updateVerifications() {
+  for (const form of document.querySelectorAll('form.vp-verify[data-action-id]')) {
+    const key = form.dataset.actionId;
+    const v = verificationOf(key);
+    const note = form.querySelector('.sync-state');
+    const textarea = form.querySelector('textarea[name="comment"]');
+    const latest = v.pending || v.server;
+    if (latest && textarea && document.activeElement !== textarea && !textarea.dataset.dirty) {
+      textarea.value = latest.comment || '';
+    }
+    if (v.server) {
+      const badge = form.closest('li') && form.closest('li').querySelector('.vp-head .badge');
+      if (badge && state.statuses[v.server.status]) badge.textContent = state.statuses[v.server.status];
+    }
+    let text = '';
+    if (latest && latest.outcome) {
+      text = t('verify_recorded', { outcome: t(`outcome_${latest.outcome}`) });
+      if (v.status === 'conflict') text += ` · ${t('conflict')}`;
+      else if (v.status === 'rejected') text += ` · ${t('rejected')}`;
+      else if (v.status === 'waiting') text += ` · ${t('waiting')}`;
+      else text += ` · ${t('saved')}`;
+    }
+    note.textContent = text;
+    note.className = `sync-state is-${v.status}`;
+  }
+}
+
+async function saveVerification(key, body) {
+  await serial(() =>
+    store.enqueue(VISIT, 'v', key, 'verification', body, state.me, verificationVersion(key)),
+  );
+  await afterChange();
+}
+
+function wireVerifications() {
+  const list = document.querySelector('.vp-list');
+  try {
+    state.statuses = list && list.dataset.statuses ? JSON.parse(list.dataset.statuses) : {};
+  } catch (err) {
+    state.statuses = {};
+  }
+  for (const form of document.querySelectorAll('form.vp-verify[data-action-id]')) {
+    const key = form.dataset.actionId;
+    const textarea = form.querySelector('textarea[name="comment"]');
+    const error = el('p', { class: 'error', id: `vp-error-${key}`, role: 'alert', hidden: true });
+    textarea.after(error);
+    textarea.addEventListener('input', () => {
+      textarea.dataset.dirty = '1';
+      error.hidden = true;
+    });
+    form.append(el('p', { class: 'sync-state', role: 'status', 'aria-live': 'polite' }));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const outcome = event.submitter ? event.submitter.value : 'not_verified';
+      const comment = textarea.value.trim();
+      if (outcome === 'not_verified' && !comment) {
+        error.textContent = t('verify_needs_comment');
+        error.hidden = false;
+        textarea.setAttribute('aria-describedby', error.id);
+        textarea.focus();
+        return;
+      }
+      delete textarea.dataset.dirty;
+      saveVerification(key, { outcome, comment });
+    });
+  }
+  updateVerifications();
+}
+
 async function afterChange(full = false) {
   state.outbox = await store.outbox(VISIT);
+  if (full) {
+    state.record = (await store.getPack(VISIT)) || state.record;
+    if (state.record) {
+      state.pack = state.record.pack;
+      indexPack();
+    }
+  }
   if (full && state.view && state.view !== 'pack') renderDomain(state.view);
   refreshView();
+  updateVerifications();
   updateStatus();
   kick();
 }
@@ -972,8 +1244,11 @@ async function prepare() {
   try {
     await registerWorker();
     if (!(await refreshPack())) throw new Error('no pack');
-    const cache = await caches.open(store.CACHE_NAME);
-    await cache.addAll([cfg.pageUrl, ...cfg.assets]);
+    // The visit's pages (visit mode, overview, the visit list) and every asset they use.
+    const pages = await caches.open(cfg.pagesCache);
+    await pages.addAll(cfg.offlinePages);
+    const assets = await caches.open(cfg.assetsCache);
+    await assets.addAll(cfg.assets);
     state.record = await store.savePack(VISIT, state.pack, { prepared: true });
     if (!state.view) start();
     updateStatus();
@@ -1014,18 +1289,26 @@ async function main() {
     drain().then(() => refreshPack()).then(() => refreshView());
   });
   window.addEventListener('offline', () => setReachable(false));
+  // Leaving, reloading or hiding the page (a tablet may then discard it): typing goes to the
+  // outbox now, not 1.2 s later.
+  window.addEventListener('pagehide', flushPending);
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && state.outbox.length) kick();
+    if (document.visibilityState === 'hidden') flushPending();
+    if (document.visibilityState === 'visible' && mine().length) kick();
   });
+  document.addEventListener('kvip-held-changed', () => afterChange(true));
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.scope }).catch(() => {});
   }
+  wireVerifications();
+  await store.adoptUnattributed(VISIT, state.me);
   state.record = await store.getPack(VISIT);
   state.outbox = await store.outbox(VISIT);
   if (state.record) {
     state.pack = state.record.pack;
     start();
     $('stored-note').textContent = t('stored_copy', { time: timeOf(state.record.saved_at) });
+    updateVerifications();
   }
   updateStatus();
   if (navigator.onLine && (await refreshPack())) {
@@ -1035,10 +1318,11 @@ async function main() {
   } else if (!state.pack) {
     ui.loading.textContent = t('no_pack');
   }
+  if (state.pack) await recoverDrafts();
   updateStatus();
   await drain();
   setInterval(async () => {
-    if (state.outbox.some((e) => e.status === 'pending') && navigator.onLine) await drain();
+    if (mine().some((e) => e.status === 'pending') && navigator.onLine) await drain();
     if (navigator.onLine && !state.draining && Date.now() - state.lastRefresh > REFRESH_MS) {
       if (await refreshPack()) refreshView();
     }

@@ -83,4 +83,12 @@ RULES = {
         json={"title": "Fra API"},
     ),
     "api.actions_gap": Rule("/api/v1/assessments/{assessment_id}/gap", allow=READERS),
+    "api.visit_verification_put": Rule(
+        "/api/v1/visits/{visit_id}/verifications/{action_id}",
+        method="PUT",
+        allow=NOBODY,
+        json={"outcome": "verified", "comment": "", "op_id": "authz-verify-0001"},
+        note="the visit mode's verify: only a later visit's team (the world's action is of "
+        "this cycle); refused like actions.verify",
+    ),
 }

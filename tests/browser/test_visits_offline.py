@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from kvip.core.models import AuditEvent
 from kvip.extensions import db
-from kvip.visits.models import AppliedOperation, Finding, Observation
+from kvip.visits.models import AppliedOperation, Observation
 from tests.browser.conftest import IPAD_LANDSCAPE, screenshot, serious_violations
 from tests.visits.tablet_world import (
     SELF_VALUES,
@@ -18,6 +18,7 @@ from tests.visits.tablet_world import (
     build_tablet_world,
     card,
     open_visit_mode,
+    server_findings,
 )
 
 VALUES = {"met": "Oppfylt", "partly_met": "Delvis oppfylt", "not_met": "Ikke oppfylt"}
@@ -26,13 +27,6 @@ VALUES = {"met": "Oppfylt", "partly_met": "Delvis oppfylt", "not_met": "Ikke opp
 @pytest.fixture
 def tablet(app: Flask) -> TabletWorld:
     return build_tablet_world()
-
-
-def _server_findings(world: TabletWorld) -> dict[str, Finding]:
-    db.session.rollback()
-    db.session.expire_all()
-    rows = db.session.scalars(sa.select(Finding).where(Finding.visit_id == world.visit.id))
-    return {f.standard.code: f for f in rows}
 
 
 def test_offline_visit_arrives_once(tablet: TabletWorld, live_server: str, page) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +71,7 @@ def test_offline_visit_arrives_once(tablet: TabletWorld, live_server: str, page)
     assert len(expected) == 30
     expect(page.locator("#queue-state")).to_have_text("33 endringer venter på å bli sendt")
     assert serious_violations(page) == []
-    assert _server_findings(tablet) == {}  # truly offline: nothing reached the server
+    assert server_findings(tablet) == {}  # truly offline: nothing reached the server
 
     # A reload with the network gone: the page comes from the tablet, changes from IndexedDB.
     page.reload()
@@ -98,7 +92,7 @@ def test_offline_visit_arrives_once(tablet: TabletWorld, live_server: str, page)
     )
     expect(page.locator("#net-state")).to_have_text("Tilkoblet")
 
-    found = _server_findings(tablet)
+    found = server_findings(tablet)
     assert {code: (f.value, f.comment) for code, f in found.items()} == expected
     assert all(f.version == 1 and f.updated_by_id == tablet.lead.id for f in found.values())
     creates = db.session.scalars(

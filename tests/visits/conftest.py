@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_babel import refresh as babel_refresh
@@ -14,7 +15,7 @@ from kvip.accounts.models import Membership, NetworkRole, User
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
 from kvip.network.models import Institution, Unit
-from kvip.visits.models import TeamMember, Visit
+from kvip.visits.models import Finding, TeamMember, Visit
 from tests.conftest import login
 from tests.factories import World, create_unit, create_user, standards_of
 
@@ -72,6 +73,17 @@ def unit_member_of(unit: Unit) -> User:
     db.session.add(Membership(user_id=user.id, unit_id=unit.id, role="unit_member"))
     db.session.flush()
     return user
+
+
+def finding_of(world: World, code: str) -> Finding | None:
+    """The finding of the world's visit for one standard, read afresh."""
+    db.session.expire_all()
+    return db.session.scalar(
+        sa.select(Finding)
+        .join(Finding.standard)
+        .where(Finding.visit_id == world.visit.id, sa.text("standards.code = :c"))
+        .params(c=code)
+    )
 
 
 def put_finding(client: FlaskClient, visit: Visit, code: str, **body: Any) -> Any:

@@ -11,7 +11,7 @@ from kvip.accounts.models import NetworkRole, User
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
 from kvip.network.models import Unit
-from kvip.visits.models import TeamMember, Visit
+from kvip.visits.models import Finding, TeamMember, Visit
 from tests.factories import (
     PASSWORD,
     create_edition,
@@ -95,6 +95,16 @@ def open_visit_mode(page: Any, live_server: str, world: TabletWorld, email: str)
     expect(page.locator("article.std-card").first).to_be_visible()
     page.get_by_role("button", name="Forbered besøket").click()
     expect(page.locator("#prep-state")).to_contain_text("Klar for bruk uten nett", timeout=20000)
+
+
+def server_findings(world: TabletWorld) -> dict[str, Finding]:
+    """The visit's findings on the server by standard code, read afresh."""
+    import sqlalchemy as sa
+
+    db.session.rollback()
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(Finding).where(Finding.visit_id == world.visit.id))
+    return {f.standard.code: f for f in rows}
 
 
 def card(page: Any, code: str) -> Any:

@@ -94,7 +94,7 @@ def test_visit_pages_render_for_the_team_and_coordinator(app: Flask, world: Worl
     assert 'id="visit-config"' in page and "<script>" not in page  # no inline code
     worker = reviewer.get("/visits/sw.js")
     assert worker.mimetype == "text/javascript"
-    assert worker.headers["Service-Worker-Allowed"] == "/visits/"
+    assert worker.headers["Service-Worker-Allowed"] == "/"
     manifest = reviewer.get("/visits/manifest.webmanifest")
     assert manifest.mimetype == "application/manifest+json"
     assert manifest.json["scope"] == "/visits/"

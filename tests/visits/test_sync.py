@@ -10,20 +10,10 @@ from flask import Flask
 from kvip.core.models import AuditEvent
 from kvip.extensions import db
 from kvip.visits import services
-from kvip.visits.models import AppliedOperation, Finding, Observation
+from kvip.visits.models import AppliedOperation, Observation
 from tests.conftest import login
 from tests.factories import World, standards_of
-from tests.visits.conftest import add_to_team, create_reviewer, op, put_finding
-
-
-def _finding(world: World, code: str) -> Finding | None:
-    db.session.expire_all()
-    return db.session.scalar(
-        sa.select(Finding)
-        .join(Finding.standard)
-        .where(Finding.visit_id == world.visit.id, sa.text("standards.code = :c"))
-        .params(c=code)
-    )
+from tests.visits.conftest import add_to_team, create_reviewer, finding_of, op, put_finding
 
 
 def _audit_count(entity: str, entity_id: int) -> int:
@@ -49,7 +39,7 @@ def test_a_replayed_op_id_is_answered_as_the_first_time_and_applied_once(
     for _ in range(3):
         again = client.put(f"/api/v1/visits/{world.visit.id}/findings/{code}", json=body)
         assert again.status_code == 200 and again.json == first.json
-    finding = _finding(world, code)
+    finding = finding_of(world, code)
     assert finding is not None and finding.version == 1 and finding.comment == "Mangler rutine"
     assert _audit_count("finding", finding.id) == 2  # value + comment of the one create
     assert (
@@ -65,7 +55,7 @@ def test_a_replayed_op_id_is_answered_as_the_first_time_and_applied_once(
     assert second.status_code == 200 and second.json["finding"]["version"] == 2
     replay = client.put(f"/api/v1/visits/{world.visit.id}/findings/{code}", json=body)
     assert replay.json["finding"]["version"] == 1
-    assert _finding(world, code).value == "met"  # type: ignore[union-attr]
+    assert finding_of(world, code).value == "met"  # type: ignore[union-attr]
 
 
 def test_a_stale_version_gets_409_with_the_current_state_and_changes_nothing(
@@ -78,7 +68,7 @@ def test_a_stale_version_gets_409_with_the_current_state_and_changes_nothing(
     error = stale.json["error"]
     assert error["code"] == "conflict"
     assert error["current"]["version"] == 1 and error["current"]["value"] == "met"
-    finding = _finding(world, code)
+    finding = finding_of(world, code)
     assert finding is not None and finding.value == "met" and finding.version == 1
     assert _audit_count("finding", finding.id) == 0
     ahead = put_finding(client, world.visit, code, value="not_met", version=7)
@@ -103,7 +93,7 @@ def test_bad_input_is_422_unknown_standard_404_and_outsiders_403(app: Flask, wor
         client = login(app.test_client(), world.users[role])
         assert put_finding(client, world.visit, code).status_code == 403, role
     assert put_finding(reviewer, world.other_visit, code).status_code == 403
-    assert _finding(world, code) is None
+    assert finding_of(world, code) is None
 
 
 def test_an_op_id_cannot_be_reused_by_someone_else(app: Flask, world: World) -> None:
@@ -145,7 +135,7 @@ def test_overwriting_another_members_rating_opens_a_conflict_the_lead_resolves(
         data={"value": "partly_met", "comment": "Avklart i teamet", "version": "3"},
     )
     assert response.status_code == 302
-    finding = _finding(world, code)
+    finding = finding_of(world, code)
     assert finding is not None
     assert finding.disputed is False and finding.value == "partly_met" and finding.version == 4
     # A stale form from the consolidation page is refused, nothing changes.
@@ -153,7 +143,7 @@ def test_overwriting_another_members_rating_opens_a_conflict_the_lead_resolves(
         f"/visits/{world.visit.id}/consolidate/{code}",
         data={"value": "met", "comment": "", "version": "3"},
     )
-    assert _finding(world, code).value == "partly_met"  # type: ignore[union-attr]
+    assert finding_of(world, code).value == "partly_met"  # type: ignore[union-attr]
 
 
 def test_observations_are_idempotent_by_key_and_op_id(app: Flask, world: World) -> None:
