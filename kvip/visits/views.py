@@ -370,11 +370,18 @@ def reopen(visit_id: int) -> Any:
 def date_override(visit_id: int) -> Any:
     """A coordinator lets the team start the visit on another day than its date, with a reason."""
     visit = load_visit(visit_id)
+    grant_visit_override(visit, "visit_date", visit.id, _("The team can now start the visit."))
+    return redirect(url_for("visits.overview", visit_id=visit.id))
+
+
+def grant_visit_override(visit: Visit, rule: str, entity_id: int, done: str) -> None:
+    """A coordinator's exception to one of the cycle's date rules for ``visit``, with the
+    reason from the form; the outcome is flashed."""
     try:
         overrides.grant_override(
             current_user,
-            rule="visit_date",
-            entity_id=visit.id,
+            rule=rule,
+            entity_id=entity_id,
             network_id=visit.assessment.cycle.network_id,
             unit_id=visit.assessment.unit_id,
             reason=request.form.get("reason"),
@@ -382,8 +389,7 @@ def date_override(visit_id: int) -> Any:
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
-        flash(_("The team can now start the visit."), "success")
-    return redirect(url_for("visits.overview", visit_id=visit.id))
+        flash(done, "success")
 
 
 @bp.get("/<int:visit_id>/team")

@@ -20,7 +20,7 @@ from kvip.network import overrides
 from kvip.network.models import Unit
 from kvip.visits import labels, reports
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
-from kvip.visits.views import bp, report_of
+from kvip.visits.views import bp, grant_visit_override, report_of
 
 
 def _report(visit_id: int) -> tuple[Visit, Report]:
@@ -162,19 +162,9 @@ def _override_comment_period(visit: Visit, report: Report) -> Any:
             "error",
         )
         return redirect(url_for("visits.report", visit_id=visit.id))
-    try:
-        overrides.grant_override(
-            current_user,
-            rule="comment_period",
-            entity_id=report.id,
-            network_id=visit.assessment.cycle.network_id,
-            unit_id=visit.assessment.unit_id,
-            reason=request.form.get("reason"),
-        )
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("The lead reviewer can now make the report final."), "success")
+    grant_visit_override(
+        visit, "comment_period", report.id, _("The lead reviewer can now make the report final.")
+    )
     return redirect(url_for("visits.report", visit_id=visit.id))
 
 
