@@ -3,6 +3,8 @@ never applied as another (item 14, server side)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Flask
 
@@ -60,6 +62,7 @@ def test_a_reused_op_id_for_a_closed_visit_is_refused_not_answered_200(
     from kvip.visits import reports
 
     reports.share_report(lead_user, world.report)
+    world.report.shared_at -= timedelta(days=15)  # the unit's comment period has passed
     reports.finalise_report(lead_user, world.report)
     late = put_finding(lead, world.visit, stds[1].code, value="not_met", version=1, op_id=shared)
     assert late.status_code == 422 and late.json["error"]["code"] == "op_id_reused"
