@@ -18,6 +18,12 @@ FORMATS = {
 }
 
 
+# Cells (rows × columns) above which a coordinator's table download is made by the job queue
+# (kvip.jobs, kind "benchmark_table") instead of inside the request: the heatmap of a network of
+# a few hundred units. Below it the file comes at once.
+JOB_CELLS = 20_000
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "table"
 

@@ -233,6 +233,17 @@ def _render_network(page: str, network_id: int) -> Any:
             fmt=fmt,
             **ctx.args(**extra),
         ),
+        # Tables too large for a request are made by the job queue ("Prepare file").
+        export_job=lambda table, fmt: url_for(
+            "jobs.start",
+            kind="benchmark_table",
+            network_id=network.id,
+            page=page,
+            table=table,
+            fmt=fmt,
+            **ctx.args(**extra),
+        ),
+        job_cells=exports.JOB_CELLS,
     )
 
 

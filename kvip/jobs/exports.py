@@ -63,6 +63,10 @@ def _check_platform_audit(user: User, params: dict[str, Any]) -> None:
     audit_log.require_reader(user, None)
 
 
+def _check_benchmark_table(user: User, params: dict[str, Any]) -> None:
+    require(user, "benchmark.network", _network(params))
+
+
 @dataclass(frozen=True)
 class ExportKind:
     endpoint: str  # the original export's view
@@ -96,6 +100,15 @@ KINDS: dict[str, ExportKind] = {
     "platform_audit": ExportKind(
         "accounts.audit_export", _l("Audit log"), ("fmt",), _check_platform_audit, _AUDIT_FILTERS
     ),
+    # A coordinator's benchmark table that is too large to make in a request (the heatmap of a
+    # large network): offered as a job above kvip.benchmarks.exports.JOB_CELLS cells.
+    "benchmark_table": ExportKind(
+        "benchmarks.network_export",
+        _l("Benchmark table"),
+        ("network_id", "page", "table", "fmt"),
+        _check_benchmark_table,
+        ("cycle", "kind", "region", "series", "funnel_domain", "domain"),
+    ),
 }
 
 
@@ -115,7 +128,7 @@ def params_from(kind: ExportKind, values: dict[str, Any]) -> dict[str, Any]:
     if "fmt" in params and params["fmt"] not in ("csv", "xlsx"):
         abort(404)
     query = {
-        k: str(v)[:200]
+        k: [str(item)[:200] for item in v[:50]] if isinstance(v, list) else str(v)[:200]
         for k, v in values.items()
         if k not in kind.path_args and k != "csrf_token"
         if "*" in kind.query_args or k in kind.query_args
@@ -205,7 +218,7 @@ def _make_file(
     kind: ExportKind,
     owner: User,
     params: dict[str, Any],
-    query: dict[str, str],
+    query: dict[str, Any],
 ) -> tuple[Path, str, str]:
     """Call the original export's view as ``owner`` and write what it answers to a file."""
     base = str(app.config.get("KVIP_BASE_URL") or "http://localhost")

@@ -55,7 +55,9 @@ def _status(job: ExportJob) -> dict[str, Any]:
 @login_required
 def start(kind: str) -> Any:
     """ "Prepare file": a job for the export with the arguments of the original download."""
-    values = {**request.args.to_dict(), **request.form.to_dict()}
+    # A filter given more than once (several kinds of unit) stays a list.
+    values: dict[str, Any] = {k: v if len(v) > 1 else v[0] for k, v in request.args.lists() if v}
+    values.update(request.form.to_dict())
     try:
         job = exports.start(current_user, kind, values)
     except ServiceError as exc:
