@@ -20,8 +20,7 @@ $(BIN)/python:
 $(BIN)/.installed-run: requirements.txt | $(BIN)/python
 	@echo "==> Installing what serving needs (requirements.txt; about a minute the first time)"
 	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on --require-hashes -r requirements.txt
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps --no-build-isolation -e . \
-	  || $(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps -e .
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps -e .
 	touch $@
 
 $(BIN)/.installed: requirements-dev.txt $(BIN)/.installed-run
