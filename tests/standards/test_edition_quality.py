@@ -82,8 +82,7 @@ def kvip2026() -> EditionData:
 
 @pytest.fixture(scope="module")
 def kvip2027() -> EditionData:
-    if not (KVIP_2027 / "edition.yaml").is_file():
-        pytest.skip("standards/kvip-2027 has not landed yet (its content is written separately)")
+    assert (KVIP_2027 / "edition.yaml").is_file(), "standards/kvip-2027 is missing"
     data, problems = parse_edition_dir(KVIP_2027)
     assert problems == [], "\n".join(str(p) for p in problems)
     assert data is not None
