@@ -308,6 +308,44 @@ def test_view_letters_are_a_keyed_permutation() -> None:
     assert privacy.view_key(["b", "a"], ["x"]) == privacy.view_key(["a", "b"], ["x", "x"])
 
 
+# Three acute units and one other: a cycle where the filter "acute" is not offered (complement < k).
+NEXT_CYCLE_UNITS = (
+    "Ungdomsakutten",
+    "Akuttpost for ungdom",
+    "Akutt ungdomsenhet",
+    "BUP døgn Kysten",
+)
+
+
+def _next_cycle(demo: DemoLike, state: str, *, rated: bool = False) -> Cycle:
+    """The year after the demo's cycle with NEXT_CYCLE_UNITS submitted (all "met" if ``rated``)."""
+    cycle = Cycle(
+        network_id=demo.network.id,
+        edition_id=demo.cycle.edition_id,
+        year=demo.cycle.year + 1,
+        name="Syklus B",
+        state=state,
+    )
+    db.session.add(cycle)
+    db.session.flush()
+    stds = db.session.scalars(
+        sa.select(Rating.standard_id).where(Rating.assessment_id == demo.assessments[OWN].id)
+    ).all()
+    for name in NEXT_CYCLE_UNITS:
+        a = Assessment(
+            cycle_id=cycle.id,
+            unit_id=demo.units[name].id,
+            state="submitted",
+            submitted_at=datetime(cycle.year, 3, 1) if rated else None,
+        )
+        db.session.add(a)
+        db.session.flush()
+        for std_id in stds if rated else []:
+            db.session.add(Rating(assessment_id=a.id, standard_id=std_id, value="met"))
+    db.session.commit()
+    return cycle
+
+
 def test_a_filter_is_checked_again_for_every_other_cycle_a_trend_shows(
     app: Flask, demo: DemoLike
 ) -> None:
@@ -317,20 +355,7 @@ def test_a_filter_is_checked_again_for_every_other_cycle_a_trend_shows(
 
     from kvip.benchmarks.context import build_context, filters_offered_in
 
-    this_year = Cycle(
-        network_id=demo.network.id,
-        edition_id=demo.cycle.edition_id,
-        year=demo.cycle.year + 1,
-        name="Syklus B",
-        state="open",
-    )
-    db.session.add(this_year)
-    db.session.flush()
-    for name in ("Ungdomsakutten", "Akuttpost for ungdom", "Akutt ungdomsenhet", "BUP døgn Kysten"):
-        db.session.add(
-            Assessment(cycle_id=this_year.id, unit_id=demo.units[name].id, state="submitted")
-        )
-    db.session.commit()
+    this_year = _next_cycle(demo, "open")
     with app.test_request_context():
         login_user(demo.member)
         ctx = build_context(demo.member, demo.network, {"cycle": demo.cycle.id, "kind": "acute"})
@@ -362,30 +387,7 @@ def test_the_trend_shows_no_filtered_network_line_where_the_filter_is_not_offere
     from kvip.benchmarks import unit_page
     from kvip.benchmarks.context import build_context
 
-    this_year = Cycle(
-        network_id=demo.network.id,
-        edition_id=demo.cycle.edition_id,
-        year=demo.cycle.year + 1,
-        name="Syklus B",
-        state="closed",
-    )
-    db.session.add(this_year)
-    db.session.flush()
-    stds = db.session.scalars(
-        sa.select(Rating.standard_id).where(Rating.assessment_id == demo.assessments[OWN].id)
-    ).all()
-    for name in ("Ungdomsakutten", "Akuttpost for ungdom", "Akutt ungdomsenhet", "BUP døgn Kysten"):
-        a = Assessment(
-            cycle_id=this_year.id,
-            unit_id=demo.units[name].id,
-            state="submitted",
-            submitted_at=datetime(this_year.year, 3, 1),
-        )
-        db.session.add(a)
-        db.session.flush()
-        for std_id in stds:
-            db.session.add(Rating(assessment_id=a.id, standard_id=std_id, value="met"))
-    db.session.commit()
+    _next_cycle(demo, "closed", rated=True)
     with app.test_request_context():
         login_user(demo.member)
         ctx = build_context(demo.member, demo.network, {"cycle": demo.cycle.id, "kind": "acute"})
