@@ -10,7 +10,7 @@ from flask import Flask
 from kvip.config import ROOT, load_config
 
 # Domain modules, in dependency order. Each has views.py (a blueprint ``bp``); api.py adds
-# routes to the shared /api/v1 blueprint; cli.py adds command groups.
+# routes to the shared /api/v1 blueprint (kvip.core.api); cli.py adds command groups.
 MODULES = (
     "core",
     "accounts",
@@ -59,9 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         except ModuleNotFoundError as exc:
             if exc.name != f"kvip.{name}.api":
                 raise
-    from kvip.api import bp as api_bp
+    from kvip import api
 
-    app.register_blueprint(api_bp)
+    api.init_app(app)
     from kvip import jobs
 
     jobs.init_app(app)

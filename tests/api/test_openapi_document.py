@@ -130,8 +130,8 @@ def test_the_answers_of_successful_and_stale_writes_match_the_document(
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=member)
     ids = world.ids()
     fresh = standards_of(world.edition)[1].code  # [0] is rated in the world, this one not
-    rating = {"id": ids["assessment_id"], "code": fresh}
-    path = "/assessments/{id}/ratings/{code}"
+    rating = {"assessment_id": ids["assessment_id"], "code": fresh}
+    path = "/assessments/{assessment_id}/ratings/{code}"
     body = {"value": "met", "comment": "Rutine finnes", "evidence_links": ["https://x.no/a"]}
     saved = _send(_case(schema, path, "put", rating, {**body, "version": 0}), member, 200)
     assert saved["version"] == 1 and saved["updated_at"].endswith("Z")
@@ -140,16 +140,16 @@ def test_the_answers_of_successful_and_stale_writes_match_the_document(
     )
     assert stale["error"]["current"]["version"] == 1
 
-    visit = {"id": ids["visit_id"], "code": fresh}
-    path = "/visits/{id}/findings/{code}"
+    visit = {"visit_id": ids["visit_id"], "code": fresh}
+    path = "/visits/{visit_id}/findings/{code}"
     first = {"value": "partly_met", "version": 0, "op_id": "op-finding-1"}
     recorded = _send(_case(schema, path, "put", visit, first), reviewer, 200)
     assert _send(_case(schema, path, "put", visit, first), reviewer, 200) == recorded  # replay
     again = {**first, "op_id": "op-finding-2"}
     assert _send(_case(schema, path, "put", visit, again), reviewer, 409)["error"]["current"]
 
-    key = {"id": ids["visit_id"], "key": "obs-key-0001"}
-    path = "/visits/{id}/observations/{key}"
+    key = {"visit_id": ids["visit_id"], "key": "obs-key-0001"}
+    path = "/visits/{visit_id}/observations/{key}"
     observation = {"kind": "good_practice", "text": "God overlevering", "standards": [fresh]}
     created = _send(
         _case(schema, path, "put", key, {**observation, "version": 0, "op_id": "op-obs-1"}),
