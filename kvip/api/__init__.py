@@ -142,7 +142,9 @@ def init_app(app: Flask) -> None:
     )
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    api = KvipApi(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(_schema_name)})
+    # apispec documents None from the resolver as "write this schema inline".
+    plugin = MarshmallowPlugin(_schema_name)  # type: ignore[arg-type]
+    api = KvipApi(spec_kwargs={"marshmallow_plugin": plugin})
     api.init_app(app)
     api.register_converter(IdConverter, _id_param)
     api.register_field(IsoDate, "string", "date")
