@@ -20,7 +20,6 @@ from kvip.core.api import (
     OneOf,
     OutSchema,
     StrictInt,
-    Text,
     bp,
     conflict_schema,
     errors,
@@ -92,26 +91,46 @@ class _DeadlineField(fields.String):
     """YYYY-MM-DD or "" (no deadline); the service checks the date itself."""
 
 
+def _checked_by_service(**schema: Any) -> dict[str, Any]:
+    """Documentation of a rule the service checks (with its own message, every field at
+    once): the schema checks only the type."""
+    return {"metadata": schema}
+
+
 class NewActionSchema(BodySchema):
-    title = Text(services.TITLE_MAX, blank=False, required=True)
-    description = Text(services.TEXT_MAX, allow_none=True)
-    responsible = Text(services.RESPONSIBLE_MAX, allow_none=True)
-    deadline = _DeadlineField(
+    """Types are checked here; the limits and codes by :func:`services.create_action`, which
+    names every field that is wrong in one answer."""
+
+    title = fields.String(
+        required=True,
+        **_checked_by_service(pattern="\\S", maxLength=services.TITLE_MAX),
+    )
+    description = fields.String(allow_none=True, **_checked_by_service(maxLength=services.TEXT_MAX))
+    responsible = fields.String(
+        allow_none=True, **_checked_by_service(maxLength=services.RESPONSIBLE_MAX)
+    )
+    deadline = fields.String(
         allow_none=True,
-        metadata={
-            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}],
-            "description": "YYYY-MM-DD, today or later, within five years; empty: none",
-        },
+        **_checked_by_service(
+            anyOf=[{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}],
+            description="YYYY-MM-DD, today or later, within five years; empty: none",
+        ),
     )
-    risk = OneOf(
-        [*(r.value for r in Risk), ""], allow_none=True, metadata={"description": "empty: medium"}
-    )
-    pdsa_stage = OneOf(
-        [*(p.value for p in PdsaStage), ""],
+    risk = fields.String(
         allow_none=True,
-        metadata={"description": "empty: plan"},
+        **_checked_by_service(
+            enum=[*(r.value for r in Risk), "", None], description="empty: medium"
+        ),
     )
-    success_measure = Text(services.TEXT_MAX, allow_none=True)
+    pdsa_stage = fields.String(
+        allow_none=True,
+        **_checked_by_service(
+            enum=[*(p.value for p in PdsaStage), "", None], description="empty: plan"
+        ),
+    )
+    success_measure = fields.String(
+        allow_none=True, **_checked_by_service(maxLength=services.TEXT_MAX)
+    )
     standards = fields.List(
         fields.String(),
         allow_none=True,
@@ -125,7 +144,7 @@ class NewActionSchema(BodySchema):
 class ActionUpdateSchema(NewActionSchema):
     """Fields left out keep their value; the status moves on the action's page."""
 
-    title = Text(services.TITLE_MAX, blank=False)
+    title = fields.String(**_checked_by_service(pattern="\\S", maxLength=services.TITLE_MAX))
     version = StrictInt(
         required=True,
         validate=validate.Range(min=1),

@@ -12,7 +12,15 @@ from flask_login import current_user
 from flask_smorest import Api
 from marshmallow import fields
 
-from kvip.core.api import ErrorSchema, IsoDate, IsoDateTime, OutSchema, bp
+from kvip.core.api import (
+    BodySchema,
+    ErrorSchema,
+    IsoDate,
+    IsoDateTime,
+    OpenBodySchema,
+    OutSchema,
+    bp,
+)
 from kvip.core.setup import MAX_ID, IdConverter
 
 PREFIX = "/api/v1"
@@ -45,6 +53,9 @@ _SECURITY_SCHEMES = {
         "description": "The browser's session; writes also need the X-CSRFToken header",
     },
 }
+
+
+_INLINE = (BodySchema, OpenBodySchema)
 
 
 class KvipApi(Api):  # type: ignore[misc]
@@ -129,7 +140,9 @@ def _schema_name(schema: Any) -> str | None:
     written out where it is used (None: inline)."""
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema")
-    return None if name.endswith("ErrorBody") else name
+    if name.endswith("ErrorBody") or (issubclass(cls, _INLINE) and name != "RatingUpdate"):
+        return None  # request bodies too: each is written out at its operation
+    return name
 
 
 def init_app(app: Flask) -> None:

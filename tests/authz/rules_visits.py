@@ -165,7 +165,7 @@ RULES = {
         "/api/v1/visits/{visit_id}/team",
         method="POST",
         allow=ADMIN_COORD,
-        json={"user_id": "{user_id}", "role": "member"},
+        json={"user_id": "{user_id}", "role": "peer_reviewer"},
         note="the unit's own member: refused as a conflict of interest (422)",
     ),
     "api.visit_state_change": Rule(
