@@ -163,7 +163,7 @@ RULES = {
     "api.reopen_assessment": Rule(
         "/api/v1/assessments/{assessment_id}/reopen",
         method="POST",
-        allow=ADMIN_COORD,
+        allow=frozenset({"coordinator"}),
         json={"reason": "Mangler dokumentasjon"},
         note="not submitted: 409",
     ),
