@@ -415,10 +415,9 @@ def visit_create(data: dict[str, Any]) -> Any:
     {
         403: _NOT_MANAGER,
         404: "No such visit",
-        409: "The visit is completed",
         422: "A conflict of interest (the reviewer works at the visited unit's institution), "
-        "not in the network's reviewer pool, a second lead, an untrained lead, or already on "
-        "the team: error.message says which, nothing saved",
+        "not in the network's reviewer pool, a second lead, an untrained lead, already on "
+        "the team, or the visit is completed: error.message says which, nothing saved",
     }
 )
 def visit_team_add(data: dict[str, Any], visit_id: int) -> Any:
