@@ -40,6 +40,8 @@ class VerificationSchema(OutSchema):
 
 
 class VerificationUpdateSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
     outcome = OneOf(_OUTCOMES, required=True)
     comment = fields.String(allow_none=True, metadata={"description": "Required for not_verified"})
     version = StrictInt(allow_none=True, validate=validate.Range(min=1))

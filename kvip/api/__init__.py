@@ -13,11 +13,9 @@ from flask_smorest import Api
 from marshmallow import fields
 
 from kvip.core.api import (
-    BodySchema,
     ErrorSchema,
     IsoDate,
     IsoDateTime,
-    OpenBodySchema,
     OutSchema,
     bp,
 )
@@ -53,9 +51,6 @@ _SECURITY_SCHEMES = {
         "description": "The browser's session; writes also need the X-CSRFToken header",
     },
 }
-
-
-_INLINE = (BodySchema, OpenBodySchema)
 
 
 class KvipApi(Api):  # type: ignore[misc]
@@ -136,12 +131,12 @@ class OpenApiSchema(OutSchema):
 
 
 def _schema_name(schema: Any) -> str | None:
-    """Components are named after their schema class; the inside of the error envelope is
-    written out where it is used (None: inline)."""
+    """Components are named after their schema class; the inside of the error envelope and
+    the schemas marked ``INLINE`` are written out where they are used (None: inline)."""
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema")
-    if name.endswith("ErrorBody") or (issubclass(cls, _INLINE) and name != "RatingUpdate"):
-        return None  # request bodies too: each is written out at its operation
+    if name.endswith("ErrorBody") or getattr(cls, "INLINE", False):
+        return None
     return name
 
 

@@ -221,6 +221,8 @@ def AuthorId() -> fields.Integer:  # noqa: N802
 
 
 class FindingUpdateSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
     value = OneOf(VALUES, allow_none=True)
     comment = Text(sync.MAX_COMMENT, allow_none=True)
     version = StrictInt(allow_none=True, **_VERSION, metadata={"description": "absent or null: 0"})
@@ -229,6 +231,8 @@ class FindingUpdateSchema(OpenBodySchema):
 
 
 class ObservationUpdateSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
     kind = OneOf(ObservationKind, required=True)
     text = Text(sync.MAX_TEXT, blank=False, required=True)
     domain = fields.String(allow_none=True)
@@ -241,6 +245,8 @@ class ObservationUpdateSchema(OpenBodySchema):
 
 
 class ObservationDeleteSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
     version = StrictInt(allow_none=True, **_VERSION, metadata={"description": "absent or null: 0"})
     op_id = OpId()
     author_id = AuthorId()
