@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from kvip import scoring
 from kvip.actions import duties_ref, queries
 from kvip.actions.models import Action, ActionDuty, ActionStatus, GapOverride, Risk
-from kvip.benchmarks import scoring
 from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError

@@ -1,7 +1,7 @@
 """Pure plotly figures: plain numbers and (already translated) labels in, a figure out.
 
 No Flask, no database, no arithmetic on the data beyond placing it: every number plotted was
-computed by :mod:`kvip.benchmarks.scoring` (box statistics included, passed precomputed so
+computed by :mod:`kvip.scoring` (box statistics included, passed precomputed so
 plotly.js computes nothing either).
 
 Figures are built in plotly's JSON form (``{"data": [...], "layout": {...}}``, exactly what

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
 
-from kvip.benchmarks import privacy, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import privacy, queries, summaries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
 from kvip.core.errors import NotFound

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, lineage, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import charts, lineage, queries, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,

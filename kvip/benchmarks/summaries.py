@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from kvip.benchmarks import scoring
+from kvip import scoring
 from kvip.benchmarks.models import (
     PAIR_COLUMNS,
     BenchmarkCycleState,

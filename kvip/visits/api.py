@@ -31,12 +31,12 @@ from kvip.api.spec import (
     query,
     schema,
 )
-from kvip.benchmarks.scoring import VALUES
 from kvip.core.errors import NotFound, ServiceError
 from kvip.core.permissions import require, visits_visible_to
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
+from kvip.scoring import VALUES
 from kvip.standards.duties import METHOD_CODES
 from kvip.visits import sync
 from kvip.visits.models import ObservationKind, TeamRole, Visit, VisitState
