@@ -7,21 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from kvip.config import ROOT, load_config
+from kvip.config import MODULES, ROOT, load_config
 
-# Domain modules, in dependency order. Each has views.py (a blueprint ``bp``); api.py adds
-# routes to the shared /api/v1 blueprint; cli.py adds command groups.
-MODULES = (
-    "core",
-    "accounts",
-    "network",
-    "standards",
-    "cycles",
-    "visits",
-    "actions",
-    "benchmarks",
-    "home",
-)
+__all__ = ["MODULES", "create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -36,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    from kvip.accounts import services as accounts
     from kvip.core import setup
 
     proxies = int(app.config.get("KVIP_TRUSTED_PROXIES") or 0)
@@ -50,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Ids in URLs fit a database INTEGER: a larger number is "not found", never an overflow in the database.
     app.url_map.converters["int"] = setup.IdConverter
-    setup.init_extensions(app)
+    setup.init_extensions(app, auth=accounts)
     for name in MODULES:
         views = importlib.import_module(f"kvip.{name}.views")
         app.register_blueprint(views.bp)
@@ -65,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from kvip import jobs
 
     jobs.init_app(app)
-    setup.init_request_hooks(app)
+    setup.init_request_hooks(app, auth=accounts)
 
     from kvip.cli import register_cli
 

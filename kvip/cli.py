@@ -28,7 +28,7 @@ def demo_load() -> None:
 
 def register_cli(app: Flask) -> None:
     """Add every command group to the app."""
-    from kvip import MODULES
+    from kvip.config import MODULES
 
     app.cli.add_command(demo)
     from kvip.core.cli import backup_cmd, restore_cmd

@@ -9,6 +9,21 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The modules, in layer order (ARCHITECTURE.md): names only, imported by name where needed.
+# Domain modules, in dependency order. Each has views.py (a blueprint ``bp``); api.py adds
+# routes to the shared /api/v1 blueprint; cli.py adds command groups.
+MODULES = (
+    "core",
+    "accounts",
+    "network",
+    "standards",
+    "cycles",
+    "visits",
+    "actions",
+    "benchmarks",
+    "home",
+)
+
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)

@@ -24,11 +24,12 @@ from kvip.accounts.models import (
     User,
     new_nonce,
 )
+from kvip.accounts.permissions import coordinated_network_ids
 from kvip.core import audit, mail, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
-from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.permissions import require
 from kvip.core.text import clean_line, line_problem
 from kvip.core.urls import external_url
 from kvip.extensions import db
@@ -365,7 +366,7 @@ def coordinators_of(network_id: int) -> list[User]:
 
 
 def _is_user_manager(actor: User) -> bool:
-    from kvip.core.permissions import any_coordinator
+    from kvip.accounts.permissions import any_coordinator
 
     return bool(actor.is_admin or any_coordinator(actor))
 

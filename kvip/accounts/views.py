@@ -34,10 +34,11 @@ from kvip.accounts.forms import (
     UserForm,
 )
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind, UnitRole, User
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
 from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
+from kvip.core.permissions import require
 from kvip.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)

@@ -14,18 +14,16 @@ from flask import g
 from flask_babel import gettext as _
 
 from kvip import scoring
+from kvip.accounts.permissions import member_unit_ids
 from kvip.benchmarks import privacy, queries, summaries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
 from kvip.core.errors import NotFound
 from kvip.core.i18n import lang as current_lang
-from kvip.core.permissions import (
-    assessments_visible_to,
-    can,
-    member_unit_ids,
-    visits_visible_to,
-)
+from kvip.core.permissions import can
+from kvip.cycles.permissions import assessments_visible_to
 from kvip.network.models import Network, Unit
+from kvip.visits.permissions import visits_visible_to
 
 SERIES = ("bench", "self", "peer")
 T = TypeVar("T")

@@ -21,7 +21,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 
 
 def modules() -> list[str]:
-    from kvip import MODULES
+    from kvip.config import MODULES
 
     return list(MODULES) + ["demo", "api", "jobs"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kvip import scoring
-from kvip.core.permissions import member_unit_ids
+from kvip.accounts.permissions import member_unit_ids
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
 from kvip.cycles.progress import Progress, progress_counts, progress_of_rows
 from kvip.cycles.services import previous_assessments

@@ -189,7 +189,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> DemoContext | None
         rng=random.Random(seed),
         today=today or date.today(),
     )
-    from kvip import MODULES
+    from kvip.config import MODULES
 
     for name in MODULES:
         try:

@@ -9,10 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kvip.accounts.permissions import any_coordinator
 from kvip.core import versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, require
+from kvip.core.permissions import require
 from kvip.extensions import db
 from kvip.network import audit_page, reviewer_pool, services
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm

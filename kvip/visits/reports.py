@@ -14,10 +14,11 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from kvip.accounts.permissions import unit_role
 from kvip.core import audit, dates, pdf, versioning
 from kvip.core.db import utcnow
-from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied, require, unit_role
+from kvip.core.errors import PermissionDenied, ServiceError
+from kvip.core.permissions import require
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked, is_overridden
 from kvip.scoring import agreement, group_summaries, summary_of

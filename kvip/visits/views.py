@@ -16,10 +16,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
 from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, can, coordinated_network_ids, require
+from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
 from kvip.network import overrides
