@@ -40,9 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Ids in URLs fit a database INTEGER: a larger number is "not found", never an overflow in the database.
     app.url_map.converters["int"] = setup.IdConverter
     setup.init_extensions(app, auth=accounts)
-    for name in MODULES:
-        views = importlib.import_module(f"kvip.{name}.views")
-        app.register_blueprint(views.bp)
+    # Every module's views first, then the blueprints: a later module may add routes to an
+    # earlier one's blueprint (kvip.network.user_admin on accounts'), which Flask allows only
+    # before the blueprint is registered.
+    views = [importlib.import_module(f"kvip.{name}.views") for name in MODULES]
+    for name, module in zip(MODULES, views, strict=True):
+        app.register_blueprint(module.bp)
         try:
             importlib.import_module(f"kvip.{name}.api")
         except ModuleNotFoundError as exc:

@@ -29,7 +29,7 @@ from kvip.core import audit, mail, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
-from kvip.core.permissions import require
+from kvip.core.permissions import require, visible_conditions
 from kvip.core.text import clean_line, line_problem
 from kvip.core.urls import external_url
 from kvip.extensions import db
@@ -381,24 +381,18 @@ def manageable_users(actor: User) -> sa.ColumnElement[bool]:
 
     Admins: everyone. A coordinator: people with a role or home institution in a network they
     coordinate, and people not attached anywhere yet (just created, to be given a role) — never
-    an administrator, and never someone who belongs only to other networks.
+    an administrator, and never someone who belongs only to other networks. Unit memberships
+    and home institutions are placed in networks by ``kvip.network.permissions`` (contributions
+    ``"user.in_networks"``: units and institutions come after accounts).
     """
     if actor.is_admin:
         return sa.true()
-    from kvip.network.models import Institution, Unit
-
     networks = coordinated_network_ids(actor)
     return sa.and_(
         User.is_admin.is_(False),
         sa.or_(
-            sa.exists().where(
-                Membership.user_id == User.id,
-                Membership.unit_id.in_(sa.select(Unit.id).where(Unit.network_id.in_(networks))),
-            ),
+            *visible_conditions("user.in_networks", networks),
             sa.exists().where(NetworkRole.user_id == User.id, NetworkRole.network_id.in_(networks)),
-            User.home_institution_id.in_(
-                sa.select(Institution.id).where(Institution.network_id.in_(networks))
-            ),
             sa.and_(
                 ~sa.exists().where(Membership.user_id == User.id),
                 ~sa.exists().where(NetworkRole.user_id == User.id),
@@ -433,18 +427,11 @@ def may_change_identity(actor: User, user: User) -> bool:
         return True
     if user.is_admin or not _is_user_manager(actor):
         return False
-    from kvip.network.models import Institution, Unit
-
     networks = coordinated_network_ids(actor)
+    # Units and institutions outside: contributed by kvip.network.permissions.
     outside = sa.or_(
-        sa.exists().where(
-            Membership.user_id == user.id,
-            Membership.unit_id.in_(sa.select(Unit.id).where(Unit.network_id.not_in(networks))),
-        ),
+        *visible_conditions("user.outside_networks", user, networks),
         sa.exists().where(NetworkRole.user_id == user.id, NetworkRole.network_id.not_in(networks)),
-        sa.exists().where(
-            Institution.id == user.home_institution_id, Institution.network_id.not_in(networks)
-        ),
     )
     return not db.session.scalar(sa.select(outside))
 

@@ -21,7 +21,7 @@ from kvip.benchmarks.context import (
 )
 from kvip.benchmarks.frames import agreement_of, index_by, opt, rows_of, sum_counts, with_scores
 from kvip.benchmarks.queries import COUNT_COLUMNS, Filters
-from kvip.network.views import unit_kind_labels
+from kvip.network.labels import unit_kind_labels
 
 TOP_NOT_MET = 20
 REWORDING = 10

@@ -31,8 +31,8 @@ from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
 from kvip.core.permissions import require
 from kvip.extensions import db
+from kvip.network.labels import unit_kind_labels
 from kvip.network.models import Network, Unit
-from kvip.network.views import unit_kind_labels
 
 bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
 summaries.register_listeners()

@@ -27,6 +27,7 @@ __all__ = [
     "AnyUser",
     "PermissionDenied",
     "can",
+    "contributed",
     "real_user",
     "registered",
     "require",
@@ -70,7 +71,8 @@ PERMISSIONS: dict[str, str] = {
 AnyUser = Any  # a User, an anonymous user or None
 Check = Callable[[Any, Any], bool]
 _RULES: dict[str, Check] = {}
-_VISIBLE: dict[str, list[Callable[[Any], ColumnElement[bool]]]] = {}
+Condition = Callable[..., ColumnElement[bool]]
+_VISIBLE: dict[str, list[Condition]] = {}
 
 
 def rule(name: str) -> Callable[[Check], Check]:
@@ -88,6 +90,11 @@ def rule(name: str) -> Callable[[Check], Check]:
 def registered() -> frozenset[str]:
     """The names that have a rule (for the test that every name has one)."""
     return frozenset(_RULES)
+
+
+def contributed() -> frozenset[str]:
+    """The kinds that have contributed conditions (for the test that each owner gets them)."""
+    return frozenset(kind for kind, fns in _VISIBLE.items() if fns)
 
 
 def real_user(user: AnyUser) -> Any | None:
@@ -117,16 +124,17 @@ def require(user: AnyUser, permission: str, obj: Any = None) -> None:
         raise PermissionDenied(permission)
 
 
-def visible(kind: str) -> Callable[[Callable[[Any], ColumnElement[bool]]], Any]:
-    """Contribute an SQL condition to what a user may see of ``kind`` ("unit", "assessment")."""
+def visible(kind: str) -> Callable[[Condition], Condition]:
+    """Contribute an SQL condition of ``kind`` ("unit", "assessment", …): the owner of ``kind``
+    documents the arguments and ORs the contributions with its own conditions."""
 
-    def register(fn: Callable[[Any], ColumnElement[bool]]) -> Callable[[Any], ColumnElement[bool]]:
+    def register(fn: Condition) -> Condition:
         _VISIBLE.setdefault(kind, []).append(fn)
         return fn
 
     return register
 
 
-def visible_conditions(kind: str, user: Any) -> list[ColumnElement[bool]]:
-    """The contributed conditions of ``kind`` for ``user`` (to be ORed by the owner)."""
-    return [fn(user) for fn in _VISIBLE.get(kind, [])]
+def visible_conditions(kind: str, *args: Any) -> list[ColumnElement[bool]]:
+    """The contributed conditions of ``kind`` for ``args`` (usually the user)."""
+    return [fn(*args) for fn in _VISIBLE.get(kind, [])]

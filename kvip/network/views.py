@@ -15,8 +15,14 @@ from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import require
 from kvip.extensions import db
-from kvip.network import audit_page, reviewer_pool, services
+from kvip.network import (
+    audit_page,
+    reviewer_pool,
+    services,
+    user_admin,  # noqa: F401 - the user administration's routes (accounts' blueprint)
+)
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
+from kvip.network.labels import unit_kind_labels
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
 
 bp = Blueprint("network", __name__, url_prefix="/networks")
@@ -26,16 +32,6 @@ def nav_items(user: Any) -> list[NavItem]:
     if user.is_admin or any_coordinator(user):
         return [NavItem(_("Network"), "network.networks", order=70)]
     return []
-
-
-def unit_kind_labels() -> dict[str, str]:
-    return {
-        "acute": _("Acute unit"),
-        "general": _("General inpatient unit"),
-        "specialised": _("Specialised unit"),
-        "forensic": _("Secure / forensic unit"),
-        "outpatient": _("Outpatient / day unit"),
-    }
 
 
 def _network(network_id: int) -> Network:

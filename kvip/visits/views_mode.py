@@ -21,7 +21,7 @@ from kvip.core.permissions import can
 from kvip.cycles.models import Rating
 from kvip.cycles.services import previous_assessment
 from kvip.extensions import db
-from kvip.network.views import unit_kind_labels
+from kvip.network.labels import unit_kind_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits import labels, reports, services, sync
 from kvip.visits.models import Finding, Report, ReportState, Visit

@@ -35,6 +35,17 @@ def test_every_name_has_a_rule_once_the_app_exists(app: Flask) -> None:
     assert permissions.registered() == set(permissions.PERMISSIONS)
 
 
+def test_later_modules_contribute_what_they_widen(app: Flask) -> None:
+    # Without these, reviewers would lose sight of their visits' units and assessments, and a
+    # coordinator could change people who also belong to other networks.
+    assert permissions.contributed() >= {
+        "unit",
+        "assessment",
+        "user.in_networks",
+        "user.outside_networks",
+    }
+
+
 def test_every_name_the_code_asks_for_is_in_the_vocabulary() -> None:
     asked = _names_asked_for()
     assert len(asked) > 20  # the scan finds the calls
