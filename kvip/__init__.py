@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kvip.config import MODULES, ROOT, load_config
 
@@ -24,6 +25,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    # The factory imports the layers in the function, not at the top: every `import kvip.x`
+    # runs this file first, so a top-level import of a module here would be a cycle through
+    # this package (kvip → kvip.accounts → kvip) and would load the whole app for any import.
     from kvip.accounts import services as accounts
     from kvip.core import setup
 
@@ -31,7 +35,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if proxies:
         # Behind nginx: the client's address and scheme come from the proxy's headers; without
         # this, every user would share the proxy's address in the sign-in throttle.
-        from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
@@ -51,15 +54,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         except ModuleNotFoundError as exc:
             if exc.name != f"kvip.{name}.api":
                 raise
-    from kvip.api import bp as api_bp
+    from kvip.api import bp as api_bp  # in the function: see the note above
 
     app.register_blueprint(api_bp)
-    from kvip import jobs
+    from kvip import jobs  # in the function: see the note above
 
     jobs.init_app(app)
     setup.init_request_hooks(app, auth=accounts)
 
-    from kvip.cli import register_cli
+    from kvip.cli import register_cli  # in the function: see the note above
 
     register_cli(app)
     return app

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from kvip.core.urls import normalise_base_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The modules, in layer order (ARCHITECTURE.md): names only, imported by name where needed.
@@ -61,7 +63,6 @@ def _secret_key(instance_path: str, env: str) -> str:
 
 def _base_url(env: str) -> str:
     """The address people open KvIP at; every link in an e-mail is built from it."""
-    from kvip.core.urls import normalise_base_url
 
     value = os.environ.get("KVIP_BASE_URL", "").strip()
     if not value:

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from flask_babel import force_locale
+from flask import current_app, session
+from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -24,7 +24,7 @@ from kvip.accounts.models import (
     User,
     new_nonce,
 )
-from kvip.accounts.permissions import coordinated_network_ids
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
 from kvip.core import audit, mail, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
@@ -270,12 +270,10 @@ def set_reminder_channel(user: User, channel: str) -> None:
 
 def set_locale(user: User | None, locale: str) -> None:
     """Remember the UI language (per user when signed in)."""
-    from flask import session
 
     if locale not in ("nb", "en"):
         raise ServiceError(_("Unknown language."))
     session["locale"] = locale
-    from flask_babel import refresh
 
     if user is not None and user.is_authenticated and user.locale != locale:
         audit.record(user, "user", user.id, changes={"locale": (user.locale, locale)})
@@ -366,8 +364,6 @@ def coordinators_of(network_id: int) -> list[User]:
 
 
 def _is_user_manager(actor: User) -> bool:
-    from kvip.accounts.permissions import any_coordinator
-
     return bool(actor.is_admin or any_coordinator(actor))
 
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import plotly.graph_objects as go
+
 # Accessible colours (WCAG AA against white) shared with static/css/kvip.css.
 OWN = "#b3261e"
 OTHERS = "#4a6fa5"
@@ -102,7 +104,6 @@ def to_json(fig: Figure) -> str:
 def validate(fig: Figure) -> Any:
     """Check a figure against plotly's schema (raises ValueError on an unknown property).
     Imported here only: a web worker never loads plotly's Python package."""
-    import plotly.graph_objects as go
 
     return go.Figure(fig)
 

@@ -15,14 +15,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from kvip.config import MODULES
+
 PACKAGE = Path(__file__).resolve().parent.parent
 ROOT = PACKAGE.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
 def modules() -> list[str]:
-    from kvip.config import MODULES
-
     return list(MODULES) + ["demo", "api", "jobs"]
 
 

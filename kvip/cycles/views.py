@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership
 from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
-from kvip.core import versioning
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import localized
 from kvip.core.nav import NavItem
@@ -213,8 +213,6 @@ def edit(cycle_id: int) -> Any:
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle_id))
-    from kvip.core import audit
-
     return render_template(
         "cycles/cycle_form.html",
         network=cycle.network,

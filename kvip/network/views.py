@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.permissions import any_coordinator
-from kvip.core import versioning
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import require
@@ -166,8 +166,6 @@ def units(network_id: int) -> Any:
 @bp.route("/<int:network_id>/units/<int:unit_id>", methods=["GET", "POST"])
 @login_required
 def unit_form(network_id: int, unit_id: int | None = None) -> Any:
-    from kvip.core import audit
-
     network = _network(network_id)
     unit = None
     if unit_id is not None:
