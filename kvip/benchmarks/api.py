@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields, validate
 
-from kvip.benchmarks import queries, scoring
+from kvip import scoring
+from kvip.benchmarks import queries
 from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
 from kvip.core.api import (

@@ -33,10 +33,11 @@ from kvip.core.api import (
 )
 from kvip.core.db import iso
 from kvip.core.errors import NotFound, ServiceError
-from kvip.core.permissions import assessments_visible_to, cycles_visible_to, require
+from kvip.core.permissions import require
 from kvip.core.setup import MAX_ID
 from kvip.cycles import queries, services
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
+from kvip.cycles.permissions import assessments_visible_to, cycles_visible_to
 from kvip.cycles.services import cycles as cycle_services
 from kvip.cycles.vocabulary import EVIDENCE_KINDS, RATING_VALUES
 from kvip.extensions import db

@@ -11,10 +11,10 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import joinedload
 
 from kvip.core.api import Id, OutSchema, PageArgsSchema, QueryInt, bp
-from kvip.core.permissions import units_visible_to
 from kvip.core.setup import MAX_ID
 from kvip.extensions import db
 from kvip.network.models import Unit
+from kvip.network.permissions import units_visible_to
 
 
 class UnitSchema(OutSchema):

@@ -13,7 +13,6 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import joinedload
 
 from kvip.accounts.models import User
-from kvip.benchmarks.scoring import VALUES
 from kvip.core.api import (
     BodySchema,
     Id,
@@ -33,11 +32,12 @@ from kvip.core.api import (
     errors,
 )
 from kvip.core.errors import NotFound
-from kvip.core.permissions import require, visits_visible_to
+from kvip.core.permissions import require
 from kvip.core.setup import MAX_ID
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
+from kvip.scoring import VALUES
 from kvip.standards.duties import METHOD_CODES
 from kvip.visits import reports, services, sync
 from kvip.visits.models import (
@@ -49,6 +49,7 @@ from kvip.visits.models import (
     VisitState,
 )
 from kvip.visits.pack import visit_pack, visit_summary
+from kvip.visits.permissions import visits_visible_to
 
 MAX_PAGE = PageArgsSchema.MAX_PAGE
 VISIT_STATES = tuple(s.value for s in VisitState)
