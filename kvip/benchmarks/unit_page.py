@@ -42,6 +42,7 @@ TOP_DIFFERENCES = 10
 class LearnEntry:
     label: str
     text: str
+    observation_id: int | None = None  # what an "ask to learn" request refers to
 
 
 @dataclass
@@ -551,7 +552,9 @@ def _areas(dash: UnitDashboard, values: pd.DataFrame, standards: pd.DataFrame) -
     )
     entries: dict[int, list[LearnEntry]] = {}
     for r in rows_of(learn):
-        entries.setdefault(int(r.standard_id), []).append(LearnEntry(r.label, r.text))
+        entries.setdefault(int(r.standard_id), []).append(
+            LearnEntry(r.label, r.text, int(r.observation_id))
+        )
     areas = []
     for sid in area_ids:
         std = by_id[sid]
