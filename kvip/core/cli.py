@@ -23,7 +23,6 @@ i18n = AppGroup(
 @click.option("--locale", default="nb", show_default=True)
 def missing_cmd(locale: str) -> None:
     """List msgids the code uses that lack a (non-fuzzy) translation; exit 1 if any."""
-
     lacking = untranslated(locale)
     for msgid, where in sorted(lacking.items()):
         click.echo(f"{where}: {msgid!r}")
@@ -35,7 +34,6 @@ def missing_cmd(locale: str) -> None:
 @i18n.command("compile")
 def compile_cmd() -> None:
     """Compile the catalogue (the same as `make i18n`)."""
-
     click.echo(f"Compiled {compile_catalogues()} catalogues.")
 
 
