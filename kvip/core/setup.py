@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import importlib
 import time
-from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import format_date, format_datetime
 from flask_babel import refresh as babel_refresh
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import IntegerConverter
 
-from kvip.core import i18n, urls
+from kvip.core import formats, i18n, urls
 from kvip.core.errors import register_error_handlers
 from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -172,13 +170,7 @@ def init_request_hooks(app: Flask) -> None:
     def _loc(obj: Any, field: str) -> str:
         return i18n.localized(obj, field)
 
-    @app.template_filter("date")
-    def _date(value: date | datetime | None, fmt: str = "medium") -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            return format_datetime(value, "short")
-        return format_date(value, fmt)
+    formats.init_app(app)  # |date |datetime |time |number |percent in the user's locale
 
     @app.after_request
     def _server_timing(response: Any) -> Any:

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -18,6 +17,7 @@ from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
 from kvip.core import audit, dates, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
+from kvip.core.formats import format_date
 from kvip.core.permissions import PermissionDenied, require, unit_role
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked, is_overridden
