@@ -27,7 +27,8 @@ from kvip.visits import labels, reports, services, sync
 from kvip.visits.models import Finding, Report, ReportState, Visit
 from kvip.visits.offline import SW_SOURCE, held_config, offline_bundle
 from kvip.visits.pack import may_record_now
-from kvip.visits.views import bp, load_visit, report_of
+from kvip.visits.views import bp
+from kvip.visits.views.visits import load_visit, report_of
 
 
 def js_strings() -> dict[str, str]:

@@ -1,5 +1,5 @@
 """Screens of the visits module: the coordinator's visits, reviewer pool and teams (here), the
-tablet visit mode and consolidation (:mod:`.views_mode`), the report (:mod:`.views_report`)."""
+tablet visit mode and consolidation (:mod:`.mode`), the report (:mod:`.report`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -27,8 +27,7 @@ from kvip.network.models import Institution, Network, Unit
 from kvip.visits import labels, reports, services
 from kvip.visits.models import ProposalState, Report, TeamMember, Visit, VisitDateProposal
 from kvip.visits.offline import held_config
-
-bp = Blueprint("visits", __name__, url_prefix="/visits")
+from kvip.visits.views import bp
 
 
 def _on_any_team(user: Any) -> bool:
@@ -519,6 +518,3 @@ def transition(visit_id: int) -> Any:
     if target.startswith("/visits/") and not target.startswith("//"):
         return redirect(target)
     return redirect(url_for("visits.overview", visit_id=visit.id))
-
-
-from kvip.visits import views_mode, views_report, views_schedule  # noqa: E402,F401  (routes on ``bp``)

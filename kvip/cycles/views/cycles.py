@@ -1,5 +1,5 @@
 """Coordinator screens of the annual cycle (cycles, enrolment, dashboard), the navigation and
-the home-page links. The self-assessment screens are in :mod:`kvip.cycles.assessment_views`."""
+the home-page links. The self-assessment screens are in :mod:`kvip.cycles.views.assessments`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -20,13 +20,12 @@ from kvip.core.permissions import any_coordinator, can, coordinated_network_ids,
 from kvip.cycles import queries, services
 from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm
 from kvip.cycles.models import Assessment, Cycle, CycleState
+from kvip.cycles.views import bp
 from kvip.cycles.vocabulary import assessment_state_labels, cycle_state_labels
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
 from kvip.standards.models import Edition
 from kvip.standards.queries import current_edition
-
-bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
 
 def nav_items(user: Any) -> list[NavItem]:
@@ -330,6 +329,3 @@ def mine() -> Any:
         states=assessment_state_labels(),
         can=can,
     )
-
-
-from kvip.cycles import assessment_views  # noqa: E402,F401  (routes on the same blueprint)

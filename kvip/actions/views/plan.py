@@ -14,9 +14,9 @@ from kvip.accounts.models import Membership, User
 from kvip.actions import duties_ref, exports, gap, labels, queries, services
 from kvip.actions.forms import ActionForm, DropForm, VerifyForm
 from kvip.actions.models import Action
-from kvip.actions.views import (
+from kvip.actions.views import bp
+from kvip.actions.views.home import (
     apply_errors,
-    bp,
     load_action,
     load_assessment,
     plan_context,

@@ -1,8 +1,5 @@
-"""Screens of the actions module: action plans, GAP analysis, maturity, reminders, overview.
-
-The routes live in ``routes_plan.py``, ``routes_gap.py`` and ``routes_network.py`` (all on
-:data:`bp`); this file holds the blueprint, the shared helpers, navigation and home links.
-"""
+"""The actions module's entry points (index, per-unit links, the visit pack), its navigation
+and home links, and the helpers the other route files share."""
 
 from __future__ import annotations
 
@@ -10,13 +7,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership, NetworkRole, NetworkRoleKind
 from kvip.actions import labels, queries
 from kvip.actions.models import Action, ActionStatus
+from kvip.actions.views import bp
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import can, require
@@ -24,9 +22,6 @@ from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
 from kvip.visits.models import TeamMember, Visit
-
-bp = Blueprint("actions", __name__, url_prefix="/actions")
-
 
 # --- navigation and home page links ---------------------------------------------------------
 
@@ -283,8 +278,3 @@ def cycles_of_network(network_id: int) -> list[Cycle]:
             .order_by(Cycle.year.desc(), Cycle.id.desc())
         )
     )
-
-
-from kvip.actions import routes_gap, routes_network, routes_plan  # noqa: E402
-
-__all__ = ["bp", "routes_gap", "routes_network", "routes_plan"]

@@ -22,7 +22,8 @@ from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.visits import ics, scheduling
 from kvip.visits.models import Visit, VisitDateProposal
-from kvip.visits.views import _chosen_cycle, _cycles, _network, bp, load_visit
+from kvip.visits.views import bp
+from kvip.visits.views.visits import _chosen_cycle, _cycles, _network, load_visit
 
 
 def _date_field(name: str) -> date | None:

@@ -20,7 +20,8 @@ from kvip.network import overrides
 from kvip.network.models import Unit
 from kvip.visits import labels, reports
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
-from kvip.visits.views import bp, grant_visit_override, report_of
+from kvip.visits.views import bp
+from kvip.visits.views.visits import grant_visit_override, report_of
 
 
 def _report(visit_id: int) -> tuple[Visit, Report]:

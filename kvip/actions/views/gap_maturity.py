@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.actions import charts, exports, gap, labels, maturity, queries, services
-from kvip.actions.views import bp, load_assessment, plan_context
+from kvip.actions.views import bp
+from kvip.actions.views.home import load_assessment, plan_context
 from kvip.core import audit, versioning
 from kvip.core.downloads import content_disposition
 from kvip.core.errors import ServiceError

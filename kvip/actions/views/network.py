@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 
 from kvip.actions import charts, labels, queries, reminders, stats
 from kvip.actions.models import Action, OutboxEmail
-from kvip.actions.views import bp, cycles_of_network
+from kvip.actions.views import bp
+from kvip.actions.views.home import cycles_of_network
 from kvip.core import mail
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment
