@@ -259,7 +259,7 @@ def display(value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime):
-        return format_date(value.date())
+        return format_date(value)  # its Oslo date
     if isinstance(value, date):
         return format_date(value)
     if isinstance(value, (list, tuple, set)):

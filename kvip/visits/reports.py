@@ -176,12 +176,12 @@ def revision_note(report: Report) -> str | None:
         return _(
             "The team revised its findings on %(date)s, after this report became final. "
             "The final report is kept as it was issued.",
-            date=format_date(visit.completed_at.date()),
+            date=format_date(visit.completed_at),
         )
     return _(
         "The team revised its findings on %(date)s, after this report was made. The lead "
         "reviewer can update the report from the visit data to show them.",
-        date=format_date(visit.completed_at.date()),
+        date=format_date(visit.completed_at),
     )
 
 
