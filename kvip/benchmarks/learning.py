@@ -21,67 +21,23 @@ from flask_babel import lazy_gettext as _l
 
 from kvip.accounts import services as accounts
 from kvip.accounts.models import Membership, UnitRole, User
+from kvip.accounts.permissions import (
+    coordinated_network_ids,
+    coordinates,
+    member_unit_ids,
+)
 from kvip.benchmarks.models import LEARNING_MESSAGE_MAX, LEARNING_NOTE_MAX, LearningRequest
+from kvip.benchmarks.permissions import can_answer_learning
 from kvip.core import audit, mail
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, ServiceError
 from kvip.core.models import OutboxEmail
-from kvip.core.permissions import (
-    coordinated_network_ids,
-    coordinates,
-    member_unit_ids,
-    require,
-    rule,
-    unit_role,
-)
+from kvip.core.permissions import require
 from kvip.core.urls import external_url
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.visits.models import Observation, Report, Visit
-
-# --- permission rules (registered with the dispatcher in core) --------------------------------
-
-
-@rule("learning.send")
-def _can_send(user: User, unit: Any) -> bool:
-    """Send a request on behalf of a unit: that unit's lead only."""
-    return unit is not None and unit_role(user, unit.id) == UnitRole.unit_lead.value
-
-
-@rule("learning.read")
-def _can_read(user: User, req: Any) -> bool:
-    """See a request: the network's coordinators and admins, the requesting unit's staff, and
-    the other unit's staff once the coordinator has passed it on (never before)."""
-    if req is None:
-        return False
-    if user.is_admin or coordinates(user, req.network_id):
-        return True
-    if unit_role(user, req.from_unit_id) is not None:
-        return True
-    return (
-        req.state != "sent"
-        and req.state != "refused"
-        and unit_role(user, req.to_unit_id) is not None
-    )
-
-
-@rule("learning.forward")
-def _can_forward(user: User, req: Any) -> bool:
-    """Pass a request on or decline it: a coordinator of the request's network only."""
-    return req is not None and coordinates(user, req.network_id)
-
-
-@rule("learning.answer")
-def _can_answer(user: User, req: Any) -> bool:
-    """Accept or decline: the lead of the unit asked, once the request has been passed on."""
-    return (
-        req is not None
-        and req.state != "sent"
-        and req.state != "refused"
-        and unit_role(user, req.to_unit_id) == UnitRole.unit_lead.value
-    )
-
 
 # --- reading ------------------------------------------------------------------------------------
 
@@ -186,7 +142,7 @@ def waiting_count(user: User) -> int:
     """Requests waiting for this user: to pass on (coordinator) or to answer (lead)."""
     box = inbox(user)
     return sum(1 for r in box.coordinated if r.state == "sent") + sum(
-        1 for r in box.received if r.state == "forwarded" and _can_answer(user, r)
+        1 for r in box.received if r.state == "forwarded" and can_answer_learning(user, r)
     )
 
 

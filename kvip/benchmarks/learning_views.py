@@ -8,11 +8,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kvip.accounts.permissions import unit_role
 from kvip.benchmarks import learning
 from kvip.benchmarks.models import LEARNING_MESSAGE_MAX, LEARNING_NOTE_MAX, LearningRequest
 from kvip.benchmarks.views import bp
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied, can, unit_role
+from kvip.core.permissions import PermissionDenied, can
 from kvip.extensions import db
 from kvip.network.models import Unit
 
