@@ -27,7 +27,6 @@ from kvip.accounts.permissions import (
     member_unit_ids,
 )
 from kvip.benchmarks.models import LEARNING_MESSAGE_MAX, LEARNING_NOTE_MAX, LearningRequest
-from kvip.benchmarks.permissions import can_answer_learning
 from kvip.core import audit, mail
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, ServiceError
@@ -136,14 +135,6 @@ def inbox(user: User) -> Inbox:
         .order_by(*order)
     )
     return Inbox(list(sent), list(received), list(coordinated))
-
-
-def waiting_count(user: User) -> int:
-    """Requests waiting for this user: to pass on (coordinator) or to answer (lead)."""
-    box = inbox(user)
-    return sum(1 for r in box.coordinated if r.state == "sent") + sum(
-        1 for r in box.received if r.state == "forwarded" and can_answer_learning(user, r)
-    )
 
 
 def may_see_names(user: User, req: LearningRequest) -> bool:

@@ -218,3 +218,23 @@ def test_ask_links_on_the_unit_page_and_in_the_library(bench: BenchWorld, client
         data={"unit": uid, "observation": oid, "label": "Enhet B", "message": ASK},
     )
     assert sent.status_code == 302 and _count() == 1
+
+
+def test_one_open_request_per_practice(bench: BenchWorld) -> None:
+    _send(bench)
+    with pytest.raises(Conflict):
+        _send(bench)
+    assert _count() == 1
+
+
+def test_home_pages_link_to_the_requests(bench: BenchWorld, client_as: Any) -> None:
+    for role in ("lead", "coordinator"):
+        assert 'href="/benchmarks/requests"' in client_as(role).get("/").get_data(as_text=True)
+
+
+def test_the_audit_log_names_the_steps(bench: BenchWorld, client_as: Any) -> None:
+    req = _send(bench)
+    learning.forward(bench.users["coordinator"], req)
+    page = client_as("coordinator").get(f"/networks/{bench.network.id}/audit")
+    text = page.get_data(as_text=True)
+    assert "Forespørsel om å lære" in text and "Sendt videre" in text
