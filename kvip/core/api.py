@@ -168,7 +168,7 @@ class KvipBlueprint(Blueprint):
     ARGUMENTS_PARSER = KvipParser(unknown=None)
 
 
-bp = KvipBlueprint("api", "kvip.api", url_prefix="/api/v1", description="KvIP API")
+bp = KvipBlueprint("api", __name__, url_prefix="/api/v1", description="KvIP API")
 
 
 @bp.before_request
