@@ -78,6 +78,7 @@ def _login_address_limit() -> str:
 
 
 def _address_and_account() -> str:
+    # A rate-limit key function runs before the view builds LoginForm, so it reads the raw body.
     email = (request.form.get("email") or "").strip().lower()[:254]
     return f"{get_remote_address()}|{email}"
 
@@ -201,7 +202,7 @@ def set_language() -> Any:
     locale = form.locale.data if form.validate_on_submit() else None
     if locale:
         services.set_locale(current_user if current_user.is_authenticated else None, locale)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(form.next.data))
 
 
 @bp.route("/profile", methods=["GET"])

@@ -506,7 +506,8 @@ FORMS: dict[str, Form] = {
         },
         show=("/actions/units/{unit_id}/maturity",),
     ),
-    # jobs: the start route keeps the original export's arguments (query or form)
+    # jobs: the start route takes the original export's arguments from the query string; body
+    # fields (fuzzed here) are ignored
     "jobs.start": Form(
         fields={"cycle": TEXT, "entity": TEXT, "from": DATE, "to": DATE, "fmt": TEXT},
         paths=(
