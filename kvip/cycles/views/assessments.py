@@ -30,10 +30,10 @@ from kvip.cycles.vocabulary import (
     evidence_kind_labels,
     field_labels,
     rating_labels,
-    standard_type_labels,
 )
 from kvip.extensions import db
 from kvip.network import overrides
+from kvip.standards.labels import type_labels as standard_type_labels
 from kvip.standards.models import Standard
 
 
