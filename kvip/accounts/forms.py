@@ -46,14 +46,13 @@ class ReminderChannelForm(KvipForm):
 
 class LocaleForm(KvipForm):
     locale = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")])
-    next = HiddenField()  # the page to return to; checked by accounts.views._safe_next
+    next = HiddenField()  # the page the switch was made on (checked to be local)
 
 
 class UserForm(KvipForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")])
-    next = HiddenField()  # the page to return to; checked by accounts.views._safe_next
     home_institution_id = SelectField(_l("Home institution"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     is_admin = BooleanField(_l("Platform administrator"))
