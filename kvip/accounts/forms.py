@@ -46,6 +46,7 @@ class ReminderChannelForm(KvipForm):
 
 class LocaleForm(KvipForm):
     locale = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")])
+    next = HiddenField()  # the page the switch was made on (checked to be local)
 
 
 class UserForm(KvipForm):

@@ -205,7 +205,7 @@ def set_language() -> Any:
     locale = form.locale.data if form.validate_on_submit() else None
     if locale:
         services.set_locale(current_user if current_user.is_authenticated else None, locale)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(form.next.data))
 
 
 @bp.route("/profile", methods=["GET"])

@@ -29,6 +29,7 @@ from kvip.core import jobs
 from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
 from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
+from kvip.core.web import load_or_404
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
 from kvip.network.views import unit_kind_labels
@@ -138,18 +139,10 @@ def index() -> Any:
 # --- the unit's dashboard ---------------------------------------------------------------------
 
 
-def _unit(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    require(current_user, "benchmark.unit", unit)
-    return unit
-
-
 @bp.get("/units/<int:unit_id>")
 @login_required
 def unit(unit_id: int) -> Any:
-    u = _unit(unit_id)
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
     dash = unit_page.build(ctx, u)
     return render_template(
@@ -167,7 +160,7 @@ def unit(unit_id: int) -> Any:
 @bp.get("/units/<int:unit_id>/export/<table>.<fmt>")
 @login_required
 def unit_export(unit_id: int, table: str, fmt: str) -> Any:
-    u = _unit(unit_id)
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
     if fmt not in exports.FORMATS:
         abort(404)
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
@@ -192,14 +185,6 @@ def _export(
 # --- the coordinator's dashboards -------------------------------------------------------------
 
 
-def _network(network_id: int, permission: str = "benchmark.network") -> Network:
-    network = db.session.get(Network, network_id)
-    if network is None:
-        abort(404)
-    require(current_user, permission, network)
-    return network
-
-
 def _network_dashboard(page: str, network: Network, *, figures: bool = True) -> Any:
     ctx = build_context(current_user, network, request.args)
     if page == "overview":
@@ -215,7 +200,7 @@ def _network_dashboard(page: str, network: Network, *, figures: bool = True) -> 
 
 
 def _render_network(page: str, network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "benchmark.network")
     ctx, dash = _network_dashboard(page, network)
     extra = {k: v for k, v in request.args.items() if k in ("funnel_domain", "domain")}
     return render_template(
@@ -274,7 +259,7 @@ def network_agreement(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/export/<page>/<table>.<fmt>")
 @login_required
 def network_export(network_id: int, page: str, table: str, fmt: str) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "benchmark.network")
     if page not in NETWORK_PAGES or fmt not in exports.FORMATS:
         abort(404)
     ctx, dash = _network_dashboard(page, network, figures=False)
@@ -287,7 +272,7 @@ def network_export(network_id: int, page: str, table: str, fmt: str) -> Any:
 @bp.get("/networks/<int:network_id>/good-practice")
 @login_required
 def good_practice(network_id: int) -> Any:
-    network = _network(network_id, "benchmark.read")
+    network = load_or_404(Network, network_id, "benchmark.read")
     search = library.parse(request.args)
     lib = library.build(current_user, network, search)
     return render_template(
@@ -305,7 +290,7 @@ def good_practice(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/good-practice.<fmt>")
 @login_required
 def good_practice_export(network_id: int, fmt: str) -> Any:
-    network = _network(network_id, "benchmark.read")
+    network = load_or_404(Network, network_id, "benchmark.read")
     if fmt not in exports.FORMATS:
         abort(404)
     lib = library.build(current_user, network, library.parse(request.args), export=True)
@@ -316,7 +301,7 @@ def good_practice_export(network_id: int, fmt: str) -> Any:
 
 
 def _annual(network_id: int, *, figures: bool = True) -> tuple[Network, annual.AnnualReport]:
-    network = _network(network_id, "benchmark.read")
+    network = load_or_404(Network, network_id, "benchmark.read")
     args = {"cycle": request.args.get("cycle")} if request.args.get("cycle") else {}
     ctx = build_context(current_user, network, args)
     return network, annual.build(ctx, figures=figures)

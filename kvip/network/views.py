@@ -13,9 +13,10 @@ from kvip.core import versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import any_coordinator, require
+from kvip.core.web import load_or_404
 from kvip.extensions import db
 from kvip.network import audit_page, reviewer_pool, services
-from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
+from kvip.network.forms import AddReviewerForm, InstitutionForm, NetworkForm, UnitForm
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
 
 bp = Blueprint("network", __name__, url_prefix="/networks")
@@ -35,12 +36,6 @@ def unit_kind_labels() -> dict[str, str]:
         "forensic": _("Secure / forensic unit"),
         "outpatient": _("Outpatient / day unit"),
     }
-
-
-def _network(network_id: int) -> Network:
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "network.manage", network.id)
-    return network
 
 
 def _apply_errors(form: Any, exc: ServiceError) -> None:
@@ -65,7 +60,7 @@ def networks() -> Any:
 @bp.route("/<int:network_id>/settings", methods=["GET", "POST"])
 @login_required
 def settings(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     form = NetworkForm(obj=network)
     form.benchmark_visibility.choices = [
         ("pseudonymised", _("Pseudonymised (e.g. “Unit K”)")),
@@ -104,7 +99,7 @@ def settings(network_id: int) -> Any:
 @bp.get("/<int:network_id>/institutions")
 @login_required
 def institutions(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     rows = db.session.scalars(
         sa.select(Institution)
         .where(Institution.network_id == network.id)
@@ -117,7 +112,7 @@ def institutions(network_id: int) -> Any:
 @bp.route("/<int:network_id>/institutions/<int:institution_id>", methods=["GET", "POST"])
 @login_required
 def institution_form(network_id: int, institution_id: int | None = None) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     institution = None
     if institution_id is not None:
         institution = db.get_or_404(Institution, institution_id)
@@ -156,7 +151,7 @@ def institution_form(network_id: int, institution_id: int | None = None) -> Any:
 @bp.get("/<int:network_id>/units")
 @login_required
 def units(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     rows = db.session.scalars(
         sa.select(Unit).where(Unit.network_id == network.id).order_by(Unit.name)
     ).all()
@@ -171,7 +166,7 @@ def units(network_id: int) -> Any:
 def unit_form(network_id: int, unit_id: int | None = None) -> Any:
     from kvip.core import audit
 
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     unit = None
     if unit_id is not None:
         unit = db.get_or_404(Unit, unit_id)
@@ -242,16 +237,16 @@ def audit_export(network_id: int, fmt: str) -> Any:
 @login_required
 def add_reviewer(network_id: int) -> Any:
     """Add a person to the network's reviewer pool by e-mail address (see reviewer_pool)."""
-    network = _network(network_id)
-    email = (request.form.get("email") or "").strip()[:254]
-    name = (request.form.get("name") or "").strip()[:200]
+    network = load_or_404(Network, network_id, "network.manage")
+    form = AddReviewerForm()
+    email, name = form.cut()
     try:
         added = reviewer_pool.add_reviewer(
             current_user,
             network.id,
             email,
             name=name,
-            trained_lead=request.form.get("trained_lead") == "y",
+            trained_lead=form.trained_lead.data == "y",
         )
     except ServiceError as exc:
         db.session.rollback()
