@@ -9,8 +9,7 @@ from flask import Flask, get_flashed_messages
 from werkzeug.exceptions import NotFound
 
 from kvip.actions.models import Action
-from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles.models import Assessment
 from tests.factories import World

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from kvip.core import audit, jobs, versioning
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import can, require, visits_visible_to
+from kvip.core.permissions import can, require
 from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
@@ -22,6 +22,7 @@ from kvip.network.models import Unit
 from kvip.visits import labels, reports
 from kvip.visits.forms import CommentResponseForm, ReportCommentForm
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
+from kvip.visits.permissions import visits_visible_to
 from kvip.visits.views import bp
 from kvip.visits.views.visits import grant_visit_override, report_of
 
