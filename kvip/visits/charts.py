@@ -54,7 +54,7 @@ def domain_scores(domains: Sequence[dict[str, Any]], lang: str) -> dict[str, Any
         "layout": {
             "title": {
                 "text": _("Score per domain: self-assessment and review team"),
-                "x": 0,
+                "x": 0.01,
                 "xanchor": "left",
                 "font": {"size": 16},
             },
@@ -64,14 +64,11 @@ def domain_scores(domains: Sequence[dict[str, Any]], lang: str) -> dict[str, Any
             "font": {"family": FONT, "size": 13, "color": INK},
             "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff",
-            "xaxis": {
-                "range": [0, 108],
-                "title": {"text": _("Score (0–100)")},
-                "gridcolor": "#e3e8ee",
-                "automargin": True,
-            },
-            "yaxis": {"autorange": "reversed", "automargin": True},
-            "legend": {"orientation": "h", "y": -0.25},
+            # No axis title: the chart's title and caption say it is the score (0–100), and the
+            # legend below the axis has the room.
+            "xaxis": {"range": [0, 108], "gridcolor": "#e3e8ee", "automargin": True},
+            "yaxis": {"autorange": "reversed", "automargin": True, "ticksuffix": " "},
+            "legend": {"orientation": "h", "y": -0.2, "yanchor": "top"},
         },
     }
 
