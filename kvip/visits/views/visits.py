@@ -16,11 +16,14 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
+from kvip.core import audit
 from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, can, coordinated_network_ids, require
+from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
+from kvip.cycles.vocabulary import rating_labels
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Institution, Network, Unit
@@ -78,7 +81,7 @@ _GLOBALS: dict[str, Callable[..., Any]] = {
     "visit_state_labels": labels.visit_states,
     "team_role_labels": labels.team_roles,
     "report_state_labels": labels.report_states,
-    "rating_labels": labels.rating_values,
+    "rating_labels": rating_labels,
     "observation_kind_labels": labels.observation_kinds,
     "can_do": _can_do,
     "visit_report_exists": _report_exists,
@@ -308,8 +311,6 @@ def reviewers(network_id: int) -> Any:
 
 
 def _overview(visit: Visit, *, reason: str = "", reason_error: str = "", status: int = 200) -> Any:
-    from kvip.core import audit
-
     report = report_of(visit)
     return render_template(
         "visits/overview.html",
