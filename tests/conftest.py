@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kvip import create_app
+from kvip.core import chart_images
 from kvip.extensions import db
 from tests.factories import World, build_world
 
@@ -181,8 +182,6 @@ def set_today(app: Flask) -> Iterator[Any]:
 def chart_browser(app: Flask, monkeypatch: pytest.MonkeyPatch) -> str:
     """PDFs made in this test draw their charts with the system Chromium (skipped where there
     is none, unless KVIP_REQUIRE_BROWSER=1 as in CI: then it fails)."""
-    from kvip.core import chart_images
-
     path = os.environ.get("KVIP_CHROMIUM", "/usr/bin/chromium")
     if not os.access(path, os.X_OK):
         if os.environ.get("KVIP_REQUIRE_BROWSER") == "1":

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from kvip.core import chart_images
+from kvip.core.models import ExportJob
+from kvip.extensions import db
 from tests.benchmarks.conftest import BenchWorld
 
 SAVE = os.environ.get("KVIP_SAVE_PDFS")  # a folder: keep the PDFs made here to look at
@@ -54,8 +57,6 @@ def test_annual_report_pdf_has_the_trend_chart(
 def test_annual_report_pdf_without_a_browser_has_a_note(
     client_as: Any, bench: BenchWorld, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kvip.core import chart_images
-
     monkeypatch.setitem(app.config, "KVIP_CHART_BROWSER", "/no/such/chromium")
     chart_images.clear_cache()
     client = client_as("coordinator")
@@ -85,8 +86,6 @@ def test_unit_dashboard_pdf_without_a_browser_has_a_note_per_chart(
     client_as: Any, bench: BenchWorld
 ) -> None:
     # The test app draws no chart images (KVIP_CHART_BROWSER=off): the PDF is made anyway.
-    from kvip.core import chart_images
-
     chart_images.clear_cache()
     reader = _pdf(
         client_as("lead").get(f"/benchmarks/units/{bench.units['own'].id}/dashboard.pdf"),
@@ -94,3 +93,18 @@ def test_unit_dashboard_pdf_without_a_browser_has_a_note_per_chart(
     )
     assert _images(reader) == {}
     assert " ".join(_text(reader).split()).count("Diagrammet kunne ikke tegnes") == 3
+
+
+def test_annual_report_made_by_the_job_queue_has_the_chart(
+    client_as: Any, bench: BenchWorld, chart_browser: str
+) -> None:
+    """Large networks get the annual report from the job queue: the same PDF, chart included."""
+    client = client_as("coordinator")
+    response = client.post(f"/jobs/exports/annual_report?network_id={bench.network.id}")
+    assert response.status_code == 303
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    db.session.expire_all()
+    job = db.session.get(ExportJob, job_id)
+    assert job is not None and job.state == "done", job and job.error
+    reader = _pdf(client.get(f"/jobs/{job_id}/download"), "annual-job.pdf")
+    assert len(_images(reader)) == 1
