@@ -79,7 +79,7 @@ class UnitDashboard:
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    return format_number(value)
 
 
 def _middle(dist: scoring.Distribution) -> str:
