@@ -34,7 +34,7 @@ from kvip.benchmarks.context import (
     value_labels,
 )
 from kvip.config import ROOT
-from kvip.core import jobs
+from kvip.core import chart_images, downloads, jobs
 from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
 from kvip.core.permissions import can, require
@@ -166,6 +166,26 @@ def unit(unit_id: int) -> Any:
         export=lambda table, fmt: url_for(
             "benchmarks.unit_export", unit_id=u.id, table=table, fmt=fmt, **ctx.args()
         ),
+    )
+
+
+@bp.get("/units/<int:unit_id>/dashboard.pdf")
+@login_required
+def unit_pdf(unit_id: int) -> Any:
+    """The unit's dashboard as PDF: the same selection, figures (as images) and tables."""
+    u = _unit(unit_id)
+    ctx = build_context(current_user, u.network, request.args, focus_unit=u)
+    dash = unit_page.build(ctx, u)
+    charts, images = chart_images.for_pdf(dash.figures, ctx.lang)
+    css = (ROOT / "static" / "css" / "benchmarks-print.css").read_text(encoding="utf-8")
+    html = render_template(
+        "benchmarks/unit_pdf.html", dash=dash, ctx=ctx, pdf=True, css=css, charts=charts
+    )
+    name = f"kvip-{ctx.cycle.year}-{downloads.slug(u.name, 'unit')}.pdf"
+    return Response(
+        render_pdf(html, images),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -342,14 +362,21 @@ def annual_report(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/annual-report.pdf")
 @login_required
 def annual_report_pdf(network_id: int) -> Any:
-    network, report = _annual(network_id, figures=False)
-    jobs.progress(40)  # when made by the job queue: its progress bar moves
+    network, report = _annual(network_id)
+    jobs.progress(30)  # when made by the job queue: its progress bar moves
+    charts, images = chart_images.for_pdf(report.figures, report.ctx.lang)
+    jobs.progress(50)
     css = (ROOT / "static" / "css" / "benchmarks-print.css").read_text(encoding="utf-8")
     html = render_template(
-        "benchmarks/annual_report_pdf.html", report=report, ctx=report.ctx, pdf=True, css=css
+        "benchmarks/annual_report_pdf.html",
+        report=report,
+        ctx=report.ctx,
+        pdf=True,
+        css=css,
+        charts=charts,
     )
-    jobs.progress(60)
-    pdf = render_pdf(html)
+    jobs.progress(65)
+    pdf = render_pdf(html, images)
     jobs.progress(95)
     name = f"{network.slug}-annual-report-{report.ctx.cycle.year}.pdf"
     return Response(

@@ -5,6 +5,7 @@ with the unit's comments on factual accuracy kept beside the draft."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -417,6 +418,7 @@ def respond_to_comment(
     return comment
 
 
-def render_pdf(html: str) -> bytes:
-    """The printable report (page numbers and the unit's name come from @page margin boxes)."""
-    return pdf.render_pdf(html)
+def render_pdf(html: str, images: Mapping[str, bytes] | None = None) -> bytes:
+    """The printable report (page numbers and the unit's name come from @page margin boxes);
+    ``images`` are its chart (``chart_images.for_pdf``)."""
+    return pdf.render_pdf(html, images)

@@ -11,15 +11,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from kvip.core import audit, jobs, versioning
+from kvip.core import audit, chart_images, jobs, versioning
 from kvip.core.errors import ServiceError
+from kvip.core.i18n import lang
 from kvip.core.permissions import can, require
 from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Unit
-from kvip.visits import labels, reports
+from kvip.visits import charts, labels, reports
 from kvip.visits.forms import CommentResponseForm, ReportCommentForm
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
 from kvip.visits.permissions import visits_visible_to
@@ -53,8 +54,10 @@ def _context(visit: Visit, report: Report, *, pdf: bool) -> dict[str, Any]:
             found.extend(comments.get(f"standard:{s['code']}", []))
         return sorted(found, key=lambda c: c.id)
 
+    figure = charts.domain_scores(content.get("domains") or [], lang())
     return {
         "pdf": pdf,
+        "figure": charts.to_json(figure) if figure else None,
         "visit": visit,
         "report": report,
         "content": content,
@@ -110,11 +113,13 @@ def _render_report(
 @login_required
 def report_pdf(visit_id: int) -> Any:
     visit, report = _report(visit_id)
+    context = _context(visit, report, pdf=True)
+    chart, images = chart_images.for_pdf({"domains": context["figure"]}, lang())
     html = render_template(
-        "visits/report_pdf.html", **_context(visit, report, pdf=True), may_comment=False
+        "visits/report_pdf.html", **context, may_comment=False, chart=chart.get("domains")
     )
     jobs.progress(50)  # when made by the job queue: its progress bar moves
-    pdf = reports.render_pdf(html)
+    pdf = reports.render_pdf(html, images)
     name = f"kvip-report-{visit.assessment.cycle.year}-{visit.id}.pdf"
     return (
         pdf,
