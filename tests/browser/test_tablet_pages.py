@@ -1,0 +1,129 @@
+"""Tablet-first long pages (issue 17, item 2): on an iPad in portrait the self-assessment shows
+one domain at a time with the domain menu, the count and the save status always in view; in
+landscape the whole page stays; deep links to a standard open its domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from kvip.demo import DEMO_PASSWORD
+from tests.browser.conftest import SHOTS, serious_violations, sign_in
+
+PORTRAIT = {"width": 810, "height": 1080}
+LANDSCAPE = {"width": 1080, "height": 810}
+
+
+def screenshot(page: Any, name: str) -> None:
+    """What is on the screen (these pages are far too long for a full-page picture)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _open_self_assessment(page: Any, live_server: str) -> str:
+    sign_in(page, live_server, "lead@demo.kvip", DEMO_PASSWORD)
+    page.locator('.home-unit [data-home="assessment"]').first.click()
+    page.wait_for_load_state("load")
+    return page.url.split("#")[0]
+
+
+def _shown_domains(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "section.sa-domain",
+        "nodes => nodes.filter(n => n.offsetParent !== null).map(n => n.dataset.domain)",
+    )
+
+
+def _in_view(page: Any, selector: str) -> bool:
+    return page.eval_on_selector(
+        selector,
+        "n => { const r = n.getBoundingClientRect();"
+        " return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }",
+    )
+
+
+def test_portrait_shows_one_domain_with_menu_and_status_in_view(  # type: ignore[no-untyped-def]
+    demo: None, live_server: str, page
+) -> None:
+    page.set_viewport_size(PORTRAIT)
+    _open_self_assessment(page, live_server)
+    page.locator("#sa-pagebar").wait_for()
+    assert _shown_domains(page) == ["1"]
+    menu = page.locator(".sa-menu-toggle")
+    expect(menu).to_contain_text("Område 1 av 7")
+    assert serious_violations(page) == []
+
+    # Far down the domain the bar (menu, count, save status) is still on screen.
+    page.locator("section.sa-domain.is-current article.std").last.scroll_into_view_if_needed()
+    assert _in_view(page, ".sa-menu-toggle")
+    assert _in_view(page, "#sa-pagebar #sa-status")
+    assert _in_view(page, "#sa-pagebar [data-sa-count]")
+
+    # The menu switches domain and closes; the domain starts at the top of the screen.
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.locator('#sa-domains a[href="#d-3"]').click()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    assert _shown_domains(page) == ["3"]
+    expect(menu).to_contain_text("Område 3 av 7")
+    assert _in_view(page, "#d-3-h")
+
+    # Rating here saves and the status in the bar says so.
+    article = page.locator("section#d-3 article.std").first
+    article.locator("label.rate-met").click()
+    expect(page.locator("#sa-pagebar #sa-status")).to_contain_text("lagret", ignore_case=True)
+    expect(page.locator("#sa-pagebar [data-sa-count]")).to_have_text(
+        page.locator("#sa-count").inner_text()
+    )
+
+    # "Next domain" at the end of a domain; the back button returns.
+    page.locator("section#d-3 .sa-pager a[rel=next]").click()
+    assert _shown_domains(page) == ["4"]
+    page.go_back()
+    expect(menu).to_contain_text("Område 3 av 7")
+    assert _shown_domains(page) == ["3"]
+    screenshot(page, "tablet-sa-portrait")
+    assert serious_violations(page) == []
+
+
+def test_deep_link_to_a_standard_opens_its_domain(  # type: ignore[no-untyped-def]
+    demo: None, live_server: str, page
+) -> None:
+    page.set_viewport_size(PORTRAIT)
+    url = _open_self_assessment(page, live_server)
+    page.goto(f"{url}#s-5-3")
+    expect(page.locator(".sa-menu-toggle")).to_contain_text("Område 5 av 7")
+    assert _shown_domains(page) == ["5"]
+    assert _in_view(page, "#s-5-3-h")
+    screenshot(page, "tablet-sa-deeplink")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_landscape_and_no_script_keep_the_whole_page(  # type: ignore[no-untyped-def]
+    demo: None, live_server: str, browser, javascript
+) -> None:
+    context = browser.new_context(
+        viewport=LANDSCAPE if javascript else PORTRAIT,
+        locale="nb-NO",
+        java_script_enabled=javascript,
+    )
+    page = context.new_page()
+    try:
+        _open_self_assessment(page, live_server)
+        assert _shown_domains(page) == [str(n) for n in range(1, 8)]
+        assert page.locator("#sa-pagebar").count() == 0
+        expect(page.locator("#type-legend")).to_be_visible()
+        if javascript:
+            # Turning the tablet to portrait pages it; back to landscape shows everything.
+            page.set_viewport_size(PORTRAIT)
+            expect(page.locator("#sa-pagebar")).to_be_visible()
+            assert _shown_domains(page) == ["1"]
+            page.set_viewport_size(LANDSCAPE)
+            expect(page.locator("#sa-pagebar")).to_have_count(0)
+            assert len(_shown_domains(page)) == 7
+            screenshot(page, "tablet-sa-landscape")
+            assert serious_violations(page) == []
+    finally:
+        context.close()
