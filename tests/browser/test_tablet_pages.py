@@ -4,6 +4,7 @@ landscape the whole page stays; deep links to a standard open its domain."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -127,3 +128,92 @@ def test_landscape_and_no_script_keep_the_whole_page(  # type: ignore[no-untyped
             assert serious_violations(page) == []
     finally:
         context.close()
+
+
+# --- visit mode ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tablet(app: Any) -> Any:
+    from tests.visits.tablet_world import build_tablet_world
+
+    return build_tablet_world()
+
+
+def test_visit_mode_in_portrait_steps_tabs_and_observation_at_a_standard(  # type: ignore[no-untyped-def]
+    tablet, live_server: str, page
+) -> None:
+    import sqlalchemy as sa
+
+    from kvip.extensions import db
+    from kvip.visits.models import Observation
+    from tests.visits.tablet_world import card, open_visit_mode
+
+    page.set_viewport_size(PORTRAIT)
+    open_visit_mode(page, live_server, tablet, tablet.lead.email)
+    steps = page.locator(".visit-steps")
+    # Scheduled: preparing is the current step; once prepared this tablet marks it done.
+    expect(steps.locator('[aria-current="step"]')).to_have_attribute("data-step", "prepare")
+    expect(steps.locator('[data-step="prepare"]')).to_have_class(re.compile("is-done"))
+    expect(page.locator("#visit-type-legend")).to_be_visible()
+
+    # Offline, an observation is added at standard 2.5 (not at the end of the domain).
+    page.context.set_offline(True)
+    page.locator("#domain-tabs button[data-domain='2']").click()
+    box = card(page, "2.5")
+    box.get_by_role("button", name="Legg til observasjon (2.5)").click()
+    form = box.locator("#obs-form")
+    expect(form).to_be_visible()
+    expect(form.locator(".obs-standards input[value='2.5']")).to_be_checked()
+    expect(form.locator(".obs-standards input:checked")).to_have_count(1)
+    form.locator("label", has_text="Anbefaling").click()
+    form.get_by_label("Tekst", exact=True).fill("Skriftlig plan for overføring til voksenpsykiatri")
+    form.get_by_role("button", name="Lagre observasjon").click()
+    expect(box.locator(".card-obs-list")).to_contain_text("Anbefaling: Skriftlig plan")
+    expect(page.locator("#obs-list")).to_contain_text("Skriftlig plan for overføring")
+    expect(box.get_by_role("button", name="Legg til observasjon (2.5)")).to_be_focused()
+    expect(page.locator("#queue-state")).to_have_text("1 endring venter på å bli sendt")
+
+    # Far down the domain the status bar and the domain buttons are still on screen.
+    card(page, "2.12").scroll_into_view_if_needed()
+    assert _in_view(page, ".sync-bar")
+    assert _in_view(page, "#domain-tabs button[data-domain='2']")
+    screenshot(page, "tablet-visit-portrait")
+    assert serious_violations(page) == []
+
+    page.context.set_offline(False)
+    expect(page.locator("#queue-state")).to_contain_text(
+        "Alle endringer er lagret på serveren", timeout=30000
+    )
+    db.session.expire_all()
+    stored = db.session.scalars(
+        sa.select(Observation).where(Observation.visit_id == tablet.visit.id)
+    ).all()
+    assert [(o.kind, o.domain.code, [s.code for s in o.standards]) for o in stored] == [
+        ("recommendation", "2", ["2.5"])
+    ]
+
+    # A deep link to a standard opens its domain at that card.
+    page.goto(f"{live_server}/visits/{tablet.visit.id}/mode#std-3.4")
+    expect(page.locator("#domain-tabs button[aria-current='true']")).to_have_attribute(
+        "data-domain", "3"
+    )
+    expect(card(page, "3.4")).to_be_in_viewport()
+
+
+def test_visit_overview_numbers_the_steps(  # type: ignore[no-untyped-def]
+    tablet, live_server: str, page
+) -> None:
+    from tests.factories import PASSWORD
+
+    page.set_viewport_size(LANDSCAPE)
+    sign_in(page, live_server, tablet.lead.email, PASSWORD)
+    page.goto(f"{live_server}/visits/{tablet.visit.id}")
+    steps = page.locator(".visit-steps li")
+    expect(steps).to_have_count(4)
+    expect(steps.nth(0)).to_have_attribute("aria-current", "step")
+    next_steps = page.locator(".next-steps li")
+    expect(next_steps.nth(0)).to_contain_text("Åpne besøksmodus")
+    expect(next_steps.nth(1)).to_contain_text("Start besøket")
+    screenshot(page, "tablet-visit-overview")
+    assert serious_violations(page) == []
