@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, lineage, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import charts, lineage, queries, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,
@@ -20,7 +21,8 @@ from kvip.benchmarks.context import (
 )
 from kvip.benchmarks.frames import agreement_of, index_by, opt, rows_of, sum_counts, with_scores
 from kvip.benchmarks.queries import COUNT_COLUMNS, Filters
-from kvip.network.views import unit_kind_labels
+from kvip.cycles.vocabulary import rating_labels
+from kvip.network.labels import unit_kind_labels
 
 TOP_NOT_MET = 20
 REWORDING = 10
@@ -41,10 +43,10 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def position_labels() -> dict[str, str]:
     return {
         "within": _("Within the limits"),
-        "above95": _("Above the 95 % limit"),
-        "above998": _("Above the 99.8 % limit"),
-        "below95": _("Below the 95 % limit"),
-        "below998": _("Below the 99.8 % limit"),
+        "above95": _("Above the limit at 95 %"),
+        "above998": _("Above the limit at 99.8 %"),
+        "below95": _("Below the limit at 95 %"),
+        "below998": _("Below the limit at 99.8 %"),
     }
 
 
@@ -92,8 +94,8 @@ def overview(
                     title=_("Funnel plot: met % against the number of applicable standards")
                     + (f" – {ctx.domain_title(funnel_domain)}" if funnel_domain else ""),
                     labels={
-                        "limit95": _("95 % limits"),
-                        "limit998": _("99.8 % limits"),
+                        "limit95": _("Limits at 95 %"),
+                        "limit998": _("Limits at 99.8 %"),
                         "network": _("Network average"),
                         "units": _("Units"),
                         "x": _("Applicable standards (n)"),
@@ -277,7 +279,7 @@ def standards(
                     charts.Bar(r["code"], r["not_met_pct"], f"{r['code']} {r['standard'][:80]}")
                     for r in ranked
                 ],
-                title=_("Standards most often not met (% of units where it applies)"),
+                title=_("Standards most often not met (share of units where it applies, %)"),
                 x_title=_("Not met %"),
             )
         )
@@ -325,9 +327,7 @@ def standards(
                     title=_("Standards × units: %(domain)s", domain=ctx.domain_title(chosen)),
                     legend={
                         "na": _("N/A"),
-                        "not_met": _("Not met"),
-                        "partly_met": _("Partly met"),
-                        "met": _("Met"),
+                        **{v: rating_labels()[v] for v in ("not_met", "partly_met", "met")},
                     },
                 )
             )
@@ -637,8 +637,8 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
             Column("standard", _("Text")),
             Column("n", _("Units compared"), "int"),
             Column("disagreement", _("Disagreement %"), "score"),
-            Column("ci_low", _("95 % interval, from"), "score"),
-            Column("ci_high", _("95 % interval, to"), "score"),
+            Column("ci_low", _("95 % CI, from"), "score"),
+            Column("ci_high", _("95 % CI, to"), "score"),
             Column("ac2", _("Gwet's AC2 (weighted)"), "kappa"),
         ],
         rows=candidates,

@@ -10,7 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, lineage, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import charts, lineage, queries, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,

@@ -1,39 +1,40 @@
-"""``flask --app kvip i18n …``: translation catalogue helpers."""
+"""``flask --app kvip i18n …``: the one translation catalogue, and static assets."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-i18n = AppGroup("i18n", help="Translation catalogues.")
+from kvip.core import audit
+from kvip.core.assets import precompress
+from kvip.core.backup import BackupError, backup, restore
+from kvip.core.i18n import compile_catalogues, untranslated
+from kvip.extensions import db
 
-
-def _po_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+i18n = AppGroup(
+    "i18n", help="The translation catalogue (kvip/translations; see `make i18n-update`)."
+)
 
 
 @i18n.command("missing")
-@click.option("--module", default=None, help="Only this module.")
-def missing_cmd(module: str | None) -> None:
-    """Print msgids without an nb translation, as .po entries."""
-    from kvip.core.i18n_tools import missing
-
-    for name, entries in missing().items():
-        if module and name != module:
-            continue
-        click.echo(f"# --- {name} ---")
-        for msgid, where in sorted(entries.items()):
-            click.echo(f'#: {where}\nmsgid "{_po_escape(msgid)}"\nmsgstr ""\n')
+@click.option("--locale", default="nb", show_default=True)
+def missing_cmd(locale: str) -> None:
+    """List msgids the code uses that lack a (non-fuzzy) translation; exit 1 if any."""
+    lacking = untranslated(locale)
+    for msgid, where in sorted(lacking.items()):
+        click.echo(f"{where}: {msgid!r}")
+    click.echo(f"{len(lacking)} untranslated or fuzzy in {locale}.")
+    if lacking:
+        raise SystemExit(1)
 
 
 @i18n.command("compile")
 def compile_cmd() -> None:
-    """Compile every module's catalogue."""
-    from kvip.core.i18n_tools import compile_all
-
-    click.echo(f"Compiled {compile_all()} catalogues.")
+    """Compile the catalogue (the same as `make i18n`)."""
+    click.echo(f"Compiled {compile_catalogues()} catalogues.")
 
 
 assets = AppGroup("assets", help="Static assets.")
@@ -42,9 +43,6 @@ assets = AppGroup("assets", help="Static assets.")
 @assets.command("compress")
 def compress_cmd() -> None:
     """Write .gz and .br files beside the text assets, for nginx's gzip_static."""
-    from flask import current_app
-
-    from kvip.core.assets import precompress
 
     written = precompress(Path(current_app.static_folder or "static"))
     click.echo(f"Compressed {len(written)} files (.gz and .br) in {current_app.static_folder}.")
@@ -54,19 +52,12 @@ def compress_cmd() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup_cmd(path: str) -> None:
     """Back up the database to PATH (SQLite online backup, or pg_dump custom format)."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    from kvip.core.backup import BackupError, backup
 
     try:
         written = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     # Recorded so the admin's home page can say when the last backup was made.
-    from kvip.core import audit
-    from kvip.extensions import db
 
     audit.record(None, "platform", None, action="backup", note=str(written))
     db.session.commit()
@@ -78,11 +69,6 @@ def backup_cmd(path: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_cmd(path: str, yes: bool) -> None:
     """Restore the database from a backup made by `backup` (replaces all current data)."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    from kvip.core.backup import BackupError, restore
 
     if not yes:
         click.confirm("This replaces every row in the database. Continue?", abort=True)

@@ -1,5 +1,5 @@
 """The visit report: generated from the visit's data (every number from
-:mod:`kvip.benchmarks.scoring`), stored as a snapshot, and moved draft → shared_with_unit → final
+:mod:`kvip.scoring`), stored as a snapshot, and moved draft → shared_with_unit → final
 with the unit's comments on factual accuracy kept beside the draft."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
+from kvip.accounts.permissions import unit_role
 from kvip.core import audit, dates, pdf, versioning
 from kvip.core.db import utcnow
-from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied, require, unit_role
+from kvip.core.errors import PermissionDenied, ServiceError
+from kvip.core.permissions import require
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked, is_overridden
+from kvip.scoring import agreement, group_summaries, summary_of
 from kvip.visits.models import (
     Observation,
     ObservationKind,

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from kvip.core.errors import Conflict, NotFound, ServiceError
+from kvip.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.cycles import queries, services
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
@@ -423,7 +422,7 @@ def test_previous_assessment_is_the_last_submitted_one_of_the_same_network(
     world: World, previous: Assessment
 ) -> None:
     from kvip.actions import queries as action_queries
-    from kvip.visits import views_mode
+    from kvip.visits.views import mode as views_mode
 
     cycle = _plan(world, year=world.cycle.year + 1)
     (new,) = services.enrol_units(
