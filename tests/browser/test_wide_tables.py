@@ -37,6 +37,8 @@ WIDE = """() => [...document.querySelectorAll('main table')].filter(t => {
     pattern: Boolean(wrap),
     cue: Boolean(cue && !cue.hidden && cue.offsetParent),
     sticky: first ? getComputedStyle(first).position : '',
+    // Opaque, or the columns scrolling under it show through.
+    opaque: first ? getComputedStyle(first).backgroundColor !== 'rgba(0, 0, 0, 0)' : false,
   };
 })"""
 
@@ -58,6 +60,7 @@ def test_wide_tables_keep_first_column_and_show_a_cue(  # type: ignore[no-untype
     assert len(wide) >= n, wide
     for table in wide:
         assert table["pattern"] and table["cue"] and table["sticky"] == "sticky", table
+        assert table["opaque"], table
     # Never the whole page sideways.
     assert page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -71,7 +74,8 @@ def test_suppressed_rows_explained_on_screen(demo: None, live_server: str, page)
     page.goto(live_server + "/benchmarks/")
     note = page.locator("table[data-table='groups'] td.note-cell").first
     expect(note).to_contain_text("Færre enn 3 enheter")
-    note.scroll_into_view_if_needed()
+    # As the page opens (the table not scrolled sideways) the explanation starts on screen.
+    page.locator("table[data-table='groups']").evaluate("t => t.scrollIntoView()")
     box = note.bounding_box()
     assert box and box["x"] + 40 < PORTRAIT["width"], box
     shot(page, "tablet-table-suppressed")
