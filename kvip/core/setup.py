@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import importlib
 import time
-from datetime import date, datetime
 from typing import Any, Protocol
 
 from flask import Flask, flash, g, redirect, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import refresh as babel_refresh
 from flask_login import current_user
@@ -17,7 +15,7 @@ from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
 from kvip.config import MODULES
-from kvip.core import assets, i18n, nav, urls
+from kvip.core import assets, formats, i18n, nav, urls
 from kvip.core.errors import error_response, register_error_handlers, wants_json
 from kvip.core.http import KvipRequest, SafeJSONProvider
 from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -167,13 +165,7 @@ def init_request_hooks(app: Flask, auth: Authenticator) -> None:
     def _loc(obj: Any, field: str) -> str:
         return i18n.localized(obj, field)
 
-    @app.template_filter("date")
-    def _date(value: date | datetime | None, fmt: str = "medium") -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            return format_datetime(value, "short")
-        return format_date(value, fmt)
+    formats.init_app(app)  # |date |datetime |time |number |percent in the user's locale
 
     @app.after_request
     def _server_timing(response: Any) -> Any:

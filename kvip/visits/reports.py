@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -18,6 +17,7 @@ from kvip.accounts.permissions import unit_role
 from kvip.core import audit, dates, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import PermissionDenied, ServiceError
+from kvip.core.formats import format_date
 from kvip.core.permissions import require
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked, is_overridden
@@ -177,12 +177,12 @@ def revision_note(report: Report) -> str | None:
         return _(
             "The team revised its findings on %(date)s, after this report became final. "
             "The final report is kept as it was issued.",
-            date=format_date(visit.completed_at.date()),
+            date=format_date(visit.completed_at),
         )
     return _(
         "The team revised its findings on %(date)s, after this report was made. The lead "
         "reviewer can update the report from the visit data to show them.",
-        date=format_date(visit.completed_at.date()),
+        date=format_date(visit.completed_at),
     )
 
 

@@ -194,10 +194,14 @@ def test_network_overview_units_funnel_and_small_multiples(
     funnel = fig["funnel"]
     network_line = next(t for t in funnel["data"] if t.get("mode") == "lines" and len(t["x"]) == 2)
     assert network_line["y"][0] == pytest.approx(100 * p_bar)
-    points = funnel["data"][-1]
-    for label, n, pct in zip(points["text"], points["x"], points["y"], strict=True):
-        assert n == totals[label].applicable
-        assert pct == pytest.approx(100 * totals[label].met / n)
+    point_traces = [t for t in funnel["data"] if t["mode"].startswith("markers")]
+    seen = []
+    for points in point_traces:
+        for label, n, pct in zip(points["text"], points["x"], points["y"], strict=True):
+            assert n == totals[label].applicable
+            assert pct == pytest.approx(100 * totals[label].met / n)
+            seen.append(label)
+    assert sorted(seen) == sorted(totals)
     upper95 = funnel["data"][2]
     lo, hi = scoring.funnel_limits(p_bar, upper95["x"][-1], scoring.Z95)
     assert upper95["y"][-1] == pytest.approx(100 * hi)
@@ -337,7 +341,7 @@ def test_api_is_documented_and_answers_unknown_cycles_with_json(
 ) -> None:
     client = client_as("member")
     spec = client.get("/api/v1/openapi.json").get_json()
-    operation = spec["paths"]["/cycles/{id}/benchmark"]["get"]
+    operation = spec["paths"]["/cycles/{cycle_id}/benchmark"]["get"]
     assert "200" in operation["responses"] and "404" in operation["responses"]
     assert "BenchmarkUnit" in spec["components"]["schemas"]
     missing = client.get("/api/v1/cycles/999999/benchmark")

@@ -9,7 +9,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -17,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
 from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
-from kvip.core import audit
+from kvip.core import audit, formats
 from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
@@ -93,10 +92,7 @@ for _name, _fn in _GLOBALS.items():
 @bp.app_template_global("fmt_num")
 def _fmt_num(value: float | None, digits: int = 0) -> str:
     """A number in the user's locale (decimal comma in Norwegian); "–" when undefined."""
-    if value is None:
-        return "–"
-    pattern = "0" if digits == 0 else "0." + "0" * digits
-    return format_decimal(round(value, digits), format=pattern)
+    return formats.format_number(value, digits)
 
 
 @bp.app_template_filter("css_string")
@@ -114,7 +110,7 @@ def _isodate(value: str | None) -> str:
     if not value:
         return "–"
     try:
-        return format_date(date.fromisoformat(value[:10]), "medium")
+        return formats.format_date(date.fromisoformat(value[:10]), "medium")
     except ValueError:
         return value
 
