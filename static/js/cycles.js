@@ -660,8 +660,12 @@ function initPaging() {
       node.focus({ preventScroll: true });
     }
   }
+  const toolbar = $("#sa-toolbar");
   function measure() {
-    document.documentElement.style.setProperty("--sa-bar-h", `${bar.offsetHeight}px`);
+    const root = document.documentElement.style;
+    root.setProperty("--sa-bar-h", `${bar.offsetHeight}px`);
+    // Wide screens: the domain menu sticks just below the (sticky, wrapping) toolbar.
+    if (toolbar) root.setProperty("--sa-toolbar-h", `${toolbar.offsetHeight}px`);
   }
   function enter() {
     paged = true;
@@ -716,7 +720,11 @@ function initPaging() {
     if (hit) go(hit, true);
   });
   narrow.addEventListener("change", apply);
-  if ("ResizeObserver" in window) new ResizeObserver(measure).observe(bar);
+  if ("ResizeObserver" in window) {
+    const observer = new ResizeObserver(measure);
+    observer.observe(bar);
+    if (toolbar) observer.observe(toolbar);
+  }
   apply();
 }
 

@@ -124,6 +124,13 @@ def test_landscape_and_no_script_keep_the_whole_page(  # type: ignore[no-untyped
             page.set_viewport_size(LANDSCAPE)
             expect(page.locator("#sa-pagebar")).to_have_count(0)
             assert len(_shown_domains(page)) == 7
+            # Scrolled down, the domain menu sits below the sticky toolbar, not under it.
+            page.locator("#s-2-3").scroll_into_view_if_needed()
+            menu_top = page.eval_on_selector("#sa-domains", "n => n.getBoundingClientRect().top")
+            bar_bottom = page.eval_on_selector(
+                "#sa-toolbar", "n => n.getBoundingClientRect().bottom"
+            )
+            assert menu_top >= bar_bottom, (menu_top, bar_bottom)
             screenshot(page, "tablet-sa-landscape")
             assert serious_violations(page) == []
     finally:
