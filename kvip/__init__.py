@@ -18,6 +18,7 @@ MODULES = (
     "standards",
     "cycles",
     "visits",
+    "surveys",
     "actions",
     "benchmarks",
     "home",
