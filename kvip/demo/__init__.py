@@ -6,6 +6,7 @@ order of :data:`kvip.MODULES` after the base network exists.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 from dataclasses import dataclass, field
@@ -84,16 +85,22 @@ def demo_exists() -> bool:
     return db.session.scalar(sa.select(Network).where(Network.slug == NETWORK_SLUG)) is not None
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    """One argon2 hash of the shared demo password, made once per process: every demo login has
+    the same password, and hashing it ~30 times made loading the demo take seconds per user."""
+    return accounts.hash_password(DEMO_PASSWORD)
+
+
 def _user(email: str, name: str, *, admin: bool = False, home: Institution | None = None) -> User:
     user = accounts.create_user(
         None,
         email=email,
         name=name,
-        password=DEMO_PASSWORD,
-        check_password=False,
         is_admin=admin,
         home_institution_id=home.id if home else None,
     )
+    user.password_hash = _demo_password_hash()
     return user
 
 
