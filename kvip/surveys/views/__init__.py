@@ -1,0 +1,17 @@
+"""Survey pages: the unit's collection page (staff), the public questionnaire reached with a
+single-use code, and kiosk mode for the unit's tablet."""
+
+from flask import Blueprint
+
+from kvip.core import evidence
+from kvip.surveys import (
+    permissions,  # noqa: F401  (registers the surveys' rules)
+    results,
+)
+
+bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+
+# The self-assessment and the visit screens show questionnaire evidence through core.
+evidence.register(standards=results.evidence_lines, sections=results.evidence_sections)
+
+from kvip.surveys.views import kiosk, manage, respond  # noqa: E402,F401
