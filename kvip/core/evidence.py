@@ -33,27 +33,41 @@ class EvidenceSection:
     # (heading, status line, rows)
 
 
-StandardProvider = Callable[[int, Sequence[str]], dict[str, list[EvidenceLine]]]
+StandardProvider = Callable[[int, Sequence[str] | None], dict[str, list[EvidenceLine]]]
 SectionProvider = Callable[[int], list[EvidenceSection]]
+# (label, url) of a page with more evidence for the assessment, or None.
+LinkProvider = Callable[[int], "tuple[str, str] | None"]
 
 _STANDARD_PROVIDERS: list[StandardProvider] = []
 _SECTION_PROVIDERS: list[SectionProvider] = []
+_LINK_PROVIDERS: list[LinkProvider] = []
 
 
 def register(
-    standards: StandardProvider | None = None, sections: SectionProvider | None = None
+    standards: StandardProvider | None = None,
+    sections: SectionProvider | None = None,
+    link: LinkProvider | None = None,
 ) -> None:
     """Add a module's providers (once: registering the same function again is a no-op)."""
-    if standards is not None and standards not in _STANDARD_PROVIDERS:
-        _STANDARD_PROVIDERS.append(standards)
-    if sections is not None and sections not in _SECTION_PROVIDERS:
-        _SECTION_PROVIDERS.append(sections)
+    for fn, registry in (
+        (standards, _STANDARD_PROVIDERS),
+        (sections, _SECTION_PROVIDERS),
+        (link, _LINK_PROVIDERS),
+    ):
+        if fn is not None and fn not in registry:
+            registry.append(fn)  # type: ignore[arg-type]
+
+
+def links_for(assessment_id: int) -> list[tuple[str, str]]:
+    """Links to the modules' evidence pages of an assessment (e.g. its questionnaires)."""
+    return [link for fn in _LINK_PROVIDERS if (link := fn(assessment_id)) is not None]
 
 
 def evidence_for(
-    assessment_id: int, standard_codes: Sequence[str]
+    assessment_id: int, standard_codes: Sequence[str] | None = None
 ) -> dict[str, list[EvidenceLine]]:
-    """Every provider's lines per standard code (codes without evidence are left out)."""
+    """Every provider's lines per standard code (codes without evidence are left out; None:
+    every standard)."""
     merged: dict[str, list[EvidenceLine]] = {}
     for provider in _STANDARD_PROVIDERS:
         for code, lines in provider(assessment_id, standard_codes).items():

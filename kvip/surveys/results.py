@@ -179,28 +179,30 @@ def too_few(result: InstrumentResult) -> str:
 
 
 def evidence_lines(
-    assessment_id: int, standard_codes: Sequence[str]
+    assessment_id: int, standard_codes: Sequence[str] | None = None
 ) -> dict[str, list[EvidenceLine]]:
     """The evidence provider for :mod:`kvip.core.evidence`: per standard, one line per
     question mapped to it ("Ungdom: 7 av 9 enige"), or "too few answers yet" per instrument."""
     assessment = db.session.get(Assessment, assessment_id)
     if assessment is None:
         return {}
-    wanted = set(standard_codes)
-    out: dict[str, list[EvidenceLine]] = defaultdict(list)
     results = results_for(assessment)
     if not results:
         return {}
+    wanted = set(standard_codes) if standard_codes is not None else None
+    out: dict[str, list[EvidenceLine]] = defaultdict(list)
     suppressed = [r for r in results if r.suppressed]
     if suppressed:
         mapped = _mapped_standards([r.code for r in suppressed], assessment.cycle.edition_id)
         for r in suppressed:
-            for code in sorted(mapped.get(r.code, set()) & wanted):
+            for code in sorted(
+                c for c in mapped.get(r.code, set()) if wanted is None or c in wanted
+            ):
                 out[code].append(EvidenceLine(source_label(r.code), too_few(r), muted=True))
     for r in results:
         for q in r.questions:
             for code in q.standards:
-                if code in wanted and q.n:
+                if (wanted is None or code in wanted) and q.n:
                     out[code].append(EvidenceLine(source_label(r.code), summary_of(q), q.text))
     return dict(out)
 

@@ -11,7 +11,17 @@ from kvip.surveys import (
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
+
 # The self-assessment and the visit screens show questionnaire evidence through core.
-evidence.register(standards=results.evidence_lines, sections=results.evidence_sections)
+def _questionnaires_link(assessment_id: int) -> tuple[str, str] | None:
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    return _("Questionnaires"), url_for("surveys.assessment", assessment_id=assessment_id)
+
+
+evidence.register(
+    standards=results.evidence_lines, sections=results.evidence_sections, link=_questionnaires_link
+)
 
 from kvip.surveys.views import kiosk, manage, respond  # noqa: E402,F401
