@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 export FLASK_APP := kvip
 
-.PHONY: run test install install-run lock lint typecheck pytest i18n clean
+.PHONY: run test install install-run lock lint typecheck pytest i18n i18n-update clean
 
 # Installs come from the hashed lock files (pip-tools): requirements.txt for serving,
 # requirements-dev.txt for the test toolchain. `make lock` regenerates both after a change
@@ -39,8 +39,22 @@ lock:
 	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
 	  --no-emit-find-links --extra dev -o requirements-dev.txt pyproject.toml
 
+# One catalogue: kvip/translations/nb/LC_MESSAGES/messages.po (msgids are English; nb is the
+# default locale, so every msgid needs an nb translation; tests/core/test_translations.py checks).
+# `make i18n-update` after adding or changing strings: extract (babel.cfg) into messages.pot,
+# merge into the nb catalogue (new strings arrive untranslated, never guessed as fuzzy; strings
+# no longer used are dropped), then translate the empty msgstr "" entries and `make i18n`.
+# No source locations and sorted msgids keep merges between branches small.
+I18N_DIR := kvip/translations
 i18n: install-run
-	$(BIN)/flask i18n compile
+	$(BIN)/pybabel compile --statistics -d $(I18N_DIR)
+
+i18n-update: install-run
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project KvIP --copyright-holder KvIP -o $(I18N_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N_DIR)/messages.pot -d $(I18N_DIR) --no-fuzzy-matching --ignore-obsolete
+	sed -i '/^"POT-Creation-Date:/d' $(I18N_DIR)/messages.pot $(I18N_DIR)/*/LC_MESSAGES/messages.po
+	@msgfmt --check --statistics -o /dev/null $(I18N_DIR)/nb/LC_MESSAGES/messages.po 2>&1 || true
 
 run: install-run i18n
 	$(BIN)/flask db upgrade

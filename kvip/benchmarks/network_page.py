@@ -41,10 +41,10 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def position_labels() -> dict[str, str]:
     return {
         "within": _("Within the limits"),
-        "above95": _("Above the 95 % limit"),
-        "above998": _("Above the 99.8 % limit"),
-        "below95": _("Below the 95 % limit"),
-        "below998": _("Below the 99.8 % limit"),
+        "above95": _("Above the limit at 95 %"),
+        "above998": _("Above the limit at 99.8 %"),
+        "below95": _("Below the limit at 95 %"),
+        "below998": _("Below the limit at 99.8 %"),
     }
 
 
@@ -92,8 +92,8 @@ def overview(
                     title=_("Funnel plot: met % against the number of applicable standards")
                     + (f" – {ctx.domain_title(funnel_domain)}" if funnel_domain else ""),
                     labels={
-                        "limit95": _("95 % limits"),
-                        "limit998": _("99.8 % limits"),
+                        "limit95": _("Limits at 95 %"),
+                        "limit998": _("Limits at 99.8 %"),
                         "network": _("Network average"),
                         "units": _("Units"),
                         "x": _("Applicable standards (n)"),
@@ -277,7 +277,7 @@ def standards(
                     charts.Bar(r["code"], r["not_met_pct"], f"{r['code']} {r['standard'][:80]}")
                     for r in ranked
                 ],
-                title=_("Standards most often not met (% of units where it applies)"),
+                title=_("Standards most often not met (share of units where it applies, %)"),
                 x_title=_("Not met %"),
             )
         )
@@ -637,8 +637,8 @@ def agreement(ctx: Context, *, figures: bool = True) -> NetworkDashboard:
             Column("standard", _("Text")),
             Column("n", _("Units compared"), "int"),
             Column("disagreement", _("Disagreement %"), "score"),
-            Column("ci_low", _("95 % interval, from"), "score"),
-            Column("ci_high", _("95 % interval, to"), "score"),
+            Column("ci_low", _("95 % CI, from"), "score"),
+            Column("ci_high", _("95 % CI, to"), "score"),
             Column("ac2", _("Gwet's AC2 (weighted)"), "kappa"),
         ],
         rows=candidates,

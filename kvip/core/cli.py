@@ -1,4 +1,4 @@
-"""``flask --app kvip i18n …``: translation catalogue helpers."""
+"""``flask --app kvip i18n …``: the one translation catalogue, and static assets."""
 
 from __future__ import annotations
 
@@ -7,33 +7,31 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-i18n = AppGroup("i18n", help="Translation catalogues.")
-
-
-def _po_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+i18n = AppGroup(
+    "i18n", help="The translation catalogue (kvip/translations; see `make i18n-update`)."
+)
 
 
 @i18n.command("missing")
-@click.option("--module", default=None, help="Only this module.")
-def missing_cmd(module: str | None) -> None:
-    """Print msgids without an nb translation, as .po entries."""
-    from kvip.core.i18n_tools import missing
+@click.option("--locale", default="nb", show_default=True)
+def missing_cmd(locale: str) -> None:
+    """List msgids the code uses that lack a (non-fuzzy) translation; exit 1 if any."""
+    from kvip.core.i18n import untranslated
 
-    for name, entries in missing().items():
-        if module and name != module:
-            continue
-        click.echo(f"# --- {name} ---")
-        for msgid, where in sorted(entries.items()):
-            click.echo(f'#: {where}\nmsgid "{_po_escape(msgid)}"\nmsgstr ""\n')
+    lacking = untranslated(locale)
+    for msgid, where in sorted(lacking.items()):
+        click.echo(f"{where}: {msgid!r}")
+    click.echo(f"{len(lacking)} untranslated or fuzzy in {locale}.")
+    if lacking:
+        raise SystemExit(1)
 
 
 @i18n.command("compile")
 def compile_cmd() -> None:
-    """Compile every module's catalogue."""
-    from kvip.core.i18n_tools import compile_all
+    """Compile the catalogue (the same as `make i18n`)."""
+    from kvip.core.i18n import compile_catalogues
 
-    click.echo(f"Compiled {compile_all()} catalogues.")
+    click.echo(f"Compiled {compile_catalogues()} catalogues.")
 
 
 assets = AppGroup("assets", help="Static assets.")

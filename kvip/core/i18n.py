@@ -10,12 +10,54 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 PACKAGE = Path(__file__).resolve().parent.parent
+ROOT = PACKAGE.parent
+#: The one catalogue: ``kvip/translations/<locale>/LC_MESSAGES/messages.po`` (+ ``messages.pot``),
+#: maintained with ``make i18n-update`` (pybabel extract + update, config in ``babel.cfg``).
+CATALOGUE = PACKAGE / "translations"
+#: The gettext names our code uses beyond pybabel's defaults (``make i18n-update`` passes the same).
+EXTRA_KEYWORDS = ("_l", "lazy_gettext")
 
 
-def translation_directories() -> str:
-    """Every module keeps its own catalogue in ``kvip/<module>/translations``; Flask-Babel merges them."""
-    dirs = sorted(str(p) for p in PACKAGE.glob("*/translations") if p.is_dir())
-    return ";".join(dirs)
+def untranslated(locale: str = "nb") -> dict[str, str]:
+    """msgid → first place it is used, for every msgid that ``babel.cfg`` extracts and the
+    catalogue lacks, leaves empty, or marks fuzzy (what ``make i18n-update`` would leave to do)."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "babel.cfg").open() as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    keywords = dict(DEFAULT_KEYWORDS) | {name: None for name in EXTRA_KEYWORDS}
+    with (CATALOGUE / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    lacking: dict[str, str] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=keywords
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if not msgid:
+            continue
+        entry = catalog.get(msgid, context=context)
+        strings = entry.string if entry is not None else ""
+        texts = strings if isinstance(strings, (tuple, list)) else (strings,)
+        if entry is None or entry.fuzzy or not all(texts):
+            lacking.setdefault(str(msgid), f"{filename}:{lineno}")
+    return lacking
+
+
+def compile_catalogues() -> int:
+    """Write each locale's ``messages.mo`` (fuzzy entries left out); returns how many."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    count = 0
+    for po in sorted(CATALOGUE.glob("*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        with po.with_suffix(".mo").open("wb") as out:
+            write_mo(out, catalog)
+        count += 1
+    return count
 
 
 def select_locale() -> str:

@@ -45,7 +45,7 @@ def init_extensions(app: Flask) -> None:
         _enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", i18n.translation_directories())
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(i18n.CATALOGUE))
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)

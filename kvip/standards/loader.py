@@ -103,14 +103,10 @@ class YamlFile:
             return None
         except yaml.reader.ReaderError as exc:
             line = text.count("\n", 0, max(exc.position, 0)) + 1
+            code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else exc.character
             self.add(
                 line,
-                _(
-                    "The file contains a character that is not allowed (code %(code)s).",
-                    code=f"U+{exc.character:04X}"
-                    if isinstance(exc.character, int)
-                    else exc.character,
-                ),
+                _("The file contains a character that is not allowed (code %(code)s).", code=code),
             )
             return None
         except yaml.YAMLError as exc:

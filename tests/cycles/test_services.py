@@ -423,7 +423,7 @@ def test_previous_assessment_is_the_last_submitted_one_of_the_same_network(
     world: World, previous: Assessment
 ) -> None:
     from kvip.actions import queries as action_queries
-    from kvip.visits import views_mode
+    from kvip.visits.views import mode as views_mode
 
     cycle = _plan(world, year=world.cycle.year + 1)
     (new,) = services.enrol_units(
