@@ -6,9 +6,35 @@ import secrets
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from kvip.extensions import db
 from kvip.surveys import services
-from tests.factories import World
+from tests.factories import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def _english(request: pytest.FixtureRequest) -> Any:
+    """The survey tests read English messages: the default locale is English for them (the
+    nb translations are checked by tests/core/test_translations.py)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    saved = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    yield
+    app.config["BABEL_DEFAULT_LOCALE"] = saved
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """The shared world, its people reading English."""
+    built = build_world()
+    for user in built.users.values():
+        user.locale = "en"
+    db.session.commit()
+    return built
 
 
 @pytest.fixture
