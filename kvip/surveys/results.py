@@ -59,6 +59,8 @@ class InstrumentResult:
     closes: Any = None
     questions: list[QuestionResult] = field(default_factory=list)
     free_texts: list[str] = field(default_factory=list)
+    # Every standard a question of the instrument evidences (also when suppressed).
+    standards: set[str] = field(default_factory=set)
 
 
 def question_result(counts: Mapping[int, int], positive: str) -> tuple[int, int, float | None]:
@@ -91,8 +93,8 @@ def results_for(assessment: Assessment, *, free_text: bool = False) -> list[Inst
         )
         .order_by(Instrument.position)
     ).all()
-    if not rows:
-        return []
+    # The same statements whether or not anything was collected: a page's query count does
+    # not depend on the data (tests count them).
     collection_ids = [c.id for c, _i in rows]
     respondents = dict(
         db.session.execute(
@@ -101,24 +103,30 @@ def results_for(assessment: Assessment, *, free_text: bool = False) -> list[Inst
             .group_by(Response.collection_id)
         ).all()
     )
+    questions: dict[int, list[Question]] = defaultdict(list)
+    for question in db.session.scalars(
+        sa.select(Question)
+        .where(Question.instrument_id.in_([i.id for _c, i in rows]))
+        .order_by(Question.position)
+    ):
+        questions[question.instrument_id].append(question)
     open_ids = [c.id for c, _i in rows if respondents.get(c.id, 0) >= threshold]
     counts: dict[int, dict[int, int]] = defaultdict(dict)
     texts: dict[int, list[str]] = defaultdict(list)
-    if open_ids:
-        for question_id, value, count in db.session.execute(
-            sa.select(Answer.question_id, Answer.value, sa.func.count())
+    for question_id, value, count in db.session.execute(
+        sa.select(Answer.question_id, Answer.value, sa.func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.collection_id.in_(open_ids), Answer.value.is_not(None))
+        .group_by(Answer.question_id, Answer.value)
+    ):
+        counts[question_id][int(value or 0)] = int(count)
+    if free_text:
+        for collection_id, text in db.session.execute(
+            sa.select(Response.collection_id, Answer.text)
             .join(Response, Response.id == Answer.response_id)
-            .where(Response.collection_id.in_(open_ids), Answer.value.is_not(None))
-            .group_by(Answer.question_id, Answer.value)
+            .where(Response.collection_id.in_(open_ids), Answer.value.is_(None))
         ):
-            counts[question_id][int(value or 0)] = int(count)
-        if free_text:
-            for collection_id, text in db.session.execute(
-                sa.select(Response.collection_id, Answer.text)
-                .join(Response, Response.id == Answer.response_id)
-                .where(Response.collection_id.in_(open_ids), Answer.value.is_(None))
-            ):
-                texts[collection_id].append(text)
+            texts[collection_id].append(text)
     out = []
     for collection, instrument in rows:
         n_resp = int(respondents.get(collection.id, 0))
@@ -130,9 +138,10 @@ def results_for(assessment: Assessment, *, free_text: bool = False) -> list[Inst
             suppressed=n_resp < threshold,
             opens=collection.opens,
             closes=collection.closes,
+            standards={c for q in questions[instrument.id] for c in q.standards},
         )
         if not result.suppressed:
-            for q in instrument.questions:
+            for q in questions[instrument.id]:
                 if q.scale == Scale.text.value:
                     continue
                 qc = counts.get(q.id, {})
@@ -191,13 +200,9 @@ def evidence_lines(
         return {}
     wanted = set(standard_codes) if standard_codes is not None else None
     out: dict[str, list[EvidenceLine]] = defaultdict(list)
-    suppressed = [r for r in results if r.suppressed]
-    if suppressed:
-        mapped = _mapped_standards([r.code for r in suppressed], assessment.cycle.edition_id)
-        for r in suppressed:
-            for code in sorted(
-                c for c in mapped.get(r.code, set()) if wanted is None or c in wanted
-            ):
+    for r in results:
+        if r.suppressed:
+            for code in sorted(c for c in r.standards if wanted is None or c in wanted):
                 out[code].append(EvidenceLine(source_label(r.code), too_few(r), muted=True))
     for r in results:
         for q in r.questions:
@@ -205,17 +210,6 @@ def evidence_lines(
                 if (wanted is None or code in wanted) and q.n:
                     out[code].append(EvidenceLine(source_label(r.code), summary_of(q), q.text))
     return dict(out)
-
-
-def _mapped_standards(instrument_codes: list[str], edition_id: int) -> dict[str, set[str]]:
-    mapped: dict[str, set[str]] = defaultdict(set)
-    for code, standards in db.session.execute(
-        sa.select(Instrument.code, Question.standards)
-        .join(Question, Question.instrument_id == Instrument.id)
-        .where(Instrument.edition_id == edition_id, Instrument.code.in_(instrument_codes))
-    ):
-        mapped[code].update(standards or [])
-    return mapped
 
 
 def evidence_sections(assessment_id: int) -> list[EvidenceSection]:

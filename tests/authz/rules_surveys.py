@@ -47,6 +47,13 @@ RULES = {
             allow=ADMIN_COORD,
         ),
     ],
+    "api.assessment_questionnaires": [
+        Rule("/api/v1/assessments/{assessment_id}/questionnaires", allow=READERS),
+        Rule(
+            "/api/v1/assessments/{other_assessment_id}/questionnaires",
+            allow=frozenset({"admin", "coordinator", "outsider"}),
+        ),
+    ],
     # Public: respondents never sign in.
     "surveys.enter_code": [
         Rule("/surveys/answer", public=True),
