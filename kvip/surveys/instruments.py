@@ -95,16 +95,19 @@ def edition_slug_of(path: str | Path) -> str | None:
 
 
 def parse_instruments(
-    path: str | Path, standard_codes: set[str]
+    path: str | Path, standard_codes: set[str], *, drop_unknown_standards: bool = False
 ) -> tuple[list[InstrumentData] | None, list[Problem]]:
     """Read and check every instrument file of a folder against the edition's standard codes;
-    returns the data (None unless there is no problem at all) and every problem."""
+    returns the data (None unless there is no problem at all) and every problem.
+
+    ``drop_unknown_standards`` leaves out, without a problem, standard codes the edition does
+    not have: for the demo, which uses the 2027 questions with the 2026 edition."""
     with message_locale():
-        return _parse(path, standard_codes)
+        return _parse(path, standard_codes, drop_unknown_standards)
 
 
 def _parse(
-    path: str | Path, standard_codes: set[str]
+    path: str | Path, standard_codes: set[str], drop: bool = False
 ) -> tuple[list[InstrumentData] | None, list[Problem]]:
     folder = instruments_folder(path)
     problems = Problems()
@@ -120,7 +123,7 @@ def _parse(
     seen: dict[str, str] = {}
     for order, file_path in enumerate(files, start=1):
         yfile = YamlFile(file_path, f"{label}/{file_path.name}", order, problems)
-        data = _instrument(yfile, standard_codes)
+        data = _instrument(yfile, standard_codes, drop)
         if data is None:
             continue
         if data.code in seen:
@@ -140,7 +143,7 @@ def _parse(
     return (None if result else out), result
 
 
-def _instrument(yfile: YamlFile, standard_codes: set[str]) -> InstrumentData | None:
+def _instrument(yfile: YamlFile, standard_codes: set[str], drop: bool) -> InstrumentData | None:
     top = yfile.read()
     if top is None:
         return None
@@ -208,7 +211,7 @@ def _instrument(yfile: YamlFile, standard_codes: set[str]) -> InstrumentData | N
         if item.kind != "map":
             yfile.add(item.line, _("Each question must be a mapping of code, text, scale, …"))
             continue
-        question = _question(yfile, item, kind, standard_codes)
+        question = _question(yfile, item, kind, standard_codes, drop)
         if question.code:
             if question.code in codes:
                 yfile.add(
@@ -224,7 +227,9 @@ def _instrument(yfile: YamlFile, standard_codes: set[str]) -> InstrumentData | N
     return data
 
 
-def _question(yfile: YamlFile, node: Node, kind: str, standard_codes: set[str]) -> QuestionData:
+def _question(
+    yfile: YamlFile, node: Node, kind: str, standard_codes: set[str], drop: bool
+) -> QuestionData:
     yfile.check_keys(node, QUESTION_KEYS)
     code, code_line = yfile.text(node, "code", _("The question code"))
     if code and not QUESTION_CODE_RE.match(code):
@@ -268,6 +273,8 @@ def _question(yfile: YamlFile, node: Node, kind: str, standard_codes: set[str]) 
     else:
         for entry in listed.items:
             std = str(entry.text_value()).strip() if entry.kind == "scalar" else ""
+            if std and drop and std not in standard_codes:
+                continue
             if not std or std not in standard_codes:
                 yfile.add(
                     entry.line,
@@ -372,6 +379,14 @@ def load_instruments(path: str | Path) -> LoadResult:
         result.instruments.append((item.code, "loaded"))
     db.session.commit()
     return result
+
+
+def load_instrument_data(edition: Edition, data: list[InstrumentData]) -> None:
+    """Write parsed instruments into an edition that has none of them yet (the demo)."""
+    for item in data:
+        position = INSTRUMENT_CODES.index(item.code) if item.code in INSTRUMENT_CODES else 99
+        _write(edition, item, None, position)
+    db.session.flush()
 
 
 def _check_compatible(
