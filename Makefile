@@ -1,4 +1,5 @@
-# KvIP: `make run` serves the demo; `make test` runs ruff, mypy and the whole pytest suite.
+# KvIP: `make run` serves the demo; `make test` runs ruff, lint-imports (the layers of
+# ARCHITECTURE.md), mypy and the whole pytest suite.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -74,6 +75,7 @@ run: install-run i18n
 lint: install
 	$(BIN)/ruff check kvip tests tools benchmarks
 	$(BIN)/ruff format --check kvip tests tools benchmarks
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -6,23 +6,11 @@ import importlib
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kvip.config import ROOT, load_config
+from kvip.config import MODULES, ROOT, load_config
 
-# Domain modules, in dependency order. Each has views.py (a blueprint ``bp``); api.py adds
-# routes to the shared /api/v1 blueprint; cli.py adds command groups.
-MODULES = (
-    "core",
-    "accounts",
-    "network",
-    "standards",
-    "cycles",
-    "visits",
-    "surveys",
-    "actions",
-    "benchmarks",
-    "home",
-)
+__all__ = ["MODULES", "create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,13 +25,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    # The factory imports the layers in the function, not at the top: every `import kvip.x`
+    # runs this file first, so a top-level import of a module here would be a cycle through
+    # this package (kvip → kvip.accounts → kvip) and would load the whole app for any import.
+    from kvip.accounts import services as accounts
     from kvip.core import setup
 
     proxies = int(app.config.get("KVIP_TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind nginx: the client's address and scheme come from the proxy's headers; without
         # this, every user would share the proxy's address in the sign-in throttle.
-        from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
@@ -51,24 +42,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Ids in URLs fit a database INTEGER: a larger number is "not found", never an overflow in the database.
     app.url_map.converters["int"] = setup.IdConverter
-    setup.init_extensions(app)
-    for name in MODULES:
-        views = importlib.import_module(f"kvip.{name}.views")
-        app.register_blueprint(views.bp)
+    setup.init_extensions(app, auth=accounts)
+    # Every module's views first, then the blueprints: a later module may add routes to an
+    # earlier one's blueprint (kvip.network.user_admin on accounts'), which Flask allows only
+    # before the blueprint is registered.
+    views = [importlib.import_module(f"kvip.{name}.views") for name in MODULES]
+    for name, module in zip(MODULES, views, strict=True):
+        app.register_blueprint(module.bp)
         try:
             importlib.import_module(f"kvip.{name}.api")
         except ModuleNotFoundError as exc:
             if exc.name != f"kvip.{name}.api":
                 raise
-    from kvip.api import bp as api_bp
+    from kvip.api import bp as api_bp  # in the function: see the note above
 
     app.register_blueprint(api_bp)
-    from kvip import jobs
+    from kvip import jobs  # in the function: see the note above
 
     jobs.init_app(app)
-    setup.init_request_hooks(app)
+    setup.init_request_hooks(app, auth=accounts)
 
-    from kvip.cli import register_cli
+    from kvip.cli import register_cli  # in the function: see the note above
 
     register_cli(app)
     return app

@@ -9,13 +9,17 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from kvip.config import MODULES
+from kvip.core.cli import backup_cmd, restore_cmd
+from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from kvip.jobs.cli import jobs
+
 demo = AppGroup("demo", help="Demo and synthetic data.")
 
 
 @demo.command("load")
 def demo_load() -> None:
     """Load the demo network with its five demo logins (once; refused in production)."""
-    from kvip.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 
     if os.environ.get("KVIP_ENV") == "production":
         raise click.ClickException("Demo data is refused when KVIP_ENV=production.")
@@ -28,14 +32,11 @@ def demo_load() -> None:
 
 def register_cli(app: Flask) -> None:
     """Add every command group to the app."""
-    from kvip import MODULES
 
     app.cli.add_command(demo)
-    from kvip.core.cli import backup_cmd, restore_cmd
 
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
-    from kvip.jobs.cli import jobs
 
     app.cli.add_command(jobs)
     for name in MODULES:

@@ -7,7 +7,25 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from kvip.core.urls import normalise_base_url
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# The modules, in layer order (ARCHITECTURE.md): names only, imported by name where needed.
+# Domain modules, in dependency order. Each has views.py (a blueprint ``bp``); api.py adds
+# routes to the shared /api/v1 blueprint; cli.py adds command groups.
+MODULES = (
+    "core",
+    "accounts",
+    "network",
+    "standards",
+    "cycles",
+    "visits",
+    "surveys",
+    "actions",
+    "benchmarks",
+    "home",
+)
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -46,7 +64,6 @@ def _secret_key(instance_path: str, env: str) -> str:
 
 def _base_url(env: str) -> str:
     """The address people open KvIP at; every link in an e-mail is built from it."""
-    from kvip.core.urls import normalise_base_url
 
     value = os.environ.get("KVIP_BASE_URL", "").strip()
     if not value:

@@ -10,10 +10,18 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from kvip import create_app
 from kvip.extensions import db
 from tests.factories import World, build_world
+
+# Property tests check results, not speed: no per-example deadline and no "too slow" health
+# check, which fail at random on a loaded CI machine (two xdist workers on two cores).
+settings.register_profile(
+    "kvip", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("kvip")
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

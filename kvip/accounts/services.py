@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from flask_babel import force_locale
+from flask import current_app, session
+from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -24,11 +24,12 @@ from kvip.accounts.models import (
     User,
     new_nonce,
 )
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
 from kvip.core import audit, mail, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
 from kvip.core.models import OutboxEmail
-from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.permissions import require, visible_conditions
 from kvip.core.text import clean_line, line_problem
 from kvip.core.urls import external_url
 from kvip.extensions import db
@@ -269,12 +270,10 @@ def set_reminder_channel(user: User, channel: str) -> None:
 
 def set_locale(user: User | None, locale: str) -> None:
     """Remember the UI language (per user when signed in)."""
-    from flask import session
 
     if locale not in ("nb", "en"):
         raise ServiceError(_("Unknown language."))
     session["locale"] = locale
-    from flask_babel import refresh
 
     if user is not None and user.is_authenticated and user.locale != locale:
         audit.record(user, "user", user.id, changes={"locale": (user.locale, locale)})
@@ -365,8 +364,6 @@ def coordinators_of(network_id: int) -> list[User]:
 
 
 def _is_user_manager(actor: User) -> bool:
-    from kvip.core.permissions import any_coordinator
-
     return bool(actor.is_admin or any_coordinator(actor))
 
 
@@ -380,24 +377,18 @@ def manageable_users(actor: User) -> sa.ColumnElement[bool]:
 
     Admins: everyone. A coordinator: people with a role or home institution in a network they
     coordinate, and people not attached anywhere yet (just created, to be given a role) — never
-    an administrator, and never someone who belongs only to other networks.
+    an administrator, and never someone who belongs only to other networks. Unit memberships
+    and home institutions are placed in networks by ``kvip.network.permissions`` (contributions
+    ``"user.in_networks"``: units and institutions come after accounts).
     """
     if actor.is_admin:
         return sa.true()
-    from kvip.network.models import Institution, Unit
-
     networks = coordinated_network_ids(actor)
     return sa.and_(
         User.is_admin.is_(False),
         sa.or_(
-            sa.exists().where(
-                Membership.user_id == User.id,
-                Membership.unit_id.in_(sa.select(Unit.id).where(Unit.network_id.in_(networks))),
-            ),
+            *visible_conditions("user.in_networks", networks),
             sa.exists().where(NetworkRole.user_id == User.id, NetworkRole.network_id.in_(networks)),
-            User.home_institution_id.in_(
-                sa.select(Institution.id).where(Institution.network_id.in_(networks))
-            ),
             sa.and_(
                 ~sa.exists().where(Membership.user_id == User.id),
                 ~sa.exists().where(NetworkRole.user_id == User.id),
@@ -432,18 +423,11 @@ def may_change_identity(actor: User, user: User) -> bool:
         return True
     if user.is_admin or not _is_user_manager(actor):
         return False
-    from kvip.network.models import Institution, Unit
-
     networks = coordinated_network_ids(actor)
+    # Units and institutions outside: contributed by kvip.network.permissions.
     outside = sa.or_(
-        sa.exists().where(
-            Membership.user_id == user.id,
-            Membership.unit_id.in_(sa.select(Unit.id).where(Unit.network_id.not_in(networks))),
-        ),
+        *visible_conditions("user.outside_networks", user, networks),
         sa.exists().where(NetworkRole.user_id == user.id, NetworkRole.network_id.not_in(networks)),
-        sa.exists().where(
-            Institution.id == user.home_institution_id, Institution.network_id.not_in(networks)
-        ),
     )
     return not db.session.scalar(sa.select(outside))
 

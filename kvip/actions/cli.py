@@ -9,6 +9,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from kvip.accounts.models import User
+from kvip.actions import reminders as service
+from kvip.core import mail
+from kvip.core.urls import normalise_base_url
+from kvip.extensions import db
+
 reminders = AppGroup("reminders", help="Reminders of what is due soon or overdue.")
 
 
@@ -28,12 +34,8 @@ def _parse_date(value: str | None) -> date | None:
 )
 def send_cmd(on: str | None, base_url: str | None) -> None:
     """Send each user one digest of what is due within a week or overdue (once a day)."""
-    from kvip.actions import reminders as service
-    from kvip.core import mail
 
     if base_url:
-        from kvip.core.urls import normalise_base_url
-
         try:
             base_url = normalise_base_url(base_url)
         except ValueError as exc:
@@ -58,9 +60,6 @@ def send_cmd(on: str | None, base_url: str | None) -> None:
 @click.option("--date", "on", default=None, help="Pretend today is this date (YYYY-MM-DD).")
 def list_cmd(email: str, on: str | None) -> None:
     """Print what is due for one user."""
-    from kvip.accounts.models import User
-    from kvip.actions import reminders as service
-    from kvip.extensions import db
 
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:

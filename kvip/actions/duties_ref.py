@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kvip.standards.duties import DUTIES as upstream
+
 
 @dataclass(frozen=True)
 class DutyRef:
@@ -37,7 +39,6 @@ SECTIONS: tuple[SectionRef, ...] = (
 
 def _load() -> tuple[DutyRef, ...]:
     """The standards module's 21 duties, with its short summaries as titles."""
-    from kvip.standards.duties import DUTIES as upstream
 
     return tuple(
         DutyRef(

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from kvip.actions import gap as gap_module
 from kvip.actions import labels, queries
 from kvip.actions.models import Action
 from kvip.core import excel
@@ -112,8 +113,6 @@ def plan_pdf(assessment: Assessment, actions: list[Action], groups: Any, on: dat
 
 
 def gap_pdf(gap: Any, on: date) -> bytes:
-    from kvip.actions import gap as gap_module
-
     html = render_template(
         "actions/gap_pdf.html",
         gap=gap,

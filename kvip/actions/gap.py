@@ -24,12 +24,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from kvip import scoring
 from kvip.actions import duties_ref, queries
 from kvip.actions.models import Action, ActionDuty, ActionStatus, GapOverride, Risk
-from kvip.benchmarks import scoring
 from kvip.core import audit, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
+from kvip.core.i18n import localized
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
@@ -333,8 +334,6 @@ def row_json(row: GapRow) -> dict[str, Any]:
 
 
 def duties_ref_title(duty: duties_ref.DutyRef) -> str:
-    from kvip.core.i18n import localized
-
     return localized(duty, "title")
 
 

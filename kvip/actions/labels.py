@@ -66,15 +66,6 @@ def observation_kind_labels() -> dict[str, str]:
     }
 
 
-def rating_labels() -> dict[str, str]:
-    return {
-        "met": _("Met"),
-        "partly_met": _("Partly met"),
-        "not_met": _("Not met"),
-        "not_applicable": _("Not applicable"),
-    }
-
-
 def status_badge(status: str) -> str:
     """The CSS badge class for a status."""
     return {"done": "ok", "verified": "ok", "in_progress": "warn", "dropped": ""}.get(status, "")

@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from kvip.accounts.models import Membership, User
+from kvip.accounts.permissions import coordinated_network_ids
 from kvip.actions import queries, reminders_roles
 from kvip.actions.models import Action, ActionStatus, OutboxEmail, SentReminder
 from kvip.actions.reminder_items import Reminder
@@ -37,7 +38,7 @@ from kvip.actions.reminder_items import as_date as _as_date
 from kvip.actions.reminder_items import first_url as _first_url
 from kvip.actions.reminder_items import to as _to
 from kvip.core import mail
-from kvip.core.permissions import coordinated_network_ids
+from kvip.core.formats import format_date
 from kvip.core.urls import external_url
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState, Rating
 from kvip.extensions import db
@@ -323,9 +324,9 @@ def compose(
         lines = [_("Hello %(name)s,", name=user.name), "", _("This is due soon in KvIP:"), ""]
         for item in items:
             state = (
-                _("OVERDUE since %(date)s", date=item.due.isoformat())
+                _("OVERDUE since %(date)s", date=format_date(item.due))
                 if item.overdue(on)
-                else _("due %(date)s", date=item.due.isoformat())
+                else _("due %(date)s", date=format_date(item.due))
             )
             where = f" ({item.where})" if item.where else ""
             lines.append(f"- {item.title}{where}: {state}")

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip.accounts.models import User
+from kvip.accounts.permissions import coordinated_network_ids
 from kvip.actions.reminder_items import Reminder, first_url
 from kvip.actions.reminder_items import as_date as _day
-from kvip.core.permissions import coordinated_network_ids
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.extensions import db
 from kvip.network.models import Unit

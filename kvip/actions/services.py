@@ -28,7 +28,7 @@ from kvip.core.text import clean_text, single_line, strip_format_characters
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.standards.models import Standard
-from kvip.visits.models import ObservationKind, TeamMember, Visit
+from kvip.visits.models import Observation, ObservationKind, TeamMember, Visit
 
 S = ActionStatus
 FIELDS = (
@@ -446,7 +446,6 @@ def _short_title(text: str) -> str:
 def create_from_observation(actor: Any, assessment: Assessment, observation_id: int) -> Action:
     """One tap: an action prefilled from an area for improvement or a recommendation of one of
     the assessment's visits (a second tap returns the action already made from it)."""
-    from kvip.visits.models import Observation
 
     require(actor, "actions.edit", assessment)
     observation = db.session.get(Observation, observation_id)

@@ -10,7 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.benchmarks import network_page, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import network_page, queries, summaries
 from kvip.benchmarks.context import Column, Context, CycleInfo, Pseudonyms, Table, unit_label
 from kvip.benchmarks.frames import (
     agreement_of,

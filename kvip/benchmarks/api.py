@@ -11,6 +11,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from kvip import scoring
 from kvip.api import bp
 from kvip.api.spec import (
     BOOLEAN,
@@ -30,7 +31,7 @@ from kvip.api.spec import (
     query,
     schema,
 )
-from kvip.benchmarks import queries, scoring
+from kvip.benchmarks import queries
 from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
 from kvip.core.errors import NotFound, ServiceError

@@ -1,7 +1,7 @@
 """Pure plotly figures: plain numbers and (already translated) labels in, a figure out.
 
 No Flask, no database, no arithmetic on the data beyond placing it: every number plotted was
-computed by :mod:`kvip.benchmarks.scoring` (box statistics included, passed precomputed so
+computed by :mod:`kvip.scoring` (box statistics included, passed precomputed so
 plotly.js computes nothing either).
 
 Figures are built in plotly's JSON form (``{"data": [...], "layout": {...}}``, exactly what
@@ -17,6 +17,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import plotly.graph_objects as go
 
 # Accessible colours (WCAG AA against white) shared with static/css/kvip.css.
 OWN = "#b3261e"
@@ -102,7 +104,6 @@ def to_json(fig: Figure) -> str:
 def validate(fig: Figure) -> Any:
     """Check a figure against plotly's schema (raises ValueError on an unknown property).
     Imported here only: a web worker never loads plotly's Python package."""
-    import plotly.graph_objects as go
 
     return go.Figure(fig)
 

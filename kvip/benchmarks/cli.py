@@ -7,6 +7,9 @@ import os
 import click
 from flask.cli import AppGroup
 
+from kvip.benchmarks.summaries import refresh_all
+from kvip.benchmarks.synthetic import PASSWORD, generate
+
 demo = AppGroup("demo", help="Demo and synthetic data.")
 benchmarks = AppGroup("benchmarks", help="Benchmark summaries.")
 
@@ -24,7 +27,6 @@ benchmarks = AppGroup("benchmarks", help="Benchmark summaries.")
 def generate_cmd(units: int, cycles: int, seed: int, edition_slug: str | None) -> None:
     """Generate a deterministic synthetic network: institutions, units, cycles, ratings,
     visits with findings, observations, reports and actions (bulk inserts)."""
-    from kvip.benchmarks.synthetic import PASSWORD, generate
 
     if os.environ.get("KVIP_ENV") == "production":
         raise click.ClickException("Synthetic data is refused when KVIP_ENV=production.")
@@ -49,7 +51,6 @@ def generate_cmd(units: int, cycles: int, seed: int, edition_slug: str | None) -
 @click.option("--network", "network_id", default=None, type=int, help="Only this network.")
 def refresh_cmd(network_id: int | None) -> None:
     """Rebuild the benchmark summaries now (after data was changed outside the app)."""
-    from kvip.benchmarks.summaries import refresh_all
 
     built = refresh_all(network_id)
     total = sum(built.values())

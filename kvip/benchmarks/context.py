@@ -10,21 +10,23 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import g
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from kvip.benchmarks import privacy, queries, scoring, summaries
+from kvip import scoring
+from kvip.accounts.permissions import member_unit_ids
+from kvip.benchmarks import privacy, queries, summaries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.queries import Filters, Viewer
 from kvip.core.errors import NotFound
 from kvip.core.i18n import lang as current_lang
-from kvip.core.permissions import (
-    assessments_visible_to,
-    can,
-    member_unit_ids,
-    visits_visible_to,
-)
+from kvip.core.permissions import can
+from kvip.cycles.permissions import assessments_visible_to
+from kvip.cycles.vocabulary import rating_labels
 from kvip.network.models import Network, Unit
+from kvip.visits.permissions import visits_visible_to
 
 SERIES = ("bench", "self", "peer")
 T = TypeVar("T")
@@ -77,9 +79,6 @@ def remember_locale_symbols() -> None:
 
 
 def _locale_symbols() -> tuple[str, str, str]:
-    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
-    from flask_babel import get_locale
-
     locale = get_locale() or "nb"
     return (
         get_decimal_symbol(locale),
@@ -105,13 +104,9 @@ def value_labels() -> dict[str | None, str]:
 
 
 def _value_labels() -> dict[str | None, str]:
-    return {
-        "met": _("Met"),
-        "partly_met": _("Partly met"),
-        "not_met": _("Not met"),
-        "not_applicable": _("Not applicable"),
-        None: _("Not rated"),
-    }
+    labels: dict[str | None, str] = {value: label for value, label in rating_labels().items()}
+    labels[None] = _("Not rated")
+    return labels
 
 
 def source_label(peer_reviewed: bool) -> str:

@@ -8,6 +8,8 @@ import re
 
 import pandas as pd
 from flask import Response
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from kvip.benchmarks.context import Table
 from kvip.core import excel, i18n
@@ -50,9 +52,6 @@ def csv_bytes(table: Table, locale: str = "nb", note: str = "") -> bytes:
 
 
 def xlsx_bytes(table: Table, note: str = "") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
     frame = table.frame()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31] or "Data")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from kvip.benchmarks import scoring
+from kvip import scoring
 from kvip.benchmarks.models import PAIR_COLUMNS
 from kvip.benchmarks.queries import COUNT_COLUMNS
 

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import ngettext
 
-from kvip.benchmarks import queries, scoring
+from kvip import scoring
+from kvip.benchmarks import queries
 from kvip.benchmarks.frames import rows_of
 from kvip.benchmarks.models import domain_counts
 from kvip.benchmarks.queries import COUNT_COLUMNS, Filters

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, lineage, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import charts, lineage, queries, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,
@@ -20,7 +21,8 @@ from kvip.benchmarks.context import (
 )
 from kvip.benchmarks.frames import agreement_of, index_by, opt, rows_of, sum_counts, with_scores
 from kvip.benchmarks.queries import COUNT_COLUMNS, Filters
-from kvip.network.views import unit_kind_labels
+from kvip.cycles.vocabulary import rating_labels
+from kvip.network.labels import unit_kind_labels
 
 TOP_NOT_MET = 20
 REWORDING = 10
@@ -325,9 +327,7 @@ def standards(
                     title=_("Standards × units: %(domain)s", domain=ctx.domain_title(chosen)),
                     legend={
                         "na": _("N/A"),
-                        "not_met": _("Not met"),
-                        "partly_met": _("Partly met"),
-                        "met": _("Met"),
+                        **{v: rating_labels()[v] for v in ("not_met", "partly_met", "met")},
                     },
                 )
             )

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from kvip.benchmarks import scoring
+from kvip import scoring
 from kvip.benchmarks.models import (
     PAIR_COLUMNS,
     BenchmarkCycleState,
@@ -38,7 +38,10 @@ from kvip.benchmarks.models import (
     standard_pairs,
 )
 from kvip.core.db import utcnow
+from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
+from kvip.network.models import Unit
+from kvip.visits.models import Finding, Visit
 
 # --- the SQL of a rebuild --------------------------------------------------------------------
 
@@ -220,7 +223,6 @@ def ensure_fresh(cycle_ids: Iterable[int]) -> None:
 
 def rebuild(cycle_id: int) -> int:
     """Rebuild one cycle's summaries in one transaction; returns the milliseconds it took."""
-    from kvip.cycles.models import Cycle
 
     started = time.perf_counter()
     # Lock the state row (PostgreSQL) so concurrent readers rebuild once; SQLite serialises writers.
@@ -257,7 +259,6 @@ def rebuild(cycle_id: int) -> int:
 
 def _assign_pseudonyms(cycle_id: int, salt: str) -> None:
     """Give every unit of the cycle a position once; later units are appended (stable labels)."""
-    from kvip.cycles.models import Assessment
 
     have = db.session.execute(
         sa.select(BenchmarkPseudonym.unit_id, BenchmarkPseudonym.position).where(
@@ -282,7 +283,6 @@ def _assign_pseudonyms(cycle_id: int, salt: str) -> None:
 
 def refresh_all(network_id: int | None = None) -> dict[int, int]:
     """Mark cycles stale and rebuild them now (CLI, synthetic data); cycle id → milliseconds."""
-    from kvip.cycles.models import Cycle
 
     query = sa.select(Cycle.id).order_by(Cycle.id)
     if network_id is not None:
@@ -381,10 +381,6 @@ def _changed(obj: Any, *names: str) -> list[Any]:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    from kvip.cycles.models import Assessment, Rating
-    from kvip.network.models import Unit
-    from kvip.visits.models import Finding, Visit
-
     rating_assessments: set[int] = set()
     finding_visits: set[int] = set()
     assessments: set[int] = set()

@@ -10,7 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kvip.benchmarks import charts, lineage, queries, scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import charts, lineage, queries, summaries
 from kvip.benchmarks.context import (
     Column,
     Context,
@@ -78,7 +79,7 @@ class UnitDashboard:
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    return format_number(value)
 
 
 def _middle(dist: scoring.Distribution) -> str:

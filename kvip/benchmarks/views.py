@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
 from kvip.benchmarks import annual, exports, library, network_page, summaries, unit_page
 from kvip.benchmarks.context import (
     LABELS_KEY,
@@ -28,10 +29,10 @@ from kvip.config import ROOT
 from kvip.core import jobs
 from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
-from kvip.core.permissions import any_coordinator, coordinated_network_ids, require
+from kvip.core.permissions import require
 from kvip.extensions import db
+from kvip.network.labels import unit_kind_labels
 from kvip.network.models import Network, Unit
-from kvip.network.views import unit_kind_labels
 
 bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
 summaries.register_listeners()

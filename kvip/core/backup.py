@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -102,6 +103,4 @@ def restore(url_text: str, source: Path) -> None:
 
 
 def _base_env() -> dict[str, str]:
-    import os
-
     return dict(os.environ)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
+
+from kvip.core import audit
+from kvip.core.assets import precompress
+from kvip.core.backup import BackupError, backup, restore
+from kvip.core.i18n import compile_catalogues, untranslated
+from kvip.extensions import db
 
 i18n = AppGroup(
     "i18n", help="The translation catalogue (kvip/translations; see `make i18n-update`)."
@@ -16,8 +23,6 @@ i18n = AppGroup(
 @click.option("--locale", default="nb", show_default=True)
 def missing_cmd(locale: str) -> None:
     """List msgids the code uses that lack a (non-fuzzy) translation; exit 1 if any."""
-    from kvip.core.i18n import untranslated
-
     lacking = untranslated(locale)
     for msgid, where in sorted(lacking.items()):
         click.echo(f"{where}: {msgid!r}")
@@ -29,8 +34,6 @@ def missing_cmd(locale: str) -> None:
 @i18n.command("compile")
 def compile_cmd() -> None:
     """Compile the catalogue (the same as `make i18n`)."""
-    from kvip.core.i18n import compile_catalogues
-
     click.echo(f"Compiled {compile_catalogues()} catalogues.")
 
 
@@ -40,9 +43,6 @@ assets = AppGroup("assets", help="Static assets.")
 @assets.command("compress")
 def compress_cmd() -> None:
     """Write .gz and .br files beside the text assets, for nginx's gzip_static."""
-    from flask import current_app
-
-    from kvip.core.assets import precompress
 
     written = precompress(Path(current_app.static_folder or "static"))
     click.echo(f"Compressed {len(written)} files (.gz and .br) in {current_app.static_folder}.")
@@ -52,19 +52,12 @@ def compress_cmd() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup_cmd(path: str) -> None:
     """Back up the database to PATH (SQLite online backup, or pg_dump custom format)."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    from kvip.core.backup import BackupError, backup
 
     try:
         written = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     # Recorded so the admin's home page can say when the last backup was made.
-    from kvip.core import audit
-    from kvip.extensions import db
 
     audit.record(None, "platform", None, action="backup", note=str(written))
     db.session.commit()
@@ -76,11 +69,6 @@ def backup_cmd(path: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_cmd(path: str, yes: bool) -> None:
     """Restore the database from a backup made by `backup` (replaces all current data)."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    from kvip.core.backup import BackupError, restore
 
     if not yes:
         click.confirm("This replaces every row in the database. Continue?", abort=True)

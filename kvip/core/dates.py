@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date as babel_format_date
 from flask import current_app, has_app_context
-from flask_babel import get_locale
 from flask_babel import gettext as _
+
+from kvip.core.formats import format_date
 
 FIRST = date(2000, 1, 1)
 LAST = date(2100, 12, 31)
@@ -26,8 +25,8 @@ def date_problem(value: date | None) -> str | None:
         return None
     return _(
         "Enter a date between %(first)s and %(last)s.",
-        first=FIRST.isoformat(),
-        last=LAST.isoformat(),
+        first=format_date(FIRST),
+        last=format_date(LAST),
     )
 
 
@@ -60,7 +59,4 @@ def local_date(moment: datetime) -> date:
 def long_date(value: date) -> str:
     """A date in words in the user's language ("1 March 2027", "1. mars 2027"): English in the
     day-month order a Norwegian reader expects (British), not the American one."""
-    locale = get_locale() or Locale.parse("nb")
-    if locale.language == "en":
-        locale = Locale("en", "GB")
-    return babel_format_date(value, format="long", locale=locale)
+    return format_date(value, "long")

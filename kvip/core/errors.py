@@ -10,8 +10,17 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from kvip.core.permissions import PermissionDenied
 from kvip.extensions import db
+
+
+class PermissionDenied(Exception):
+    """Raised by :func:`kvip.core.permissions.require`; answered with 403 (HTML page or JSON
+    error)."""
+
+    def __init__(self, permission: str, message: str | None = None) -> None:
+        super().__init__(message or permission)
+        self.permission = permission
+        self.message = message
 
 
 class ServiceError(Exception):

@@ -22,7 +22,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
+from defusedxml.ElementTree import iterparse
 from flask_babel import gettext as _
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Excel's error literals: openpyxl would store these as error cells, not text.
@@ -83,7 +86,6 @@ def xlsx_value(sheet: Any, value: Any) -> Any:
     text = clean_text(value)
     if not _needs_text_cell(text):
         return text
-    from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet)
     _mark_text(cell, text)
@@ -180,7 +182,6 @@ def _local(tag: Any) -> str:
 
 def _iterparse(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Any:
     """(event, element) of a member's XML, streamed; entity tricks are refused (defusedxml)."""
-    from defusedxml.ElementTree import iterparse
 
     return iterparse(archive.open(member), events=("start", "end"))
 
@@ -188,8 +189,6 @@ def _iterparse(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Any:
 def _scan_sheet(
     archive: zipfile.ZipFile, member: zipfile.ZipInfo, max_rows: int, max_columns: int
 ) -> None:
-    from openpyxl.utils.cell import column_index_from_string, range_boundaries
-
     rows = cells = 0
     try:
         for event, element in _iterparse(archive, member):

@@ -18,6 +18,8 @@ from flask import Request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 
+from kvip.core.errors import ServiceError
+
 MAX_JSON_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -80,7 +82,6 @@ class KvipRequest(Request):
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:  # not a JSON content type: werkzeug's 415
             return super().on_json_loading_failed(e)
-        from kvip.core.errors import ServiceError
 
         message = (
             e.message()

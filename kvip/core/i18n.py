@@ -21,6 +21,7 @@ EXTRA_KEYWORDS = ("_l", "lazy_gettext")
 def untranslated(locale: str = "nb") -> dict[str, str]:
     """msgid → first place it is used, for every msgid that ``babel.cfg`` extracts and the
     catalogue lacks, leaves empty, or marks fuzzy (what ``make i18n-update`` would leave to do)."""
+    # Not a cycle: babel's catalogue tools load only for the i18n commands, not at app start-up.
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
     from babel.messages.frontend import parse_mapping_cfg
     from babel.messages.pofile import read_po
@@ -47,6 +48,7 @@ def untranslated(locale: str = "nb") -> dict[str, str]:
 
 def compile_catalogues() -> int:
     """Write each locale's ``messages.mo`` (fuzzy entries left out); returns how many."""
+    # Not a cycle: as in untranslated(), only for the i18n commands.
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import g
 
+from kvip.config import MODULES
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -21,7 +23,6 @@ def items_for(user: Any) -> list[NavItem]:
     """Items from every module's ``views.nav_items(user)``, ordered, cached per request."""
     if "kvip_nav" in g:
         return list(g.kvip_nav)
-    from kvip import MODULES
 
     items: list[NavItem] = []
     if user is not None and user.is_authenticated:
@@ -36,8 +37,6 @@ def items_for(user: Any) -> list[NavItem]:
 
 
 def _collect(hook: str, *args: Any) -> list[tuple[str, str]]:
-    from kvip import MODULES
-
     links: list[tuple[str, str]] = []
     for name in MODULES:
         views = importlib.import_module(f"kvip.{name}.views")
@@ -60,7 +59,6 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
 def home_panels(user: Any) -> list[tuple[str, dict[str, Any]]]:
     """(template, values) panels for the home page ("what should I do now?"), from each
     module's ``home_panels(user)``, in module order."""
-    from kvip import MODULES
 
     panels: list[tuple[str, dict[str, Any]]] = []
     for name in MODULES:

@@ -62,7 +62,7 @@ def static_path(url: str, static_folder: str | Path, static_url_path: str) -> Pa
 @lru_cache(maxsize=1)
 def _fetcher_class() -> type:
     """Made on first use: WeasyPrint is imported only when a PDF is made."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # only when a PDF is made
 
     class StaticFilesOnly(URLFetcher):  # type: ignore[misc]
         """Serves the app's static files; refuses every other URL without fetching it."""
@@ -93,7 +93,7 @@ def url_fetcher() -> Any:
 
 def render_pdf(html: str) -> bytes:
     """The PDF of ``html`` (a rendered template)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # not a cycle: WeasyPrint (pango) loads only when a PDF is made
 
     document = HTML(string=clean_text(html), base_url=BASE_URL, url_fetcher=url_fetcher())
     return bytes(document.write_pdf())

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import importlib
 import time
-from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from flask import Flask, g, request
-from flask_babel import format_date, format_datetime
+from flask import Flask, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_babel import refresh as babel_refresh
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
-from kvip.core import i18n, urls
-from kvip.core.errors import register_error_handlers
+from kvip.config import MODULES
+from kvip.core import assets, formats, i18n, nav, urls
+from kvip.core.errors import error_response, register_error_handlers, wants_json
+from kvip.core.http import KvipRequest, SafeJSONProvider
 from kvip.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 MAX_ID = 2**31 - 1
@@ -29,17 +31,32 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def init_extensions(app: Flask) -> None:
-    """Bind the unbound extensions to ``app``."""
-    # Import every model so metadata is complete for create_all and Alembic.
-    from kvip import MODULES
+class Authenticator(Protocol):
+    """Who a request is (``kvip.accounts.services`` is one): core knows no user model."""
 
+    def load_user_from_session(self, value: str) -> Any: ...
+
+    def bearer_token(self, req: Any) -> str | None: ...
+
+    def load_user_from_bearer(self, req: Any) -> Any: ...
+
+
+def _import_each(part: str) -> None:
+    """Import ``kvip.<module>.<part>`` for every module that has one."""
     for name in MODULES:
         try:
-            importlib.import_module(f"kvip.{name}.models")
+            importlib.import_module(f"kvip.{name}.{part}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"kvip.{name}.models":
+            if exc.name != f"kvip.{name}.{part}":
                 raise
+
+
+def init_extensions(app: Flask, auth: Authenticator) -> None:
+    """Bind the unbound extensions to ``app``; ``auth`` loads the signed-in user."""
+    # Import every model so metadata is complete for create_all and Alembic, and every
+    # module's permission rules so that each name of the vocabulary has its rule.
+    _import_each("models")
+    _import_each("permissions")
     db.init_app(app)
     with app.app_context():
         _enforce_sqlite_foreign_keys(db.engine)
@@ -53,33 +70,23 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from kvip.accounts import services as accounts
-
     # Bearer tokens are read by a request hook (init_request_hooks), not by a request loader:
     # Flask-Login would try the session cookie first and fall back to the token only after.
-    login_manager.user_loader(accounts.load_user_from_session)
+    login_manager.user_loader(auth.load_user_from_session)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
-        from flask import redirect, url_for
-        from flask_babel import gettext as _
-
-        from kvip.core.errors import error_response, wants_json
-
         if wants_json():
             return error_response(401, "unauthorized", _("Sign in or send a valid API token."))
-        from flask import flash
-
         flash(_("Please sign in to continue."), "info")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     register_error_handlers(app)
 
 
-def init_request_hooks(app: Flask) -> None:
-    """CSRF for every state-changing browser request; template helpers."""
-    from kvip.core.http import KvipRequest, SafeJSONProvider
-
+def init_request_hooks(app: Flask, auth: Authenticator) -> None:
+    """CSRF for every state-changing browser request; template helpers. ``auth`` reads bearer
+    tokens."""
     # JSON bodies too deep or with a lone surrogate are a 400, never a 500 (kvip.core.http).
     app.json = SafeJSONProvider(app)
     app.request_class = KvipRequest
@@ -94,10 +101,6 @@ def init_request_hooks(app: Flask) -> None:
         # answers any host: a load balancer asks by the instance's address.
         if request.path == "/healthz" or urls.host_allowed(request.host):
             return None
-        from flask_babel import gettext as _
-
-        from kvip.core.errors import error_response
-
         return error_response(
             400,
             "unknown_host",
@@ -113,11 +116,9 @@ def init_request_hooks(app: Flask) -> None:
         # else: never by a session or remember cookie that comes with it. With a token that
         # does not fit, the caller is anonymous (the API answers 401 after the NUL check);
         # outside /api/ tokens mean nothing and CSRF applies as to anyone.
-        from kvip.accounts import services as accounts
-
-        if accounts.bearer_token(request) is None:
+        if auth.bearer_token(request) is None:
             return
-        user = accounts.load_user_from_bearer(request)
+        user = auth.load_user_from_bearer(request)
         g._login_user = user if user is not None else login_manager.anonymous_user()
         g.kvip_token_auth = user is not None
 
@@ -139,10 +140,6 @@ def init_request_hooks(app: Flask) -> None:
         # PostgreSQL cannot store NUL in text; no person types one. Refuse the whole request
         # with a clear message rather than fail half-way through saving it.
         if _has_nul(request):
-            from flask_babel import gettext as _
-
-            from kvip.core.errors import error_response
-
             return error_response(
                 400,
                 "nul_character",
@@ -150,14 +147,10 @@ def init_request_hooks(app: Flask) -> None:
             )
         return None
 
-    from kvip.core import assets
-
     assets.init_app(app)
 
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
-        from kvip.core import nav
-
         return {
             "csrf_token_value": generate_csrf,
             "nav_items": lambda: nav.items_for(current_user),
@@ -172,13 +165,7 @@ def init_request_hooks(app: Flask) -> None:
     def _loc(obj: Any, field: str) -> str:
         return i18n.localized(obj, field)
 
-    @app.template_filter("date")
-    def _date(value: date | datetime | None, fmt: str = "medium") -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            return format_datetime(value, "short")
-        return format_date(value, fmt)
+    formats.init_app(app)  # |date |datetime |time |number |percent in the user's locale
 
     @app.after_request
     def _server_timing(response: Any) -> Any:
@@ -250,7 +237,6 @@ def _enforce_sqlite_foreign_keys(engine: Any) -> None:
     writer waits for another (busy timeout, WAL) instead of failing with "database is locked"."""
     if engine.dialect.name != "sqlite":
         return
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

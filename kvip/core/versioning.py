@@ -23,13 +23,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from kvip.core.db import iso
 from kvip.core.errors import Conflict
+from kvip.core.formats import format_date
 from kvip.core.models import AuditEvent
 from kvip.extensions import db
 
@@ -259,7 +259,7 @@ def display(value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime):
-        return format_date(value.date())
+        return format_date(value)  # its Oslo date
     if isinstance(value, date):
         return format_date(value)
     if isinstance(value, (list, tuple, set)):

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user, login_required
 
-from kvip.accounts.models import Membership, NetworkRole
 from kvip.core import nav
 from kvip.extensions import db
 
@@ -33,16 +32,11 @@ def _evidence_helpers() -> dict[str, Any]:
 @login_required
 def home() -> Any:
     """What the signed-in user should do now (panels from the modules), then their shortcuts."""
-    memberships = db.session.scalars(
-        sa.select(Membership).where(Membership.user_id == current_user.id)
-    ).all()
-    roles = db.session.scalars(
-        sa.select(NetworkRole).where(NetworkRole.user_id == current_user.id)
-    ).all()
+    # The user's memberships and network roles (accounts' relationships on the user object).
     return render_template(
         "core/home.html",
-        memberships=memberships,
-        network_roles=roles,
+        memberships=list(current_user.memberships),
+        network_roles=list(current_user.network_roles),
         panels=nav.home_panels(current_user),
     )
 

@@ -34,9 +34,10 @@ from kvip.api.spec import (
 )
 from kvip.core.db import iso
 from kvip.core.errors import NotFound
-from kvip.core.permissions import assessments_visible_to, cycles_visible_to, require
+from kvip.core.permissions import require
 from kvip.cycles import queries, services
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
+from kvip.cycles.permissions import assessments_visible_to, cycles_visible_to
 from kvip.cycles.vocabulary import EVIDENCE_KINDS, RATING_VALUES
 from kvip.extensions import db
 from kvip.network.models import Unit

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import plotly.graph_objects as go
+
 MET_COLOUR = "#1e6b34"
 PREVIOUS_COLOUR = "#8a9bb0"
 
@@ -34,7 +36,6 @@ def scores_figure(
 ) -> dict[str, Any]:
     """A horizontal bar chart of scores (0–100) per group, with last cycle beside it when
     given. Groups without a score (nothing applicable) show no bar; their label stays."""
-    import plotly.graph_objects as go
 
     labels = [b.label for b in bars][::-1]  # plotly draws the first category at the bottom
     figure = go.Figure()

@@ -2,7 +2,7 @@
 
 A self-assessment is read with a fixed number of queries whatever its size: one for the
 domains, one for the standards, one for the ratings, two for last cycle's values. Every number
-comes from :mod:`kvip.benchmarks.scoring`.
+comes from :mod:`kvip.scoring`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kvip.benchmarks import scoring
-from kvip.core.permissions import member_unit_ids
+from kvip import scoring
+from kvip.accounts.permissions import member_unit_ids
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
 from kvip.cycles.progress import Progress, progress_counts, progress_of_rows
 from kvip.cycles.services import previous_assessments

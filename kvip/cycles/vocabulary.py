@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from kvip.benchmarks.scoring import MET, NA, NOT_MET, PARTLY, VALUES
+from kvip.scoring import MET, NA, NOT_MET, PARTLY, VALUES
 
 RATING_VALUES = VALUES
 # The kinds of evidence a unit can name for a rating (the knowledge sources of the seeds).

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from kvip.accounts import services as accounts
 from kvip.accounts.models import Membership, NetworkRole, User
+from kvip.config import MODULES
 from kvip.extensions import db
 from kvip.network.models import Institution, Network, Unit
 
@@ -196,7 +197,6 @@ def load_demo(today: date | None = None, seed: int = 2026) -> DemoContext | None
         rng=random.Random(seed),
         today=today or date.today(),
     )
-    from kvip import MODULES
 
     for name in MODULES:
         try:

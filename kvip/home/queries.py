@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from kvip.accounts.models import Membership, NetworkRole, User
+from kvip.accounts.permissions import coordinated_network_ids, member_unit_ids
 from kvip.actions.models import Action
 from kvip.actions.queries import OPEN as OPEN_ACTION_STATES
 from kvip.core.models import AuditEvent, OutboxEmail
-from kvip.core.permissions import coordinated_network_ids, member_unit_ids
 from kvip.cycles import queries as cycle_queries
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.cycles.progress import Progress

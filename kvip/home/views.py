@@ -31,9 +31,7 @@ DUE_HORIZON_DAYS = 30
 def step_labels() -> dict[str, str]:
     """The pipeline's steps in the user's language."""
     return {
-        "not_started": _("Not started"),
-        "in_progress": _("In progress"),
-        "submitted": _("Submitted"),
+        **assessment_state_labels(),
         "visit_planned": _("Visit planned"),
         "visited": _("Visited"),
         "report_shared": _("Report shared"),

@@ -17,6 +17,7 @@ from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from kvip.core.jobs import EXTENSION
+from kvip.jobs.views import bp
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Queue:
     """The app's queue: its huey instance and tasks (registered as ``app.extensions``)."""
 
     def __init__(self, app: Flask) -> None:
-        from kvip.jobs import tasks
+        from kvip.jobs import tasks  # cycle: tasks imports reminders_time from this package
 
         self.app = app
         self.huey = make_huey(app)
@@ -69,8 +70,6 @@ def reminders_time(app: Flask) -> tuple[int, int]:
 
 def init_app(app: Flask) -> None:
     """Create the queue of ``app`` and its pages."""
-    from kvip.jobs.views import bp
-
     app.extensions[EXTENSION] = Queue(app)
     app.register_blueprint(bp)
 

@@ -6,6 +6,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from kvip.core.jobs import EXTENSION
+from kvip.jobs import reminders_time, tasks
+
 jobs = AppGroup("jobs", help="The job queue: mail, daily reminders, exports.")
 
 
@@ -13,8 +16,6 @@ jobs = AppGroup("jobs", help="The job queue: mail, daily reminders, exports.")
 @click.option("--workers", type=int, default=None, help="Worker threads (KVIP_JOBS_WORKERS).")
 def worker(workers: int | None) -> None:
     """Run the queue's worker until stopped (Ctrl+C or SIGTERM finish the running tasks)."""
-    from kvip.core.jobs import EXTENSION
-    from kvip.jobs import reminders_time, tasks
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     queue = app.extensions[EXTENSION]

@@ -9,14 +9,15 @@ import sqlalchemy as sa
 from flask import Flask
 from huey import Huey, crontab
 
-from kvip.core import mail
+from kvip.actions import reminders
+from kvip.core import jobs, mail
 from kvip.core.models import ExportJob, OutboxEmail
 from kvip.extensions import db
+from kvip.jobs import exports, reminders_time
 
 
 def register(huey: Huey, app: Flask) -> dict[str, Any]:
     """Define the tasks on ``huey`` for ``app``; returns them by name."""
-    from kvip.jobs import exports, reminders_time
 
     @huey.task(name="deliver_mail")
     def deliver_mail(message_id: int) -> None:
@@ -37,8 +38,6 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
     @huey.periodic_task(crontab(hour=str(hour), minute=str(minute)), name="daily_reminders")
     def daily_reminders() -> None:
         """Everyone's reminders of the day (``flask reminders send`` does the same by hand)."""
-        from kvip.actions import reminders
-
         with app.app_context():
             result = reminders.send_reminders()
             app.logger.info("Daily reminders: %s", result)
@@ -60,7 +59,6 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
 def recover(app: Flask) -> tuple[int, int]:
     """Before a worker starts: work that a stopped worker was in the middle of is queued again
     (huey had already taken it off the queue). Returns (export jobs, messages) requeued."""
-    from kvip.core import jobs
 
     with app.app_context():
         running = list(

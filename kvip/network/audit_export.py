@@ -22,6 +22,10 @@ from typing import IO, Any
 
 from flask import Response, send_file
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from kvip.core import excel
 from kvip.network import audit_log
@@ -120,10 +124,6 @@ def _csv_chunks(
 def write_xlsx(rows: Iterable[Any], out: IO[bytes], with_network: bool = False) -> None:
     """Write the workbook to ``out`` in openpyxl's write-only mode (rows go to disk as they
     come): bold frozen header, times as real date-times, text never read as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     bold = Font(bold=True)

@@ -7,9 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from kvip.accounts.permissions import coordinated_network_ids
 from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import coordinated_network_ids, require
+from kvip.core.permissions import require
 from kvip.core.text import clean_line, line_problem
 from kvip.extensions import db
 from kvip.network.models import (

@@ -9,13 +9,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from kvip.core import versioning
+from kvip.accounts.permissions import any_coordinator
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, require
+from kvip.core.permissions import require
 from kvip.extensions import db
-from kvip.network import audit_page, reviewer_pool, services
+from kvip.network import (
+    audit_page,
+    reviewer_pool,
+    services,
+    user_admin,  # noqa: F401 - the user administration's routes (accounts' blueprint)
+)
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
+from kvip.network.labels import unit_kind_labels
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
 
 bp = Blueprint("network", __name__, url_prefix="/networks")
@@ -25,16 +32,6 @@ def nav_items(user: Any) -> list[NavItem]:
     if user.is_admin or any_coordinator(user):
         return [NavItem(_("Network"), "network.networks", order=70)]
     return []
-
-
-def unit_kind_labels() -> dict[str, str]:
-    return {
-        "acute": _("Acute unit"),
-        "general": _("General inpatient unit"),
-        "specialised": _("Specialised unit"),
-        "forensic": _("Secure / forensic unit"),
-        "outpatient": _("Outpatient / day unit"),
-    }
 
 
 def _network(network_id: int) -> Network:
@@ -169,8 +166,6 @@ def units(network_id: int) -> Any:
 @bp.route("/<int:network_id>/units/<int:unit_id>", methods=["GET", "POST"])
 @login_required
 def unit_form(network_id: int, unit_id: int | None = None) -> Any:
-    from kvip.core import audit
-
     network = _network(network_id)
     unit = None
     if unit_id is not None:

@@ -19,6 +19,7 @@ from kvip.standards.duties import DUTY_CODES
 from kvip.standards.loader import EDITION_FILE
 from kvip.standards.mapping_file import MappingData
 from kvip.standards.models import CHANGE_KINDS
+from kvip.standards.spreadsheet import export_xlsx
 from kvip.standards.validation import EditionData
 
 standards = AppGroup("standards", help="Editions of the standards: check, load, list, export.")
@@ -137,7 +138,6 @@ def list_editions() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def export(slug: str, out: Path) -> None:
     """Write edition SLUG to the .xlsx file OUT (one sheet, a row per standard)."""
-    from kvip.standards.spreadsheet import export_xlsx
 
     edition = services.edition_by_slug(slug)
     if edition is None:

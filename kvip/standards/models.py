@@ -32,6 +32,9 @@ class Edition(db.Model):  # type: ignore[name-defined,misc]
     domains: Mapped[list[Domain]] = relationship(
         back_populates="edition", order_by="Domain.position", cascade="all, delete-orphan"
     )
+    # The cycles that use the edition (kvip.cycles names its model by string here: standards
+    # sits below cycles and imports nothing of it). Read-only: cycles set their edition.
+    cycles = relationship("Cycle", viewonly=True)
 
 
 class Domain(db.Model):  # type: ignore[name-defined,misc]

@@ -73,15 +73,18 @@ class EditionRow:
 
 def edition_rows() -> list[EditionRow]:
     """Every edition with its number of standards and of cycles using it, newest first."""
-    from kvip.cycles.models import Cycle
-
     n_standards = (
         sa.select(sa.func.count(Standard.id))
         .where(Standard.edition_id == Edition.id)
         .scalar_subquery()
     )
+    # The cycles table through Edition.cycles: standards comes before cycles (ARCHITECTURE.md).
+    cycles = sa.inspect(Edition).relationships["cycles"].target
     n_cycles = (
-        sa.select(sa.func.count(Cycle.id)).where(Cycle.edition_id == Edition.id).scalar_subquery()
+        sa.select(sa.func.count())
+        .select_from(cycles)
+        .where(cycles.c.edition_id == Edition.id)
+        .scalar_subquery()
     )
     rows = db.session.execute(
         sa.select(Edition, n_standards, n_cycles).order_by(

@@ -85,9 +85,7 @@ def edition_in_use(edition: Edition) -> bool:
     """Frozen: marked so, or used by any cycle (whose ratings point at its standards)."""
     if edition.frozen:
         return True
-    from kvip.cycles.models import Cycle
-
-    return bool(db.session.scalar(sa.select(sa.exists().where(Cycle.edition_id == edition.id))))
+    return bool(db.session.scalar(sa.select(Edition.cycles.any()).where(Edition.id == edition.id)))
 
 
 def edition_by_slug(slug: str) -> Edition | None:

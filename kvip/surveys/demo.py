@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from kvip.config import ROOT
 from kvip.cycles.models import Assessment, Cycle
-from kvip.demo import DemoContext
 from kvip.extensions import db
 from kvip.standards.models import Standard
 from kvip.surveys.instruments import load_instrument_data, parse_instruments
@@ -42,7 +41,8 @@ COUNTS = {
 }
 
 
-def populate(ctx: DemoContext) -> None:
+def populate(ctx: Any) -> None:
+    """Attach the questionnaires to the demo edition and add answers (ctx: kvip.demo.DemoContext)."""
     edition = ctx.extra.get("edition")
     previous: Cycle | None = ctx.extra.get("previous_cycle")
     current: Cycle | None = ctx.extra.get("current_cycle")

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from kvip.accounts.models import UnitRole, User
-from kvip.core.permissions import can, coordinates, rule, unit_role
+from kvip.accounts.permissions import coordinates, unit_role
+from kvip.core.permissions import can, rule
 from kvip.extensions import db
 from kvip.visits.models import TeamMember, Visit
 

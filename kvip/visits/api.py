@@ -31,16 +31,17 @@ from kvip.api.spec import (
     query,
     schema,
 )
-from kvip.benchmarks.scoring import VALUES
 from kvip.core.errors import NotFound, ServiceError
-from kvip.core.permissions import require, visits_visible_to
+from kvip.core.permissions import require
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
+from kvip.scoring import VALUES
 from kvip.standards.duties import METHOD_CODES
 from kvip.visits import sync
 from kvip.visits.models import ObservationKind, TeamRole, Visit, VisitState
 from kvip.visits.pack import visit_pack, visit_summary
+from kvip.visits.permissions import visits_visible_to
 
 MAX_PAGE = 500
 VISIT_STATES = tuple(s.value for s in VisitState)

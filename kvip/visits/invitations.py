@@ -9,12 +9,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from kvip.accounts.models import Membership, UnitRole, User
 from kvip.accounts.services import coordinators_of
 from kvip.core import mail
+from kvip.core.formats import format_date
 from kvip.core.models import OutboxAttachment, OutboxEmail
 from kvip.core.urls import external_url
 from kvip.extensions import db

@@ -1,4 +1,5 @@
-"""User-facing names of the visit vocabulary (states, team roles, kinds, rating values)."""
+"""User-facing names of the visit vocabulary (states, team roles, kinds). Rating values and
+assessment states have their names in :mod:`kvip.cycles.vocabulary`."""
 
 from __future__ import annotations
 
@@ -38,15 +39,6 @@ def observation_kinds_plural() -> dict[str, str]:
     }
 
 
-def rating_values() -> dict[str, str]:
-    return {
-        "met": _("Met"),
-        "partly_met": _("Partly met"),
-        "not_met": _("Not met"),
-        "not_applicable": _("Not applicable"),
-    }
-
-
 def report_states() -> dict[str, str]:
     return {
         "draft": _("Draft"),
@@ -57,11 +49,3 @@ def report_states() -> dict[str, str]:
 
 def standard_types() -> dict[int, str]:
     return {1: _("Type 1 (essential)"), 2: _("Type 2 (expected)"), 3: _("Type 3 (desirable)")}
-
-
-def assessment_states() -> dict[str, str]:
-    return {
-        "not_started": _("Not started"),
-        "in_progress": _("In progress"),
-        "submitted": _("Submitted"),
-    }

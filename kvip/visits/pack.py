@@ -11,12 +11,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.core.db import iso, utcnow
 from kvip.core.i18n import lang, localized
-from kvip.core.permissions import can, team_role
+from kvip.core.permissions import can
 from kvip.cycles.models import Rating
 from kvip.extensions import db
 from kvip.standards.duties import method_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits.models import Finding, Observation, Report, ReportState, Visit, VisitState
+from kvip.visits.permissions import team_role
 from kvip.visits.sync import finding_dict, observation_dict
 
 

@@ -1,5 +1,5 @@
 """The visit report: generated from the visit's data (every number from
-:mod:`kvip.benchmarks.scoring`), stored as a snapshot, and moved draft → shared_with_unit → final
+:mod:`kvip.scoring`), stored as a snapshot, and moved draft → shared_with_unit → final
 with the unit's comments on factual accuracy kept beside the draft."""
 
 from __future__ import annotations
@@ -10,17 +10,18 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from kvip.benchmarks.scoring import agreement, group_summaries, summary_of
+from kvip.accounts.permissions import unit_role
 from kvip.core import audit, dates, evidence, pdf, versioning
 from kvip.core.db import utcnow
-from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied, require, unit_role
+from kvip.core.errors import PermissionDenied, ServiceError
+from kvip.core.formats import format_date
+from kvip.core.permissions import require
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked, is_overridden
+from kvip.scoring import agreement, group_summaries, summary_of
 from kvip.visits.models import (
     Observation,
     ObservationKind,
@@ -178,12 +179,12 @@ def revision_note(report: Report) -> str | None:
         return _(
             "The team revised its findings on %(date)s, after this report became final. "
             "The final report is kept as it was issued.",
-            date=format_date(visit.completed_at.date()),
+            date=format_date(visit.completed_at),
         )
     return _(
         "The team revised its findings on %(date)s, after this report was made. The lead "
         "reviewer can update the report from the visit data to show them.",
-        date=format_date(visit.completed_at.date()),
+        date=format_date(visit.completed_at),
     )
 
 

@@ -14,13 +14,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from kvip.core import audit
 from kvip.core.dates import date_problem
 from kvip.core.db import utcnow
 from kvip.core.errors import ServiceError
+from kvip.core.formats import format_date
 from kvip.core.permissions import can, require
 from kvip.core.text import clean_text
 from kvip.extensions import db

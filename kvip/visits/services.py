@@ -594,7 +594,7 @@ def completion_problems(visit: Visit) -> list[str]:
 def complete_visit(actor: Any, visit: Visit) -> Visit:
     """in_progress → completed: every standard has a team rating and no conflict is open.
     Generates the draft report."""
-    from kvip.visits import reports
+    from kvip.visits import reports  # cycle: reports imports audit_scope from this module
 
     require(actor, "visit.lead", visit)
     if visit.state != VisitState.in_progress.value:

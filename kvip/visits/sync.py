@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from kvip.benchmarks.scoring import VALUES
 from kvip.core import audit
 from kvip.core.db import iso, utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
-from kvip.core.permissions import require, team_role
+from kvip.core.permissions import require
 from kvip.extensions import db
+from kvip.scoring import VALUES
 from kvip.standards.models import Domain, Standard
 from kvip.visits.models import (
     AppliedOperation,
@@ -37,6 +37,7 @@ from kvip.visits.models import (
     Visit,
     VisitState,
 )
+from kvip.visits.permissions import team_role
 from kvip.visits.services import audit_scope, require_start_day
 
 OP_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")

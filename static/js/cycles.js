@@ -131,7 +131,9 @@ function initAssessment(config) {
     };
     badge.textContent = message || words[state] || "";
     if (state === "saved") {
-      const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      // The page's language, not the browser's (en-US would say "03:43 PM"): en-GB or nb.
+      const locale = document.documentElement.lang === "en" ? "en-GB" : "nb-NO";
+      const time = new Date().toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
       badge.textContent = `${S.saved} ${time}`;
     }
   }

@@ -55,7 +55,7 @@ def test_frister_the_overview_and_the_reminders_agree(app: Flask, world: World) 
     page = coordinator.get(f"/actions/networks/{world.network.id}?cycle={world.cycle.id}").get_data(
         as_text=True
     )
-    cells = re.findall(r'<td class="num">(\d+) \(\d+ %\)</td>', page)
+    cells = re.findall(r'<td class="num">(\d+) \(\d+\xa0%\)</td>', page)
     assert sum(int(c) for c in cells) == expected
     # The coordinator's "Frister": the same three, linked to the same overview.
     with app.test_request_context("/"):

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from kvip.accounts.models import User
 from kvip.actions import services
 from kvip.actions.models import Action
-from kvip.core.errors import Conflict, ServiceError
+from kvip.core.errors import Conflict, PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.cycles.models import Rating
 from kvip.extensions import db
 from kvip.standards.models import Standard

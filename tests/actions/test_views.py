@@ -307,7 +307,7 @@ def test_overview_figures(app: Flask, world: World, prev: Previous) -> None:
         as_text=True
     )
     assert "Enhet Alfa" in page and 'id="status-figure"' in page
-    assert "33 %" in page  # one of three actions is overdue
+    assert "33\xa0%" in page  # one of three actions is overdue (Babel: no-break space)
     assert client.get(f"/actions/networks/{world.network.id}?cycle=999999").status_code == 404
 
 

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from kvip.benchmarks import scoring
+from kvip import scoring
 from tests.benchmarks.conftest import CODES, PEER_1, PEER_2, SELF_1, SELF_2, BenchWorld
 
 DOMAINS = {"1": ["1.1", "1.2", "1.3"], "2": ["2.1", "2.2", "2.3"]}

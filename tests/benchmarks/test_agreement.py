@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from kvip.benchmarks import network_page, scoring
+from kvip import scoring
+from kvip.benchmarks import network_page
 from tests.benchmarks.conftest import CODES, NAMES, PEER_2, SELF_2, BenchWorld
 from tests.benchmarks.helpers import csv_rows, num
 

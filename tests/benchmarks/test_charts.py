@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from kvip.benchmarks import charts, scoring
+from kvip import scoring
+from kvip.benchmarks import charts
 
 
 def _valid(fig: charts.Figure) -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kvip.benchmarks import scoring
+from kvip import scoring
 from tests.benchmarks.conftest import (
     CODES,
     GOOD_BETA,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from kvip.benchmarks import scoring, summaries
+from kvip import scoring
+from kvip.benchmarks import summaries
 from kvip.benchmarks.models import BenchmarkCycleState, BenchmarkPseudonym, domain_counts
 from kvip.cycles.models import Assessment, Rating
 from kvip.extensions import db

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.cycles import services
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db

@@ -72,6 +72,6 @@ def test_header_filters_and_summary_say_the_same(world: World, login_as) -> None
     assert re.search(r"<strong>2</strong> overført, ikke bekreftet", summary)
     assert re.search(r"<strong>3</strong> ikke vurdert", summary)
     # The three percentages are labelled so they are not confused.
-    assert re.search(r"Fullført <strong>17 %</strong>", summary)
+    assert re.search(r"Fullført <strong>17\xa0%</strong>", summary)
     assert re.search(r"Skår <strong>83</strong>", summary)  # (2 met + ½ partly) / 3
-    assert re.search(r"Oppfylt <strong>67 %</strong>", summary)
+    assert re.search(r"Oppfylt <strong>67\xa0%</strong>", summary)

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from kvip.core.errors import Conflict, NotFound, ServiceError
+from kvip.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.cycles import queries, services
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_babel import force_locale
 
-from kvip.core.errors import ServiceError
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.cycles import services
 from kvip.cycles.models import Rating
 from kvip.extensions import db

@@ -490,7 +490,7 @@ def test_coordinator_of_another_network_is_refused(app: Flask, seeded: Seeded) -
 
 
 def test_service_checks_permission(app: Flask, seeded: Seeded) -> None:
-    from kvip.core.permissions import PermissionDenied
+    from kvip.core.errors import PermissionDenied
     from kvip.network import audit_log
 
     member = seeded.world.users["member"]

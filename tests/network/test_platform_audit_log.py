@@ -278,7 +278,7 @@ def test_coordinator_sees_only_their_networks_events_never_the_platforms(
 
 
 def test_services_check_platform_permission(app: Flask, seeded: Seeded) -> None:
-    from kvip.core.permissions import PermissionDenied
+    from kvip.core.errors import PermissionDenied
     from kvip.network import audit_log
 
     coordinator = seeded.world.users["coordinator"]

@@ -11,9 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from kvip.core.errors import ServiceError
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.extensions import db
 from kvip.network.models import RuleOverride
 from kvip.network.overrides import RuleBlocked, grant_override

@@ -10,9 +10,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from kvip.core.errors import ServiceError
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.extensions import db
 from kvip.visits import reports, services
 from kvip.visits.models import Finding, Report

@@ -9,10 +9,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask import Flask
 
-from kvip.benchmarks.scoring import agreement, summary_of
-from kvip.core.errors import ServiceError
-from kvip.core.permissions import PermissionDenied
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.extensions import db
+from kvip.scoring import agreement, summary_of
 from kvip.visits import reports, services
 from kvip.visits.models import Report
 from tests.conftest import login

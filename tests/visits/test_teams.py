@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from kvip.accounts.models import Membership
-from kvip.core.errors import ServiceError
+from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import PermissionDenied
 from kvip.cycles.models import Cycle
 from kvip.extensions import db
 from kvip.network.overrides import RuleBlocked

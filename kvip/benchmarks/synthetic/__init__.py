@@ -16,6 +16,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from kvip.benchmarks import summaries
 from kvip.benchmarks.synthetic.bulk import Inserter
 from kvip.benchmarks.synthetic.content import PASSWORD
 from kvip.benchmarks.synthetic.generator import Generator
@@ -45,7 +46,6 @@ def generate(
 ) -> Result:
     """Create the network ``synthetic-<seed>-<units>x<cycles>``; the same arguments give the
     same network (names, ratings, visits, observations) on any database."""
-    from kvip.benchmarks import summaries
 
     if units < 1 or cycles < 1:
         raise ValueError("units and cycles must be at least 1")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from kvip.accounts.services import hash_password
 from kvip.benchmarks.synthetic.bulk import Inserter, _edition, _pick
 from kvip.benchmarks.synthetic.content import (
     GOOD,
@@ -50,8 +51,6 @@ class Generator:
     # --- the network ------------------------------------------------------------------------
 
     def setup(self, ins: Inserter, edition_slug: str | None) -> None:
-        from kvip.accounts.services import hash_password
-
         conn, rng, now, units = ins.connection, self.rng, self.now, self.units
         if conn.execute(
             sa.text("SELECT 1 FROM networks WHERE slug = :s"), {"s": self.slug}

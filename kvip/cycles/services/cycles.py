@@ -18,6 +18,7 @@ from kvip.core.setup import MAX_ID
 from kvip.core.text import clean_line, line_problem
 from kvip.cycles.models import Assessment, Cycle, CycleState
 from kvip.cycles.services.carry_over import carry_over_ratings
+from kvip.cycles.vocabulary import cycle_state_labels
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.standards.models import Edition, Standard
@@ -230,8 +231,6 @@ def _transition(actor: Any, cycle: Cycle, source: str, target: str) -> Cycle:
 
 
 def _state_word(state: str) -> str:
-    from kvip.cycles.vocabulary import cycle_state_labels
-
     return cycle_state_labels().get(state, state).lower()
 
 

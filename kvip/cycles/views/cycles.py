@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership
-from kvip.core import versioning
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
+from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import localized
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, can, coordinated_network_ids, require
+from kvip.core.permissions import can, require
 from kvip.cycles import queries, services
 from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm
 from kvip.cycles.models import Assessment, Cycle, CycleState
@@ -211,8 +212,6 @@ def edit(cycle_id: int) -> Any:
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle_id))
-    from kvip.core import audit
-
     return render_template(
         "cycles/cycle_form.html",
         network=cycle.network,

@@ -4,10 +4,7 @@ single-use code, and kiosk mode for the unit's tablet."""
 from flask import Blueprint
 
 from kvip.core import evidence
-from kvip.surveys import (
-    permissions,  # noqa: F401  (registers the surveys' rules)
-    results,
-)
+from kvip.surveys import results
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 

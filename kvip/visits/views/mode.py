@@ -20,8 +20,9 @@ from kvip.core.models import AuditEvent
 from kvip.core.permissions import can
 from kvip.cycles.models import Rating
 from kvip.cycles.services import previous_assessment
+from kvip.cycles.vocabulary import assessment_state_labels, rating_labels
 from kvip.extensions import db
-from kvip.network.views import unit_kind_labels
+from kvip.network.labels import unit_kind_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits import labels, reports, services, sync
 from kvip.visits.models import Finding, Report, ReportState, Visit
@@ -104,10 +105,7 @@ def js_strings() -> dict[str, str]:
         "readonly": _("This visit cannot be changed now. You can read it."),
         "finding_for": _("Team's finding for {code}"),
         "comment_for": _("Team comment for {code}"),
-        "value_met": _("Met"),
-        "value_partly_met": _("Partly met"),
-        "value_not_met": _("Not met"),
-        "value_not_applicable": _("Not applicable"),
+        **{f"value_{value}": label for value, label in rating_labels().items()},
         "kind_good_practice": _("Good practice"),
         "kind_improvement": _("Area for improvement"),
         "kind_recommendation": _("Recommendation"),
@@ -181,7 +179,7 @@ def mode(visit_id: int) -> Any:
             previous_content=previous_content,
             writable=may_record_now(current_user, visit),
             visit_config=config,
-            assessment_state_label=labels.assessment_states().get(
+            assessment_state_label=assessment_state_labels().get(
                 assessment.state, assessment.state
             ),
             kind_label=unit_kind_labels().get(assessment.unit.kind, assessment.unit.kind),

@@ -13,13 +13,14 @@ from sqlalchemy.orm import joinedload
 
 from kvip.core import audit, jobs, versioning
 from kvip.core.errors import ServiceError
-from kvip.core.permissions import can, require, visits_visible_to
+from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Unit
 from kvip.visits import labels, reports
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
+from kvip.visits.permissions import visits_visible_to
 from kvip.visits.views import bp
 from kvip.visits.views.visits import grant_visit_override, report_of
 

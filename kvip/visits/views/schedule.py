@@ -9,13 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
+from kvip.core.formats import format_date
 from kvip.core.permissions import can
 from kvip.cycles.models import Assessment
 from kvip.extensions import db

@@ -9,18 +9,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
+from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
+from kvip.core import audit, formats
 from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
-from kvip.core.permissions import any_coordinator, can, coordinated_network_ids, require
+from kvip.core.permissions import can, require
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
+from kvip.cycles.vocabulary import rating_labels
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Institution, Network, Unit
@@ -78,7 +80,7 @@ _GLOBALS: dict[str, Callable[..., Any]] = {
     "visit_state_labels": labels.visit_states,
     "team_role_labels": labels.team_roles,
     "report_state_labels": labels.report_states,
-    "rating_labels": labels.rating_values,
+    "rating_labels": rating_labels,
     "observation_kind_labels": labels.observation_kinds,
     "can_do": _can_do,
     "visit_report_exists": _report_exists,
@@ -90,10 +92,7 @@ for _name, _fn in _GLOBALS.items():
 @bp.app_template_global("fmt_num")
 def _fmt_num(value: float | None, digits: int = 0) -> str:
     """A number in the user's locale (decimal comma in Norwegian); "–" when undefined."""
-    if value is None:
-        return "–"
-    pattern = "0" if digits == 0 else "0." + "0" * digits
-    return format_decimal(round(value, digits), format=pattern)
+    return formats.format_number(value, digits)
 
 
 @bp.app_template_filter("css_string")
@@ -111,7 +110,7 @@ def _isodate(value: str | None) -> str:
     if not value:
         return "–"
     try:
-        return format_date(date.fromisoformat(value[:10]), "medium")
+        return formats.format_date(date.fromisoformat(value[:10]), "medium")
     except ValueError:
         return value
 
@@ -308,8 +307,6 @@ def reviewers(network_id: int) -> Any:
 
 
 def _overview(visit: Visit, *, reason: str = "", reason_error: str = "", status: int = 200) -> Any:
-    from kvip.core import audit
-
     report = report_of(visit)
     return render_template(
         "visits/overview.html",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kvip.benchmarks import scoring as s
+from kvip import scoring as s
 
 
 def test_score_met_pct_completeness_by_hand() -> None:
