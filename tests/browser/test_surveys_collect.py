@@ -100,7 +100,11 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
     assert serious_violations(tablet) == []
     screenshot(tablet, "surveys-kiosk-start")
+    # Stored on the tablet by the site's service worker: a reload without the network works.
+    expect(tablet.locator("[data-kiosk]")).to_have_attribute("data-kiosk-stored", "controlled")
     tablet_context.set_offline(True)
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
     tablet.get_by_role("button", name="Ungdom").click()
     tablet.get_by_role("group", name="Jeg føler meg trygg.").get_by_text("Helt enig").click()
     tablet.get_by_label("Noe mer?").fill("Jeg heter 01020312345")
