@@ -9,29 +9,64 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields
 
-from kvip.api import bp
-from kvip.api.spec import COUNT, PERCENT, STRING, array, enum, nullable, obj, operation, path_id
+from kvip.core.api import Count, OneOf, OutSchema, Percent, bp, errors
 from kvip.core.errors import NotFound
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.surveys.instruments import INSTRUMENT_CODES
-from kvip.surveys.results import AGREE_WORDS, results_for
+from kvip.surveys.results import results_for
+
+
+class DistributionSchema(OutSchema):
+    strongly_agree = Count()
+    agree = Count()
+    disagree = Count()
+    strongly_disagree = Count()
+
+
+class QuestionResultSchema(OutSchema):
+    code = fields.String()
+    standards = fields.List(
+        fields.String(), metadata={"description": "Codes of the standards it evidences"}
+    )
+    n = Count(metadata={"description": "Answering on the scale (“won't say” not counted)"})
+    positive_pct = Percent()
+    distribution = fields.Nested(DistributionSchema)
+    wont_say = Count()
+
+
+class InstrumentResultSchema(OutSchema):
+    code = OneOf(INSTRUMENT_CODES)
+    respondents = Count()
+    threshold = Count(metadata={"description": "The network's threshold (never below 5)"})
+    suppressed = fields.Boolean()
+    questions = fields.List(
+        fields.Nested(QuestionResultSchema),
+        metadata={"description": "Empty when suppressed"},
+    )
+
+
+class QuestionnairesSchema(OutSchema):
+    instruments = fields.List(fields.Nested(InstrumentResultSchema))
 
 
 @bp.get("/assessments/<int:assessment_id>/questionnaires")
+@bp.response(200, QuestionnairesSchema, description="The instruments collected for the assessment")
+@errors({403: "Not the caller's to read", 404: "No such assessment"})
 def assessment_questionnaires(assessment_id: int) -> Any:
+    """Questionnaire results of a self-assessment (aggregates only; no answer of one
+    respondent and no free text, ever)"""
     assessment = db.session.get(Assessment, assessment_id)
     if assessment is None:
         raise NotFound(_("No such self-assessment."))
     require(current_user, "surveys.results", assessment)
-    instruments = []
-    for r in results_for(assessment):
-        instruments.append(
+    return {
+        "instruments": [
             {
                 "code": r.code,
                 "respondents": r.respondents,
@@ -49,46 +84,6 @@ def assessment_questionnaires(assessment_id: int) -> Any:
                     for q in r.questions
                 ],
             }
-        )
-    return jsonify({"instruments": instruments})
-
-
-_QUESTION = obj(
-    {
-        "code": STRING,
-        "standards": array(STRING, description="Codes of the standards it evidences"),
-        "n": {**COUNT, "description": "Answering on the scale (“won't say” not counted)"},
-        "positive_pct": nullable(PERCENT),
-        "distribution": obj({w: COUNT for w in AGREE_WORDS}),
-        "wont_say": COUNT,
+            for r in results_for(assessment)
+        ]
     }
-)
-operation(
-    "/assessments/{id}/questionnaires",
-    "get",
-    summary="Questionnaire results of a self-assessment (aggregates only)",
-    description=(
-        "Per instrument its respondents; an instrument with fewer respondents than the "
-        "threshold (the network's setting, never below 5) is suppressed and has no questions. "
-        "No answer of one respondent and no free text is ever returned."
-    ),
-    tags=["surveys"],
-    parameters=[path_id()],
-    response=obj(
-        {
-            "instruments": array(
-                obj(
-                    {
-                        "code": enum(INSTRUMENT_CODES),
-                        "respondents": COUNT,
-                        "threshold": {**COUNT, "minimum": 5},
-                        "suppressed": {"type": "boolean"},
-                        "questions": array(_QUESTION),
-                    }
-                )
-            )
-        }
-    ),
-    response_description="The instruments collected for the assessment",
-    errors={403: "Not the caller's to read", 404: "No such assessment"},
-)
