@@ -21,6 +21,7 @@ MODULES = (
     "standards",
     "cycles",
     "visits",
+    "surveys",
     "actions",
     "benchmarks",
     "home",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.permissions import unit_role
-from kvip.core import audit, dates, pdf, versioning
+from kvip.core import audit, dates, evidence, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.formats import format_date
@@ -130,6 +130,8 @@ def build_content(visit: Visit) -> dict[str, Any]:
         },
         "domains": domain_rows,
         "observations": grouped,
+        # What young people, parents and staff told us (kvip.core.evidence; above threshold).
+        "voices": [asdict(section) for section in evidence.sections_for(visit.assessment_id)],
         "standards": [
             {
                 "code": s.code,
