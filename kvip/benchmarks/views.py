@@ -173,7 +173,7 @@ def unit(unit_id: int) -> Any:
 @login_required
 def unit_pdf(unit_id: int) -> Any:
     """The unit's dashboard as PDF: the same selection, figures (as images) and tables."""
-    u = _unit(unit_id)
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
     dash = unit_page.build(ctx, u)
     charts, images = chart_images.for_pdf(dash.figures, ctx.lang)
