@@ -68,6 +68,7 @@ function applyPending() {
 async function flush() {
   if (sending || !navigator.onLine) return;
   sending = true;
+  let sent = 0;
   try {
     for (;;) {
       const items = outbox();
@@ -96,11 +97,12 @@ async function flush() {
         }
       }
       save(outbox().filter((e) => e.op_id !== item.op_id));
+      sent += 1;
     }
   } finally {
     sending = false;
     showStatus();
-    if (!outbox().length && !refused && statusEl.dataset.savedOnce) {
+    if (sent && !outbox().length && !refused) {
       statusEl.textContent = root.dataset.sent;
     }
   }
@@ -126,7 +128,6 @@ form.addEventListener('submit', (event) => {
   const items = outbox();
   items.push({ op_id: newId(), entries: entriesOf() });
   refused = '';
-  statusEl.dataset.savedOnce = 'true';
   save(items);
   flush();
 });

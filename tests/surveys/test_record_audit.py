@@ -13,31 +13,15 @@ from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.evidence import evidence_for, sections_for
 from kvip.extensions import db
 from kvip.surveys import record_audit, services
-from kvip.surveys.models import Instrument, Question, RecordAuditEntry
+from kvip.surveys.models import Instrument, RecordAuditEntry
 from tests.factories import World
+from tests.surveys.record_world import add_record_audit
 
 
 @pytest.fixture
 def criteria(world: World) -> Instrument:
     """A record-audit instrument with two criteria (R1 → standard 1.1, R2 → 1.2 and 2.1)."""
-    instrument = Instrument(
-        edition_id=world.assessment.cycle.edition_id,
-        code="record_audit",
-        kind="record_audit",
-        version="1",
-        title_nb="Journalgjennomgang",
-        title_en="Record audit",
-        position=3,
-    )
-    instrument.questions = [
-        Question(code="R1", position=0, text_nb="Plan finnes.", text_en="A plan exists.",
-                 scale="yes_no_na", standards=["1.1"]),
-        Question(code="R2", position=1, text_nb="Mål står.", text_en="Goals are recorded.",
-                 scale="yes_no_na", standards=["1.2", "2.1"]),
-    ]  # fmt: skip
-    db.session.add(instrument)
-    db.session.commit()
-    return instrument
+    return add_record_audit(world.assessment.cycle.edition_id)
 
 
 def entries(code: str, values: list[str]) -> list[dict[str, Any]]:
