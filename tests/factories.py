@@ -10,6 +10,7 @@ from typing import Any
 from kvip.accounts.models import Membership, NetworkRole, User
 from kvip.accounts.services import hash_password
 from kvip.actions.models import Action
+from kvip.benchmarks.models import LearningRequest
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
 from kvip.network.models import Institution, Network, Unit
@@ -218,6 +219,8 @@ class World:
     users: dict[str, User] = field(default_factory=dict)
     # A finished export job of the coordinator (its file in a temporary folder).
     export_job_id: int = 0
+    # An "ask to learn" request from unit to other_unit, passed on by the coordinator.
+    learning_request_id: int = 0
 
     def ids(self) -> dict[str, Any]:
         """Values for the ``{name}`` placeholders of the authorization table."""
@@ -243,6 +246,7 @@ class World:
             "user_id": self.users["member"].id,
             "job_id": self.export_job_id,
             "instrument_code": "young_person",
+            "learning_request_id": self.learning_request_id,
         }
 
 
@@ -340,6 +344,19 @@ def build_world() -> World:
     )
     db.session.commit()
     export_job_id = _finished_export_job(users["coordinator"], network)
+    learning_request = LearningRequest(
+        network_id=network.id,
+        from_unit_id=unit.id,
+        to_unit_id=other_unit.id,
+        practice="Faste ettersamtaler etter tvang",
+        to_label="Enhet B",
+        message="Vi vil gjerne lære hvordan dere gjør ettersamtaler.",
+        state="forwarded",
+        requested_by_id=users["lead"].id,
+        forwarded_by_id=users["coordinator"].id,
+    )
+    db.session.add(learning_request)
+    db.session.commit()
     return World(
         network=network,
         inst_a=inst_a,
@@ -358,6 +375,7 @@ def build_world() -> World:
         observation=observation,
         users=users,
         export_job_id=export_job_id,
+        learning_request_id=learning_request.id,
     )
 
 

@@ -61,15 +61,36 @@ def _span(a: float, b: float) -> list[float]:
     return [min(1.0, max(0.0, round(a, 6))), min(1.0, max(0.0, round(b, 6)))]
 
 
+def wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters (plotly's ``<br>``), at
+    spaces; a single word longer than ``width`` stays whole. Panel titles use it so that
+    neighbouring titles never run into each other ("…taushetsplikt" into "6 Rettigheter")."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+# Characters of a panel title per line for a grid of that many columns (a 10" tablet in
+# portrait is the narrowest screen the charts are drawn on, at 12 px).
+TITLE_WIDTH = {1: 60, 2: 34, 3: 24, 4: 18}
+
+
 def _grid(
     n: int, columns: int, titles: Sequence[str], *, vspace: float = 0.16, hspace: float = 0.04
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Layout axes for ``n`` panels in a grid (what make_subplots does, without its cost):
-    returns the layout entries and each panel's (xaxis, yaxis) trace references."""
+    returns the layout entries and each panel's (xaxis, yaxis) trace references. Titles are
+    wrapped to the panel's width."""
+    width_chars = TITLE_WIDTH.get(columns, 16)
     rows = max(1, math.ceil(n / columns))
     width = (1 - hspace * (columns - 1)) / columns
     height = (1 - vspace * (rows - 1)) / rows
-    layout: dict[str, Any] = {"annotations": []}
+    # Room above the first row for its (possibly two-line) panel titles under the figure title.
+    layout: dict[str, Any] = {"annotations": [], "margin": {"l": 60, "r": 20, "t": 100, "b": 50}}
     refs = []
     for i in range(n):
         r, c = divmod(i, columns)
@@ -80,7 +101,7 @@ def _grid(
         layout[f"yaxis{suffix}"] = _axis(domain=_span(y1 - height, y1), anchor=f"x{suffix}")
         layout["annotations"].append(
             {
-                "text": titles[i],
+                "text": wrap(titles[i], width_chars),
                 "x": x0 + width / 2,
                 "y": y1,
                 "xref": "paper",
@@ -131,6 +152,7 @@ class Point:
     label: str
     value: float | None
     hover: str = ""
+    tag: str = ""  # drawn beside the point without hover (the own unit: its score)
 
 
 @dataclass
@@ -206,7 +228,9 @@ def domain_distribution(
                 "type": "scatter",
                 "x": [p.value for _, p in own],
                 "y": [y for y, _ in own],
-                "mode": "markers",
+                # Labelled without hover (a tablet has none): the score beside the diamond,
+                # on the side with room, and the unit's name in the legend.
+                "mode": "markers+text",
                 "name": own_name,
                 "marker": {
                     "color": OWN,
@@ -214,8 +238,14 @@ def domain_distribution(
                     "symbol": "diamond",
                     "line": {"color": "#ffffff", "width": 1.5},
                 },
-                "text": [p.hover or p.label for _, p in own],
-                "hovertemplate": "%{text}<extra></extra>",
+                "text": [p.tag or p.label for _, p in own],
+                "textposition": [
+                    "middle left" if (p.value or 0) > 60 else "middle right" for _, p in own
+                ],
+                "textfont": {"color": OWN, "size": 13},
+                "hovertext": [p.hover or p.label for _, p in own],
+                "hovertemplate": "%{hovertext}<extra></extra>",
+                "cliponaxis": False,
             }
         )
     return _figure(
@@ -363,6 +393,116 @@ def trend_panels(
     return _figure(data, title, height=260 * rows + 120, **layout)
 
 
+@dataclass(frozen=True)
+class TrendPanel:
+    """One panel of a trend: the network's median and quartiles over the units per cycle
+    (from :func:`scoring.distribution`) and, for a unit's view, the unit's own scores."""
+
+    title: str
+    x: list[str]
+    median: list[float | None]
+    q1: list[float | None]
+    q3: list[float | None]
+    own: list[float | None] | None = None
+
+
+BAND = "rgba(74,111,165,0.18)"
+
+
+def trend_bands(
+    panels: Sequence[TrendPanel],
+    *,
+    title: str,
+    own_name: str,
+    median_name: str,
+    band_name: str,
+    columns: int = 4,
+    marks: Sequence[Sequence[Mark]] = (),
+    marks_name: str = "",
+) -> Figure:
+    """Small multiples over cycles: per panel the network's middle half of the units as a
+    shaded band, its median as a dashed line, and the own unit as a bold line whose latest
+    score is written beside it (no hover needed). One line per unit would be spaghetti; the
+    band shows the spread without singling any unit out."""
+    layout, refs = _grid(len(panels), columns, [p.title for p in panels])
+    data: list[dict[str, Any]] = []
+    for i, (panel, (xref, yref)) in enumerate(zip(panels, refs, strict=True)):
+        first = i == 0
+        axes = {"xaxis": xref, "yaxis": yref}
+        data.append(
+            {
+                "type": "scatter",
+                "x": panel.x,
+                "y": [_num(v) for v in panel.q1],
+                "mode": "lines",
+                "line": {"width": 0, "color": BAND},
+                "showlegend": False,
+                "legendgroup": "band",
+                "hoverinfo": "skip",
+                "connectgaps": False,
+                **axes,
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": panel.x,
+                "y": [_num(v) for v in panel.q3],
+                "mode": "lines",
+                "fill": "tonexty",
+                "fillcolor": BAND,
+                "line": {"width": 0, "color": BAND},
+                "name": band_name,
+                "showlegend": first,
+                "legendgroup": "band",
+                "customdata": [_num(v) for v in panel.q1],
+                "hovertemplate": "%{x}: %{customdata:.1f}–%{y:.1f}<extra>" + band_name + "</extra>",
+                "connectgaps": False,
+                **axes,
+            }
+        )
+        data.append(
+            _line(
+                Series(median_name, panel.x, panel.median, dash="dash"),
+                NETWORK,
+                legendgroup="median",
+                showlegend=first,
+                **axes,
+            )
+        )
+        if panel.own is not None:
+            own = [_num(v) for v in panel.own]
+            last = max((j for j, v in enumerate(own) if v is not None), default=None)
+            line = _line(
+                Series(own_name, panel.x, own, highlight=True),
+                OWN,
+                legendgroup="own",
+                showlegend=first,
+                **axes,
+            )
+            line["mode"] = "lines+markers+text"
+            line["texttemplate"] = ["%{y:.0f}" if j == last else "" for j in range(len(own))]
+            line["textposition"] = "top center"
+            line["textfont"] = {"color": OWN, "size": 13}
+            line["cliponaxis"] = False
+            data.append(line)
+    marked = False
+    for i, (xref, yref) in enumerate(refs):
+        panel_marks = marks[i] if i < len(marks) else ()
+        if panel_marks:
+            data.append(
+                _marks(panel_marks, marks_name, showlegend=not marked, xaxis=xref, yaxis=yref)
+            )
+            marked = True
+    for key in list(layout):
+        if key.startswith("yaxis"):
+            layout[key].update(range=[0, 105])
+        elif key.startswith("xaxis"):
+            layout[key].update(type="category", tickangle=0)
+    rows = max(1, math.ceil(len(panels) / columns))
+    return _figure(data, title, height=270 * rows + 130, **layout)
+
+
 def domain_panels(rows: Sequence[DomainRow], *, title: str, columns: int = 4) -> Figure:
     """Coordinator small multiples: one panel per domain with every unit (named) and the box."""
     layout, refs = _grid(len(rows), columns, [r.box.label for r in rows], vspace=0.18, hspace=0.05)
@@ -407,8 +547,23 @@ class FunnelData:
     limits998: list[tuple[int, float, float]]
 
 
-def funnel(data: FunnelData, *, title: str, labels: dict[str, str]) -> Figure:
-    """Met % against the number of applicable standards, with 95 % and 99.8 % control limits."""
+# Funnel positions (from scoring.funnel_position): colour and symbol of each.
+FUNNEL_CLASSES = (
+    ("within", OTHERS, "circle"),
+    ("above95", MET, "circle"),
+    ("above998", MET, "triangle-up"),
+    ("below95", NOT_MET, "circle"),
+    ("below998", NOT_MET, "triangle-down"),
+)
+
+
+def funnel(
+    data: FunnelData, *, title: str, labels: dict[str, str], label_outliers: bool = False
+) -> Figure:
+    """Met % against the number of applicable standards, with 95 % and 99.8 % control limits.
+    Units are drawn as one trace per funnel position (``labels[position]`` names it, else
+    ``labels["units"]``); ``label_outliers`` writes the names of the units outside the 95 %
+    limits beside them (only for a viewer who may see names)."""
     traces: list[dict[str, Any]] = []
     for limits, name, color, dash in (
         (data.limits998, labels["limit998"], LIMIT998, "dot"),
@@ -441,37 +596,108 @@ def funnel(data: FunnelData, *, title: str, labels: dict[str, str]) -> Figure:
             "hoverinfo": "skip",
         }
     )
-    colours = {"above95": MET, "above998": MET, "below95": NOT_MET, "below998": NOT_MET}
-    symbols = {"above998": "triangle-up", "below998": "triangle-down"}
-    traces.append(
-        {
-            "type": "scatter",
-            "x": [n for _, n, _, _ in data.points],
-            "y": [pct for _, _, pct, _ in data.points],
-            "mode": "markers",
-            "name": labels["units"],
-            "text": [label for label, _, _, _ in data.points],
-            "marker": {
-                "color": [colours.get(pos, OTHERS) for *_, pos in data.points],
-                "symbol": [symbols.get(pos, "circle") for *_, pos in data.points],
-                "size": 8,
-                "line": {"color": "#ffffff", "width": 0.5},
-            },
-            "hovertemplate": "%{text}: %{y:.1f} % (n = %{x})<extra></extra>",
-        }
-    )
+    # One trace per position, each drawn with one colour and one symbol, so that every legend
+    # entry shows exactly the marker it stands for.
+    for position, colour, symbol in FUNNEL_CLASSES:
+        pts = [p for p in data.points if p[3] == position]
+        if not pts:
+            continue
+        outside = position != "within"
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [n for _, n, _, _ in pts],
+                "y": [pct for _, _, pct, _ in pts],
+                "mode": "markers",
+                "name": labels.get(position, labels["units"]),
+                "legendgroup": "units",
+                "text": [label for label, _, _, _ in pts],
+                "hovertemplate": "%{text}: %{y:.1f} % (n = %{x})<extra></extra>",
+                "marker": {
+                    "color": colour,
+                    "symbol": symbol,
+                    "size": 10 if outside else 8,
+                    "line": {"color": "#ffffff", "width": 0.5},
+                },
+            }
+        )
     xaxis = _axis(title={"text": labels["x"]}, rangemode="tozero")
     ns = [n for _, n, _, _ in data.points]
     if ns and max(ns) > 40 and min(ns) > 0.3 * max(ns):
         # Units that all have most standards applicable sit far right: zoom in on them.
         xaxis["range"] = [max(0.0, min(ns) - 0.15 * max(ns)), max(ns) * 1.02]
+    extra: dict[str, Any] = {}
+    if label_outliers:
+        right = xaxis["range"][1] if "range" in xaxis else max(ns + [1]) * 1.02
+        notes = outlier_labels(data, right)
+        if notes:
+            # Names in a column right of the plot, each with a thin line to its point: a
+            # coordinator reads them on a tablet without tapping, and they never overlap.
+            extra = {"annotations": notes, "margin": {"l": 60, "r": 210, "t": 60, "b": 50}}
+    # Below the x-axis title, not on it.
+    extra["legend"] = {"orientation": "h", "y": -0.3}
     return _figure(
         traces,
         title,
-        height=460,
+        height=520,
         xaxis=xaxis,
         yaxis=_axis(title={"text": labels["y"]}, range=[0, 101]),
+        **extra,
     )
+
+
+OUTLIER_LABELS = 6  # per side of the funnel; the table under the chart lists every unit
+LABEL_GAP = 8.0  # percentage points between two labels (16 px text on a 250 px high plot)
+
+
+def _spread(ys: list[float], gap: float, lo: float, hi: float) -> list[float]:
+    """Label heights for points at ``ys`` (descending): as close to each point as possible,
+    at least ``gap`` apart, within [lo, hi]."""
+    out: list[float] = []
+    for y in ys:
+        out.append(min(y, hi) if not out else min(y, out[-1] - gap))
+    if out and out[-1] < lo:
+        shift = lo - out[-1]
+        out = [v + shift for v in out]
+    for i in range(len(out) - 1, 0, -1):  # pushed up past hi: pull back from the bottom
+        if out[i - 1] < out[i] + gap:
+            out[i - 1] = out[i] + gap
+    return [round(v, 3) for v in out]
+
+
+def outlier_labels(data: FunnelData, right: float) -> list[dict[str, Any]]:
+    """Annotations naming the units outside the 95 % limits (the most extreme
+    :data:`OUTLIER_LABELS` above and below), placed at x = ``right`` and spread apart."""
+    colour = {"above95": MET, "above998": MET, "below95": NOT_MET, "below998": NOT_MET}
+    centre = 100 * data.p_bar
+    notes: list[dict[str, Any]] = []
+    for side, lo, hi in (("above", centre + 1, 100.0), ("below", 0.0, centre - 1)):
+        group = [p for p in data.points if p[3].startswith(side)]
+        group = sorted(group, key=lambda p: -abs(p[2] - centre))[:OUTLIER_LABELS]
+        group.sort(key=lambda p: -p[2])
+        heights = _spread([p[2] for p in group], LABEL_GAP, lo, hi)
+        for (label, n, pct, pos), ay in zip(group, heights, strict=True):
+            notes.append(
+                {
+                    "x": n,
+                    "y": pct,
+                    "xref": "x",
+                    "yref": "y",
+                    "ax": right,
+                    "ay": ay,
+                    "axref": "x",
+                    "ayref": "y",
+                    "text": label,
+                    "showarrow": True,
+                    "arrowhead": 0,
+                    "arrowwidth": 1,
+                    "arrowcolor": colour[pos],
+                    "standoff": 5,
+                    "xanchor": "left",
+                    "font": {"color": colour[pos], "size": 12},
+                }
+            )
+    return notes
 
 
 VALUE_CODES = {"not_applicable": -1, "not_met": 0, "partly_met": 1, "met": 2}
@@ -521,7 +747,16 @@ def heatmap(
         title,
         height=max(320, 18 * len(y) + 180),
         xaxis=_axis(type="category", showticklabels=len(x) <= 60, tickangle=-60),
-        yaxis=_axis(type="category", autorange="reversed"),
+        # Every standard labelled (plotly would otherwise skip every second code when rows
+        # are close): one tick per row, 18 px per row, an 11 px font.
+        yaxis=_axis(
+            type="category",
+            autorange="reversed",
+            tickmode="array",
+            tickvals=list(y),
+            ticktext=list(y),
+            tickfont={"size": 11},
+        ),
     )
 
 

@@ -119,6 +119,9 @@ def build(user: Any, network: Network, search: Search, *, export: bool = False) 
                 "domain": f"{r.domain_code} {title}" if r.domain_code else "–",
                 "unit": r.label,
                 "cycle": r.cycle_name,
+                # For "ask to learn" (the page only; exports keep their columns).
+                "observation_id": int(r.observation_id),
+                "own": bool(r.own),
             }
         )
     table = Table(

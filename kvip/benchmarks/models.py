@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kvip.core.db import utcnow
 from kvip.extensions import db
 
 # The series of a benchmark (DESIGN §5): the unit's own ratings, the visit team's findings,
@@ -125,3 +126,65 @@ standard_pairs = sa.Table(
     sa.Column("region", sa.String(60), primary_key=True),
     *_pair_columns(),
 )
+
+
+# --- "ask to learn": consent-based contact between units (issue 16) ----------------------------
+
+# sent → forwarded (by the network's coordinator) → accepted | declined (by the other unit's
+# lead); or sent → refused (the coordinator does not forward it, with a reason).
+LEARNING_STATES = ("sent", "forwarded", "accepted", "declined", "refused")
+LEARNING_MESSAGE_MAX = 1000
+LEARNING_NOTE_MAX = 500
+
+
+class LearningRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A unit lead asks to learn from another unit's good practice. Names stay pseudonymous on
+    both sides until the other unit's lead accepts; the coordinator passes it on."""
+
+    __tablename__ = "learning_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    from_unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), index=True
+    )
+    to_unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), index=True
+    )
+    # The good-practice observation the request is about (from "who to learn from" or the
+    # library); kept as text too, so the request still reads well if the report changes.
+    observation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("observations.id", ondelete="SET NULL")
+    )
+    practice: Mapped[str] = mapped_column(sa.Text, default="")
+    # The other unit as the requester saw it (its pseudonym in that view), shown until accepted.
+    to_label: Mapped[str] = mapped_column(sa.String(80), default="")
+    message: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(12), default="sent", index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    forwarded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # The coordinator's note when forwarding, or the reason for not forwarding.
+    coordinator_note: Mapped[str] = mapped_column(sa.Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # The other unit's contact person once accepted (the accepting lead or one they chose).
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    answer_note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    forwarded_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def names_revealed(self) -> bool:
+        """Both units see each other's name and contact person only after acceptance."""
+        return self.state == "accepted"

@@ -98,9 +98,12 @@ def overview(
                         "limit998": _("Limits at 99.8 %"),
                         "network": _("Network average"),
                         "units": _("Units"),
+                        **position_labels(),
+                        "within": _("Units within the limits"),
                         "x": _("Applicable standards (n)"),
                         "y": _("Met %"),
                     },
+                    label_outliers=ctx.named,
                 )
             )
     kinds = unit_kind_labels()
@@ -396,29 +399,37 @@ def trend_table(
     )
     figure = None
     if figures and rows:
-        names = [r["cycle"] for r in rows]
-        series = [
-            charts.Series(_("All standards"), names, [r.get("score") for r in rows], highlight=True)
-        ]
-        series += [
-            charts.Series(ctx.domain_title(code), names, [r.get(f"d{code}") for r in rows])
-            for code in codes
-        ]
         shown = [
             c
             for c in order
             if not (skip_small and scoring.suppressed(int(units.get(c.id, 0)), ctx.k))
         ]
+        # The year on the axis ("Syklus 2025" four times side by side runs together).
+        names = [str(c.year) for c in shown]
+        # One small panel per domain (one line each) instead of eight lines in one narrow band.
+        panels = [
+            (
+                _("All standards"),
+                [charts.Series(_("Network"), names, [r.get("score") for r in rows])],
+            )
+        ]
+        panels += [
+            (
+                ctx.domain_title(code),
+                [charts.Series(_("Network"), names, [r.get(f"d{code}") for r in rows])],
+            )
+            for code in codes
+        ]
         marks = [
-            charts.Mark(r["cycle"], r["score"], r["note"])
+            charts.Mark(str(c.year), r["score"], r["note"])
             for c, r in zip(shown, rows, strict=True)
             if c.id in bounds and bounds[c.id].codes(None) and r.get("score") is not None
         ]
         figure = charts.to_json(
-            charts.lines(
-                series,
+            charts.trend_panels(
+                panels,
                 title=_("Network score per domain over cycles"),
-                marks=marks,
+                marks=[marks],
                 marks_name=_("Standards changed meaning"),
             )
         )

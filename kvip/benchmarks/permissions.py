@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kvip.accounts.models import Membership, User
+from kvip.accounts.models import Membership, UnitRole, User
 from kvip.accounts.permissions import coordinates, unit_role
 from kvip.core.permissions import rule
 from kvip.extensions import db
@@ -54,3 +54,46 @@ def _benchmark_network(user: User, network: Any) -> bool:
     """The network-wide (named) dashboards: funnel plots, heatmap, agreement: coordinators, admins."""
     network_id = network if isinstance(network, int) else network.id
     return user.is_admin or coordinates(user, network_id)
+
+
+# --- ask to learn (kvip.benchmarks.learning) ---------------------------------------------------
+
+
+@rule("learning.send")
+def _can_send(user: User, unit: Any) -> bool:
+    """Send a request on behalf of a unit: that unit's lead only."""
+    return unit is not None and unit_role(user, unit.id) == UnitRole.unit_lead.value
+
+
+@rule("learning.read")
+def _can_read(user: User, req: Any) -> bool:
+    """See a request: the network's coordinators and admins, the requesting unit's staff, and
+    the other unit's staff once the coordinator has passed it on (never before)."""
+    if req is None:
+        return False
+    if user.is_admin or coordinates(user, req.network_id):
+        return True
+    if unit_role(user, req.from_unit_id) is not None:
+        return True
+    return (
+        req.state != "sent"
+        and req.state != "refused"
+        and unit_role(user, req.to_unit_id) is not None
+    )
+
+
+@rule("learning.forward")
+def _can_forward(user: User, req: Any) -> bool:
+    """Pass a request on or decline it: a coordinator of the request's network only."""
+    return req is not None and coordinates(user, req.network_id)
+
+
+@rule("learning.answer")
+def can_answer_learning(user: User, req: Any) -> bool:
+    """Accept or decline: the lead of the unit asked, once the request has been passed on."""
+    return (
+        req is not None
+        and req.state != "sent"
+        and req.state != "refused"
+        and unit_role(user, req.to_unit_id) == UnitRole.unit_lead.value
+    )

@@ -43,6 +43,7 @@ TOP_DIFFERENCES = 10
 class LearnEntry:
     label: str
     text: str
+    observation_id: int | None = None  # what an "ask to learn" request refers to
 
 
 @dataclass
@@ -177,7 +178,12 @@ def _domains(dash: UnitDashboard, own: pd.DataFrame, figures: bool) -> None:
             charts.DomainRow(
                 box=charts.BoxStats(title, dist.median, dist.q1, dist.q3, dist.low, dist.high),
                 others=others,
-                own=charts.Point(own_label, own_series, f"{own_label}: {_fmt(own_series)}")
+                own=charts.Point(
+                    own_label,
+                    own_series,
+                    f"{own_label}: {_fmt(own_series)}",
+                    tag=format_number(own_series),
+                )
                 if own_series is not None
                 else None,
             )
@@ -255,6 +261,30 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
         row = table.get(cycle_id if code is None else (cycle_id, code))
         return None if row is None else opt(row["score"])
 
+    # The network's spread per cycle: median and quartiles of the units' scores (overall and
+    # per domain), for cycles on the basis edition (a restated cycle's units are not restated
+    # one by one; its pooled score stays in the table).
+    spread_raw = queries.unit_spread_trend(ctx.network.id, ctx.series, ctx.filters)
+    restated_ids = [
+        c.id for c in order if lin.crosses_editions and c.edition_id != lin.basis_edition_id
+    ]
+    spread_raw = spread_raw[~spread_raw["cycle_id"].isin(restated_ids)]
+    spread_units = with_scores(spread_raw)
+    spread_totals = with_scores(sum_counts(spread_raw, ["cycle_id", "key"]))
+
+    def spread(cycle_id: int, code: str | None) -> scoring.Distribution | None:
+        if not offered[cycle_id] or scoring.suppressed(int(net_units.get(cycle_id, 0)), ctx.k):
+            return None
+        if code is None:
+            sel = spread_totals[spread_totals["cycle_id"] == cycle_id]
+        else:
+            sel = spread_units[
+                (spread_units["cycle_id"] == cycle_id) & (spread_units["domain_code"] == code)
+            ]
+        if scoring.suppressed(len(sel), ctx.k):
+            return None
+        return scoring.distribution(opt(v) for v in sel["score"])
+
     # A filtered network line of another cycle only where the same filters are offered there
     # (the offered set is chosen per cycle; otherwise subtracting lines could single out a unit).
     offered = {c.id: filters_offered_in(ctx, c.id) for c in order}
@@ -277,13 +307,15 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
         title = _("All standards") if code is None else ctx.domain_title(code)
         mine = [lookup("own", c.id, code) for c in order]
         theirs = [network_value(c.id, code) for c in order]
+        spreads = [spread(c.id, code) for c in order]
         panels.append(
-            (
+            charts.TrendPanel(
                 title,
-                [
-                    charts.Series(dash.unit.name, names, mine, highlight=True),
-                    charts.Series(_("Network"), names, theirs, dash="dash"),
-                ],
+                names,
+                median=[d.median if d else None for d in spreads],
+                q1=[d.q1 if d else None for d in spreads],
+                q3=[d.q3 if d else None for d in spreads],
+                own=mine,
             )
         )
         marks = []
@@ -299,7 +331,7 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
                     )
                 )
         panel_marks.append(marks)
-        for c, m, t in zip(order, mine, theirs, strict=True):
+        for c, m, t, d in zip(order, mine, theirs, spreads, strict=True):
             if m is None and t is None:
                 continue
             notes = []
@@ -324,6 +356,9 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
                     "domain": title,
                     "score": m,
                     "network": t,
+                    "median": d.median if d else None,
+                    "q1": d.q1 if d else None,
+                    "q3": d.q3 if d else None,
                     "note": " ".join(notes),
                 }
             )
@@ -336,6 +371,9 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
             Column("score", _("Your score"), "score"),
             Column("network", _("Network score"), "score"),
             Column("note", _("Note")),
+            Column("median", _("Network median"), "score"),
+            Column("q1", _("Lower quartile"), "score"),
+            Column("q3", _("Upper quartile"), "score"),
         ],
         rows=rows,
         note=_(
@@ -344,9 +382,12 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
     )
     if figures:
         dash.figures["trend"] = charts.to_json(
-            charts.trend_panels(
+            charts.trend_bands(
                 panels,
                 title=_("Your trend over cycles"),
+                own_name=dash.unit.name,
+                median_name=_("Network median"),
+                band_name=_("Middle half of the units"),
                 marks=panel_marks,
                 marks_name=_("Standards changed meaning"),
             )
@@ -512,7 +553,9 @@ def _areas(dash: UnitDashboard, values: pd.DataFrame, standards: pd.DataFrame) -
     )
     entries: dict[int, list[LearnEntry]] = {}
     for r in rows_of(learn):
-        entries.setdefault(int(r.standard_id), []).append(LearnEntry(r.label, r.text))
+        entries.setdefault(int(r.standard_id), []).append(
+            LearnEntry(r.label, r.text, int(r.observation_id))
+        )
     areas = []
     for sid in area_ids:
         std = by_id[sid]

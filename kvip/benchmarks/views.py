@@ -12,7 +12,15 @@ from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership
 from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
-from kvip.benchmarks import annual, exports, library, network_page, summaries, unit_page
+from kvip.benchmarks import (
+    annual,
+    exports,
+    learning,
+    library,
+    network_page,
+    summaries,
+    unit_page,
+)
 from kvip.benchmarks.context import (
     LABELS_KEY,
     Column,
@@ -29,7 +37,7 @@ from kvip.config import ROOT
 from kvip.core import jobs
 from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
-from kvip.core.permissions import require
+from kvip.core.permissions import can, require
 from kvip.extensions import db
 from kvip.network.labels import unit_kind_labels
 from kvip.network.models import Network, Unit
@@ -67,6 +75,7 @@ def unit_links(user: Any, unit: Any, role: str) -> list[tuple[str, str]]:
             _("Good-practice library"),
             url_for("benchmarks.good_practice", network_id=unit.network_id),
         ),
+        (_("Requests to learn"), url_for("benchmarks.learning_requests")),
     ]
 
 
@@ -77,6 +86,7 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
         (_("Benchmarks"), url_for("benchmarks.network", network_id=network.id)),
         (_("Good-practice library"), url_for("benchmarks.good_practice", network_id=network.id)),
         (_("Annual report"), url_for("benchmarks.annual_report", network_id=network.id)),
+        (_("Requests to learn"), url_for("benchmarks.learning_requests")),
     ]
 
 
@@ -157,6 +167,7 @@ def unit(unit_id: int) -> Any:
         "benchmarks/unit.html",
         dash=dash,
         ctx=ctx,
+        can_ask=can(current_user, "learning.send", u),
         series_labels=series_labels(),
         kinds=unit_kind_labels(),
         export=lambda table, fmt: url_for(
@@ -294,6 +305,7 @@ def good_practice(network_id: int) -> Any:
     return render_template(
         "benchmarks/good_practice.html",
         lib=lib,
+        ask_units=learning.lead_units(current_user, network.id),
         export=lambda fmt: url_for(
             "benchmarks.good_practice_export",
             network_id=network.id,
@@ -374,3 +386,7 @@ def annual_export(network_id: int, table: str, fmt: str) -> Any:
         f"{network.slug}-{report.ctx.cycle.year}-annual",
         report.ctx,
     )
+
+
+# Ask to learn (Forespørsler): its routes on this blueprint.
+from kvip.benchmarks import learning_views  # noqa: E402,F401

@@ -72,6 +72,10 @@ PERMISSIONS: dict[str, str] = {
     "benchmark.named": "benchmarks",
     "benchmark.unit": "benchmarks",
     "benchmark.network": "benchmarks",
+    "learning.send": "benchmarks",
+    "learning.read": "benchmarks",
+    "learning.forward": "benchmarks",
+    "learning.answer": "benchmarks",
 }
 
 AnyUser = Any  # a User, an anonymous user or None

@@ -50,6 +50,7 @@ def entity_labels() -> dict[str, str]:
         "finding": _("Finding"),
         "gap_override": _("GAP assessment"),
         "institution": _("Institution"),
+        "learning_request": _("Request to learn"),
         "maturity_rating": _("Maturity"),
         "membership": _("Unit role"),
         "network": _("Network"),
@@ -71,13 +72,16 @@ def entity_labels() -> dict[str, str]:
 def action_labels() -> dict[str, str]:
     """What was done: stored action name → label in the user's language."""
     return {
+        "accept": _("Accepted"),
         "change_password": _("Changed password"),
         "closed": _("Closed"),
         "confirm": _("Confirmed"),
         "create": _("Created"),
+        "decline": _("Declined"),
         "delete": _("Deleted"),
         "enrol": _("Enrolled"),
         "export": _("Exported"),
+        "forward": _("Passed on"),
         "freeze": _("Frozen"),
         "grant": _("Granted"),
         "mapping": _("Mapping changed"),
@@ -85,6 +89,7 @@ def action_labels() -> dict[str, str]:
         "open": _("Opened"),
         "override": _("Exception made"),
         "publish": _("Published"),
+        "refuse": _("Not passed on"),
         "regenerate": _("Regenerated"),
         "reload": _("Reloaded"),
         "reopen": _("Reopened"),

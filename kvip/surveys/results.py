@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from kvip.core.evidence import EvidenceLine, EvidenceSection
+from kvip.core.formats import format_percent
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.surveys.models import (
@@ -234,8 +235,8 @@ def evidence_sections(assessment_id: int) -> list[EvidenceSection]:
         rows = [
             (
                 q.text,
-                f"{summary_of(q)}"
-                + (f" ({q.positive_pct:.0f} %)" if q.positive_pct is not None else ""),
+                summary_of(q)
+                + (f" ({format_percent(q.positive_pct)})" if q.positive_pct is not None else ""),
             )
             for q in r.questions
         ]

@@ -3,7 +3,7 @@ collections per assessment, hashed single-use codes, kiosk sessions, anonymous r
 their answers (no user, address or time of day), and record-audit entries.
 
 Revision ID: 5a1b2c3d4e5f
-Revises: d9a3c4e5f6b7
+Revises: 6b1c2d3e4f5a (written after d9a3c4e5f6b7; moved after the learning-requests revision that landed first)
 Create Date: 2026-12-07 16:38:53.563715
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "5a1b2c3d4e5f"
-down_revision = "d9a3c4e5f6b7"
+down_revision = "6b1c2d3e4f5a"
 branch_labels = None
 depends_on = None
 

@@ -158,7 +158,38 @@ root.querySelectorAll('form[data-kiosk-form]').forEach((form) => {
   });
 });
 
+// Offline reloads: the site's service worker (static/js/visits-sw.js) answers a navigation
+// from its pages cache when the network is gone, and static files from its assets cache. The
+// kiosk stores its own page and files there, so a reload without the network still shows it.
+async function keepForOffline() {
+  if (!('caches' in window) || !navigator.onLine) return;
+  try {
+    const pageUrl = new URL(window.location.pathname, window.location.href).href;
+    const response = await fetch(pageUrl, { credentials: 'same-origin', cache: 'no-cache' });
+    if (!response.ok || response.redirected) return;
+    await (await caches.open('kvip-pages')).put(pageUrl, response);
+    const files = [...document.querySelectorAll('link[rel="stylesheet"][href], script[src]')]
+      .map((el) => el.href || el.src);
+    for (const name of (await caches.keys()).filter((n) => n.startsWith('kvip-assets-'))) {
+      const cache = await caches.open(name);
+      for (const file of files) {
+        if (await cache.match(file, { ignoreSearch: true })) continue;
+        const copy = await fetch(file, { credentials: 'same-origin' });
+        if (copy.ok) await cache.put(file, copy);
+      }
+    }
+    root.dataset.kioskStored = navigator.serviceWorker && navigator.serviceWorker.controller ? 'controlled' : 'stored';
+  } catch {
+    /* storage refused or the network went away meanwhile: the next page load tries again */
+  }
+}
+
 window.addEventListener('online', flush);
 setInterval(flush, 15000);
 showStatus();
 flush();
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.ready.then(keepForOffline);
+} else {
+  keepForOffline();
+}

@@ -18,3 +18,8 @@ if (pending) {
     pending.hidden = false;
   }
 }
+
+// Kiosk mode has ended on this tablet: its stored page must not come back offline.
+if (document.querySelector('[data-kiosk-off]') && 'caches' in window) {
+  caches.open('kvip-pages').then((cache) => cache.delete(new URL(window.location.pathname, window.location.href).href));
+}

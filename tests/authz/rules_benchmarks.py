@@ -1,6 +1,6 @@
 """Authorization rules: benchmark dashboards, library, annual report, exports, API."""
 
-from tests.authz.table import Rule
+from tests.authz.table import SIGNED_IN, Rule
 
 ADMIN_COORD = frozenset({"admin", "coordinator"})
 UNIT = frozenset({"admin", "coordinator", "lead", "member"})
@@ -48,4 +48,51 @@ RULES = {
         allow=NETWORK_READERS,
     ),
     "api.cycle_benchmark": Rule("/api/v1/cycles/{cycle_id}/benchmark", allow=NETWORK_READERS),
+    # Ask to learn. The world's request goes from unit (lead, member) to other_unit (outsider
+    # leads it) and has been passed on by the coordinator.
+    "benchmarks.learning_requests": Rule(
+        "/benchmarks/requests", allow=SIGNED_IN, note="each sees only their own lists"
+    ),
+    "benchmarks.learning_new": [
+        # Only a unit lead may write one; the world's observation is no good practice: 400.
+        Rule(
+            "/benchmarks/requests/new?unit={unit_id}&observation={observation_id}",
+            allow=frozenset({"lead"}),
+        ),
+        Rule(
+            "/benchmarks/requests/new",
+            method="POST",
+            data={"unit": "{unit_id}", "observation": "{observation_id}", "message": "Hei"},
+            allow=frozenset({"lead"}),
+        ),
+    ],
+    "benchmarks.learning_request": Rule(
+        "/benchmarks/requests/{learning_request_id}",
+        allow=frozenset({"admin", "coordinator", "lead", "member", "outsider"}),
+    ),
+    "benchmarks.learning_forward": Rule(
+        "/benchmarks/requests/{learning_request_id}/forward",
+        method="POST",
+        data={},
+        allow=frozenset({"coordinator"}),
+        note="already passed on: told so, nothing changes",
+    ),
+    "benchmarks.learning_refuse": Rule(
+        "/benchmarks/requests/{learning_request_id}/refuse",
+        method="POST",
+        data={"reason": "Ikke nå"},
+        allow=frozenset({"coordinator"}),
+    ),
+    "benchmarks.learning_accept": Rule(
+        "/benchmarks/requests/{learning_request_id}/accept",
+        method="POST",
+        data={},
+        allow=frozenset({"outsider"}),
+    ),
+    "benchmarks.learning_decline": Rule(
+        "/benchmarks/requests/{learning_request_id}/decline",
+        method="POST",
+        data={},
+        allow=frozenset({"outsider"}),
+    ),
 }

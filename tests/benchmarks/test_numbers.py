@@ -194,10 +194,14 @@ def test_network_overview_units_funnel_and_small_multiples(
     funnel = fig["funnel"]
     network_line = next(t for t in funnel["data"] if t.get("mode") == "lines" and len(t["x"]) == 2)
     assert network_line["y"][0] == pytest.approx(100 * p_bar)
-    points = funnel["data"][-1]
-    for label, n, pct in zip(points["text"], points["x"], points["y"], strict=True):
-        assert n == totals[label].applicable
-        assert pct == pytest.approx(100 * totals[label].met / n)
+    point_traces = [t for t in funnel["data"] if t["mode"].startswith("markers")]
+    seen = []
+    for points in point_traces:
+        for label, n, pct in zip(points["text"], points["x"], points["y"], strict=True):
+            assert n == totals[label].applicable
+            assert pct == pytest.approx(100 * totals[label].met / n)
+            seen.append(label)
+    assert sorted(seen) == sorted(totals)
     upper95 = funnel["data"][2]
     lo, hi = scoring.funnel_limits(p_bar, upper95["x"][-1], scoring.Z95)
     assert upper95["y"][-1] == pytest.approx(100 * hi)

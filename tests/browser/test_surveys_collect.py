@@ -5,6 +5,7 @@ pack. axe-clean pages, screenshots under KVIP_SCREENSHOTS."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from playwright.sync_api import expect
 
 from kvip.extensions import db
 from kvip.surveys.models import Response
-from tests.browser.conftest import screenshot, serious_violations, sign_in
+from tests.browser.conftest import SHOTS, screenshot, serious_violations, sign_in
 from tests.factories import PASSWORD, World, build_world
 
 PHONE = {"width": 390, "height": 844}
@@ -100,7 +101,11 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
     assert serious_violations(tablet) == []
     screenshot(tablet, "surveys-kiosk-start")
+    # Stored on the tablet by the site's service worker: a reload without the network works.
+    expect(tablet.locator("[data-kiosk]")).to_have_attribute("data-kiosk-stored", "controlled")
     tablet_context.set_offline(True)
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
     tablet.get_by_role("button", name="Ungdom").click()
     tablet.get_by_role("group", name="Jeg føler meg trygg.").get_by_text("Helt enig").click()
     tablet.get_by_label("Noe mer?").fill("Jeg heter 01020312345")
@@ -131,10 +136,17 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     _answer_on_phone(browser, base, codes[3])
     page.goto(f"{base}/surveys/assessments/{a}")
     expect(page.locator(".survey-table")).to_be_visible()
-    expect(page.locator(".survey-table tbody tr").first).to_contain_text("100 %")
+    expect(page.locator(".survey-table tbody tr").first).to_contain_text(re.compile(r"100\s%"))
     expect(page.locator(".free-texts")).to_contain_text("Fine turer")
     assert serious_violations(page) == []
     screenshot(page, "surveys-lead-results")
+
+    # Beside the standard in the self-assessment: evidence, never a rating.
+    page.goto(f"{base}/cycles/assessments/{a}")
+    lines = page.locator("#s-1-1 .evidence-lines")
+    expect(lines).to_contain_text("Ungdom: 5 av 5 enige")
+    assert serious_violations(page) == []
+    page.locator("#s-1-1").screenshot(path=str(SHOTS / "surveys-self-assessment-evidence.png"))
 
     # Leaving kiosk mode needs the member's password.
     tablet.get_by_role("link", name="Ansatte: avslutt kioskmodus").click()
@@ -153,7 +165,7 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     reviewer.get_by_role("button", name="Besøkspakke").click()
     section = reviewer.locator(".evidence-section")
     expect(section).to_contain_text("Hva ungdom, foreldre og ansatte fortalte oss")
-    expect(section).to_contain_text("5 av 5 enige (100 %)")
+    expect(section).to_contain_text(re.compile(r"5 av 5 enige \(100\s%\)"))
     section.scroll_into_view_if_needed()
     assert serious_violations(reviewer) == []
     screenshot(reviewer, "surveys-visit-pack")

@@ -217,3 +217,14 @@ def test_kiosk_starts_signed_out_sends_once_and_ends_with_the_starters_password(
         member.post("/surveys/kiosk/responses", json=dict(body, submission_id="d" * 24)).status_code
         == 403
     )
+
+
+def test_the_public_pages_are_rate_limited(app: Any, world: World) -> None:
+    from kvip import create_app
+
+    throttled = create_app({**app.config, "RATELIMIT_ENABLED": True})
+    client = throttled.test_client()
+    statuses = [client.get("/surveys/answer/ABCD-EFGH").status_code for _i in range(61)]
+    assert statuses[:60] == [404] * 60
+    assert statuses[60] == 429
+    assert _count(Response) == 0

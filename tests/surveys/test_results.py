@@ -53,7 +53,7 @@ def test_results_appear_only_from_five_respondents(world: World, answer: Any) ->
     assert section.title == "What young people, parents and staff told us"
     assert "at least 5" in section.note
     heading, status, rows = section.groups[0]
-    assert status == "5 respondents" and rows[0] == ("I feel safe.", "4 of 5 agree (80 %)")
+    assert status == "5 respondents" and rows[0] == ("I feel safe.", "4 of 5 agree (80%)")
 
 
 def test_network_threshold_is_raised_but_never_below_five(world: World, answer: Any) -> None:
@@ -81,7 +81,7 @@ def test_evidence_shows_on_the_self_assessment_and_the_visit_screens(
     reviewer = login_as("reviewer")
     overview = reviewer.get(f"/visits/{world.visit.id}").get_data(as_text=True)
     assert "What young people, parents and staff told us" in overview
-    assert "5 of 5 agree (100 %)" in overview
+    assert "5 of 5 agree (100%)" in overview
     mode = reviewer.get(f"/visits/{world.visit.id}/mode").get_data(as_text=True)
     assert "What young people, parents and staff told us" in mode
     consolidate = reviewer.get(f"/visits/{world.visit.id}/consolidate").get_data(as_text=True)

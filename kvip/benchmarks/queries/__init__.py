@@ -39,6 +39,7 @@ from kvip.benchmarks.queries.summary import (
     unit_domain_counts,
     unit_domain_trend,
     unit_pair_counts,
+    unit_spread_trend,
     unit_totals_by_cycle,
 )
 
@@ -70,5 +71,6 @@ __all__ = [
     "unit_domain_counts",
     "unit_domain_trend",
     "unit_pair_counts",
+    "unit_spread_trend",
     "unit_totals_by_cycle",
 ]

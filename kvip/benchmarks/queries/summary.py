@@ -191,6 +191,27 @@ def network_domain_trend(network_id: int, series: str, filters: Filters) -> pd.D
     return frame(stmt)
 
 
+def unit_spread_trend(network_id: int, series: str, filters: Filters) -> pd.DataFrame:
+    """Per cycle × counted (filtered) unit × domain code: the counts, keyed by an opaque
+    assessment id only — for the network's median and quartiles over the units per cycle
+    (never shown per unit)."""
+    t = domain_counts
+    stmt = (
+        sa.select(
+            t.c.cycle_id,
+            t.c.assessment_id.label("key"),
+            Domain.code.label("domain_code"),
+            *(t.c[c] for c in COUNT_COLUMNS),
+        )
+        .join(Cycle, Cycle.id == t.c.cycle_id)
+        .join(Domain, Domain.id == t.c.domain_id)
+        .join(Unit, Unit.id == t.c.unit_id)
+        .where(Cycle.network_id == network_id, t.c.series == series, filters.on_units())
+        .order_by(t.c.cycle_id, t.c.assessment_id, Domain.code)
+    )
+    return frame(stmt, ["cycle_id", "key", "domain_code", *COUNT_COLUMNS])
+
+
 def unit_domain_trend(unit_id: int, series: str) -> pd.DataFrame:
     """Per cycle × domain code: one unit's counts (its own history)."""
     t = domain_counts

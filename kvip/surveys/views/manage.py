@@ -82,6 +82,7 @@ def _render(
             assessment, free_text=can(current_user, "surveys.free_text", assessment)
         ),
         can_manage=can(current_user, "surveys.manage", assessment),
+        can_settings=can(current_user, "surveys.settings", assessment.cycle.network_id),
         can_kiosk=can(current_user, "surveys.kiosk", assessment) and bool(open_choices),
         has_instruments=bool(instruments),
         collection_form=collection_form,
