@@ -54,9 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         except ModuleNotFoundError as exc:
             if exc.name != f"kvip.{name}.api":
                 raise
-    from kvip.api import bp as api_bp  # in the function: see the note above
+    from kvip import api  # in the function: see the note above
 
-    app.register_blueprint(api_bp)
+    api.init_app(app)
     from kvip import jobs  # in the function: see the note above
 
     jobs.init_app(app)

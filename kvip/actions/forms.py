@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kvip.actions.services import RESPONSIBLE_MAX, TITLE_MAX
 from kvip.core.forms import KvipForm
 
 
@@ -23,9 +24,11 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ActionForm(KvipForm):
-    title = StringField(_l("Title"), validators=[Length(max=200)])
+    title = StringField(_l("Title"), validators=[Length(max=TITLE_MAX)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    responsible = StringField(_l("Responsible"), validators=[Optional(), Length(max=200)])
+    responsible = StringField(
+        _l("Responsible"), validators=[Optional(), Length(max=RESPONSIBLE_MAX)]
+    )
     # A plain date input: the service parses it and words the error.
     deadline = StringField(_l("Deadline"), render_kw={"type": "date"})
     risk = RadioField(_l("Risk"), default="medium", validate_choice=False)

@@ -1,92 +1,175 @@
-"""The JSON API at /api/v1. Modules add routes in their own ``api.py`` with :data:`bp` and
-describe them with :func:`kvip.api.spec.operation`; ``/api/v1/openapi.json`` is assembled from
-those."""
+"""The JSON API at /api/v1: registers the blueprint every module's ``api.py`` adds its routes
+to (:data:`kvip.core.api.bp`) with flask-smorest, and serves ``/api/v1/openapi.json``,
+generated from the modules' marshmallow schemas."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from flask import Blueprint, jsonify, request
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask import Flask, current_app, jsonify
+from flask_login import current_user
+from flask_smorest import Api
+from marshmallow import fields
 
-from kvip.api.spec import STRING, document, obj, openapi_document, operation, schema
-from kvip.core.errors import ServiceError
-from kvip.core.setup import MAX_ID
+from kvip.core.api import (
+    ErrorSchema,
+    IsoDate,
+    IsoDateTime,
+    OutSchema,
+    bp,
+)
+from kvip.core.setup import MAX_ID, IdConverter
 
-__all__ = ["bp", "document", "int_arg", "json_body", "schema"]
+PREFIX = "/api/v1"
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 with a clear message (JSON that cannot be read,
-    nests too deeply or holds a lone surrogate: code ``bad_json``, see kvip.core.http)."""
-    data = request.get_json() if request.is_json else None
-    if not isinstance(data, dict):
-        raise ServiceError(
-            _("The request body must be a JSON object."), status=400, code="bad_request"
-        )
-    return data
-
-
-def int_arg(name: str, default: int | None, low: int = 1, high: int = MAX_ID) -> int | None:
-    """A whole-number query parameter within ``low``…``high`` (ids: a database INTEGER), its
-    default when absent, or a 400 naming it: never a silent clamp, never a database error."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    # int() also reads "+1", " 1", "1_000" and non-ASCII digits; only plain digits are asked for.
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise ServiceError(
-            _(
-                "%(name)s must be a whole number from %(low)d to %(high)d.",
-                name=name,
-                low=low,
-                high=high,
-            ),
-            status=400,
-            code="bad_parameter",
-            fields={name: _("Out of range.")},
-        )
-    return int(raw)
+# Answers any operation can give (added to each operation of the document).
+_ALWAYS = {
+    "400": "Malformed request, e.g. a NUL character anywhere in it (code nul_character), or a "
+    "host the platform does not serve (code unknown_host)",
+    "401": "Not signed in, and no valid API token (Authorization: Bearer …); when that header "
+    "is sent, the token alone counts, never a session cookie",
+}
+_WRITE_400 = (
+    " or the body is not a JSON object, or is JSON nested deeper than 32 levels or with an "
+    "unpaired surrogate (code bad_json), or (session cookie) the X-CSRFToken header is missing "
+    "(code csrf)"
+)
+_GENERIC = {"422": "Invalid input; error.fields names each field"}
+_TOO_LARGE = "The body is too large"
+_SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from the profile page or "
+        "`flask --app kvip users create-token EMAIL`",
+    },
+    "cookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "The browser's session; writes also need the X-CSRFToken header",
+    },
+}
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every API call needs a signed-in user or a bearer token (openapi.json included)."""
+class KvipApi(Api):  # type: ignore[misc]
+    """flask-smorest without its own error handlers (kvip.core.errors answers every error in
+    the envelope) and without its documentation blueprint (the document is served below,
+    behind the sign-in like every API call)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+def _id_param(converter: Any) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def _error_ref(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def openapi_document(api: Api) -> dict[str, Any]:
+    """The generated document, as served: paths relative to the ``/api/v1`` server, every
+    operation with the answers every operation can give and both ways to authenticate."""
+    spec = copy.deepcopy(api.spec.to_dict())
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    paths: dict[str, Any] = {}
+    for path, operations in spec.get("paths", {}).items():
+        shared = operations.pop("parameters", [])
+        for op in operations.values():
+            # Path parameters with each operation (the document's readers look there).
+            op["parameters"] = shared + op.get("parameters", [])
+            op["security"] = [{"bearer": []}, {"cookie": []}]
+            responses = op.setdefault("responses", {})
+            responses.pop("default", None)
+            for status, answer in list(responses.items()):
+                if "$ref" in answer:  # flask-smorest's generic answers (e.g. 422 of a body)
+                    responses[status] = {
+                        "description": _GENERIC.get(status, answer["$ref"].rsplit("/", 1)[1]),
+                        "content": _error_ref(error_ref),
+                    }
+            for status, text in _ALWAYS.items():
+                if "requestBody" in op and status == "400":
+                    text += _WRITE_400
+                current = responses.get(status)
+                if current is None or "content" not in current:
+                    responses[status] = {"description": text, "content": _error_ref(error_ref)}
+            if "requestBody" in op:
+                op["requestBody"]["required"] = True
+                responses.setdefault(
+                    "413", {"description": _TOO_LARGE, "content": _error_ref(error_ref)}
+                )
+            op["responses"] = dict(sorted(responses.items()))
+        paths[path.removeprefix(PREFIX) or "/"] = operations
+    spec["paths"] = dict(sorted(paths.items()))
+    spec["servers"] = [{"url": PREFIX}]
+    spec.pop("tags", None)
+    components = spec.setdefault("components", {})
+    components["securitySchemes"] = _SECURITY_SCHEMES
+    components.pop("responses", None)
+    return spec
+
+
+class MeSchema(OutSchema):
+    id = fields.Integer()
+    email = fields.Email()
+    name = fields.String()
+    locale = fields.String(metadata={"enum": ["nb", "en"]})
+
+
+class OpenApiSchema(OutSchema):
+    class Meta:
+        unknown = "include"
+
+    openapi = fields.String()
+    info = fields.Dict()
+    paths = fields.Dict()
+
+
+def _schema_name(schema: Any) -> str | None:
+    """Components are named after their schema class; the inside of the error envelope and
+    the schemas marked ``INLINE`` are written out where they are used (None: inline)."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if name.endswith("ErrorBody") or getattr(cls, "INLINE", False):
+        return None
+    return name
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprint (after every module's ``api.py`` was imported)."""
+    app.config.update(
+        API_TITLE="KvIP API",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=None,
+    )
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    # apispec documents None from the resolver as "write this schema inline".
+    plugin = MarshmallowPlugin(_schema_name)  # type: ignore[arg-type]
+    api = KvipApi(spec_kwargs={"marshmallow_plugin": plugin})
+    api.init_app(app)
+    api.register_converter(IdConverter, _id_param)
+    api.register_field(IsoDate, "string", "date")
+    api.register_field(IsoDateTime, "string", "date-time")
+    api.register_blueprint(bp)
+    app.extensions["kvip-api"] = api
 
 
 @bp.get("/openapi.json")
+@bp.response(200, OpenApiSchema, description="The OpenAPI document")
 def openapi() -> Any:
-    return jsonify(openapi_document())
+    """This document (OpenAPI 3.0)"""
+    return jsonify(openapi_document(current_app.extensions["kvip-api"]))
 
 
 @bp.get("/me")
+@bp.response(200, MeSchema, description="The user")
 def me() -> Any:
-    user = current_user
-    return jsonify({"id": user.id, "email": user.email, "name": user.name, "locale": user.locale})
-
-
-operation(
-    "/me",
-    "get",
-    summary="The calling user",
-    response=obj(
-        {
-            "id": {"type": "integer"},
-            "email": {**STRING, "format": "email"},
-            "name": STRING,
-            "locale": {"type": "string", "enum": ["nb", "en"]},
-        }
-    ),
-    response_description="The user",
-)
-operation(
-    "/openapi.json",
-    "get",
-    summary="This document (OpenAPI 3.0)",
-    response={"type": "object", "required": ["openapi", "info", "paths"]},
-    response_description="The OpenAPI document",
-)
+    """The calling user"""
+    return current_user

@@ -7,33 +7,26 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields, validate
 
 from kvip import scoring
-from kvip.api import bp
-from kvip.api.spec import (
-    BOOLEAN,
-    COUNT,
-    ID,
-    INTEGER,
-    PERCENT,
-    STRING,
-    SUMMARY,
-    SUMMARY_PROPERTIES,
-    array,
-    enum,
-    nullable,
-    obj,
-    operation,
-    path_id,
-    query,
-    schema,
-)
 from kvip.benchmarks import queries
 from kvip.benchmarks.context import build_context
 from kvip.benchmarks.frames import agreement_of, index_by, records, rows_of, sum_counts, with_scores
+from kvip.core.api import (
+    SUMMARY_KEYS,
+    Count,
+    Id,
+    OneOf,
+    OutSchema,
+    Percent,
+    QuerySchema,
+    SummarySchema,
+    bp,
+    errors,
+)
 from kvip.core.errors import NotFound, ServiceError
 from kvip.core.permissions import require
 from kvip.cycles.models import Cycle
@@ -54,20 +47,6 @@ def _visible_visits(cycle_id: int, viewer: queries.Viewer) -> dict[int, int]:
 
 def _int(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
-
-
-SUMMARY_KEYS = (
-    "score",
-    "met_pct",
-    "completeness",
-    "met",
-    "partly_met",
-    "not_met",
-    "not_applicable",
-    "applicable",
-    "rated",
-    "total",
-)
 
 
 def _compact(row: dict[str, Any]) -> dict[str, Any]:
@@ -184,176 +163,188 @@ def agreement_json(a: scoring.Agreement) -> dict[str, Any]:
     }
 
 
+_SOURCE = ["peer_reviewed", "self_assessed"]
+
+
+def _coefficient(description: str) -> fields.Float:
+    return fields.Float(
+        allow_none=True, validate=validate.Range(-1, 1), metadata={"description": description}
+    )
+
+
+class CompactSummarySchema(OutSchema):
+    score = Percent()
+    met_pct = Percent()
+    completeness = Percent()
+
+
+class DomainEntrySchema(OutSchema):
+    """The benchmark series (with its source) where the unit has one for the domain, and the
+    self and peer series side by side."""
+
+    score = Percent(metadata={"optional": True})
+    met_pct = Percent(metadata={"optional": True})
+    completeness = Percent(metadata={"optional": True})
+    met = Count(metadata={"optional": True})
+    partly_met = Count(metadata={"optional": True})
+    not_met = Count(metadata={"optional": True})
+    not_applicable = Count(metadata={"optional": True})
+    applicable = Count(metadata={"optional": True})
+    rated = Count(metadata={"optional": True})
+    total = Count(metadata={"optional": True})
+    source = OneOf(_SOURCE, metadata={"optional": True})
+    self = fields.Nested(CompactSummarySchema, allow_none=True)
+    peer = fields.Nested(CompactSummarySchema, allow_none=True)
+
+
+class AgreementSchema(OutSchema):
+    """Self vs peer where a visit is completed: percent exact agreement, linearly weighted
+    kappa, Gwet's AC1/AC2 and the disagreement rate with its 95 % Wilson interval."""
+
+    n = Count()
+    percent = Percent()
+    kappa = _coefficient(
+        "Linearly weighted Cohen's kappa. Not meaningful where kappa_degenerate is true."
+    )
+    kappa_degenerate = fields.Boolean(
+        metadata={
+            "description": "True where one side gave the same rating to every standard "
+            "compared: kappa is then 0 or undefined whatever the agreement (the kappa "
+            "paradox); use ac1/ac2."
+        }
+    )
+    kappa_constant = OneOf(
+        ["self", "peer", "both"],
+        allow_none=True,
+        metadata={"description": "Which side gave one rating throughout, if any."},
+    )
+    ac1 = _coefficient("Gwet's AC1 (nominal).")
+    ac2 = _coefficient("Gwet's AC2 with linear weights over not_met < partly_met < met.")
+    disagreement = Percent(
+        metadata={
+            "description": "Percent of compared standards where self and peer ratings differ."
+        }
+    )
+    disagreement_ci95 = fields.List(
+        fields.Float(validate=validate.Range(0, 100)),
+        allow_none=True,
+        validate=validate.Length(2, 2),
+        metadata={
+            "description": "95 % Wilson interval of the disagreement rate: [low, high] in percent."
+        },
+    )
+
+
+class BenchmarkUnitSchema(OutSchema):
+    label = fields.String(
+        metadata={
+            "description": "The unit's name where the caller may see it, else its pseudonym "
+            "in this cycle (e.g. 'Enhet K')."
+        }
+    )
+    name = fields.String(allow_none=True)
+    own = fields.Boolean(metadata={"description": "The caller's own unit."})
+    unit_id = Id(allow_none=True, metadata={"description": "Only where the caller may see names."})
+    assessment_id = Id(
+        allow_none=True, metadata={"description": "Only where the caller may read the assessment."}
+    )
+    visit_id = Id(
+        allow_none=True, metadata={"description": "Only where the caller may read the visit."}
+    )
+    source = OneOf(_SOURCE)
+    overall = fields.Nested(SummarySchema, allow_none=True)
+    overall_self = fields.Nested(CompactSummarySchema, allow_none=True)
+    overall_peer = fields.Nested(CompactSummarySchema, allow_none=True)
+    domains = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(DomainEntrySchema),
+        metadata={"description": "Domain code → its benchmark, self and peer series."},
+    )
+    agreement = fields.Nested(AgreementSchema, allow_none=True)
+
+
+class BenchmarkCycleSchema(OutSchema):
+    id = Id()
+    name = fields.String()
+    year = fields.Integer()
+    state = OneOf(["planned", "open", "closed"])
+    provisional = fields.Boolean(
+        metadata={"description": "The cycle is not closed yet: every figure may change."}
+    )
+    units_enrolled = Count(metadata={"description": "Units taking part in the cycle."})
+    units_submitted = Count(
+        metadata={"description": "Units in the benchmark (submitted, or visited)."}
+    )
+    units_peer_reviewed = Count(metadata={"description": "Units with a completed visit."})
+
+
+class NetworkRefSchema(OutSchema):
+    id = Id()
+    name = fields.String()
+
+
+class FiltersSchema(OutSchema):
+    kind = fields.List(fields.String())
+    region = fields.List(fields.String())
+
+
+class DomainTitleSchema(OutSchema):
+    code = fields.String()
+    title = fields.String()
+
+
+class BenchmarkSchema(OutSchema):
+    cycle = fields.Nested(BenchmarkCycleSchema)
+    provisional_note = fields.String(
+        allow_none=True,
+        metadata={"description": "The provisional warning of an open cycle, else null."},
+    )
+    network = fields.Nested(NetworkRefSchema)
+    named = fields.Boolean(metadata={"description": "Whether the caller sees other units' names"})
+    min_group_size = fields.Integer(validate=validate.Range(min=3))
+    filters = fields.Nested(FiltersSchema)
+    units_compared = Count()
+    suppressed = fields.Boolean(
+        metadata={
+            "description": "True when fewer than min_group_size units match: no units listed."
+        }
+    )
+    domains = fields.List(fields.Nested(DomainTitleSchema))
+    units = fields.List(fields.Nested(BenchmarkUnitSchema))
+
+
+class BenchmarkArgsSchema(QuerySchema):
+    kind = fields.List(fields.String(), metadata={"description": "Only units of these kinds"})
+    region = fields.List(fields.String(), metadata={"description": "Only units of these regions"})
+
+
 @bp.get("/cycles/<int:cycle_id>/benchmark")
-def cycle_benchmark(cycle_id: int) -> Any:
+@bp.arguments(BenchmarkArgsSchema, location="query", as_kwargs=True)
+@bp.response(200, BenchmarkSchema, description="The benchmark")
+@errors(
+    {
+        403: "Not a member of the cycle's network",
+        404: "No such cycle",
+        422: "A filter not offered to the caller (it could single out a unit)",
+    }
+)
+def cycle_benchmark(
+    cycle_id: int, kind: list[str] | None = None, region: list[str] | None = None
+) -> Any:
+    """Benchmark of one cycle: per unit × domain scores, source and agreement
+
+    Scores follow DESIGN §5: the visit team's findings where the visit is completed (source
+    peer_reviewed), else the self-assessment (self_assessed); both series are given. Other
+    units are pseudonymised unless the caller may see names; pseudonyms are redrawn for every
+    filter set, so labels do not carry across filtered views. Groups of fewer than the
+    network's minimum group size are suppressed. A caller who sees pseudonyms may filter only
+    by the kinds and regions offered on the unit dashboard (every combination of views keeps
+    at least min_group_size units); other values are refused with 422. A cycle that is still
+    open is marked provisional.
+    """
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(_("No such cycle."))
     require(current_user, "benchmark.read", cycle.network)
-    args = {
-        "kind": request.args.getlist("kind"),
-        "region": request.args.getlist("region"),
-        "series": "bench",
-    }
-    return jsonify(benchmark_payload(current_user, cycle, args))
-
-
-# --- OpenAPI ------------------------------------------------------------------------------
-
-assert tuple(SUMMARY_PROPERTIES) == SUMMARY_KEYS
-_COMPACT = nullable(obj({k: PERCENT for k in ("score", "met_pct", "completeness")}))
-_SOURCE = enum(["peer_reviewed", "self_assessed"])
-_COEFFICIENT: dict[str, Any] = {"type": "number", "minimum": -1, "maximum": 1, "nullable": True}
-_DOMAIN_ENTRY = obj(
-    {**SUMMARY_PROPERTIES, "source": _SOURCE, "self": _COMPACT, "peer": _COMPACT},
-    optional=[*SUMMARY_KEYS, "source"],
-    description="The benchmark series (with its source) where the unit has one for the "
-    "domain, and the self and peer series side by side.",
-)
-_UNIT = schema(
-    "BenchmarkUnit",
-    obj(
-        {
-            "label": {
-                **STRING,
-                "description": "The unit's name where the caller may see it, else its "
-                "pseudonym in this cycle (e.g. 'Enhet K').",
-            },
-            "name": nullable(STRING),
-            "own": {**BOOLEAN, "description": "The caller's own unit."},
-            "unit_id": nullable({**ID, "description": "Only where the caller may see names."}),
-            "assessment_id": nullable(
-                {**ID, "description": "Only where the caller may read the assessment."}
-            ),
-            "visit_id": nullable(
-                {**ID, "description": "Only where the caller may read the visit."}
-            ),
-            "source": _SOURCE,
-            "overall": nullable(SUMMARY),
-            "overall_self": _COMPACT,
-            "overall_peer": _COMPACT,
-            "domains": {
-                "type": "object",
-                "description": "Domain code → its benchmark, self and peer series.",
-                "additionalProperties": _DOMAIN_ENTRY,
-            },
-            "agreement": nullable(
-                obj(
-                    {
-                        "n": COUNT,
-                        "percent": PERCENT,
-                        "kappa": {
-                            **_COEFFICIENT,
-                            "description": "Linearly weighted Cohen's kappa. Not meaningful "
-                            "where kappa_degenerate is true.",
-                        },
-                        "kappa_degenerate": {
-                            **BOOLEAN,
-                            "description": "True where one side gave the same rating to every "
-                            "standard compared: kappa is then 0 or undefined whatever the "
-                            "agreement (the kappa paradox); use ac1/ac2.",
-                        },
-                        "kappa_constant": {
-                            **nullable(enum(["self", "peer", "both"])),
-                            "description": "Which side gave one rating throughout, if any.",
-                        },
-                        "ac1": {**_COEFFICIENT, "description": "Gwet's AC1 (nominal)."},
-                        "ac2": {
-                            **_COEFFICIENT,
-                            "description": "Gwet's AC2 with linear weights over "
-                            "not_met < partly_met < met.",
-                        },
-                        "disagreement": {
-                            **PERCENT,
-                            "description": "Percent of compared standards where self and "
-                            "peer ratings differ.",
-                        },
-                        "disagreement_ci95": nullable(
-                            {
-                                **array({"type": "number", "minimum": 0, "maximum": 100}),
-                                "minItems": 2,
-                                "maxItems": 2,
-                                "description": "95 % Wilson interval of the disagreement "
-                                "rate: [low, high] in percent.",
-                            }
-                        ),
-                    },
-                    description="Self vs peer where a visit is completed: percent exact "
-                    "agreement, linearly weighted kappa, Gwet's AC1/AC2 and the disagreement "
-                    "rate with its 95 % Wilson interval.",
-                )
-            ),
-        }
-    ),
-)
-_BENCHMARK = schema(
-    "Benchmark",
-    obj(
-        {
-            "cycle": obj(
-                {
-                    "id": ID,
-                    "name": STRING,
-                    "year": INTEGER,
-                    "state": enum(["planned", "open", "closed"]),
-                    "provisional": {
-                        **BOOLEAN,
-                        "description": "The cycle is not closed yet: every figure may change.",
-                    },
-                    "units_enrolled": {**COUNT, "description": "Units taking part in the cycle."},
-                    "units_submitted": {
-                        **COUNT,
-                        "description": "Units in the benchmark (submitted, or visited).",
-                    },
-                    "units_peer_reviewed": {
-                        **COUNT,
-                        "description": "Units with a completed visit.",
-                    },
-                }
-            ),
-            "provisional_note": nullable(
-                {**STRING, "description": "The provisional warning of an open cycle, else null."}
-            ),
-            "network": obj({"id": ID, "name": STRING}),
-            "named": {**BOOLEAN, "description": "Whether the caller sees other units' names"},
-            "min_group_size": {**INTEGER, "minimum": 3},
-            "filters": obj({"kind": array(STRING), "region": array(STRING)}),
-            "units_compared": COUNT,
-            "suppressed": {
-                **BOOLEAN,
-                "description": "True when fewer than min_group_size units match: no units listed.",
-            },
-            "domains": array(obj({"code": STRING, "title": STRING})),
-            "units": array(_UNIT),
-        }
-    ),
-)
-_FILTER = {"style": "form", "explode": True}
-operation(
-    "/cycles/{id}/benchmark",
-    "get",
-    summary="Benchmark of one cycle: per unit × domain scores, source and agreement",
-    description=(
-        "Scores follow DESIGN §5: the visit team's findings where the visit is completed "
-        "(source peer_reviewed), else the self-assessment (self_assessed); both series are "
-        "given. Other units are pseudonymised unless the caller may see names; pseudonyms are "
-        "redrawn for every filter set, so labels do not carry across filtered views. Groups of "
-        "fewer than the network's minimum group size are suppressed. A caller who sees "
-        "pseudonyms may filter only by the kinds and regions offered on the unit dashboard "
-        "(every combination of views keeps at least min_group_size units); other values are "
-        "refused with 422. A cycle that is still open is marked provisional."
-    ),
-    tags=["benchmarks"],
-    parameters=[
-        path_id(what="The cycle"),
-        query("kind", array(STRING), "Only units of these kinds", **_FILTER),
-        query("region", array(STRING), "Only units of these regions", **_FILTER),
-    ],
-    response=_BENCHMARK,
-    response_description="The benchmark",
-    errors={
-        403: "Not a member of the cycle's network",
-        404: "No such cycle",
-        422: "A filter not offered to the caller (it could single out a unit)",
-    },
-)
+    args = {"kind": kind or [], "region": region or [], "series": "bench"}
+    return benchmark_payload(current_user, cycle, args)

@@ -5,23 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
 from flask_login import current_user
+from marshmallow import fields
 
-from kvip.api import bp
-from kvip.api.spec import (
-    BOOLEAN,
-    COUNT,
-    DATE,
-    STRING,
-    array,
-    enum,
-    nullable,
-    obj,
-    operation,
-    query,
-    schema,
-)
+from kvip.core.api import Count, IsoDate, OneOf, OutSchema, QuerySchema, bp, errors
 from kvip.core.db import iso
 from kvip.core.permissions import require
 from kvip.standards import queries
@@ -54,13 +41,82 @@ def edition_json(edition: Edition, row: queries.EditionRow | None = None) -> dic
     return data
 
 
+class BilingualTextSchema(OutSchema):
+    nb = fields.String()
+    en = fields.String()
+
+
+class EditionSchema(OutSchema):
+    slug = fields.String(metadata={"example": "kvip-2026"})
+    name = fields.Nested(BilingualTextSchema)
+    version = fields.String()
+    published = IsoDate(allow_none=True)
+    total = Count(metadata={"description": "Declared number of standards"})
+    frozen = fields.Boolean(metadata={"description": "Marked frozen (used by a cycle)"})
+    standards = Count(metadata={"description": "Standards loaded (list only)", "optional": True})
+    cycles = Count(metadata={"description": "Cycles using it (list only)", "optional": True})
+    in_use = fields.Boolean(
+        metadata={"description": "Frozen or used by a cycle (list only)", "optional": True}
+    )
+    current = fields.Boolean(
+        metadata={"description": "The latest published edition (list only)", "optional": True}
+    )
+
+
+class StandardSchema(OutSchema):
+    code = fields.String(metadata={"example": "4.12"})
+    type = OneOf(
+        [1, 2, 3], metadata={"description": "1 essential (legal), 2 expected, 3 desirable"}
+    )
+    text = fields.Nested(BilingualTextSchema)
+    guidance = fields.Nested(BilingualTextSchema)
+    duties = fields.List(
+        OneOf(DUTY_CODES),
+        metadata={
+            "description": "Duties of §6–§9 of the regulation on management and quality improvement"
+        },
+    )
+    dimensions = fields.List(OneOf(DIMENSION_CODES))
+    methods = fields.List(
+        OneOf(METHOD_CODES),
+        metadata={"description": "How a reviewer checks it (empty in editions without methods)"},
+    )
+
+
+class DomainSchema(OutSchema):
+    code = fields.String(metadata={"example": "4"})
+    slug = fields.String()
+    title = fields.Nested(BilingualTextSchema)
+    standards = fields.List(fields.Nested(StandardSchema))
+
+
+class StandardsSchema(OutSchema):
+    edition = fields.Nested(EditionSchema)
+    domains = fields.List(fields.Nested(DomainSchema))
+
+
+class EditionsSchema(OutSchema):
+    editions = fields.List(fields.Nested(EditionSchema))
+
+
+class StandardsArgsSchema(QuerySchema):
+    edition = fields.String(metadata={"description": "An edition's slug, e.g. kvip-2026"})
+
+
 @bp.get("/standards")
-def standards() -> Any:
+@bp.arguments(StandardsArgsSchema, location="query", as_kwargs=True)
+@bp.response(200, StandardsSchema, description="The edition with its domains and standards")
+@errors({404: "No such edition, or none published"})
+def standards(edition: str | None = None) -> Any:
+    """The standards of an edition, by domain
+
+    The current edition (the latest published) unless `edition` names one.
+    """
     require(current_user, "standards.read")
-    edition = queries.edition_or_current(request.args.get("edition"))
+    edition_row = queries.edition_or_current(edition)
     domains: dict[int, dict[str, Any]] = {}
     out_domains = []
-    for domain in edition.domains:
+    for domain in edition_row.domains:
         entry = {
             "code": domain.code,
             "slug": domain.slug,
@@ -69,7 +125,7 @@ def standards() -> Any:
         }
         domains[domain.id] = entry
         out_domains.append(entry)
-    for std in queries.standards_of(edition):
+    for std in queries.standards_of(edition_row):
         domains[std.domain_id]["standards"].append(
             {
                 "code": std.code,
@@ -81,84 +137,12 @@ def standards() -> Any:
                 "methods": list(std.methods or ()),
             }
         )
-    return jsonify({"edition": edition_json(edition), "domains": out_domains})
+    return {"edition": edition_json(edition_row), "domains": out_domains}
 
 
 @bp.get("/editions")
+@bp.response(200, EditionsSchema, description="The editions")
 def editions() -> Any:
+    """Every edition of the standards, newest first"""
     require(current_user, "standards.read")
-    return jsonify({"editions": [edition_json(r.edition, r) for r in queries.edition_rows()]})
-
-
-# --- OpenAPI ---------------------------------------------------------------------------------
-
-_TEXT = schema("BilingualText", obj({"nb": STRING, "en": STRING}))
-_EDITION = schema(
-    "Edition",
-    obj(
-        {
-            "slug": {**STRING, "example": "kvip-2026"},
-            "name": _TEXT,
-            "version": STRING,
-            "published": nullable(DATE),
-            "total": {**COUNT, "description": "Declared number of standards"},
-            "frozen": {**BOOLEAN, "description": "Marked frozen (used by a cycle)"},
-            "standards": {**COUNT, "description": "Standards loaded (list only)"},
-            "cycles": {**COUNT, "description": "Cycles using it (list only)"},
-            "in_use": {**BOOLEAN, "description": "Frozen or used by a cycle (list only)"},
-            "current": {**BOOLEAN, "description": "The latest published edition (list only)"},
-        },
-        optional=["standards", "cycles", "in_use", "current"],
-    ),
-)
-_STANDARD = schema(
-    "Standard",
-    obj(
-        {
-            "code": {**STRING, "example": "4.12"},
-            "type": enum([1, 2, 3], description="1 essential (legal), 2 expected, 3 desirable"),
-            "text": _TEXT,
-            "guidance": _TEXT,
-            "duties": array(
-                enum(DUTY_CODES),
-                description="Duties of §6–§9 of the regulation on management and quality "
-                "improvement",
-            ),
-            "dimensions": array(enum(DIMENSION_CODES)),
-            "methods": array(
-                enum(METHOD_CODES),
-                description="How a reviewer checks it (empty in editions without methods)",
-            ),
-        }
-    ),
-)
-_DOMAIN = schema(
-    "Domain",
-    obj(
-        {
-            "code": {**STRING, "example": "4"},
-            "slug": STRING,
-            "title": _TEXT,
-            "standards": array(_STANDARD),
-        }
-    ),
-)
-operation(
-    "/standards",
-    "get",
-    summary="The standards of an edition, by domain",
-    description="The current edition (the latest published) unless `edition` names one.",
-    tags=["standards"],
-    parameters=[query("edition", STRING, "An edition's slug, e.g. kvip-2026")],
-    response=obj({"edition": _EDITION, "domains": array(_DOMAIN)}),
-    response_description="The edition with its domains and standards",
-    errors={404: "No such edition, or none published"},
-)
-operation(
-    "/editions",
-    "get",
-    summary="Every edition of the standards, newest first",
-    tags=["standards"],
-    response=obj({"editions": array(_EDITION)}),
-    response_description="The editions",
-)
+    return {"editions": [edition_json(r.edition, r) for r in queries.edition_rows()]}

@@ -1,50 +1,360 @@
-"""/api/v1/visits: the caller's visits, the visit pack, and the offline-safe writes of findings
-and observations (optimistic locking by ``version``, idempotent by ``op_id``)."""
+"""/api/v1/visits: the caller's visits, the visit pack, the offline-safe writes of findings
+and observations (optimistic locking by ``version``, idempotent by ``op_id``), and the
+coordinator's and lead reviewer's workflow: plan a visit, its team, its states, its report's."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields, validate
 from sqlalchemy.orm import joinedload
 
-from kvip.api import bp, int_arg, json_body
-from kvip.api.spec import (
-    BOOLEAN,
-    DATE,
-    DATETIME,
-    ID,
-    INTEGER,
-    STRING,
-    array,
-    enum,
-    error_schema,
-    nullable,
-    obj,
-    operation,
-    paging,
-    path_id,
-    path_text,
-    query,
-    schema,
+from kvip.accounts.models import User
+from kvip.core.api import (
+    BodySchema,
+    Id,
+    IsoDate,
+    IsoDateTime,
+    OneOf,
+    OpenBodySchema,
+    OutSchema,
+    PageArgsSchema,
+    QueryInt,
+    StrictInt,
+    Text,
+    UnitRefSchema,
+    UserRefSchema,
+    bp,
+    conflict_schema,
+    errors,
 )
-from kvip.core.errors import NotFound, ServiceError
+from kvip.core.errors import NotFound
 from kvip.core.permissions import require
+from kvip.core.setup import MAX_ID
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Unit
 from kvip.scoring import VALUES
 from kvip.standards.duties import METHOD_CODES
-from kvip.visits import sync
-from kvip.visits.models import ObservationKind, TeamRole, Visit, VisitState
+from kvip.visits import reports, services, sync
+from kvip.visits.models import (
+    ObservationKind,
+    Report,
+    ReportState,
+    TeamRole,
+    Visit,
+    VisitState,
+)
 from kvip.visits.pack import visit_pack, visit_summary
 from kvip.visits.permissions import visits_visible_to
 
-MAX_PAGE = 500
+MAX_PAGE = PageArgsSchema.MAX_PAGE
 VISIT_STATES = tuple(s.value for s in VisitState)
+
+# --- schemas --------------------------------------------------------------------------------
+
+_VERSION: dict[str, Any] = {"validate": validate.Range(min=0)}
+
+
+class FindingSchema(OutSchema):
+    """The team's rating of one standard."""
+
+    code = fields.String()
+    value = OneOf(VALUES, allow_none=True)
+    comment = fields.String(validate=validate.Length(max=sync.MAX_COMMENT))
+    version = fields.Integer(**_VERSION, metadata={"description": "0: no finding recorded yet"})
+    disputed = fields.Boolean(
+        metadata={
+            "description": "A member overwrote another member's different rating; the lead "
+            "reviewer resolves it."
+        }
+    )
+    updated_at = IsoDateTime(allow_none=True)
+    updated_by = fields.Nested(UserRefSchema, allow_none=True)
+
+
+class ObservationSchema(OutSchema):
+    key = fields.String(
+        validate=validate.Regexp(sync.OBSERVATION_KEY.pattern),
+        metadata={"description": "client-made id or id-<n>"},
+    )
+    kind = OneOf(ObservationKind)
+    text = fields.String()
+    domain = fields.String(allow_none=True)
+    standards = fields.List(fields.String())
+    version = fields.Integer(**_VERSION)
+    created_by = fields.Nested(UserRefSchema, allow_none=True)
+    updated_at = IsoDateTime(allow_none=True)
+
+
+class CycleNameSchema(OutSchema):
+    id = Id()
+    name = fields.String()
+
+
+class VisitSummarySchema(OutSchema):
+    id = Id()
+    state = OneOf(VisitState)
+    date = IsoDate(allow_none=True)
+    unit = fields.Nested(UnitRefSchema)
+    institution = fields.String()
+    cycle = fields.Nested(CycleNameSchema)
+    assessment_id = Id()
+
+
+class VisitPageSchema(OutSchema):
+    visits = fields.List(fields.Nested(VisitSummarySchema))
+    next_offset = fields.Integer(allow_none=True, **_VERSION)
+
+
+class VisitArgsSchema(PageArgsSchema):
+    cycle_id = QueryInt(
+        validate=validate.Range(1, MAX_ID), metadata={"description": "Only this cycle's"}
+    )
+    state = OneOf(VisitState)
+
+
+class SelfRatingSchema(OutSchema):
+    """The unit's self rating with comment and evidence (null: not rated)"""
+
+    value = OneOf(VALUES, allow_none=True)
+    comment = fields.String()
+    evidence = fields.String()
+    evidence_links = fields.List(fields.String())
+    evidence_kinds = fields.List(fields.String())
+    carried_over = fields.Boolean()
+
+
+class PackUnitSchema(OutSchema):
+    id = Id()
+    name = fields.String()
+    institution = fields.String()
+    kind = fields.String()
+    beds = fields.Integer(validate=validate.Range(min=0))
+    region = fields.String()
+
+
+class PackCycleSchema(OutSchema):
+    id = Id()
+    name = fields.String()
+    year = fields.Integer()
+
+
+class PackAssessmentSchema(OutSchema):
+    id = Id()
+    state = OneOf(["not_started", "in_progress", "submitted"])
+    submitted_at = IsoDateTime(allow_none=True)
+
+
+class TeamMemberSchema(OutSchema):
+    user_id = Id()
+    name = fields.String()
+    role = OneOf(TeamRole)
+    home_institution = fields.String(allow_none=True)
+
+
+class PackMeSchema(OutSchema):
+    id = Id()
+    name = fields.String()
+    role = OneOf(TeamRole, allow_none=True)
+
+
+class PackStandardSchema(OutSchema):
+    code = fields.String()
+    type = OneOf([1, 2, 3])
+    text = fields.String()
+    guidance = fields.String()
+    methods = fields.List(
+        OneOf(list(METHOD_CODES)),
+        metadata={
+            "description": "How a reviewer checks it: codes of the methods vocabulary (the "
+            "guidance starts with their names)"
+        },
+    )
+    duties = fields.List(fields.String())
+    self = fields.Nested(SelfRatingSchema, allow_none=True)
+    finding = fields.Nested(FindingSchema)
+
+
+class PackDomainSchema(OutSchema):
+    code = fields.String()
+    title = fields.String()
+    standards = fields.List(fields.Nested(PackStandardSchema))
+
+
+class VisitPackSchema(OutSchema):
+    id = Id()
+    state = OneOf(VisitState)
+    date = IsoDate(allow_none=True)
+    generated_at = IsoDateTime()
+    writable = fields.Boolean(metadata={"description": "Whether the caller may record now"})
+    unit = fields.Nested(PackUnitSchema)
+    cycle = fields.Nested(PackCycleSchema)
+    assessment = fields.Nested(PackAssessmentSchema)
+    team = fields.List(fields.Nested(TeamMemberSchema))
+    me = fields.Nested(PackMeSchema)
+    domains = fields.List(fields.Nested(PackDomainSchema))
+    observations = fields.List(fields.Nested(ObservationSchema))
+
+
+def OpId() -> fields.String:  # noqa: N802
+    return fields.String(
+        required=True,
+        validate=validate.Regexp(sync.OP_ID.pattern),
+        metadata={
+            "description": "Made by the client for one change; a repeat with the same body "
+            "and target is answered as the first time and applied once; the same op_id with "
+            "another body or target answers 422 (code op_id_reused) and saves nothing"
+        },
+    )
+
+
+def AuthorId() -> fields.Integer:  # noqa: N802
+    return Id(
+        metadata={
+            "description": "Who made the change on the device; when given it must be the "
+            "caller (else 403, code wrong_author, nothing saved)"
+        }
+    )
+
+
+class FindingUpdateSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
+    value = OneOf(VALUES, allow_none=True)
+    comment = Text(sync.MAX_COMMENT, allow_none=True)
+    version = StrictInt(allow_none=True, **_VERSION, metadata={"description": "absent or null: 0"})
+    op_id = OpId()
+    author_id = AuthorId()
+
+
+class ObservationUpdateSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
+    kind = OneOf(ObservationKind, required=True)
+    text = Text(sync.MAX_TEXT, blank=False, required=True)
+    domain = fields.String(allow_none=True)
+    standards = fields.List(fields.String(), allow_none=True)
+    version = StrictInt(
+        allow_none=True, **_VERSION, metadata={"description": "0 (or absent) to create"}
+    )
+    op_id = OpId()
+    author_id = AuthorId()
+
+
+class ObservationDeleteSchema(OpenBodySchema):
+    INLINE = True  # the offline writes' bodies are written out at their operation
+
+    version = StrictInt(allow_none=True, **_VERSION, metadata={"description": "absent or null: 0"})
+    op_id = OpId()
+    author_id = AuthorId()
+
+
+class FindingAnswerSchema(OutSchema):
+    finding = fields.Nested(FindingSchema)
+    visit_state = OneOf(VisitState)
+    op_id = fields.String()
+
+
+class ObservationAnswerSchema(OutSchema):
+    observation = fields.Nested(ObservationSchema)
+    op_id = fields.String()
+
+
+class DeletedSchema(OutSchema):
+    deleted = fields.Boolean(validate=validate.Equal(True))
+    key = fields.String()
+    op_id = fields.String()
+
+
+class ObservationConflictErrorBodySchema(OutSchema):
+    code = fields.String()
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.String())
+    current = fields.Raw(
+        metadata={
+            "optional": True,
+            "anyOf": [
+                {"$ref": "#/components/schemas/Observation"},
+                {
+                    "type": "object",
+                    "required": ["key", "version"],
+                    "properties": {
+                        "key": {"type": "string"},
+                        "version": {"type": "integer", "enum": [0]},
+                    },
+                    "additionalProperties": False,
+                },
+            ],
+        }
+    )
+
+
+class ObservationConflictSchema(OutSchema):
+    error = fields.Nested(ObservationConflictErrorBodySchema)
+
+
+class NewVisitSchema(BodySchema):
+    assessment_id = Id(required=True, metadata={"description": "A submitted self-assessment"})
+    date = IsoDate(allow_none=True)
+
+
+class NewTeamMemberSchema(BodySchema):
+    user_id = Id(required=True)
+    role = OneOf(TeamRole, required=True)
+
+
+class TeamAnswerSchema(OutSchema):
+    team = fields.List(fields.Nested(TeamMemberSchema))
+    warnings = fields.List(
+        fields.String(), metadata={"description": "e.g. a reciprocal pair in the cycle"}
+    )
+
+
+VISIT_STEPS = {
+    VisitState.scheduled.value: services.schedule_visit,
+    VisitState.in_progress.value: services.start_visit,
+    VisitState.completed.value: services.complete_visit,
+}
+
+
+class VisitStateChangeSchema(BodySchema):
+    state = OneOf(list(VISIT_STEPS), required=True)
+
+
+REPORT_STEPS = {
+    ReportState.shared_with_unit.value: reports.share_report,
+    ReportState.final.value: reports.finalise_report,
+}
+
+
+class ReportStateChangeSchema(BodySchema):
+    state = OneOf(list(REPORT_STEPS), required=True)
+
+
+class ReportStateSchema(OutSchema):
+    visit_id = Id()
+    state = OneOf(ReportState)
+    shared_at = IsoDateTime(allow_none=True)
+    finalised_at = IsoDateTime(allow_none=True)
+
+
+_OP_CONFLICT_FINDING = conflict_schema("Finding", FindingSchema)
+NOT_RECORDING = (
+    "Not on the visit's team, or author_id names someone else (code wrong_author): nothing saved"
+)
+REFUSED = (
+    "Invalid input (error.fields names each field), the op_id was already used for a "
+    "different change (code op_id_reused), or the visit takes no records now "
+    "(code visit_not_open or visit_closed)"
+)
+_NOT_MANAGER = "Not a coordinator of the visit's network"
+
+
+# --- routes ---------------------------------------------------------------------------------
 
 
 def visit_or_404(visit_id: int) -> Visit:
@@ -58,19 +368,12 @@ def visit_or_404(visit_id: int) -> Visit:
 
 
 @bp.get("/visits")
-def visits_list() -> Any:
-    """The caller's visits (all of their networks' for coordinators), newest first."""
-    limit = int_arg("limit", 100, high=MAX_PAGE) or 100
-    offset = int_arg("offset", 0, low=0) or 0
-    cycle_id = int_arg("cycle_id", None)
-    state = request.args.get("state")
-    if state is not None and state not in VISIT_STATES:
-        raise ServiceError(
-            _("Unknown visit state."),
-            status=400,
-            code="bad_parameter",
-            fields={"state": ", ".join(VISIT_STATES)},
-        )
+@bp.arguments(VisitArgsSchema, location="query", as_kwargs=True)
+@bp.response(200, VisitPageSchema, description="One page of visits, newest first")
+def visits_list(
+    limit: int, offset: int, cycle_id: int | None = None, state: str | None = None
+) -> Any:
+    """The caller's visits (every visit of their networks for coordinators)"""
     query = (
         sa.select(Visit)
         .join(Assessment, Assessment.id == Visit.assessment_id)
@@ -87,28 +390,150 @@ def visits_list() -> Any:
         query = query.where(Visit.state == state)
     rows = db.session.scalars(query.limit(limit + 1).offset(offset)).unique().all()
     more = len(rows) > limit
-    return jsonify(
-        {
-            "visits": [visit_summary(v) for v in rows[:limit]],
-            "next_offset": offset + limit if more else None,
-        }
-    )
+    return {
+        "visits": [visit_summary(v) for v in rows[:limit]],
+        "next_offset": offset + limit if more else None,
+    }
+
+
+@bp.post("/visits")
+@bp.arguments(NewVisitSchema)
+@bp.response(201, VisitSummarySchema, description="Planned (state planned)")
+@errors(
+    {
+        403: "Not a coordinator of the assessment's network",
+        404: "No such assessment",
+        422: "Not submitted yet, already has a visit, or a date out of range (error.fields)",
+    }
+)
+def visit_create(data: dict[str, Any]) -> Any:
+    """Plan a visit for a submitted self-assessment (coordinators); add its team next"""
+    assessment = db.session.get(Assessment, data["assessment_id"])
+    if assessment is None:
+        raise NotFound(_("No such self-assessment."))
+    visit = services.plan_visit(current_user, assessment, data.get("date"))
+    return visit_summary(visit_or_404(visit.id)), 201
+
+
+@bp.post("/visits/<int:visit_id>/team")
+@bp.arguments(NewTeamMemberSchema)
+@bp.response(200, TeamAnswerSchema, description="Added; the whole team and any warnings")
+@errors(
+    {
+        403: _NOT_MANAGER,
+        404: "No such visit",
+        422: "A conflict of interest (the reviewer works at the visited unit's institution), "
+        "not in the network's reviewer pool, a second lead, an untrained lead, already on "
+        "the team, or the visit is completed: error.message says which, nothing saved",
+    }
+)
+def visit_team_add(data: dict[str, Any], visit_id: int) -> Any:
+    """Add a reviewer to the visit's team in a role (coordinators)
+
+    The conflict-of-interest rules of the team page apply: no one reviews a unit of their own
+    institution; a reciprocal pair in the cycle is allowed with a warning.
+    """
+    visit = visit_or_404(visit_id)
+    user = db.session.get(User, data["user_id"])
+    if user is None:
+        require(current_user, "network.manage", visit.assessment.cycle.network_id)
+        raise NotFound(_("No such user."))
+    warnings = services.add_team_member(current_user, visit, user, data["role"])
+    pack_team = visit_pack(visit_or_404(visit_id), current_user)["team"]
+    return {"team": pack_team, "warnings": list(warnings)}
+
+
+@bp.post("/visits/<int:visit_id>/state")
+@bp.arguments(VisitStateChangeSchema)
+@bp.response(200, VisitSummarySchema, description="Moved")
+@errors(
+    {
+        403: "Not allowed: scheduling is the coordinator's, starting and completing the lead "
+        "reviewer's",
+        404: "No such visit",
+        422: "The visit cannot move there now (error.message says why)",
+        409: "Someone else changed the visit in the meantime",
+    }
+)
+def visit_state_change(data: dict[str, Any], visit_id: int) -> Any:
+    """Move a visit: planned → scheduled → in_progress → completed
+
+    Completing it makes the draft report.
+    """
+    visit = visit_or_404(visit_id)
+    VISIT_STEPS[data["state"]](current_user, visit)
+    return visit_summary(visit_or_404(visit_id))
+
+
+@bp.post("/visits/<int:visit_id>/report/state")
+@bp.arguments(ReportStateChangeSchema)
+@bp.response(200, ReportStateSchema, description="Moved")
+@errors(
+    {
+        403: "Not the visit's lead reviewer",
+        404: "No such visit, or no report yet",
+        409: "Someone else changed the report in the meantime",
+        422: "The report cannot move there now, e.g. the unit's comment period is still open "
+        "(error.message says why)",
+    }
+)
+def report_state_change(data: dict[str, Any], visit_id: int) -> Any:
+    """Move a visit's report: draft → shared_with_unit → final (the lead reviewer)"""
+    visit = visit_or_404(visit_id)
+    report = db.session.scalar(sa.select(Report).where(Report.visit_id == visit.id))
+    if report is None:
+        require(current_user, "visit.read", visit)
+        raise NotFound(_("The visit has no report yet."))
+    report = REPORT_STEPS[data["state"]](current_user, report)
+    return {
+        "visit_id": visit.id,
+        "state": report.state,
+        "shared_at": report.shared_at,
+        "finalised_at": report.finalised_at,
+    }
 
 
 @bp.get("/visits/<int:visit_id>")
+@bp.response(200, VisitPackSchema, description="The visit pack")
+@errors({403: "Not the caller's visit", 404: "No such visit"})
 def visit_pack_get(visit_id: int) -> Any:
+    """The visit pack: unit, team, every standard with self rating and team finding (with its
+    version), observations"""
     visit = visit_or_404(visit_id)
     require(current_user, "visit.read", visit)
-    response = jsonify(visit_pack(visit, current_user))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return visit_pack(visit, current_user), 200, {"Cache-Control": "no-store"}
 
 
 @bp.put("/visits/<int:visit_id>/findings/<code>")
-def visit_finding_put(visit_id: int, code: str) -> Any:
+@bp.arguments(FindingUpdateSchema)
+@bp.response(
+    200, FindingAnswerSchema, description="Applied (or the replay of an op applied before)"
+)
+@errors(
+    {
+        403: NOT_RECORDING,
+        404: "No such visit, or no such standard in its edition",
+        409: (
+            "Stale version: error.current is the server's finding; or the visit is scheduled "
+            "and its first day (date − the network's tolerance) has not come (error.code "
+            "rule_blocked, no error.current: keep the finding and send it again later)",
+            _OP_CONFLICT_FINDING,
+        ),
+        422: REFUSED,
+    }
+)
+def visit_finding_put(data: dict[str, Any], visit_id: int, code: str) -> Any:
+    """Record the team's finding for one standard
+
+    `version` is the finding's current version (0 when none exists). A stale version answers
+    409 with `error.current` and changes nothing. `op_id` is made by the client for this one
+    change; a repeat with the same body is answered as the first time and applied once, the
+    same op_id with another body or standard answers 422 (code op_id_reused). `author_id`
+    (optional) is who made the change on the tablet; it must be the caller.
+    """
     visit = visit_or_404(visit_id)
-    data = json_body()  # the service checks "visit.record" first
-    body = sync.record_finding(
+    # The service checks "visit.record" first.
+    return sync.record_finding(
         current_user,
         visit,
         code,
@@ -118,14 +543,29 @@ def visit_finding_put(visit_id: int, code: str) -> Any:
         op_id=data.get("op_id"),
         author_id=data.get("author_id"),
     )
-    return jsonify(body)
+
+
+_OBSERVATION_ERRORS: dict[int, Any] = {
+    403: NOT_RECORDING,
+    409: ("Stale version: error.current is the server's observation", ObservationConflictSchema),
+    422: REFUSED,
+}
 
 
 @bp.put("/visits/<int:visit_id>/observations/<key>")
-def visit_observation_put(visit_id: int, key: str) -> Any:
+@bp.arguments(ObservationUpdateSchema)
+@bp.response(
+    200, ObservationAnswerSchema, description="Saved (or the replay of an op applied before)"
+)
+@errors({**_OBSERVATION_ERRORS, 404: "No such visit"})
+def visit_observation_put(data: dict[str, Any], visit_id: int, key: str) -> Any:
+    """Create (version 0) or change an observation under its client-made key
+
+    Idempotent: the key makes an offline-created observation exist once, and a repeated op_id
+    is answered as the first time. A stale version answers 409.
+    """
     visit = visit_or_404(visit_id)
-    data = json_body()  # the service checks "visit.record" first
-    body = sync.save_observation(
+    return sync.save_observation(
         current_user,
         visit,
         key,
@@ -137,14 +577,16 @@ def visit_observation_put(visit_id: int, key: str) -> Any:
         op_id=data.get("op_id"),
         author_id=data.get("author_id"),
     )
-    return jsonify(body)
 
 
 @bp.delete("/visits/<int:visit_id>/observations/<key>")
-def visit_observation_delete(visit_id: int, key: str) -> Any:
+@bp.arguments(ObservationDeleteSchema)
+@bp.response(200, DeletedSchema, description="Removed (or the replay of the removal)")
+@errors({**_OBSERVATION_ERRORS, 404: "No such visit or observation"})
+def visit_observation_delete(data: dict[str, Any], visit_id: int, key: str) -> Any:
+    """Remove an observation"""
     visit = visit_or_404(visit_id)
-    data = json_body()  # the service checks "visit.record" first
-    body = sync.delete_observation(
+    return sync.delete_observation(
         current_user,
         visit,
         key,
@@ -152,287 +594,3 @@ def visit_observation_delete(visit_id: int, key: str) -> Any:
         op_id=data.get("op_id"),
         author_id=data.get("author_id"),
     )
-    return jsonify(body)
-
-
-# --- OpenAPI ----------------------------------------------------------------------------------
-
-_USER_REF = nullable(obj({"id": ID, "name": STRING}))
-_VALUE = nullable(enum(VALUES))
-_VERSION = {**INTEGER, "minimum": 0}
-_FINDING = schema(
-    "Finding",
-    obj(
-        {
-            "code": STRING,
-            "value": _VALUE,
-            "comment": {**STRING, "maxLength": sync.MAX_COMMENT},
-            "version": {**_VERSION, "description": "0: no finding recorded yet"},
-            "disputed": {
-                **BOOLEAN,
-                "description": "A member overwrote another member's different rating; "
-                "the lead reviewer resolves it.",
-            },
-            "updated_at": nullable(DATETIME),
-            "updated_by": _USER_REF,
-        },
-        description="The team's rating of one standard.",
-    ),
-)
-_KEY_PATTERN = sync.OBSERVATION_KEY.pattern
-_OBSERVATION = schema(
-    "Observation",
-    obj(
-        {
-            "key": {**STRING, "pattern": _KEY_PATTERN, "description": "client-made id or id-<n>"},
-            "kind": enum(ObservationKind),
-            "text": STRING,
-            "domain": nullable(STRING),
-            "standards": array(STRING),
-            "version": _VERSION,
-            "created_by": _USER_REF,
-            "updated_at": nullable(DATETIME),
-        }
-    ),
-)
-_VISIT_STATE = enum(VisitState)
-_VISIT_SUMMARY = schema(
-    "VisitSummary",
-    obj(
-        {
-            "id": ID,
-            "state": _VISIT_STATE,
-            "date": nullable(DATE),
-            "unit": obj({"id": ID, "name": STRING}),
-            "institution": STRING,
-            "cycle": obj({"id": ID, "name": STRING}),
-            "assessment_id": ID,
-        }
-    ),
-)
-_SELF_RATING = nullable(
-    obj(
-        {
-            "value": _VALUE,
-            "comment": STRING,
-            "evidence": STRING,
-            "evidence_links": array(STRING),
-            "evidence_kinds": array(STRING),
-            "carried_over": BOOLEAN,
-        },
-        description="The unit's self rating with comment and evidence (null: not rated)",
-    )
-)
-_TEAM_ROLE = enum(TeamRole)
-_VISIT_PACK = schema(
-    "VisitPack",
-    obj(
-        {
-            "id": ID,
-            "state": _VISIT_STATE,
-            "date": nullable(DATE),
-            "generated_at": DATETIME,
-            "writable": {**BOOLEAN, "description": "Whether the caller may record now"},
-            "unit": obj(
-                {
-                    "id": ID,
-                    "name": STRING,
-                    "institution": STRING,
-                    "kind": STRING,
-                    "beds": {**INTEGER, "minimum": 0},
-                    "region": STRING,
-                }
-            ),
-            "cycle": obj({"id": ID, "name": STRING, "year": INTEGER}),
-            "assessment": obj(
-                {
-                    "id": ID,
-                    "state": enum(["not_started", "in_progress", "submitted"]),
-                    "submitted_at": nullable(DATETIME),
-                }
-            ),
-            "team": array(
-                obj(
-                    {
-                        "user_id": ID,
-                        "name": STRING,
-                        "role": _TEAM_ROLE,
-                        "home_institution": nullable(STRING),
-                    }
-                )
-            ),
-            "me": obj({"id": ID, "name": STRING, "role": nullable(_TEAM_ROLE)}),
-            "domains": array(
-                obj(
-                    {
-                        "code": STRING,
-                        "title": STRING,
-                        "standards": array(
-                            obj(
-                                {
-                                    "code": STRING,
-                                    "type": enum([1, 2, 3]),
-                                    "text": STRING,
-                                    "guidance": STRING,
-                                    "methods": array(
-                                        enum(list(METHOD_CODES)),
-                                        description="How a reviewer checks it: codes of the "
-                                        "methods vocabulary (the guidance starts with their "
-                                        "names)",
-                                    ),
-                                    "duties": array(STRING),
-                                    "self": _SELF_RATING,
-                                    "finding": _FINDING,
-                                }
-                            )
-                        ),
-                    }
-                )
-            ),
-            "observations": array(_OBSERVATION),
-        }
-    ),
-)
-
-_ID = path_id(what="The visit")
-_KEY = path_text("key", "The observation's client-made key (or id-<n>)")
-OP_ID_SCHEMA = {
-    **STRING,
-    "pattern": sync.OP_ID.pattern,
-    "description": "Made by the client for one change; a repeat with the same body and target "
-    "is answered as the first time and applied once; the same op_id with another body or "
-    "target answers 422 (code op_id_reused) and saves nothing",
-}
-AUTHOR_ID_SCHEMA = {
-    **ID,
-    "description": "Who made the change on the device; when given it must be the caller "
-    "(else 403, code wrong_author, nothing saved)",
-}
-NOT_RECORDING = (
-    "Not on the visit's team, or author_id names someone else (code wrong_author): nothing saved"
-)
-REFUSED = (
-    "Invalid input (error.fields names each field), the op_id was already used for a "
-    "different change (code op_id_reused), or the visit takes no records now "
-    "(code visit_not_open or visit_closed)"
-)
-
-operation(
-    "/visits",
-    "get",
-    summary="The caller's visits (every visit of their networks for coordinators)",
-    tags=["visits"],
-    parameters=[
-        query("cycle_id", ID, "Only this cycle's"),
-        query("state", _VISIT_STATE),
-        *paging(MAX_PAGE),
-    ],
-    response=obj({"visits": array(_VISIT_SUMMARY), "next_offset": nullable(_VERSION)}),
-    response_description="One page of visits, newest first",
-    errors={400: "A parameter is out of range or unknown (code bad_parameter)"},
-)
-operation(
-    "/visits/{id}",
-    "get",
-    summary="The visit pack: unit, team, every standard with self rating and team "
-    "finding (with its version), observations",
-    tags=["visits"],
-    parameters=[_ID],
-    response=_VISIT_PACK,
-    response_description="The visit pack",
-    errors={403: "Not the caller's visit", 404: "No such visit"},
-)
-operation(
-    "/visits/{id}/findings/{code}",
-    "put",
-    summary="Record the team's finding for one standard",
-    description="`version` is the finding's current version (0 when none exists). "
-    "A stale version answers 409 with `error.current` and changes nothing. `op_id` is "
-    "made by the client for this one change; a repeat with the same body is answered as the "
-    "first time and applied once, the same op_id with another body or standard answers 422 "
-    "(code op_id_reused). `author_id` (optional) is who made the change on the tablet; it "
-    "must be the caller.",
-    tags=["visits"],
-    parameters=[_ID, path_text("code", "A standard's code, e.g. 4.12")],
-    body=obj(
-        {
-            "value": _VALUE,
-            "comment": nullable({**STRING, "maxLength": sync.MAX_COMMENT}),
-            "version": {**_VERSION, "description": "absent or null: 0"},
-            "op_id": OP_ID_SCHEMA,
-            "author_id": AUTHOR_ID_SCHEMA,
-        },
-        optional=["value", "comment", "version", "author_id"],
-        open_ended=True,
-    ),
-    response=obj({"finding": _FINDING, "visit_state": _VISIT_STATE, "op_id": STRING}),
-    response_description="Applied (or the replay of an op applied before)",
-    errors={
-        403: NOT_RECORDING,
-        404: "No such visit, or no such standard in its edition",
-        409: (
-            "Stale version: error.current is the server's finding; or the visit is scheduled "
-            "and its first day (date − the network's tolerance) has not come (error.code "
-            "rule_blocked, no error.current: keep the finding and send it again later)",
-            error_schema(_FINDING),
-        ),
-        422: REFUSED,
-    },
-)
-_OBSERVATION_CONFLICT = error_schema(
-    {"anyOf": [_OBSERVATION, obj({"key": STRING, "version": {**INTEGER, "enum": [0]}})]}
-)
-operation(
-    "/visits/{id}/observations/{key}",
-    "put",
-    summary="Create (version 0) or change an observation under its client-made key",
-    description="Idempotent: the key makes an offline-created observation exist once, "
-    "and a repeated op_id is answered as the first time. A stale version answers 409.",
-    tags=["visits"],
-    parameters=[_ID, _KEY],
-    body=obj(
-        {
-            "kind": enum(ObservationKind),
-            "text": {**STRING, "pattern": "\\S", "maxLength": sync.MAX_TEXT},
-            "domain": nullable(STRING),
-            "standards": nullable(array(STRING)),
-            "version": {**_VERSION, "description": "0 (or absent) to create"},
-            "op_id": OP_ID_SCHEMA,
-            "author_id": AUTHOR_ID_SCHEMA,
-        },
-        optional=["domain", "standards", "version", "author_id"],
-        open_ended=True,
-    ),
-    response=obj({"observation": _OBSERVATION, "op_id": STRING}),
-    response_description="Saved (or the replay of an op applied before)",
-    errors={
-        403: NOT_RECORDING,
-        404: "No such visit",
-        409: ("Stale version: error.current is the server's observation", _OBSERVATION_CONFLICT),
-        422: REFUSED,
-    },
-)
-operation(
-    "/visits/{id}/observations/{key}",
-    "delete",
-    summary="Remove an observation",
-    tags=["visits"],
-    parameters=[_ID, _KEY],
-    body=obj(
-        {
-            "version": {**_VERSION, "description": "absent or null: 0"},
-            "op_id": OP_ID_SCHEMA,
-            "author_id": AUTHOR_ID_SCHEMA,
-        },
-        optional=["version", "author_id"],
-        open_ended=True,
-    ),
-    response=obj({"deleted": {**BOOLEAN, "enum": [True]}, "key": STRING, "op_id": STRING}),
-    response_description="Removed (or the replay of the removal)",
-    errors={
-        403: NOT_RECORDING,
-        404: "No such visit or observation",
-        409: ("Stale version: error.current is the server's observation", _OBSERVATION_CONFLICT),
-        422: REFUSED,
-    },
-)

@@ -45,19 +45,16 @@ def _settings(examples: int) -> Callable[[Any], Any]:
 
 def _real_ids(world: World, path: str) -> dict[str, Any]:
     """Path parameters naming rows that exist, so generated requests reach the code behind the
-    404 (the ids of the operation's own kind: ``{id}`` is a visit under /visits …)."""
+    404 (each parameter is named after its kind: ``{visit_id}``, ``{cycle_id}`` …)."""
     ids = world.ids()
     values: dict[str, Any] = {
         "assessment_id": ids["assessment_id"],
+        "visit_id": ids["visit_id"],
+        "cycle_id": ids["cycle_id"],
+        "action_id": ids["action_id"],
         "code": ids["standard_code"],
         "key": f"id-{ids['observation_id']}",
     }
-    if path.startswith("/visits/"):
-        values["id"] = ids["visit_id"]
-    elif path.startswith("/cycles/"):
-        values["id"] = ids["cycle_id"]
-    else:
-        values["id"] = ids["assessment_id"]
     return {name: value for name, value in values.items() if "{" + name + "}" in path}
 
 

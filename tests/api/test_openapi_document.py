@@ -130,8 +130,8 @@ def test_the_answers_of_successful_and_stale_writes_match_the_document(
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=member)
     ids = world.ids()
     fresh = standards_of(world.edition)[1].code  # [0] is rated in the world, this one not
-    rating = {"id": ids["assessment_id"], "code": fresh}
-    path = "/assessments/{id}/ratings/{code}"
+    rating = {"assessment_id": ids["assessment_id"], "code": fresh}
+    path = "/assessments/{assessment_id}/ratings/{code}"
     body = {"value": "met", "comment": "Rutine finnes", "evidence_links": ["https://x.no/a"]}
     saved = _send(_case(schema, path, "put", rating, {**body, "version": 0}), member, 200)
     assert saved["version"] == 1 and saved["updated_at"].endswith("Z")
@@ -140,16 +140,16 @@ def test_the_answers_of_successful_and_stale_writes_match_the_document(
     )
     assert stale["error"]["current"]["version"] == 1
 
-    visit = {"id": ids["visit_id"], "code": fresh}
-    path = "/visits/{id}/findings/{code}"
+    visit = {"visit_id": ids["visit_id"], "code": fresh}
+    path = "/visits/{visit_id}/findings/{code}"
     first = {"value": "partly_met", "version": 0, "op_id": "op-finding-1"}
     recorded = _send(_case(schema, path, "put", visit, first), reviewer, 200)
     assert _send(_case(schema, path, "put", visit, first), reviewer, 200) == recorded  # replay
     again = {**first, "op_id": "op-finding-2"}
     assert _send(_case(schema, path, "put", visit, again), reviewer, 409)["error"]["current"]
 
-    key = {"id": ids["visit_id"], "key": "obs-key-0001"}
-    path = "/visits/{id}/observations/{key}"
+    key = {"visit_id": ids["visit_id"], "key": "obs-key-0001"}
+    path = "/visits/{visit_id}/observations/{key}"
     observation = {"kind": "good_practice", "text": "God overlevering", "standards": [fresh]}
     created = _send(
         _case(schema, path, "put", key, {**observation, "version": 0, "op_id": "op-obs-1"}),
@@ -196,3 +196,37 @@ def test_an_unknown_visit_state_is_refused_not_ignored(app: Flask, world: World)
         response = client.get(f"/api/v1/visits?state={state}")
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] == "bad_parameter"
+
+
+def test_the_answers_of_the_workflow_writes_match_the_document(app: Flask, world: World) -> None:
+    coordinator, member = bearer(world.users["coordinator"]), bearer(world.users["member"])
+    reviewer = bearer(world.users["reviewer"])
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=coordinator)
+    body = {
+        "network_id": world.network.id,
+        "edition": world.edition.slug,
+        "year": 2042,
+        "name": "Syklus 2042",
+        "self_assessment_opens": "2042-01-10",
+        "self_assessment_closes": "2042-03-01",
+        "visit_window_start": None,
+    }
+    cycle = _send(_case(schema, "/cycles", "post", {}, body), coordinator, 201)
+    ids = {"cycle_id": cycle["id"]}
+    enrol = {"unit_ids": [world.unit.id], "carry_over": True}
+    _send(_case(schema, "/cycles/{cycle_id}/enrolments", "post", ids, enrol), coordinator, 200)
+    assert _send(_case(schema, "/cycles/{cycle_id}/open", "post", ids), coordinator, 200)
+    _send(_case(schema, "/cycles/{cycle_id}/open", "post", ids), coordinator, 409)
+    assert _send(_case(schema, "/units", "get", {}), member, 200)["units"]
+
+    visit = {"visit_id": world.visit.id}
+    moved = {"state": "in_progress"}
+    _send(_case(schema, "/visits/{visit_id}/state", "post", visit, moved), reviewer, 200)
+    report = {"state": "final"}
+    _send(_case(schema, "/visits/{visit_id}/report/state", "post", visit, report), reviewer, 422)
+
+    action = {"action_id": world.action.id}
+    change = {"title": "Ny tittel", "version": world.action.version}
+    saved = _send(_case(schema, "/actions/{action_id}", "put", action, change), member, 200)
+    stale = _send(_case(schema, "/actions/{action_id}", "put", action, change), member, 409)
+    assert stale["error"]["current"]["version"] == saved["version"]

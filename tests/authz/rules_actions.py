@@ -82,6 +82,13 @@ RULES = {
         allow=EDITORS,
         json={"title": "Fra API"},
     ),
+    "api.action_update": Rule(
+        "/api/v1/actions/{action_id}",
+        method="PUT",
+        allow=EDITORS,
+        json={"title": "Endret fra API", "version": 1},
+        note="the second editor's version is stale: 409",
+    ),
     "api.actions_gap": Rule("/api/v1/assessments/{assessment_id}/gap", allow=READERS),
     "api.visit_verification_put": Rule(
         "/api/v1/visits/{visit_id}/verifications/{action_id}",

@@ -144,6 +144,7 @@ RULES = {
         Rule("/admin/audit/export.xlsx?network={network_id}", allow=ADMIN),
     ],
     "api.openapi": Rule("/api/v1/openapi.json", allow=SIGNED_IN),
+    "api.units_list": Rule("/api/v1/units", allow=SIGNED_IN),
     "api.me": Rule("/api/v1/me", allow=SIGNED_IN),
     "network.add_reviewer": Rule(
         "/networks/{network_id}/reviewers/add",

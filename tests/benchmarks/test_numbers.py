@@ -341,7 +341,7 @@ def test_api_is_documented_and_answers_unknown_cycles_with_json(
 ) -> None:
     client = client_as("member")
     spec = client.get("/api/v1/openapi.json").get_json()
-    operation = spec["paths"]["/cycles/{id}/benchmark"]["get"]
+    operation = spec["paths"]["/cycles/{cycle_id}/benchmark"]["get"]
     assert "200" in operation["responses"] and "404" in operation["responses"]
     assert "BenchmarkUnit" in spec["components"]["schemas"]
     missing = client.get("/api/v1/cycles/999999/benchmark")

@@ -125,8 +125,8 @@ def test_bearer_token_scripts_can_save(app: Flask, world: World) -> None:
 
 def test_openapi_documents_the_cycle_endpoints(as_role) -> None:  # type: ignore[no-untyped-def]
     spec = as_role("member").get("/api/v1/openapi.json").get_json()
-    put = spec["paths"]["/assessments/{id}/ratings/{code}"]["put"]
+    put = spec["paths"]["/assessments/{assessment_id}/ratings/{code}"]["put"]
     assert {"200", "409", "422", "403", "404"} <= set(put["responses"])
     assert "version" in spec["components"]["schemas"]["RatingUpdate"]["required"]
-    for path in ("/cycles", "/assessments", "/assessments/{id}"):
+    for path in ("/cycles", "/assessments", "/assessments/{assessment_id}"):
         assert "get" in spec["paths"][path]

@@ -136,10 +136,10 @@ def test_openapi_documents_op_id_reuse_and_the_author(app: Flask, world: World) 
     client = login(app.test_client(), world.users["reviewer"])
     paths = client.get("/api/v1/openapi.json").json["paths"]
     for path, method in (
-        ("/visits/{id}/findings/{code}", "put"),
-        ("/visits/{id}/observations/{key}", "put"),
-        ("/visits/{id}/observations/{key}", "delete"),
-        ("/visits/{id}/verifications/{action_id}", "put"),
+        ("/visits/{visit_id}/findings/{code}", "put"),
+        ("/visits/{visit_id}/observations/{key}", "put"),
+        ("/visits/{visit_id}/observations/{key}", "delete"),
+        ("/visits/{visit_id}/verifications/{action_id}", "put"),
     ):
         spec = paths[path][method]
         body = spec["requestBody"]["content"]["application/json"]["schema"]

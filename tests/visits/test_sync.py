@@ -264,8 +264,8 @@ def test_openapi_documents_the_visit_endpoints(app: Flask, world: World) -> None
     client = login(app.test_client(), world.users["reviewer"])
     spec = client.get("/api/v1/openapi.json").json
     paths = spec["paths"]
-    assert "get" in paths["/visits"] and "get" in paths["/visits/{id}"]
-    put = paths["/visits/{id}/findings/{code}"]["put"]
+    assert "get" in paths["/visits"] and "get" in paths["/visits/{visit_id}"]
+    put = paths["/visits/{visit_id}/findings/{code}"]["put"]
     assert {"200", "403", "409", "422"} <= set(put["responses"])
-    assert {"put", "delete"} <= set(paths["/visits/{id}/observations/{key}"])
+    assert {"put", "delete"} <= set(paths["/visits/{visit_id}/observations/{key}"])
     assert "VisitPack" in spec["components"]["schemas"]

@@ -35,6 +35,10 @@ CYCLE_FIELDS = (
 # The fields of a rating a person edits, and what the audit log follows.
 
 
+# The longest name a cycle may have (form, API schema and this check).
+NAME_MAX = 200
+
+
 def _check_cycle(
     network_id: int,
     cycle_id: int | None,
@@ -59,8 +63,8 @@ def _check_cycle(
             errors["year"] = _("The network already has a cycle for %(year)d.", year=year)
     if not name.strip():
         errors["name"] = _("Enter a name.")
-    elif len(name) > 200:
-        errors["name"] = _("At most %(n)d characters.", n=200)
+    elif len(name) > NAME_MAX:
+        errors["name"] = _("At most %(n)d characters.", n=NAME_MAX)
     elif problem := line_problem(name):
         errors["name"] = problem
     dates = {
