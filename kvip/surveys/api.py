@@ -1,39 +1,107 @@
-"""The surveys' part of the JSON API (DESIGN §8): an assessment's questionnaire aggregates
-and its record-audit counts.
+"""The surveys' part of the JSON API (DESIGN §8): an assessment's questionnaire aggregates and
+its record-audit counts, declared with the shared flask-smorest schemas (kvip/core/api.py).
 
 Same permissions as the assessment. A suppressed instrument (fewer respondents than the
 network's threshold, never below 5) carries its count and no per-question numbers; free text
-is never in the API.
+is never in the API. Record audits are counts per criterion: no record's answers.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields, validate
 
-from kvip.api import bp
-from kvip.api.spec import COUNT, PERCENT, STRING, array, enum, nullable, obj, operation, path_id
+from kvip.core.api import Count, OneOf, OutSchema, Percent, bp, errors
 from kvip.core.errors import NotFound
 from kvip.core.permissions import require
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.surveys import record_audit
 from kvip.surveys.instruments import INSTRUMENT_CODES
-from kvip.surveys.results import AGREE_WORDS, results_for
+from kvip.surveys.results import results_for
+
+# --- schemas --------------------------------------------------------------------------------
 
 
-@bp.get("/assessments/<int:assessment_id>/questionnaires")
-def assessment_questionnaires(assessment_id: int) -> Any:
+class DistributionSchema(OutSchema):
+    """Answers per point of the scale (kvip.surveys.results.AGREE_WORDS)."""
+
+    strongly_agree = Count()
+    agree = Count()
+    disagree = Count()
+    strongly_disagree = Count()
+
+
+class QuestionResultSchema(OutSchema):
+    code = fields.String()
+    standards = fields.List(fields.String(), metadata={"description": "Standards it evidences"})
+    n = Count(metadata={"description": "Answering on the scale (“won't say” not counted)"})
+    positive_pct = Percent()
+    distribution = fields.Nested(DistributionSchema)
+    wont_say = Count()
+
+
+class InstrumentResultSchema(OutSchema):
+    code = OneOf(INSTRUMENT_CODES)
+    respondents = Count()
+    threshold = fields.Integer(validate=validate.Range(min=5))
+    suppressed = fields.Boolean()
+    questions = fields.List(fields.Nested(QuestionResultSchema))
+
+
+class QuestionnairesSchema(OutSchema):
+    instruments = fields.List(fields.Nested(InstrumentResultSchema))
+
+
+class CriterionCountsSchema(OutSchema):
+    code = fields.String()
+    standards = fields.List(fields.String(), metadata={"description": "Standards it evidences"})
+    audited = Count(metadata={"description": "Records in which it was checked"})
+    yes = Count()
+    no = Count()
+    not_applicable = Count()
+
+
+class RecordAuditSchema(OutSchema):
+    source = OneOf(record_audit.SOURCES, metadata={"description": "unit: before the visit"})
+    sample = Count()
+    records = Count(metadata={"description": "Records with any answer"})
+    criteria = fields.List(fields.Nested(CriterionCountsSchema))
+
+
+class RecordAuditsSchema(OutSchema):
+    sample = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "The network's sample size"}
+    )
+    audits = fields.List(fields.Nested(RecordAuditSchema))
+
+
+def _readable_assessment(assessment_id: int) -> Assessment:
     assessment = db.session.get(Assessment, assessment_id)
     if assessment is None:
         raise NotFound(_("No such self-assessment."))
     require(current_user, "surveys.results", assessment)
-    instruments = []
-    for r in results_for(assessment):
-        instruments.append(
+    return assessment
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@bp.get("/assessments/<int:assessment_id>/questionnaires")
+@bp.response(200, QuestionnairesSchema, description="The instruments collected")
+@errors({403: "Not the caller's to read", 404: "No such assessment"})
+def assessment_questionnaires(assessment_id: int) -> Any:
+    """Questionnaire results of a self-assessment (aggregates only)
+
+    Per instrument its respondents; an instrument with fewer respondents than the threshold
+    (the network's setting, never below 5) is suppressed and has no questions. No answer of
+    one respondent and no free text is ever returned."""
+    assessment = _readable_assessment(assessment_id)
+    return {
+        "instruments": [
             {
                 "code": r.code,
                 "respondents": r.respondents,
@@ -51,121 +119,40 @@ def assessment_questionnaires(assessment_id: int) -> Any:
                     for q in r.questions
                 ],
             }
-        )
-    return jsonify({"instruments": instruments})
-
-
-_QUESTION = obj(
-    {
-        "code": STRING,
-        "standards": array(STRING, description="Codes of the standards it evidences"),
-        "n": {**COUNT, "description": "Answering on the scale (“won't say” not counted)"},
-        "positive_pct": nullable(PERCENT),
-        "distribution": obj({w: COUNT for w in AGREE_WORDS}),
-        "wont_say": COUNT,
+            for r in results_for(assessment)
+        ]
     }
-)
-operation(
-    "/assessments/{id}/questionnaires",
-    "get",
-    summary="Questionnaire results of a self-assessment (aggregates only)",
-    description=(
-        "Per instrument its respondents; an instrument with fewer respondents than the "
-        "threshold (the network's setting, never below 5) is suppressed and has no questions. "
-        "No answer of one respondent and no free text is ever returned."
-    ),
-    tags=["surveys"],
-    parameters=[path_id()],
-    response=obj(
-        {
-            "instruments": array(
-                obj(
-                    {
-                        "code": enum(INSTRUMENT_CODES),
-                        "respondents": COUNT,
-                        "threshold": {**COUNT, "minimum": 5},
-                        "suppressed": {"type": "boolean"},
-                        "questions": array(_QUESTION),
-                    }
-                )
-            )
-        }
-    ),
-    response_description="The instruments collected for the assessment",
-    errors={403: "Not the caller's to read", 404: "No such assessment"},
-)
-
-
-# --- record audits: counts per criterion and source (no record's answers) ---
 
 
 @bp.get("/assessments/<int:assessment_id>/record-audits")
+@bp.response(200, RecordAuditsSchema, description="The record audits of the assessment")
+@errors({403: "Not the caller's to read", 404: "No such assessment"})
 def assessment_record_audits(assessment_id: int) -> Any:
-    assessment = db.session.get(Assessment, assessment_id)
-    if assessment is None:
-        raise NotFound(_("No such self-assessment."))
-    require(current_user, "surveys.results", assessment)
-    audits = [
-        {
-            "source": r.source,
-            "sample": r.sample,
-            "records": r.records,
-            "criteria": [
-                {
-                    "code": c.code,
-                    "standards": c.standards,
-                    "audited": c.audited,
-                    "yes": c.yes,
-                    "no": c.no,
-                    "not_applicable": c.not_applicable,
-                }
-                for c in r.criteria
-            ],
-        }
-        for r in record_audit.results_for(assessment, "en")
-    ]
-    return jsonify(
-        {"sample": record_audit.sample_size(assessment.cycle.network_id), "audits": audits}
-    )
+    """Record audits of a self-assessment (counts per criterion)
 
-
-operation(
-    "/assessments/{id}/record-audits",
-    "get",
-    summary="Record audits of a self-assessment (counts per criterion)",
-    description=(
-        "Per source (the unit before the visit, the visit team during it) the records audited "
-        "of the network's sample and, per criterion, how many records answered yes, no and "
-        "not applicable. Records are numbered only; no patient is identified."
-    ),
-    tags=["surveys"],
-    parameters=[path_id()],
-    response=obj(
-        {
-            "sample": {**COUNT, "minimum": 1, "description": "The network's sample size"},
-            "audits": array(
-                obj(
+    Per source (the unit before the visit, the visit team during it) the records audited of
+    the network's sample and, per criterion, how many records answered yes, no and not
+    applicable. Records are numbered only; no patient is identified."""
+    assessment = _readable_assessment(assessment_id)
+    return {
+        "sample": record_audit.sample_size(assessment.cycle.network_id),
+        "audits": [
+            {
+                "source": r.source,
+                "sample": r.sample,
+                "records": r.records,
+                "criteria": [
                     {
-                        "source": enum(record_audit.SOURCES),
-                        "sample": COUNT,
-                        "records": {**COUNT, "description": "Records with any answer"},
-                        "criteria": array(
-                            obj(
-                                {
-                                    "code": STRING,
-                                    "standards": array(STRING),
-                                    "audited": COUNT,
-                                    "yes": COUNT,
-                                    "no": COUNT,
-                                    "not_applicable": COUNT,
-                                }
-                            )
-                        ),
+                        "code": c.code,
+                        "standards": c.standards,
+                        "audited": c.audited,
+                        "yes": c.yes,
+                        "no": c.no,
+                        "not_applicable": c.not_applicable,
                     }
-                )
-            ),
-        }
-    ),
-    response_description="The record audits of the assessment",
-    errors={403: "Not the caller's to read", 404: "No such assessment"},
-)
+                    for c in r.criteria
+                ],
+            }
+            for r in record_audit.results_for(assessment, "en")
+        ],
+    }
