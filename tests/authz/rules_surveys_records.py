@@ -39,3 +39,12 @@ RULES = {
         ),
     ],
 }
+
+RULES["surveys.export_results"] = [
+    Rule("/surveys/assessments/{assessment_id}/results.csv", allow=READERS),
+    Rule("/surveys/assessments/{assessment_id}/results.xlsx", allow=READERS),
+    Rule(
+        "/surveys/assessments/{other_assessment_id}/results.csv",
+        allow=frozenset({"admin", "coordinator", "outsider"}),
+    ),
+]

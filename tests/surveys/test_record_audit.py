@@ -152,3 +152,24 @@ def test_api_counts_per_criterion(world: World, criteria: Any, login_as: Any) ->
         assert "record" not in str(unit["criteria"]) and "updated_by" not in str(data)
     denied = login_as("outsider").get(f"/api/v1/assessments/{world.assessment.id}/record-audits")
     assert denied.status_code in (403, 404)
+
+
+def test_export_has_aggregates_only(
+    world: World, criteria: Any, login_as: Any, answer: Any
+) -> None:
+    answer(4, Y1="agree", Y3="Hemmelig tekst")
+    lead = login_as("lead")
+    url = f"/surveys/assessments/{world.assessment.id}/results"
+    suppressed = lead.get(f"{url}.csv").data.decode("utf-8-sig")
+    assert "too few answers yet" in suppressed and "I feel safe." not in suppressed
+    answer(1, Y1="disagree", Y3="Hemmelig tekst")
+    record_audit.save(world.users["lead"], world.assessment, entries("R1", ["yes", "no"]))
+    for fmt in ("csv", "xlsx"):
+        got = lead.get(f"{url}.{fmt}")
+        assert got.status_code == 200
+    text = lead.get(f"{url}.csv").data.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[1].split(",")[:6] == ["Young people", "Y1", "I feel safe.", "5", "5", "80.0"]
+    assert "Record audit (unit),R1,A plan exists.,2,2,50.0" in text
+    assert "Hemmelig" not in text  # free text never in an export
+    assert lead.get(f"{url}.pdf").status_code == 404

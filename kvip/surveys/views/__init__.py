@@ -22,4 +22,4 @@ evidence.register(
 )
 evidence.register(standards=record_audit.evidence_lines, sections=record_audit.evidence_sections)
 
-from kvip.surveys.views import kiosk, manage, records, respond  # noqa: E402,F401
+from kvip.surveys.views import export, kiosk, manage, records, respond  # noqa: E402,F401
