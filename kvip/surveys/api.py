@@ -1,9 +1,9 @@
 """The surveys' part of the JSON API (DESIGN §8): an assessment's questionnaire aggregates and
-its record-audit counts, declared with the shared flask-smorest schemas (kvip/core/api.py).
+its record-audit counts (no record's answers).
 
 Same permissions as the assessment. A suppressed instrument (fewer respondents than the
 network's threshold, never below 5) carries its count and no per-question numbers; free text
-is never in the API. Record audits are counts per criterion: no record's answers.
+is never in the API.
 """
 
 from __future__ import annotations
@@ -23,12 +23,8 @@ from kvip.surveys import record_audit
 from kvip.surveys.instruments import INSTRUMENT_CODES
 from kvip.surveys.results import results_for
 
-# --- schemas --------------------------------------------------------------------------------
-
 
 class DistributionSchema(OutSchema):
-    """Answers per point of the scale (kvip.surveys.results.AGREE_WORDS)."""
-
     strongly_agree = Count()
     agree = Count()
     disagree = Count()
@@ -37,7 +33,9 @@ class DistributionSchema(OutSchema):
 
 class QuestionResultSchema(OutSchema):
     code = fields.String()
-    standards = fields.List(fields.String(), metadata={"description": "Standards it evidences"})
+    standards = fields.List(
+        fields.String(), metadata={"description": "Codes of the standards it evidences"}
+    )
     n = Count(metadata={"description": "Answering on the scale (“won't say” not counted)"})
     positive_pct = Percent()
     distribution = fields.Nested(DistributionSchema)
@@ -47,9 +45,12 @@ class QuestionResultSchema(OutSchema):
 class InstrumentResultSchema(OutSchema):
     code = OneOf(INSTRUMENT_CODES)
     respondents = Count()
-    threshold = fields.Integer(validate=validate.Range(min=5))
+    threshold = Count(metadata={"description": "The network's threshold (never below 5)"})
     suppressed = fields.Boolean()
-    questions = fields.List(fields.Nested(QuestionResultSchema))
+    questions = fields.List(
+        fields.Nested(QuestionResultSchema),
+        metadata={"description": "Empty when suppressed"},
+    )
 
 
 class QuestionnairesSchema(OutSchema):
@@ -79,27 +80,16 @@ class RecordAuditsSchema(OutSchema):
     audits = fields.List(fields.Nested(RecordAuditSchema))
 
 
-def _readable_assessment(assessment_id: int) -> Assessment:
+@bp.get("/assessments/<int:assessment_id>/questionnaires")
+@bp.response(200, QuestionnairesSchema, description="The instruments collected for the assessment")
+@errors({403: "Not the caller's to read", 404: "No such assessment"})
+def assessment_questionnaires(assessment_id: int) -> Any:
+    """Questionnaire results of a self-assessment (aggregates only; no answer of one
+    respondent and no free text, ever)"""
     assessment = db.session.get(Assessment, assessment_id)
     if assessment is None:
         raise NotFound(_("No such self-assessment."))
     require(current_user, "surveys.results", assessment)
-    return assessment
-
-
-# --- routes ---------------------------------------------------------------------------------
-
-
-@bp.get("/assessments/<int:assessment_id>/questionnaires")
-@bp.response(200, QuestionnairesSchema, description="The instruments collected")
-@errors({403: "Not the caller's to read", 404: "No such assessment"})
-def assessment_questionnaires(assessment_id: int) -> Any:
-    """Questionnaire results of a self-assessment (aggregates only)
-
-    Per instrument its respondents; an instrument with fewer respondents than the threshold
-    (the network's setting, never below 5) is suppressed and has no questions. No answer of
-    one respondent and no free text is ever returned."""
-    assessment = _readable_assessment(assessment_id)
     return {
         "instruments": [
             {
@@ -133,7 +123,10 @@ def assessment_record_audits(assessment_id: int) -> Any:
     Per source (the unit before the visit, the visit team during it) the records audited of
     the network's sample and, per criterion, how many records answered yes, no and not
     applicable. Records are numbered only; no patient is identified."""
-    assessment = _readable_assessment(assessment_id)
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound(_("No such self-assessment."))
+    require(current_user, "surveys.results", assessment)
     return {
         "sample": record_audit.sample_size(assessment.cycle.network_id),
         "audits": [
