@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, str] = {
     "surveys.results": "surveys",
     "surveys.free_text": "surveys",
     "surveys.settings": "surveys",
+    "surveys.record_audit": "surveys",
     "actions.read": "actions",
     "actions.edit": "actions",
     "actions.verify": "actions",

@@ -53,3 +53,9 @@ def _surveys_settings(user: User, network: Any) -> bool:
     """A network's survey settings (threshold, record-audit sample): admin or its coordinator."""
     network_id = network if isinstance(network, int) else getattr(network, "id", None)
     return user.is_admin or coordinates(user, network_id)
+
+
+@rule("surveys.record_audit")
+def _surveys_record_audit(user: User, assessment: Any) -> bool:
+    """The unit's own record audit before the visit: any staff member of the unit."""
+    return unit_role(user, assessment.unit_id) is not None

@@ -4,7 +4,7 @@ single-use code, and kiosk mode for the unit's tablet."""
 from flask import Blueprint
 
 from kvip.core import evidence
-from kvip.surveys import results
+from kvip.surveys import record_audit, results
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
@@ -20,5 +20,6 @@ def _questionnaires_link(assessment_id: int) -> tuple[str, str] | None:
 evidence.register(
     standards=results.evidence_lines, sections=results.evidence_sections, link=_questionnaires_link
 )
+evidence.register(standards=record_audit.evidence_lines, sections=record_audit.evidence_sections)
 
-from kvip.surveys.views import kiosk, manage, respond  # noqa: E402,F401
+from kvip.surveys.views import export, kiosk, manage, records, respond  # noqa: E402,F401
