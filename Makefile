@@ -61,6 +61,8 @@ run: install-run i18n
 	$(BIN)/flask db upgrade
 	# Every edition folder in name order (kvip-2026 before kvip-2027, whose mapping needs it).
 	for edition in standards/*/edition.yaml; do $(BIN)/flask standards load "$$(dirname "$$edition")" || exit 1; done
+	# The questionnaires and the record audit of each edition that has them (after its edition).
+	for folder in standards/*/instruments; do $(BIN)/flask surveys load "$$folder" || exit 1; done
 	$(BIN)/flask demo load
 	@# The job queue's worker (e-mail, daily reminders, exports) in the background; stopped
 	@# with the web server (Ctrl+C, or the server ending for any reason).

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IPAD = {"width": 820, "height": 1180}
+IPAD = {"width": 810, "height": 1080}  # iPad 10.2" portrait, as tests/browser
 PASSWORD = "demo-password"
 
 

@@ -21,6 +21,7 @@ MODULES = (
     "standards",
     "cycles",
     "visits",
+    "surveys",
     "actions",
     "benchmarks",
     "home",
@@ -141,4 +142,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Seconds an export job waits at each progress step: 0 in use; more only to watch the
         # progress bar or to test a worker stopped in the middle of a job.
         "KVIP_JOBS_STEP_DELAY": float(os.environ.get("KVIP_JOBS_STEP_DELAY", "0")),
+        # The Chromium that draws the charts of PDFs (kvip.core.chart_images): "auto" finds
+        # chromium/google-chrome on PATH; a path; or "off" for PDFs with a note instead.
+        "KVIP_CHART_BROWSER": os.environ.get("KVIP_CHART_BROWSER", "auto"),
     }

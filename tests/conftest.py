@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
 from kvip import create_app
+from kvip.core import chart_images
 from kvip.extensions import db
 from tests.factories import World, build_world
 
@@ -58,6 +59,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "KVIP_INSTANCE": str(tmp_path_factory.mktemp("instance")),
+            # PDFs draw no chart images (a browser start per PDF) except where a test asks
+            # for them with the chart_browser fixture.
+            "KVIP_CHART_BROWSER": "off",
         }
     )
     with app.app_context():
@@ -180,3 +184,17 @@ def set_today(app: Flask) -> Iterator[Any]:
 
     yield fix
     app.config.pop("KVIP_TODAY", None)
+
+
+@pytest.fixture
+def chart_browser(app: Flask, monkeypatch: pytest.MonkeyPatch) -> str:
+    """PDFs made in this test draw their charts with the system Chromium (skipped where there
+    is none, unless KVIP_REQUIRE_BROWSER=1 as in CI: then it fails)."""
+    path = os.environ.get("KVIP_CHROMIUM", "/usr/bin/chromium")
+    if not os.access(path, os.X_OK):
+        if os.environ.get("KVIP_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"KVIP_REQUIRE_BROWSER=1 but {path} is missing")
+        pytest.skip(f"{path} not installed (apt-get install chromium)")
+    monkeypatch.setitem(app.config, "KVIP_CHART_BROWSER", path)
+    chart_images.clear_cache()
+    return path

@@ -15,6 +15,7 @@ from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
 from kvip.network.models import Institution, Network, Unit
 from kvip.standards.models import Domain, Edition, Standard, StandardDimension, StandardDuty
+from kvip.surveys.models import Collection, Instrument, Question
 from kvip.visits.models import Finding, Observation, Report, TeamMember, Visit
 
 PASSWORD = "correct-horse-battery"
@@ -126,6 +127,76 @@ def standards_of(edition: Edition) -> list[Standard]:
     )
 
 
+def create_instruments(edition: Edition) -> dict[str, Instrument]:
+    """Two small questionnaires: young people (Y1 agree, Y2 worded negatively, Y3 free text)
+    and staff (S1), mapped to the small edition's standards 1.1, 1.2 and 2.1."""
+    young = Instrument(
+        edition_id=edition.id,
+        code="young_person",
+        kind="questionnaire",
+        version="1",
+        title_nb="Ungdom",
+        title_en="Young people",
+        audience_nb="Ungdom",
+        audience_en="Young people",
+        position=0,
+    )
+    young.questions = [
+        Question(
+            code="Y1",
+            position=0,
+            text_nb="Jeg føler meg trygg.",
+            text_en="I feel safe.",
+            scale="agree4",
+            positive="agree",
+            standards=["1.1"],
+        ),
+        Question(
+            code="Y2",
+            position=1,
+            text_nb="Jeg blir plaget.",
+            text_en="I am bullied.",
+            scale="agree4",
+            positive="disagree",
+            standards=["1.2"],
+        ),
+        Question(
+            code="Y3",
+            position=2,
+            text_nb="Noe mer?",
+            text_en="Anything else?",
+            scale="text",
+            positive="agree",
+            standards=[],
+        ),
+    ]
+    staff = Instrument(
+        edition_id=edition.id,
+        code="staff",
+        kind="questionnaire",
+        version="1",
+        title_nb="Ansatte",
+        title_en="Staff",
+        audience_nb="Ansatte",
+        audience_en="Staff",
+        position=2,
+    )
+    staff.questions = [
+        Question(
+            code="S1",
+            position=0,
+            text_nb="Jeg har veiledning.",
+            text_en="I have supervision.",
+            scale="agree4",
+            positive="agree",
+            standards=["2.1"],
+        ),
+    ]
+    db.session.add_all([young, staff])
+    db.session.flush()
+    return {"young_person": young, "staff": staff}
+
+
 @dataclass
 class World:
     """One network with two units, every role, an open cycle, a visit, a report and an action."""
@@ -174,6 +245,7 @@ class World:
             "observation_id": self.observation.id,
             "user_id": self.users["member"].id,
             "job_id": self.export_job_id,
+            "instrument_code": "young_person",
             "learning_request_id": self.learning_request_id,
         }
 
@@ -259,6 +331,17 @@ def build_world() -> World:
         created_by_id=users["lead"].id,
     )
     db.session.add(action)
+    # Questionnaires: the young people's collection of the assessment is open.
+    instruments = create_instruments(edition)
+    db.session.add(
+        Collection(
+            assessment_id=assessment.id,
+            instrument_id=instruments["young_person"].id,
+            opens=today - timedelta(days=1),
+            closes=today + timedelta(days=30),
+            created_by_id=users["lead"].id,
+        )
+    )
     db.session.commit()
     export_job_id = _finished_export_job(users["coordinator"], network)
     learning_request = LearningRequest(

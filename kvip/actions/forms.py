@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
@@ -14,8 +16,9 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kvip.actions.maturity import ASPECTS
 from kvip.actions.services import RESPONSIBLE_MAX, TITLE_MAX
-from kvip.core.forms import KvipForm
+from kvip.core.forms import IdField, KvipForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -50,3 +53,41 @@ class DropForm(KvipForm):
 class VerifyForm(KvipForm):
     outcome = RadioField(_l("Outcome"), validate_choice=False)
     comment = TextAreaField(_l("Comment from the team"), validators=[Length(max=5000)])
+    # The visit the buttons were pressed at, and the page to go back to.
+    visit_id = IdField()
+    next = StringField(validators=[Optional(), Length(max=2000)])
+
+
+class MoveForm(KvipForm):
+    """Move an action to another state; dropping asks for a reason (the plan page names its
+    reason box ``drop-reason``)."""
+
+    to = StringField(validators=[Optional(), Length(max=40)])
+    reason = TextAreaField(validators=[Optional()])
+    drop_reason = TextAreaField(name="drop-reason", validators=[Optional()])
+    next = StringField(validators=[Optional(), Length(max=2000)])
+
+
+class GapOverrideForm(KvipForm):
+    """The unit's own status and risk for one duty of the GAP analysis, with a reason."""
+
+    clear = StringField(validators=[Optional()])
+    status = StringField(validators=[Optional(), Length(max=40)])
+    risk = StringField(validators=[Optional(), Length(max=40)])
+    reason = TextAreaField(validators=[Optional()])
+    version = HiddenField()
+
+
+class MaturityForm(KvipForm):
+    """One level (1–5), comment and version per aspect of the maturity model; the inputs are
+    named ``level-<aspect>``, ``comment-<aspect>``, ``version-<aspect>``."""
+
+    def per_aspect(self, kind: str) -> dict[str, Any]:
+        """{aspect: posted value} for ``kind`` (level, comment or version)."""
+        return {a: self[f"{kind}_{a}"].data for a in ASPECTS}
+
+
+for _aspect in ASPECTS:
+    setattr(MaturityForm, f"level_{_aspect}", StringField(name=f"level-{_aspect}"))
+    setattr(MaturityForm, f"comment_{_aspect}", TextAreaField(name=f"comment-{_aspect}"))
+    setattr(MaturityForm, f"version_{_aspect}", HiddenField(name=f"version-{_aspect}"))

@@ -35,6 +35,7 @@ from kvip.core.permissions import require
 from kvip.cycles.models import Assessment, Cycle, Rating
 from kvip.extensions import db
 from kvip.standards.models import Standard, StandardDuty
+from kvip.surveys.results import results_for
 from kvip.visits.models import Finding
 
 IN_PLACE_FROM = 90  # the shown (whole-number) score from which a duty is in place
@@ -153,6 +154,8 @@ class GapRow:
     derived: Derived
     override: GapOverride | None
     actions: list[Action] = field(default_factory=list)
+    # Evidence from questionnaires (duties 7e and 8d): shown beside the status, never a rating.
+    voices: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -286,11 +289,47 @@ def gap_of(assessment: Assessment) -> Gap:
         )
     }
     linked = linked_actions(assessment)
+    voices = voices_of(assessment)
     rows = [
-        GapRow(d, derived[d.code], overrides.get(d.code), linked.get(d.code, []))
+        GapRow(
+            d,
+            derived[d.code],
+            overrides.get(d.code),
+            linked.get(d.code, []),
+            voices.get(d.code, []),
+        )
         for d in duties_ref.DUTIES
     ]
     return Gap(assessment, source, rows)
+
+
+# Duties the voices of patients, users and relatives serve: §7 e (make use of their
+# experiences) and §8 d (assess the service against them).
+VOICE_DUTIES = ("7e", "8d")
+
+
+def voices_of(assessment: Assessment) -> dict[str, list[str]]:
+    """Questionnaire evidence for duties 7e and 8d: for 7e that (and what) was collected, for
+    8d the results (average % positive, only above the respondent threshold)."""
+    results = [r for r in results_for(assessment) if r.code != "staff"]
+    if not results:
+        return {}
+    collected, used = [], []
+    for r in results:
+        collected.append(_("%(title)s: %(n)d respondents", title=r.title, n=r.respondents))
+        pcts = [q.positive_pct for q in r.questions if q.positive_pct is not None]
+        if r.suppressed or not pcts:
+            used.append(_("%(title)s: too few answers yet", title=r.title))
+        else:
+            used.append(
+                _(
+                    "%(title)s: %(pct)d %% positive on average (%(q)d questions)",
+                    title=r.title,
+                    pct=round(sum(pcts) / len(pcts)),
+                    q=len(pcts),
+                )
+            )
+    return {"7e": collected, "8d": used}
 
 
 def row_json(row: GapRow) -> dict[str, Any]:

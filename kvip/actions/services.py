@@ -74,6 +74,128 @@ def _clean_text(value: Any) -> str:
     return str(value or "").strip()
 
 
+Errors = dict[str, str]
+
+
+def _title(data: dict[str, Any], errors: Errors) -> str:
+    """A single line (kvip.core.text), required, at most TITLE_MAX characters."""
+    title = single_line(_clean_text(data.get("title")), "title", errors).strip()
+    if not title:
+        errors["title"] = _("Give the action a short title.")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _("Keep the title under %(n)d characters.", n=TITLE_MAX)
+    return title
+
+
+def _long_text(data: dict[str, Any], name: str, errors: Errors) -> str:
+    """Free text that keeps line breaks and tabs only, at most TEXT_MAX characters."""
+    text = clean_text(_clean_text(data.get(name)))
+    if len(text) > TEXT_MAX:
+        errors[name] = _("Keep this text under %(n)d characters.", n=TEXT_MAX)
+    return text
+
+
+def _responsible(data: dict[str, Any], errors: Errors) -> str:
+    responsible = single_line(_clean_text(data.get("responsible")), "responsible", errors).strip()
+    if len(responsible) > RESPONSIBLE_MAX:
+        errors["responsible"] = _("Keep the name under %(n)d characters.", n=RESPONSIBLE_MAX)
+    return responsible
+
+
+def _parse_deadline(value: Any, errors: Errors) -> date | None:
+    """A date, an ISO date string or nothing."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()) if value.strip() else None
+        except ValueError:
+            errors["deadline"] = _("Enter the deadline as a date (YYYY-MM-DD).")
+            return None
+    if value is not None and not isinstance(value, date):
+        errors["deadline"] = _("Enter the deadline as a date (YYYY-MM-DD).")
+        return None
+    return value
+
+
+def _deadline(
+    data: dict[str, Any], current: Action | None, on: date, errors: Errors
+) -> date | None:
+    """Not in the past and within MAX_YEARS_AHEAD years, checked only when it changes (an old
+    deadline that has passed does not block other edits)."""
+    deadline = _parse_deadline(data.get("deadline"), errors)
+    changed = current is None or deadline != current.deadline
+    if deadline is not None and changed and "deadline" not in errors:
+        if deadline < on:
+            errors["deadline"] = _("The deadline cannot be in the past.")
+        elif deadline > on + timedelta(days=365 * MAX_YEARS_AHEAD):
+            errors["deadline"] = _("Choose a deadline within five years.")
+    return deadline
+
+
+def _risk(data: dict[str, Any], errors: Errors) -> str:
+    risk = _clean_text(data.get("risk")) or Risk.medium.value
+    if risk not in {r.value for r in Risk}:
+        errors["risk"] = _("Choose low, medium or high risk.")
+    return risk
+
+
+def _pdsa_stage(data: dict[str, Any], errors: Errors) -> str:
+    stage = _clean_text(data.get("pdsa_stage")) or PdsaStage.plan.value
+    if stage not in {p.value for p in PdsaStage}:
+        errors["pdsa_stage"] = _("Choose a stage of the improvement cycle: plan, do, study or act.")
+    return stage
+
+
+def _duties(data: dict[str, Any], errors: Errors) -> list[str]:
+    """Codes of the regulation's duties (duties_ref), lower case, each once."""
+    duties = sorted({str(d).strip().lower() for d in data.get("duties") or [] if str(d).strip()})
+    unknown = [d for d in duties if d not in duties_ref.CODES]
+    if unknown:
+        errors["duties"] = _("Unknown duties: %(codes)s.", codes=", ".join(unknown))
+    return duties
+
+
+def _edition_standards(assessment: Assessment, where: Any) -> list[Standard]:
+    return list(
+        db.session.scalars(
+            sa.select(Standard)
+            .where(where, Standard.edition_id == assessment.cycle.edition_id)
+            .order_by(Standard.position, Standard.id)
+        )
+    )
+
+
+def _standards(assessment: Assessment, data: dict[str, Any], errors: Errors) -> list[Standard]:
+    """The standards the action is about, of the cycle's edition: typed codes
+    (``standard_codes``, a list or one string split at commas, semicolons and spaces) or,
+    when no codes are given, ids (``standard_ids``)."""
+    codes = data.get("standard_codes")
+    if isinstance(codes, str):
+        codes = [c for c in codes.replace(";", ",").replace(" ", ",").split(",")]
+    if codes is not None:
+        standards: list[Standard] = []
+        wanted_codes = sorted({str(c).strip() for c in codes if str(c).strip()})
+        if wanted_codes:
+            standards = _edition_standards(assessment, Standard.code.in_(wanted_codes))
+            unknown_codes = sorted(set(wanted_codes) - {s.code for s in standards})
+            if unknown_codes:
+                errors["standards"] = _(
+                    "No standard with the code %(codes)s in this cycle's edition.",
+                    codes=", ".join(unknown_codes),
+                )
+        return standards
+    try:
+        wanted = sorted({int(i) for i in data.get("standard_ids") or []})
+    except (TypeError, ValueError):
+        errors["standards"] = _("Choose standards from the list.")
+        return []
+    if not wanted:
+        return []
+    standards = _edition_standards(assessment, Standard.id.in_(wanted))
+    if len(standards) != len(wanted):
+        errors["standards"] = _("Choose standards of this cycle's edition.")
+    return standards
+
+
 def _validate(
     assessment: Assessment,
     data: dict[str, Any],
@@ -81,104 +203,22 @@ def _validate(
     current: Action | None,
     on: date,
 ) -> dict[str, Any]:
-    """Check every field; returns cleaned values or raises one ServiceError with all field errors."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    # Title and responsible are single lines: no control characters, no invisible formatting
-    # characters (kvip.core.text); the texts keep line breaks and tabs only.
-    title = single_line(_clean_text(data.get("title")), "title", errors).strip()
-    if not title:
-        errors["title"] = _("Give the action a short title.")
-    elif len(title) > TITLE_MAX:
-        errors["title"] = _("Keep the title under %(n)d characters.", n=TITLE_MAX)
-    clean["title"] = title
-    for name in ("description", "success_measure"):
-        text = clean_text(_clean_text(data.get(name)))
-        if len(text) > TEXT_MAX:
-            errors[name] = _("Keep this text under %(n)d characters.", n=TEXT_MAX)
-        clean[name] = text
-    responsible = single_line(_clean_text(data.get("responsible")), "responsible", errors).strip()
-    if len(responsible) > RESPONSIBLE_MAX:
-        errors["responsible"] = _("Keep the name under %(n)d characters.", n=RESPONSIBLE_MAX)
-    clean["responsible"] = responsible
+    """Check every field; returns cleaned values or raises one ServiceError with all field errors.
 
-    deadline = data.get("deadline")
-    if isinstance(deadline, str):
-        try:
-            deadline = date.fromisoformat(deadline.strip()) if deadline.strip() else None
-        except ValueError:
-            errors["deadline"] = _("Enter the deadline as a date (YYYY-MM-DD).")
-            deadline = None
-    elif deadline is not None and not isinstance(deadline, date):
-        errors["deadline"] = _("Enter the deadline as a date (YYYY-MM-DD).")
-        deadline = None
-    changed = current is None or deadline != current.deadline
-    if deadline is not None and changed and "deadline" not in errors:
-        if deadline < on:
-            errors["deadline"] = _("The deadline cannot be in the past.")
-        elif deadline > on + timedelta(days=365 * MAX_YEARS_AHEAD):
-            errors["deadline"] = _("Choose a deadline within five years.")
-    clean["deadline"] = deadline
-
-    risk = _clean_text(data.get("risk")) or Risk.medium.value
-    if risk not in {r.value for r in Risk}:
-        errors["risk"] = _("Choose low, medium or high risk.")
-    clean["risk"] = risk
-    stage = _clean_text(data.get("pdsa_stage")) or PdsaStage.plan.value
-    if stage not in {p.value for p in PdsaStage}:
-        errors["pdsa_stage"] = _("Choose a stage of the improvement cycle: plan, do, study or act.")
-    clean["pdsa_stage"] = stage
-
-    duties = sorted({str(d).strip().lower() for d in data.get("duties") or [] if str(d).strip()})
-    unknown = [d for d in duties if d not in duties_ref.CODES]
-    if unknown:
-        errors["duties"] = _("Unknown duties: %(codes)s.", codes=", ".join(unknown))
-    clean["duties"] = duties
-
-    standards: list[Standard] = []
-    codes = data.get("standard_codes")
-    if isinstance(codes, str):
-        codes = [c for c in codes.replace(";", ",").replace(" ", ",").split(",")]
-    if codes is not None:
-        wanted_codes = sorted({str(c).strip() for c in codes if str(c).strip()})
-        if wanted_codes:
-            standards = list(
-                db.session.scalars(
-                    sa.select(Standard)
-                    .where(
-                        Standard.code.in_(wanted_codes),
-                        Standard.edition_id == assessment.cycle.edition_id,
-                    )
-                    .order_by(Standard.position, Standard.id)
-                )
-            )
-            unknown_codes = sorted(set(wanted_codes) - {s.code for s in standards})
-            if unknown_codes:
-                errors["standards"] = _(
-                    "No standard with the code %(codes)s in this cycle's edition.",
-                    codes=", ".join(unknown_codes),
-                )
-        clean["standards"] = standards
-    ids = [] if codes is not None else data.get("standard_ids") or []
-    try:
-        wanted = sorted({int(i) for i in ids})
-    except (TypeError, ValueError):
-        wanted = []
-        errors["standards"] = _("Choose standards from the list.")
-    if wanted:
-        standards = list(
-            db.session.scalars(
-                sa.select(Standard)
-                .where(
-                    Standard.id.in_(wanted),
-                    Standard.edition_id == assessment.cycle.edition_id,
-                )
-                .order_by(Standard.position, Standard.id)
-            )
-        )
-        if len(standards) != len(wanted):
-            errors["standards"] = _("Choose standards of this cycle's edition.")
-    clean.setdefault("standards", standards)
+    Title and responsible are single lines: no control characters, no invisible formatting
+    characters (kvip.core.text); the texts keep line breaks and tabs only."""
+    errors: Errors = {}
+    clean: dict[str, Any] = {
+        "title": _title(data, errors),
+        "description": _long_text(data, "description", errors),
+        "success_measure": _long_text(data, "success_measure", errors),
+        "responsible": _responsible(data, errors),
+        "deadline": _deadline(data, current, on, errors),
+        "risk": _risk(data, errors),
+        "pdsa_stage": _pdsa_stage(data, errors),
+        "duties": _duties(data, errors),
+        "standards": _standards(assessment, data, errors),
+    }
     if errors:
         raise ServiceError(
             _("The action was not saved. Please correct the marked fields."), fields=errors

@@ -34,10 +34,11 @@ from kvip.benchmarks.context import (
     value_labels,
 )
 from kvip.config import ROOT
-from kvip.core import jobs
+from kvip.core import chart_images, downloads, jobs
 from kvip.core.nav import NavItem
 from kvip.core.pdf import render_pdf
 from kvip.core.permissions import can, require
+from kvip.core.web import load_or_404
 from kvip.extensions import db
 from kvip.network.labels import unit_kind_labels
 from kvip.network.models import Network, Unit
@@ -149,18 +150,10 @@ def index() -> Any:
 # --- the unit's dashboard ---------------------------------------------------------------------
 
 
-def _unit(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    require(current_user, "benchmark.unit", unit)
-    return unit
-
-
 @bp.get("/units/<int:unit_id>")
 @login_required
 def unit(unit_id: int) -> Any:
-    u = _unit(unit_id)
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
     dash = unit_page.build(ctx, u)
     return render_template(
@@ -176,10 +169,30 @@ def unit(unit_id: int) -> Any:
     )
 
 
+@bp.get("/units/<int:unit_id>/dashboard.pdf")
+@login_required
+def unit_pdf(unit_id: int) -> Any:
+    """The unit's dashboard as PDF: the same selection, figures (as images) and tables."""
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
+    ctx = build_context(current_user, u.network, request.args, focus_unit=u)
+    dash = unit_page.build(ctx, u)
+    charts, images = chart_images.for_pdf(dash.figures, ctx.lang)
+    css = (ROOT / "static" / "css" / "benchmarks-print.css").read_text(encoding="utf-8")
+    html = render_template(
+        "benchmarks/unit_pdf.html", dash=dash, ctx=ctx, pdf=True, css=css, charts=charts
+    )
+    name = f"kvip-{ctx.cycle.year}-{downloads.slug(u.name, 'unit')}.pdf"
+    return Response(
+        render_pdf(html, images),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @bp.get("/units/<int:unit_id>/export/<table>.<fmt>")
 @login_required
 def unit_export(unit_id: int, table: str, fmt: str) -> Any:
-    u = _unit(unit_id)
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
     if fmt not in exports.FORMATS:
         abort(404)
     ctx = build_context(current_user, u.network, request.args, focus_unit=u)
@@ -204,14 +217,6 @@ def _export(
 # --- the coordinator's dashboards -------------------------------------------------------------
 
 
-def _network(network_id: int, permission: str = "benchmark.network") -> Network:
-    network = db.session.get(Network, network_id)
-    if network is None:
-        abort(404)
-    require(current_user, permission, network)
-    return network
-
-
 def _network_dashboard(page: str, network: Network, *, figures: bool = True) -> Any:
     ctx = build_context(current_user, network, request.args)
     if page == "overview":
@@ -227,7 +232,7 @@ def _network_dashboard(page: str, network: Network, *, figures: bool = True) -> 
 
 
 def _render_network(page: str, network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "benchmark.network")
     ctx, dash = _network_dashboard(page, network)
     extra = {k: v for k, v in request.args.items() if k in ("funnel_domain", "domain")}
     return render_template(
@@ -286,7 +291,7 @@ def network_agreement(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/export/<page>/<table>.<fmt>")
 @login_required
 def network_export(network_id: int, page: str, table: str, fmt: str) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "benchmark.network")
     if page not in NETWORK_PAGES or fmt not in exports.FORMATS:
         abort(404)
     ctx, dash = _network_dashboard(page, network, figures=False)
@@ -299,7 +304,7 @@ def network_export(network_id: int, page: str, table: str, fmt: str) -> Any:
 @bp.get("/networks/<int:network_id>/good-practice")
 @login_required
 def good_practice(network_id: int) -> Any:
-    network = _network(network_id, "benchmark.read")
+    network = load_or_404(Network, network_id, "benchmark.read")
     search = library.parse(request.args)
     lib = library.build(current_user, network, search)
     return render_template(
@@ -318,7 +323,7 @@ def good_practice(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/good-practice.<fmt>")
 @login_required
 def good_practice_export(network_id: int, fmt: str) -> Any:
-    network = _network(network_id, "benchmark.read")
+    network = load_or_404(Network, network_id, "benchmark.read")
     if fmt not in exports.FORMATS:
         abort(404)
     lib = library.build(current_user, network, library.parse(request.args), export=True)
@@ -329,7 +334,7 @@ def good_practice_export(network_id: int, fmt: str) -> Any:
 
 
 def _annual(network_id: int, *, figures: bool = True) -> tuple[Network, annual.AnnualReport]:
-    network = _network(network_id, "benchmark.read")
+    network = load_or_404(Network, network_id, "benchmark.read")
     args = {"cycle": request.args.get("cycle")} if request.args.get("cycle") else {}
     ctx = build_context(current_user, network, args)
     return network, annual.build(ctx, figures=figures)
@@ -357,14 +362,21 @@ def annual_report(network_id: int) -> Any:
 @bp.get("/networks/<int:network_id>/annual-report.pdf")
 @login_required
 def annual_report_pdf(network_id: int) -> Any:
-    network, report = _annual(network_id, figures=False)
-    jobs.progress(40)  # when made by the job queue: its progress bar moves
+    network, report = _annual(network_id)
+    jobs.progress(30)  # when made by the job queue: its progress bar moves
+    charts, images = chart_images.for_pdf(report.figures, report.ctx.lang)
+    jobs.progress(50)
     css = (ROOT / "static" / "css" / "benchmarks-print.css").read_text(encoding="utf-8")
     html = render_template(
-        "benchmarks/annual_report_pdf.html", report=report, ctx=report.ctx, pdf=True, css=css
+        "benchmarks/annual_report_pdf.html",
+        report=report,
+        ctx=report.ctx,
+        pdf=True,
+        css=css,
+        charts=charts,
     )
-    jobs.progress(60)
-    pdf = render_pdf(html)
+    jobs.progress(65)
+    pdf = render_pdf(html, images)
     jobs.progress(95)
     name = f"{network.slug}-annual-report-{report.ctx.cycle.year}.pdf"
     return Response(

@@ -14,11 +14,14 @@ fields carry the app's own values). A test checks that every form of the app der
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
 
+from kvip.core.db import form_id
 from kvip.core.text import clean_line, clean_text, format_characters, invisible_message
 
 
@@ -56,3 +59,45 @@ class KvipForm(FlaskForm):
                 own = tuple(unbound_field.kwargs.get("filters") or ())
                 options = {**options, "filters": (cleaner, *own)}
             return super().bind_field(form, unbound_field, options)
+
+
+class IdField(Field):
+    """A row id posted by a form (a hidden input or a select): 0, meaning no row, unless it fits
+    a database INTEGER (see :func:`kvip.core.db.form_id`); never a validation error itself, the
+    view answers "no such row"."""
+
+    data: int
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = form_id(valuelist[0] if valuelist else None)
+
+    def _value(self) -> str:
+        return str(self.data) if self.data else ""
+
+
+class IsoDateField(Field):
+    """A date typed as YYYY-MM-DD (the browser's date input). Empty is None; anything else that
+    is no date is the field's error, in the user's language."""
+
+    data: date | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = (valuelist[0] if valuelist else "") or ""
+        text = text.strip() if isinstance(text, str) else ""
+        self.data = None
+        if text:
+            try:
+                self.data = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(_("Enter the date as YYYY-MM-DD.")) from None
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""
+
+
+def first_error(form: FlaskForm) -> tuple[str, str] | None:
+    """(field name, message) of the first field error after ``validate()``, or None."""
+    for name, messages in form.errors.items():
+        if messages:
+            return name, str(messages[0])
+    return None

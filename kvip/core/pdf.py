@@ -3,7 +3,8 @@ here, by WeasyPrint, under two rules:
 
 - WeasyPrint fetches nothing but our own static files. Its URL fetcher serves files below the
   app's static folder (for ``url_for('static', …)`` links, resolved against a base URL that
-  exists nowhere) and refuses everything else — http(s), file:, data:, other hosts, paths
+  exists nowhere), and the images made for this one PDF (its charts, handed to ``render_pdf``
+  as bytes and named ``/_chart-images/<name>.png``), and refuses everything else — http(s), file:, data:, other hosts, paths
   that climb out of the folder — without touching the network. Whatever text ends up in a
   template, making the PDF can never become a request to a server of someone's choosing.
 - Templates never put user text in CSS (no ``content: "{{ name }}"`` in ``@page`` boxes): a
@@ -19,6 +20,7 @@ HTML first (a soft line break becomes a line break).
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from kvip.core.excel import clean_text
 # Relative and root-relative links resolve against this; it is never contacted.
 BASE_URL = "https://kvip-pdf.invalid/"
 MAX_FILE_BYTES = 5 * 1024 * 1024
+IMAGE_PREFIX = "_chart-images/"  # where a PDF's own generated images are served to it
 
 
 def static_path(url: str, static_folder: str | Path, static_url_path: str) -> Path | None:
@@ -67,13 +70,22 @@ def _fetcher_class() -> type:
     class StaticFilesOnly(URLFetcher):  # type: ignore[misc]
         """Serves the app's static files; refuses every other URL without fetching it."""
 
-        def __init__(self, static_folder: str, static_url_path: str) -> None:
+        def __init__(
+            self,
+            static_folder: str,
+            static_url_path: str,
+            images: Mapping[str, bytes] | None = None,
+        ) -> None:
             super().__init__(allowed_protocols=(), allow_redirects=False)
             self.static_folder = static_folder
             self.static_url_path = static_url_path
+            self.images = dict(images or {})
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: Any = None) -> Any:
+            image = generated_image(url, self.images)
+            if image is not None:
+                return URLFetcherResponse(url, image, {"Content-Type": "image/png"})
             target = static_path(url, self.static_folder, self.static_url_path)
             if target is None:
                 self.refused.append(url)
@@ -85,15 +97,24 @@ def _fetcher_class() -> type:
     return StaticFilesOnly
 
 
-def url_fetcher() -> Any:
-    """A fetcher for the current app's static folder."""
+def generated_image(url: str, images: Mapping[str, bytes]) -> bytes | None:
+    """The bytes of one of this PDF's own images (``/_chart-images/<name>``), or None."""
+    if not images or not url.startswith(BASE_URL + IMAGE_PREFIX):
+        return None
+    name = url[len(BASE_URL + IMAGE_PREFIX) :]
+    return images.get(name)
+
+
+def url_fetcher(images: Mapping[str, bytes] | None = None) -> Any:
+    """A fetcher for the current app's static folder (and this PDF's own ``images``)."""
     app = current_app
-    return _fetcher_class()(app.static_folder or "", app.static_url_path or "/static")
+    return _fetcher_class()(app.static_folder or "", app.static_url_path or "/static", images)
 
 
-def render_pdf(html: str) -> bytes:
-    """The PDF of ``html`` (a rendered template)."""
+def render_pdf(html: str, images: Mapping[str, bytes] | None = None) -> bytes:
+    """The PDF of ``html`` (a rendered template); ``images`` are the generated pictures it
+    shows (``chart_images.for_pdf``), served to it by name and to nothing else."""
     from weasyprint import HTML  # not a cycle: WeasyPrint (pango) loads only when a PDF is made
 
-    document = HTML(string=clean_text(html), base_url=BASE_URL, url_fetcher=url_fetcher())
+    document = HTML(string=clean_text(html), base_url=BASE_URL, url_fetcher=url_fetcher(images))
     return bytes(document.write_pdf())

@@ -14,6 +14,20 @@ from kvip.extensions import db
 bp = Blueprint("core", __name__)
 
 
+@bp.app_context_processor
+def _evidence_helpers() -> dict[str, Any]:
+    """``evidence_for(assessment_id)`` and ``evidence_sections(assessment_id)`` for the pages
+    that show other modules' evidence (templates/core/_evidence.html); call them only where
+    the page has already checked that the user may read the assessment."""
+    from kvip.core import evidence
+
+    return {
+        "evidence_for": evidence.evidence_for,
+        "evidence_sections": evidence.sections_for,
+        "evidence_links": evidence.links_for,
+    }
+
+
 @bp.get("/")
 @login_required
 def home() -> Any:

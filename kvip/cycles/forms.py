@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from kvip.core.forms import KvipForm
 
@@ -70,3 +70,9 @@ class StartForm(KvipForm):
         choices=[("last", _l("Start from last year's answers")), ("blank", _l("Start blank"))],
         validators=[DataRequired()],
     )
+
+
+class ConfirmRatingForm(KvipForm):
+    """Confirm one carried-over rating: the version of the rating the person saw."""
+
+    version = IntegerField(validators=[InputRequired()])

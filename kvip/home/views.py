@@ -7,18 +7,18 @@ This module sits above the domain modules (it reads cycles, visits and actions t
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from kvip.actions import queries as action_queries
 from kvip.actions import reminders
-from kvip.core.permissions import require
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Cycle
 from kvip.cycles.vocabulary import assessment_state_labels
-from kvip.extensions import db
 from kvip.home import queries
 from kvip.visits.labels import team_roles
 
@@ -87,8 +87,7 @@ def home_panels(user: Any) -> list[tuple[str, dict[str, Any]]]:
 @login_required
 def step_units(cycle_id: int, step: str) -> Any:
     """The units of a cycle at one step of the pipeline, each linked to where it stands."""
-    cycle = db.get_or_404(Cycle, cycle_id)
-    require(current_user, "network.manage", cycle.network_id)
+    cycle = load_or_404(Cycle, cycle_id, "network.manage", on=attrgetter("network_id"))
     if step not in queries.STEPS:
         abort(404)
     rows = queries.units_at_step(cycle, step)

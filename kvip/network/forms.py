@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kvip.core.forms import KvipForm
@@ -62,3 +69,22 @@ class NetworkForm(KvipForm):
     )
     carry_over_default = BooleanField(_l("New self-assessments start from last year's answers"))
     version = HiddenField()
+
+
+class OverrideForm(KvipForm):
+    """A coordinator's exception to a date rule (kvip.network.overrides): the reason, which
+    the service requires and writes to the audit log."""
+
+    reason = TextAreaField(validators=[Optional()])
+
+
+class AddReviewerForm(KvipForm):
+    """Add a person to the network's reviewer pool by e-mail address."""
+
+    email = StringField(validators=[Optional()])
+    name = StringField(validators=[Optional()])
+    trained_lead = StringField(validators=[Optional()])
+
+    def cut(self) -> tuple[str, str]:
+        """(e-mail, name) trimmed and cut to the lengths of their columns."""
+        return (self.email.data or "").strip()[:254], (self.name.data or "").strip()[:200]

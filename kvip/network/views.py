@@ -14,6 +14,7 @@ from kvip.core import audit, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import require
+from kvip.core.web import load_or_404
 from kvip.extensions import db
 from kvip.network import (
     audit_page,
@@ -21,7 +22,7 @@ from kvip.network import (
     services,
     user_admin,  # noqa: F401 - the user administration's routes (accounts' blueprint)
 )
-from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
+from kvip.network.forms import AddReviewerForm, InstitutionForm, NetworkForm, UnitForm
 from kvip.network.labels import unit_kind_labels
 from kvip.network.models import UNIT_KINDS, Institution, Network, Unit
 
@@ -32,12 +33,6 @@ def nav_items(user: Any) -> list[NavItem]:
     if user.is_admin or any_coordinator(user):
         return [NavItem(_("Network"), "network.networks", order=70)]
     return []
-
-
-def _network(network_id: int) -> Network:
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "network.manage", network.id)
-    return network
 
 
 def _apply_errors(form: Any, exc: ServiceError) -> None:
@@ -62,7 +57,7 @@ def networks() -> Any:
 @bp.route("/<int:network_id>/settings", methods=["GET", "POST"])
 @login_required
 def settings(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     form = NetworkForm(obj=network)
     form.benchmark_visibility.choices = [
         ("pseudonymised", _("Pseudonymised (e.g. “Unit K”)")),
@@ -101,7 +96,7 @@ def settings(network_id: int) -> Any:
 @bp.get("/<int:network_id>/institutions")
 @login_required
 def institutions(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     rows = db.session.scalars(
         sa.select(Institution)
         .where(Institution.network_id == network.id)
@@ -114,7 +109,7 @@ def institutions(network_id: int) -> Any:
 @bp.route("/<int:network_id>/institutions/<int:institution_id>", methods=["GET", "POST"])
 @login_required
 def institution_form(network_id: int, institution_id: int | None = None) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     institution = None
     if institution_id is not None:
         institution = db.get_or_404(Institution, institution_id)
@@ -153,7 +148,7 @@ def institution_form(network_id: int, institution_id: int | None = None) -> Any:
 @bp.get("/<int:network_id>/units")
 @login_required
 def units(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     rows = db.session.scalars(
         sa.select(Unit).where(Unit.network_id == network.id).order_by(Unit.name)
     ).all()
@@ -166,7 +161,7 @@ def units(network_id: int) -> Any:
 @bp.route("/<int:network_id>/units/<int:unit_id>", methods=["GET", "POST"])
 @login_required
 def unit_form(network_id: int, unit_id: int | None = None) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     unit = None
     if unit_id is not None:
         unit = db.get_or_404(Unit, unit_id)
@@ -237,16 +232,16 @@ def audit_export(network_id: int, fmt: str) -> Any:
 @login_required
 def add_reviewer(network_id: int) -> Any:
     """Add a person to the network's reviewer pool by e-mail address (see reviewer_pool)."""
-    network = _network(network_id)
-    email = (request.form.get("email") or "").strip()[:254]
-    name = (request.form.get("name") or "").strip()[:200]
+    network = load_or_404(Network, network_id, "network.manage")
+    form = AddReviewerForm()
+    email, name = form.cut()
     try:
         added = reviewer_pool.add_reviewer(
             current_user,
             network.id,
             email,
             name=name,
-            trained_lead=request.form.get("trained_lead") == "y",
+            trained_lead=form.trained_lead.data == "y",
         )
     except ServiceError as exc:
         db.session.rollback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, StringField, ValidationError
@@ -49,3 +51,18 @@ class ImportForm(KvipForm):
     def validate_slug(self, field: StringField) -> None:
         if field.data in RESERVED_SLUGS:
             raise ValidationError(_l("This short name is reserved; choose another."))
+
+
+class MappingForm(KvipForm):
+    """The mapping page: for each standard of the new edition (input ``from_<id>``), the codes
+    of the old edition's standards it continues, typed as a list."""
+
+    def typed(self, standard_id: int) -> str:
+        field = self._fields.get(f"from_{standard_id}")
+        return (field.data or "") if field is not None else ""
+
+
+def mapping_form(standard_ids: Iterable[int]) -> MappingForm:
+    """A :class:`MappingForm` with one text field per standard of the new edition."""
+    fields = {f"from_{i}": StringField(validators=[Optional()]) for i in standard_ids}
+    return type("EditionMappingForm", (MappingForm,), fields)()  # type: ignore[no-any-return]

@@ -29,7 +29,7 @@ from kvip.standards.duties import (
     SECTIONS,
     method_labels,
 )
-from kvip.standards.forms import ImportForm
+from kvip.standards.forms import ImportForm, mapping_form
 from kvip.standards.labels import type_descriptions, type_names
 from kvip.standards.models import CHANGE_KINDS, Edition, Standard
 from kvip.standards.spreadsheet import EditionMeta, export_xlsx, parse_table
@@ -302,11 +302,12 @@ def mapping(slug: str) -> Any:
     pairs = queries.continues(links)
     errors: dict[int, str] = {}
     status = 200
+    form = mapping_form(s.id for s in new_standards)
     if request.method == "POST":
         require(current_user, "editions.manage")
         wanted: dict[int, int | None | list[int]] = {}
         for std in new_standards:
-            codes = [c for c in _CODE_SPLIT.split(request.form.get(f"from_{std.id}", "")) if c]
+            codes = [c for c in _CODE_SPLIT.split(form.typed(std.id)) if c]
             unknown = [c for c in codes if c not in old_by_code]
             if unknown:
                 errors[std.id] = _(
@@ -325,7 +326,7 @@ def mapping(slug: str) -> Any:
     code_of = {s.id: s.code for s in old_standards}
     if request.method == "POST":
         # Show what was typed, errors included, so nothing has to be typed again.
-        entered = {std.id: request.form.get(f"from_{std.id}", "") for std in new_standards}
+        entered = {std.id: form.typed(std.id) for std in new_standards}
     else:
         entered = {
             std.id: ", ".join(code_of[o] for o in pairs.get(std.id, [])) for std in new_standards

@@ -5,7 +5,8 @@ with the unit's comments on factual accuracy kept beside the draft."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from kvip.accounts.permissions import unit_role
-from kvip.core import audit, dates, pdf, versioning
+from kvip.core import audit, dates, evidence, pdf, versioning
 from kvip.core.db import utcnow
 from kvip.core.errors import PermissionDenied, ServiceError
 from kvip.core.formats import format_date
@@ -129,6 +130,8 @@ def build_content(visit: Visit) -> dict[str, Any]:
         },
         "domains": domain_rows,
         "observations": grouped,
+        # What young people, parents and staff told us (kvip.core.evidence; above threshold).
+        "voices": [asdict(section) for section in evidence.sections_for(visit.assessment_id)],
         "standards": [
             {
                 "code": s.code,
@@ -417,6 +420,7 @@ def respond_to_comment(
     return comment
 
 
-def render_pdf(html: str) -> bytes:
-    """The printable report (page numbers and the unit's name come from @page margin boxes)."""
-    return pdf.render_pdf(html)
+def render_pdf(html: str, images: Mapping[str, bytes] | None = None) -> bytes:
+    """The printable report (page numbers and the unit's name come from @page margin boxes);
+    ``images`` are its chart (``chart_images.for_pdf``)."""
+    return pdf.render_pdf(html, images)

@@ -8,6 +8,10 @@
     if (!source || !window.KvipCharts || typeof window.Plotly === "undefined") {
       return;
     }
+    if (el.dataset.started) {
+      return; // drawn (or being drawn) already: for print, then scrolled into view
+    }
+    el.dataset.started = "true";
     var fig;
     try {
       fig = JSON.parse(source.textContent);
@@ -43,6 +47,45 @@
     } else {
       plots.forEach(draw);
     }
+  }
+
+  // Printing: every chart is drawn first (not only those scrolled into view, so no
+  // "Loading chart…" on paper), at the width of a printed page; afterwards back to the screen.
+  var PRINT_WIDTH = 680; // CSS pixels: A4 less the print margins
+  var printing = false;
+
+  function beforePrint() {
+    if (printing || typeof window.Plotly === "undefined") {
+      return;
+    }
+    printing = true;
+    document.querySelectorAll("[data-figure]").forEach(function (el) {
+      draw(el);
+      if (el.classList.contains("js-plotly-plot")) {
+        window.Plotly.relayout(el, { width: PRINT_WIDTH });
+      }
+    });
+    document.documentElement.setAttribute("data-charts-printable", "true");
+  }
+
+  function afterPrint() {
+    if (!printing) {
+      return;
+    }
+    printing = false;
+    document.querySelectorAll(".js-plotly-plot[data-figure]").forEach(function (el) {
+      window.Plotly.relayout(el, { width: null, autosize: true });
+    });
+  }
+
+  window.addEventListener("beforeprint", beforePrint);
+  window.addEventListener("afterprint", afterPrint);
+  if (window.matchMedia) {
+    // Print emulation and some browsers' print preview announce themselves only this way.
+    var printMedia = window.matchMedia("print");
+    var onChange = function (event) { (event.matches ? beforePrint : afterPrint)(); };
+    if (printMedia.addEventListener) printMedia.addEventListener("change", onChange);
+    else if (printMedia.addListener) printMedia.addListener(onChange);
   }
 
   function autosubmit() {

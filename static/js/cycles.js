@@ -167,6 +167,7 @@ function initAssessment(config) {
     }
     const pct = total ? (100 * rated) / total : 0;
     $("#sa-count").textContent = String(rated);
+    for (const node of $$("[data-sa-count]")) node.textContent = String(rated);
     const carriedNode = $("#sa-carried");
     if (carriedNode) carriedNode.textContent = String(counts.carried);
     const unratedNode = $("#sa-unrated");
@@ -586,6 +587,148 @@ function initCharts() {
   });
 }
 
+
+// --- one domain at a time on narrow screens -------------------------------------------------
+// Below 1000 px (a tablet in portrait, a phone) the page shows one domain; the domain menu, the
+// overall count and the save status sit in a bar that stays at the top. Wide screens keep the
+// whole page, and without JavaScript the whole page shows everywhere. Links to #d-<domain> or
+// #s-<standard> open that domain (the browser's back button goes to the previous one).
+
+function initPaging() {
+  const layout = $(".sa-layout");
+  const nav = $("#sa-domains");
+  const sections = $$("section.sa-domain");
+  if (!layout || !nav || sections.length < 2) return;
+  const narrow = window.matchMedia("(max-width: 1000px)");
+  const L = layout.dataset;
+  const status = $("#sa-status");
+  const total = L.total || "";
+  const title = (section) => $("h2", section)?.textContent.trim() || "";
+
+  const toggle = el("button", {
+    type: "button",
+    class: "btn sa-menu-toggle",
+    "aria-expanded": "false",
+    "aria-controls": "sa-domains",
+  });
+  const count = el("span", { class: "sa-bar-count" }, el("span", { "data-sa-count": "", text: $("#sa-count")?.textContent || "0" }), `/${total}`);
+  const bar = el("div", { class: "sa-pagebar no-print", id: "sa-pagebar" }, toggle, count);
+  const navHome = document.createComment("sa-domains");
+  const statusHome = document.createComment("sa-status");
+  let current = null;
+  let paged = false;
+
+  // Previous / next at the end of each domain (shown only when paged).
+  sections.forEach((section, i) => {
+    const links = [];
+    if (i > 0) links.push(el("a", { class: "btn", href: `#${sections[i - 1].id}`, rel: "prev" }, `← ${L.prevLabel}: ${title(sections[i - 1])}`));
+    if (i < sections.length - 1) links.push(el("a", { class: "btn primary", href: `#${sections[i + 1].id}`, rel: "next" }, `${L.nextLabel}: ${title(sections[i + 1])} →`));
+    section.append(el("nav", { class: "sa-pager no-print", "aria-label": `${L.prevLabel} / ${L.nextLabel}` }, ...links));
+  });
+
+  function target() {
+    const id = decodeURIComponent(location.hash.slice(1));
+    const node = id ? document.getElementById(id) : null;
+    const section = node?.closest("section.sa-domain");
+    return section ? { section, node } : null;
+  }
+  function openMenu(open) {
+    toggle.setAttribute("aria-expanded", String(open));
+    nav.classList.toggle("is-open", open);
+  }
+  function select(section) {
+    current = section;
+    for (const s of sections) s.classList.toggle("is-current", s === section);
+    for (const a of $$("a", nav)) {
+      if (a.getAttribute("href") === `#${section.id}`) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+    }
+    const where = L.pagedLabel.replace("__n__", String(sections.indexOf(section) + 1));
+    toggle.replaceChildren(
+      el("span", { class: "sa-menu-where", text: where }),
+      el("span", { class: "sa-menu-title", text: title(section) }),
+      el("span", { class: "sa-menu-caret", "aria-hidden": "true", text: "▾" }),
+    );
+  }
+  function go(hit, focus) {
+    select(hit.section);
+    openMenu(false);
+    const node = hit.node === hit.section ? $("h2", hit.section) : hit.node;
+    node.scrollIntoView({ block: "start" });
+    if (focus) {
+      if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
+      node.focus({ preventScroll: true });
+    }
+  }
+  const toolbar = $("#sa-toolbar");
+  function measure() {
+    const root = document.documentElement.style;
+    root.setProperty("--sa-bar-h", `${bar.offsetHeight}px`);
+    // Wide screens: the domain menu sticks just below the (sticky, wrapping) toolbar.
+    if (toolbar) root.setProperty("--sa-toolbar-h", `${toolbar.offsetHeight}px`);
+  }
+  function enter() {
+    paged = true;
+    layout.classList.add("is-paged");
+    layout.before(bar);
+    nav.before(navHome);
+    bar.append(nav);
+    if (status) {
+      status.before(statusHome);
+      count.after(status);
+    }
+    const hit = target();
+    select(hit ? hit.section : current || sections[0]);
+    if (hit) go(hit, false);
+    measure();
+  }
+  function leave() {
+    paged = false;
+    layout.classList.remove("is-paged");
+    openMenu(false);
+    navHome.replaceWith(nav);
+    if (status && statusHome.parentNode) statusHome.replaceWith(status);
+    bar.remove();
+    for (const s of sections) s.classList.remove("is-current");
+    if (current) current.scrollIntoView({ block: "start" });
+  }
+  function apply() {
+    if (narrow.matches && !paged) enter();
+    else if (!narrow.matches && paged) leave();
+  }
+
+  toggle.addEventListener("click", () => openMenu(toggle.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && nav.classList.contains("is-open")) {
+      openMenu(false);
+      toggle.focus();
+    }
+  });
+  // A link to the domain already in the address bar changes no hash: handle it here too.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest?.('a[href^="#"]');
+    if (!paged || !link || link.getAttribute("href") !== location.hash) return;
+    const hit = target();
+    if (hit) {
+      event.preventDefault();
+      go(hit, true);
+    }
+  });
+  window.addEventListener("hashchange", () => {
+    if (!paged) return;
+    const hit = target();
+    if (hit) go(hit, true);
+  });
+  narrow.addEventListener("change", apply);
+  if ("ResizeObserver" in window) {
+    const observer = new ResizeObserver(measure);
+    observer.observe(bar);
+    if (toolbar) observer.observe(toolbar);
+  }
+  apply();
+}
+
 const configNode = document.getElementById("sa-config");
 if (configNode) initAssessment(JSON.parse(configNode.textContent));
+initPaging();
 initCharts();

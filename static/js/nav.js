@@ -43,6 +43,39 @@ if (document.readyState === "loading") {
   wireMenu();
 }
 
+// Wide tables (table_scroll in templates/_macros.html): show the "scroll sideways" cue only
+// when the table is wider than its box, a shadow on the edge with more columns, and one on the
+// sticky first column once scrolled.
+function wireWideTables() {
+  const boxes = document.querySelectorAll("[data-table-scroll]");
+  if (!boxes.length) return;
+  function update(wrap) {
+    const box = wrap.querySelector(".table-scroll-box");
+    const cue = wrap.querySelector("[data-table-cue]");
+    if (!box) return;
+    const wide = box.scrollWidth > box.clientWidth + 1;
+    if (cue) cue.hidden = !wide;
+    wrap.toggleAttribute("data-more", wide && box.scrollLeft + box.clientWidth < box.scrollWidth - 1);
+    wrap.toggleAttribute("data-scrolled", wide && box.scrollLeft > 0);
+  }
+  const observer = "ResizeObserver" in window ? new ResizeObserver((entries) => {
+    for (const entry of entries) update(entry.target.closest("[data-table-scroll]"));
+  }) : null;
+  for (const wrap of boxes) {
+    const box = wrap.querySelector(".table-scroll-box");
+    if (!box) continue;
+    box.addEventListener("scroll", () => update(wrap), { passive: true });
+    if (observer) observer.observe(box);
+    update(wrap);
+  }
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", wireWideTables);
+} else {
+  wireWideTables();
+}
+
 // Offline: one service worker for the whole app, registered from every page, so a tablet that
 // loses the network gets a KvIP page saying what is stored on it, never the browser's error
 // page (see static/js/visits-sw.js). It learns the page's language for that page.

@@ -34,6 +34,7 @@ const state = {
   index: new Map(), // standard code → {std, domain}
   cards: new Map(), // standard code → elements of its card
   editing: null, // observation being edited: {key, version}
+  obsOpener: null, // the standard's "Add observation" button that opened the form
   conflict: null, // {group, key, server}
   statuses: {}, // action status → label (verifications)
 };
@@ -157,9 +158,20 @@ function updatePrepared() {
   if (state.record && state.record.prepared_at) {
     ui.prep.textContent = t('prepared', { time: timeOf(state.record.prepared_at) });
     ui.prep.className = 'prep-state is-prepared';
+    markStep('prepare');
   } else {
     ui.prep.textContent = t('not_prepared');
     ui.prep.className = 'prep-state';
+  }
+}
+
+// The step indicator (templates/visits/_state.html): only this tablet knows it is prepared.
+function markStep(step) {
+  const item = document.querySelector(`.visit-steps [data-step="${step}"]`);
+  if (item && !item.classList.contains('is-done')) {
+    item.classList.add('is-done');
+    const done = item.querySelector('[data-step-done]');
+    if (done) done.hidden = false;
   }
 }
 
@@ -603,7 +615,7 @@ function renderTabs() {
       type: 'button',
       class: 'tab-btn',
       'aria-current': state.view === 'pack' ? 'true' : null,
-      onclick: () => show('pack'),
+      onclick: () => showFromTab('pack'),
       text: $('pack-title').textContent,
     })),
   ];
@@ -617,7 +629,7 @@ function renderTabs() {
           class: `tab-btn${p.done === p.total ? ' is-done' : ''}`,
           'aria-current': state.view === domain.code ? 'true' : null,
           'data-domain': domain.code,
-          onclick: () => show(domain.code),
+          onclick: () => showFromTab(domain.code),
         },
         el('span', { class: 'tab-title', text: `${domain.code} ${domain.title}` }),
         el('span', { class: 'tab-progress', text: `${p.done}/${p.total}` }),
@@ -653,6 +665,28 @@ function show(view) {
   ui.packPanel.hidden = true;
   ui.domainPanel.hidden = false;
   renderDomain(view);
+  const tab = ui.tabs.querySelector('button[aria-current="true"]');
+  if (tab) tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+}
+
+// Switching domain from the tabs starts at the top of the domain, below the sticky bars.
+function showFromTab(view) {
+  show(view);
+  const top = ui.domainPanel.hidden ? ui.packPanel : ui.domainPanel;
+  if (top.getBoundingClientRect().top < 0) top.scrollIntoView({ block: 'start' });
+}
+
+// A link to #std-<code> (from the consolidation page, a report, a bookmark) opens the domain
+// of that standard and scrolls to its card.
+function openHash() {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  if (!id.startsWith('std-') || !state.pack) return false;
+  const entry = state.index.get(id.slice(4));
+  if (!entry) return false;
+  show(entry.domain.code);
+  const card = document.getElementById(id);
+  if (card) card.scrollIntoView({ block: 'start' });
+  return true;
 }
 
 function selfBlock(std) {
@@ -757,6 +791,20 @@ function renderCard(std) {
   }
   const team = teamBlock(std);
   card.append(el('div', { class: 'std-cols' }, selfBlock(std), team.box));
+  // Observations (good practice, improvement, recommendation) can be added at any standard;
+  // the ones linked to it are listed on its card.
+  const obs = el('div', { class: 'card-obs' }, el('ul', { class: 'card-obs-list', 'data-obs-for': std.code }));
+  if (state.pack.writable) {
+    obs.append(el('button', {
+      type: 'button',
+      class: 'btn card-obs-add',
+      'data-obs-add': std.code,
+      'aria-label': `${t('add_observation')} (${std.code})`,
+      onclick: (event) => showObservationForm(null, std.code, event.currentTarget),
+      text: t('add_observation'),
+    }));
+  }
+  card.append(obs);
   state.cards.set(std.code, { card, ...team });
   updateCard(std.code);
   return card;
@@ -886,11 +934,30 @@ function renderObservations(domain) {
   );
 }
 
+function renderCardObservations(items) {
+  for (const list of ui.domainPanel.querySelectorAll('[data-obs-for]')) {
+    const code = list.dataset.obsFor;
+    const linked = items.filter((o) => (o.standards || []).includes(code));
+    list.replaceChildren(
+      ...linked.map((o) =>
+        el(
+          'li',
+          { class: `obs-item k-${o.kind}` },
+          el('span', { class: 'obs-kind', text: `${t(`kind_${o.kind}`)}: ` }),
+          el('span', { class: 'pre', text: o.text }),
+          o.status === 'saved' ? null : el('span', { class: `sync-state is-${o.status}`, text: ` · ${syncText({ status: o.status, server: {} })}` }),
+        ),
+      ),
+    );
+  }
+}
+
 function renderObservationList() {
   const list = $('obs-list');
   if (!list || !state.view || state.view === 'pack') return;
   const writable = state.pack.writable;
   const items = observations().filter((o) => !o.deleted && o.domain === state.view);
+  renderCardObservations(items);
   if (!items.length) {
     list.replaceChildren(el('li', { class: 'muted', text: t('no_observations') }));
     return;
@@ -928,31 +995,39 @@ function renderObservationList() {
   );
 }
 
-function showObservationForm(obs) {
+function showObservationForm(obs, code = null, opener = null) {
   const form = $('obs-form');
   state.editing = obs ? { key: obs.key } : null;
+  state.obsOpener = opener;
+  const home = $('obs-add');
+  if (opener) opener.after(form);
+  else if (home) home.after(form);
   $('obs-form-title').textContent = obs ? t('edit_observation') : t('add_observation');
   for (const input of form.querySelectorAll('input[name="obs-kind"]')) {
     input.checked = obs ? input.value === obs.kind : input.value === 'good_practice';
   }
   $('obs-text').value = obs ? obs.text : '';
   for (const box of form.querySelectorAll('.obs-standards input')) {
-    box.checked = Boolean(obs && obs.standards && obs.standards.includes(box.value));
+    box.checked = obs ? Boolean(obs.standards && obs.standards.includes(box.value)) : box.value === code;
   }
   $('obs-error').hidden = true;
   form.hidden = false;
-  $('obs-add').hidden = true;
+  for (const button of ui.domainPanel.querySelectorAll('#obs-add, [data-obs-add]')) button.hidden = false;
+  if (opener) opener.hidden = true;
+  else if (home) home.hidden = true;
   $('obs-text').focus();
 }
 
 function hideObservationForm() {
-  $('obs-form').hidden = true;
+  const form = $('obs-form');
+  form.hidden = true;
   const add = $('obs-add');
-  if (add) {
-    add.hidden = false;
-    add.focus();
-  }
+  const opener = state.obsOpener && state.obsOpener.isConnected ? state.obsOpener : add;
+  if (add) add.after(form);
+  for (const button of ui.domainPanel.querySelectorAll('#obs-add, [data-obs-add]')) button.hidden = false;
+  if (opener) opener.focus();
   state.editing = null;
+  state.obsOpener = null;
 }
 
 // The version of a target in the stored pack record, read in the transaction that queues a
@@ -1270,8 +1345,20 @@ function start() {
   } catch (err) {
     view = null;
   }
+  if (openHash()) return;
   const known = view === 'pack' || state.pack.domains.some((d) => d.code === view);
   show(known ? view : state.pack.domains.length ? state.pack.domains[0].code : 'pack');
+}
+
+// The sticky bars' height, so the domain tabs sit just below the status bar and cards scroll
+// clear of both.
+function measureBars() {
+  const bar = document.querySelector('.sync-bar');
+  const root = document.querySelector('.visit-mode');
+  if (!bar || !root) return;
+  root.style.setProperty('--sync-h', `${bar.offsetHeight}px`);
+  const tabs = document.querySelector('.visit-tabs');
+  root.style.setProperty('--tabs-h', `${tabs ? tabs.offsetHeight : 0}px`);
 }
 
 async function main() {
@@ -1301,6 +1388,12 @@ async function main() {
     navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.scope }).catch(() => {});
   }
   wireVerifications();
+  window.addEventListener('hashchange', openHash);
+  if ('ResizeObserver' in window) {
+    const observer = new ResizeObserver(measureBars);
+    for (const node of document.querySelectorAll('.sync-bar, .visit-tabs')) observer.observe(node);
+  }
+  measureBars();
   await store.adoptUnattributed(VISIT, state.me);
   state.record = await store.getPack(VISIT);
   state.outbox = await store.outbox(VISIT);

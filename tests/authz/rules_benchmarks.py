@@ -13,6 +13,7 @@ RULES = {
         "/benchmarks/", allow=NETWORK_READERS, note="redirects to a dashboard"
     ),
     "benchmarks.unit": Rule("/benchmarks/units/{unit_id}", allow=UNIT),
+    "benchmarks.unit_pdf": Rule("/benchmarks/units/{unit_id}/dashboard.pdf", allow=UNIT),
     "benchmarks.unit_export": [
         Rule("/benchmarks/units/{unit_id}/export/domains.csv", allow=UNIT),
         Rule("/benchmarks/units/{unit_id}/export/learn.xlsx", allow=UNIT),

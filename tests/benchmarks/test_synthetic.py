@@ -121,3 +121,28 @@ def test_generate_with_a_loaded_edition(app: Flask) -> None:
     assert codes == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3"] and result.counts["ratings"] > 0
     with pytest.raises(ValueError, match="no edition"):
         generate(4, 1, 4, edition_slug="missing", echo=lambda _m: None, today=TODAY)
+
+
+def test_generate_adds_questionnaire_responses(app: Flask) -> None:
+    """15 young people, 15 parents (a few collections below the threshold) and 20 staff per
+    unit and cycle; the benchmarks count only the instruments at or above the threshold."""
+    from kvip.benchmarks.surveys import question_benchmarks, response_counts
+    from kvip.cycles.models import Cycle
+    from kvip.surveys.models import Answer, Response
+
+    result = generate(6, 2, 7, echo=lambda _m: None, today=TODAY)
+    responses = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    assert result.counts["responses"] == responses
+    assert result.counts["answers"] == db.session.scalar(
+        sa.select(sa.func.count()).select_from(Answer)
+    )
+    cycle_id = db.session.scalar(
+        sa.select(Cycle.id).where(Cycle.network_id == result.network_id).order_by(Cycle.year.desc())
+    )
+    counts = {c.instrument: c for c in response_counts(cycle_id)}
+    assert counts["young_person"].respondents == 6 * 15 and counts["staff"].units == 6
+    parent = counts["parent"]
+    assert parent.units + parent.below_threshold == 6
+    assert parent.respondents == 15 * parent.units  # collections below 5 never counted
+    y1 = question_benchmarks(cycle_id)[0]
+    assert y1.units == 6 and not y1.suppressed and len(y1.points) == 6

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from kvip.demo import DEMO_PASSWORD
 from tests.browser.conftest import screenshot, serious_violations, sign_in
 
-VIEWPORTS = [{"width": 768, "height": 1024}, {"width": 1024, "height": 768}]
+VIEWPORTS = [{"width": 810, "height": 1080}, {"width": 1080, "height": 810}]  # iPad (10.2")
 
 # (login, the heading of the role's "what to do now" panel)
 ROLES = [

@@ -62,7 +62,7 @@ def test_offline_visit_arrives_once(tablet: TabletWorld, live_server: str, page)
             page.locator(f"#domain-tabs button[data-domain='{domain}'] .tab-progress")
         ).to_have_text("10/12")
         kind = {"1": "God praksis", "2": "Forbedringsområde", "3": "Anbefaling"}[domain]
-        page.get_by_role("button", name="Legg til observasjon").click()
+        page.get_by_role("button", name="Legg til observasjon", exact=True).click()
         page.locator("#obs-form label", has_text=kind).click()
         page.get_by_label("Tekst", exact=True).fill(f"Observasjon i område {domain}")
         page.locator("#obs-form .obs-standards label", has_text=f"{domain}.2").first.click()

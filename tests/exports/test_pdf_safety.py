@@ -24,6 +24,7 @@ def _pdf_paths(world: World) -> list[tuple[str, str]]:
         ("lead", f"/actions/assessments/{a}/plan.pdf"),
         ("lead", f"/actions/assessments/{a}/gap.pdf"),
         ("coordinator", f"/benchmarks/networks/{n}/annual-report.pdf"),
+        ("lead", f"/benchmarks/units/{world.unit.id}/dashboard.pdf"),
     ]
 
 
@@ -46,6 +47,19 @@ def test_making_pdfs_fetches_nothing_named_in_user_text(
     assert not [r for r in caplog.records if "refused to fetch" in r.getMessage()]
     # The cycle's name is still in the page header, as text.
     assert "Syklus Kárášjohka" in hostile.pdf_text(report.data)
+
+
+def test_drawing_the_charts_of_pdfs_fetches_nothing_named_in_user_text(
+    app: Flask, chart_browser: str
+) -> None:
+    """Hostile names also reach the figures that Chromium draws for the PDFs (kaleido): plotly
+    draws text as SVG text, so nothing is requested from the recording server either."""
+    with hostile.recording_server() as (port, hits):
+        world = hostile.build_hostile_world(port).world
+        for role, path in _pdf_paths(world):
+            response = login(app.test_client(), world.users[role]).get(path)
+            assert response.status_code == 200, path
+    assert hits == []
 
 
 def test_user_text_never_reaches_the_css_of_a_pdf(

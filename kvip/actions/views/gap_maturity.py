@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kvip.actions import charts, exports, gap, labels, maturity, queries, services
+from kvip.actions.forms import GapOverrideForm, MaturityForm
 from kvip.actions.views import bp
-from kvip.actions.views.home import load_assessment, plan_context
+from kvip.actions.views.home import plan_context
 from kvip.core import audit, versioning
 from kvip.core.downloads import content_disposition
 from kvip.core.errors import ServiceError
 from kvip.core.permissions import can, require
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Assessment, CycleState
 from kvip.extensions import db
 from kvip.network.models import Unit
@@ -36,7 +38,7 @@ def _gap_context(assessment: Assessment) -> dict[str, Any]:
 @bp.get("/assessments/<int:assessment_id>/gap", endpoint="gap")
 @login_required
 def gap_page(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id)
+    assessment = load_or_404(Assessment, assessment_id, "actions.read")
     return _render_gap(assessment)
 
 
@@ -61,7 +63,7 @@ def _render_gap(
 @bp.get("/assessments/<int:assessment_id>/gap.pdf")
 @login_required
 def gap_pdf(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id)
+    assessment = load_or_404(Assessment, assessment_id, "actions.read")
     data = exports.gap_pdf(gap.gap_of(assessment), queries.today())
     name = "".join(ch if ch.isalnum() else "-" for ch in assessment.unit.name).strip("-").lower()
     return Response(
@@ -79,14 +81,15 @@ def gap_pdf(assessment_id: int) -> Any:
 @login_required
 def gap_override(assessment_id: int, duty: str) -> Any:
     """The unit's own status/risk for one duty, with a reason (empty both → back to derived)."""
-    assessment = load_assessment(assessment_id, "actions.edit")
+    assessment = load_or_404(Assessment, assessment_id, "actions.edit")
     back = url_for("actions.gap", assessment_id=assessment.id) + f"#duty-{duty}"
-    if request.form.get("clear"):
+    form = GapOverrideForm()
+    if form.clear.data:
         status = risk = None
     else:
-        status = request.form.get("status") or None
-        risk = request.form.get("risk") or None
-    reason = request.form.get("reason", "")
+        status = form.status.data or None
+        risk = form.risk.data or None
+    reason = form.reason.data or ""
     try:
         gap.set_override(
             current_user,
@@ -95,7 +98,7 @@ def gap_override(assessment_id: int, duty: str) -> Any:
             status=status,
             risk=risk,
             reason=reason,
-            version=request.form.get("version"),
+            version=form.version.data,
         )
     except versioning.EditConflict as exc:
         theirs = exc.current
@@ -140,7 +143,7 @@ def gap_override(assessment_id: int, duty: str) -> Any:
 def from_duty(assessment_id: int, duty: str) -> Any:
     """One tap from a GAP row: an action for the duty (with the standards behind its status),
     then its form; the row's existing action when it has one."""
-    assessment = load_assessment(assessment_id, "actions.edit")
+    assessment = load_or_404(Assessment, assessment_id, "actions.edit")
     action, created = services.create_from_duty(current_user, assessment, duty)
     if created:
         flash(
@@ -222,10 +225,11 @@ def _render_maturity(
 @bp.post("/assessments/<int:assessment_id>/maturity")
 @login_required
 def rate_maturity(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id, "actions.edit")
-    levels_by_aspect = {a: request.form.get(f"level-{a}") for a in maturity.ASPECTS}
-    comments = {a: request.form.get(f"comment-{a}", "") for a in maturity.ASPECTS}
-    versions = {a: request.form.get(f"version-{a}") for a in maturity.ASPECTS}
+    assessment = load_or_404(Assessment, assessment_id, "actions.edit")
+    form = MaturityForm()
+    levels_by_aspect = form.per_aspect("level")
+    comments = {a: text or "" for a, text in form.per_aspect("comment").items()}
+    versions = form.per_aspect("version")
     back = url_for("actions.maturity", unit_id=assessment.unit_id, assessment=assessment.id)
     try:
         maturity.rate(current_user, assessment, levels_by_aspect, comments, versions)

@@ -18,6 +18,7 @@ from kvip.actions.views import bp
 from kvip.core.errors import ServiceError
 from kvip.core.nav import NavItem
 from kvip.core.permissions import can, require
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.network.models import Network, Unit
@@ -66,21 +67,10 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
 # --- shared helpers -------------------------------------------------------------------------
 
 
-def load_assessment(assessment_id: int, permission: str = "actions.read") -> Assessment:
-    assessment = db.get_or_404(Assessment, assessment_id)
-    require(current_user, permission, assessment)
-    return assessment
-
-
-def load_action(action_id: int, permission: str = "actions.read") -> Action:
-    action = db.get_or_404(Action, action_id)
-    require(current_user, permission, action.assessment)
-    return action
-
-
-def safe_next(default: str) -> str:
-    """A local path from ``next`` (form or query), else ``default``: never an open redirect."""
-    target = (request.form.get("next") or request.args.get("next") or "").strip()
+def safe_next(default: str, posted: str | None = None) -> str:
+    """A local path from ``next`` (``posted`` by the form, else the query), else ``default``:
+    never an open redirect."""
+    target = (posted or request.args.get("next") or "").strip()
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.netloc:
         return target
@@ -169,17 +159,11 @@ def index() -> Any:
     )
 
 
-def _unit(unit_id: int) -> Unit:
-    unit = db.get_or_404(Unit, unit_id)
-    require(current_user, "unit.read", unit)
-    return unit
-
-
 @bp.get("/units/<int:unit_id>")
 @login_required
 def unit_plan(unit_id: int) -> Any:
     """The unit's plan that matters now (last cycle's while this year's self-assessment runs)."""
-    unit = _unit(unit_id)
+    unit = load_or_404(Unit, unit_id, "unit.read")
     assessment = queries.plan_assessment(unit.id)
     if assessment is None:
         flash(_("The unit has no assessment yet."), "info")
@@ -192,7 +176,7 @@ def unit_plan(unit_id: int) -> Any:
 @login_required
 def unit_gap(unit_id: int) -> Any:
     """The GAP analysis of the unit's newest assessment."""
-    unit = _unit(unit_id)
+    unit = load_or_404(Unit, unit_id, "unit.read")
     rows = queries.assessments_of_unit(unit.id)
     if not rows:
         flash(_("The unit has no assessment yet."), "info")
@@ -264,8 +248,7 @@ def visit_pack(
 @login_required
 def next_visit(visit_id: int) -> Any:
     """The visit team's view of the unit's previous action plan, with the verify controls."""
-    visit = db.get_or_404(Visit, visit_id)
-    require(current_user, "visit.read", visit)
+    visit = load_or_404(Visit, visit_id, "visit.read")
     require(current_user, "actions.read", visit.assessment)
     return render_template("actions/next_visit.html", visit=visit, unit=visit.assessment.unit)
 

@@ -14,6 +14,7 @@ from kvip.actions.views import bp
 from kvip.actions.views.home import cycles_of_network
 from kvip.core import mail
 from kvip.core.permissions import require
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.network.models import Network
@@ -60,8 +61,7 @@ def outbox_message(message_id: int) -> Any:
 def overview(network_id: int) -> Any:
     """Across the network's units for one cycle: actions by status, overdue, time to done,
     verified at the next visit."""
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "actions.overview", network)
+    network = load_or_404(Network, network_id, "actions.overview")
     cycles = cycles_of_network(network.id)
     chosen = request.args.get("cycle", type=int)
     cycle = next((c for c in cycles if c.id == chosen), None)

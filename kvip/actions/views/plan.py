@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,22 +13,20 @@ from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership, User
 from kvip.actions import duties_ref, exports, gap, labels, queries, services
-from kvip.actions.forms import ActionForm, DropForm, VerifyForm
+from kvip.actions.forms import ActionForm, DropForm, MoveForm, VerifyForm
 from kvip.actions.models import Action
 from kvip.actions.views import bp
 from kvip.actions.views.home import (
     apply_errors,
-    load_action,
-    load_assessment,
     plan_context,
     safe_next,
 )
 from kvip.core import audit, versioning
-from kvip.core.db import form_id
 from kvip.core.downloads import content_disposition
 from kvip.core.errors import NotFound, ServiceError
 from kvip.core.i18n import localized
 from kvip.core.permissions import can, require
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
 from kvip.standards.models import Domain, Standard
@@ -87,7 +86,7 @@ def _standards_to_act_on(assessment: Assessment) -> dict[str, list[Standard]]:
 @bp.get("/assessments/<int:assessment_id>")
 @login_required
 def plan(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id)
+    assessment = load_or_404(Assessment, assessment_id, "actions.read")
     ctx = plan_context(assessment)
     actions = queries.actions_of(assessment.id)
     mode = "domain" if request.args.get("group") == "domain" else "status"
@@ -189,7 +188,7 @@ def _render_form(
 @bp.route("/assessments/<int:assessment_id>/new", methods=["GET", "POST"])
 @login_required
 def new_action(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id, "actions.edit")
+    assessment = load_or_404(Assessment, assessment_id, "actions.edit")
     form = ActionForm()
     _setup_form(form)
     if request.method == "GET":
@@ -219,7 +218,7 @@ def new_action(assessment_id: int) -> Any:
 @login_required
 def from_observation(assessment_id: int, observation_id: int) -> Any:
     """One tap: an action from an area for improvement or a recommendation, then its form."""
-    assessment = load_assessment(assessment_id, "actions.edit")
+    assessment = load_or_404(Assessment, assessment_id, "actions.edit")
     action = services.create_from_observation(current_user, assessment, observation_id)
     flash(_("Action created from the finding. Add who is responsible and a deadline."), "success")
     return redirect(url_for("actions.edit_action", action_id=action.id))
@@ -230,7 +229,7 @@ def from_observation(assessment_id: int, observation_id: int) -> Any:
 def from_standard(assessment_id: int, standard_id: int) -> Any:
     """One tap: an action for a standard not met or partly met, then its form; the action
     the plan already has for the standard when there is one."""
-    assessment = load_assessment(assessment_id, "actions.edit")
+    assessment = load_or_404(Assessment, assessment_id, "actions.edit")
     try:
         action, created = services.create_from_standard(current_user, assessment, standard_id)
     except NotFound:
@@ -267,7 +266,7 @@ def _fill(form: ActionForm, action: Action) -> None:
 @bp.route("/<int:action_id>", methods=["GET", "POST"])
 @login_required
 def edit_action(action_id: int) -> Any:
-    action = load_action(action_id)
+    action = load_or_404(Action, action_id, "actions.read", on=attrgetter("assessment"))
     assessment = action.assessment
     form = ActionForm()
     _setup_form(form)
@@ -305,10 +304,11 @@ def edit_action(action_id: int) -> Any:
 @login_required
 def move(action_id: int) -> Any:
     """Move an action to another state (plain form post, safe to repeat)."""
-    action = load_action(action_id, "actions.edit")
-    target = request.form.get("to", "")
-    back = safe_next(url_for("actions.edit_action", action_id=action.id))
-    reason = request.form.get("reason") or request.form.get("drop-reason") or ""
+    action = load_or_404(Action, action_id, "actions.edit", on=attrgetter("assessment"))
+    form = MoveForm()
+    target = form.to.data or ""
+    back = safe_next(url_for("actions.edit_action", action_id=action.id), form.next.data)
+    reason = form.reason.data or form.drop_reason.data or ""
     try:
         services.change_status(current_user, action, target, reason=reason)
     except ServiceError as exc:
@@ -330,10 +330,10 @@ def move(action_id: int) -> Any:
 @login_required
 def verify(action_id: int) -> Any:
     """The next visit's team: verified, or not verified with a comment."""
-    action = load_action(action_id, "actions.verify")
+    action = load_or_404(Action, action_id, "actions.verify", on=attrgetter("assessment"))
     form = VerifyForm()
-    back = safe_next(url_for("actions.plan", assessment_id=action.assessment_id))
-    visit_id = form_id(request.form.get("visit_id"))
+    back = safe_next(url_for("actions.plan", assessment_id=action.assessment_id), form.next.data)
+    visit_id = form.visit_id.data
     visit = db.session.get(Visit, visit_id) if visit_id else None
     if not form.validate_on_submit():
         flash(_("The form expired or was incomplete. Please try again."), "error")
@@ -359,7 +359,7 @@ def _filename(assessment: Assessment, kind: str, ext: str) -> str:
 @bp.get("/assessments/<int:assessment_id>/plan.xlsx")
 @login_required
 def export_xlsx(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id)
+    assessment = load_or_404(Assessment, assessment_id, "actions.read")
     data = exports.plan_xlsx(assessment, queries.actions_of(assessment.id), queries.today())
     return Response(
         data,
@@ -373,7 +373,7 @@ def export_xlsx(assessment_id: int) -> Any:
 @bp.get("/assessments/<int:assessment_id>/plan.pdf")
 @login_required
 def export_pdf(assessment_id: int) -> Any:
-    assessment = load_assessment(assessment_id)
+    assessment = load_or_404(Assessment, assessment_id, "actions.read")
     actions = queries.actions_of(assessment.id)
     data = exports.plan_pdf(assessment, actions, group_by_status(actions), queries.today())
     return Response(

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import sqlalchemy as sa
 
 from kvip.benchmarks import summaries
+from kvip.benchmarks.synthetic import surveys
 from kvip.benchmarks.synthetic.bulk import Inserter
 from kvip.benchmarks.synthetic.content import PASSWORD
 from kvip.benchmarks.synthetic.generator import Generator
@@ -54,6 +56,10 @@ def generate(
     gen = Generator(units, cycles, seed, today or date.today())
     with db.engine.begin() as conn:
         gen.setup(Inserter(conn), edition_slug)
+        survey_specs = surveys.instruments(Inserter(conn), gen.edition_id, gen.now)
+    # Its own random stream: the ratings, visits and texts stay as they were without it.
+    survey_rng = np.random.default_rng(seed + 15)
+    survey_totals = {"responses": 0, "answers": 0}
     result = Result(gen.network_id, gen.slug, units, cycles)
     result.counts.update(units=units, institutions=len(gen.institutions), users=gen.n_users)
     result.seconds["setup"] = time.perf_counter() - started
@@ -61,10 +67,27 @@ def generate(
         t0 = time.perf_counter()
         with db.engine.begin() as conn:
             gen.cycle(Inserter(conn), c)
+            year = gen.first_year + c
+            assessment_ids = [
+                int(a)
+                for (a,) in conn.execute(
+                    sa.text(
+                        "SELECT a.id FROM assessments a JOIN cycles c ON c.id = a.cycle_id "
+                        "WHERE c.network_id = :n AND c.year = :y ORDER BY a.id"
+                    ),
+                    {"n": gen.network_id, "y": year},
+                )
+            ]
+            added = surveys.responses(
+                Inserter(conn), survey_specs, assessment_ids, year, survey_rng, gen.slug
+            )
+            for key, n in added.items():
+                survey_totals[key] += n
         year = gen.first_year + c
         result.seconds[f"cycle {year}"] = time.perf_counter() - t0
         echo(f"  cycle {year}: {time.perf_counter() - t0:.1f} s")
     result.counts.update(gen.totals)
+    result.counts.update(survey_totals)
     t0 = time.perf_counter()
     # Fresh statistics after a bulk load, so the planner picks the indexes.
     with db.engine.begin() as conn:

@@ -18,9 +18,10 @@ from kvip.core import audit, dates, downloads
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
-from kvip.core.permissions import can, require
+from kvip.core.permissions import can
+from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles import charts, excel, queries, services
-from kvip.cycles.forms import ApplyForm, ReopenForm, StartForm, UploadForm
+from kvip.cycles.forms import ApplyForm, ConfirmRatingForm, ReopenForm, StartForm, UploadForm
 from kvip.cycles.models import Assessment, AssessmentState, CycleState, Rating
 from kvip.cycles.views import bp
 from kvip.cycles.vocabulary import (
@@ -33,14 +34,9 @@ from kvip.cycles.vocabulary import (
 )
 from kvip.extensions import db
 from kvip.network import overrides
+from kvip.network.forms import OverrideForm
 from kvip.standards.labels import type_labels as standard_type_labels
 from kvip.standards.models import Standard
-
-
-def _assessment(assessment_id: int, permission: str = "assessment.read") -> Assessment:
-    assessment = db.get_or_404(Assessment, assessment_id)
-    require(current_user, permission, assessment)
-    return assessment
 
 
 def _editable(assessment: Assessment) -> bool:
@@ -113,7 +109,7 @@ def _client_strings() -> dict[str, str]:
 @login_required
 def assessment(assessment_id: int) -> Any:
     """The self-assessment: every standard of the edition, rated with autosave."""
-    a = _assessment(assessment_id)
+    a = load_or_404(Assessment, assessment_id, "assessment.read")
     data = queries.load_assessment(a)
     editable = _editable(a)
     names = _user_names({a.submitted_by_id})
@@ -171,7 +167,7 @@ def assessment(assessment_id: int) -> Any:
 @login_required
 def summary(assessment_id: int) -> Any:
     """Scores per domain and type (table and chart), completeness, carried-over count."""
-    a = _assessment(assessment_id)
+    a = load_or_404(Assessment, assessment_id, "assessment.read")
     data = queries.load_assessment(a)
     previous = queries.previous_domain_scores(data.previous_assessment_id)
     language = lang()
@@ -208,7 +204,7 @@ def summary(assessment_id: int) -> Any:
 @login_required
 def rating_history(assessment_id: int, code: str) -> Any:
     """The change history of one standard's rating (a fragment for the page, or a page)."""
-    a = _assessment(assessment_id)
+    a = load_or_404(Assessment, assessment_id, "assessment.read")
     standard = services.standard_for(a, code)
     rating_id = db.session.scalar(
         sa.select(Rating.id).where(Rating.assessment_id == a.id, Rating.standard_id == standard.id)
@@ -226,8 +222,12 @@ def rating_history(assessment_id: int, code: str) -> Any:
     )
 
 
+def _page(a: Assessment, anchor: str = "") -> str:
+    return url_for("cycles.assessment", assessment_id=a.id) + anchor
+
+
 def _back(a: Assessment, anchor: str = "") -> Any:
-    return redirect(url_for("cycles.assessment", assessment_id=a.id) + anchor)
+    return redirect(_page(a, anchor))
 
 
 def _anchor(code: str) -> str:
@@ -238,107 +238,94 @@ def _anchor(code: str) -> str:
 @login_required
 def confirm_rating(assessment_id: int, code: str) -> Any:
     """Confirm one carried-over rating as still true (the page does this by autosave)."""
-    a = _assessment(assessment_id, "assessment.edit")
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
+    a = load_or_404(Assessment, assessment_id, "assessment.edit")
+    form = ConfirmRatingForm()
+    if not form.validate():
         abort(400)
-    try:
-        services.save_rating(current_user, a, code, {"version": version, "confirm": True})
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Rating %(code)s confirmed.", code=code), "success")
-    return _back(a, _anchor(code))
+    version = form.version.data
+    return call_and_redirect(
+        lambda: services.save_rating(current_user, a, code, {"version": version, "confirm": True}),
+        success=_("Rating %(code)s confirmed.", code=code),
+        to=_page(a, _anchor(code)),
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/domains/<domain_code>/confirm")
 @login_required
 def confirm_domain(assessment_id: int, domain_code: str) -> Any:
     """Confirm every carried-over rating of a domain."""
-    a = _assessment(assessment_id, "assessment.edit")
-    try:
-        n = services.confirm_domain(current_user, a, domain_code)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("%(num)d ratings confirmed.", num=n), "success")
-    return _back(a, f"#d-{domain_code}")
+    a = load_or_404(Assessment, assessment_id, "assessment.edit")
+    return call_and_redirect(
+        lambda: services.confirm_domain(current_user, a, domain_code),
+        success=lambda n: _("%(num)d ratings confirmed.", num=n),
+        to=_page(a, f"#d-{domain_code}"),
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/start")
 @login_required
 def choose_start(assessment_id: int) -> Any:
     """The unit lead chooses, before starting, from last year's answers or blank."""
-    a = _assessment(assessment_id, "assessment.submit")
+    a = load_or_404(Assessment, assessment_id, "assessment.submit")
     form = StartForm()
     if not form.validate_on_submit():
         flash(_("Choose how to start the self-assessment."), "error")
         return _back(a)
-    try:
-        n = services.choose_start(current_user, a, form.start.data or "")
-    except ServiceError as exc:
-        flash(exc.message, "error")
-        return _back(a)
-    if form.start.data == "blank":
-        flash(_("The self-assessment starts blank."), "success")
-    else:
-        flash(
-            _(
+    return call_and_redirect(
+        lambda: services.choose_start(current_user, a, form.start.data or ""),
+        success=lambda n: (
+            _("The self-assessment starts blank.")
+            if form.start.data == "blank"
+            else _(
                 "%(num)d answers from last year are carried over. Confirm or change each one.",
                 num=n,
-            ),
-            "success",
-        )
-    return _back(a)
+            )
+        ),
+        to=_page(a),
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/submit")
 @login_required
 def submit(assessment_id: int) -> Any:
-    a = _assessment(assessment_id, "assessment.submit")
-    try:
-        services.submit_assessment(current_user, a)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-        return _back(a, "#submit")
-    flash(_("The self-assessment is submitted. Thank you!"), "success")
-    return redirect(url_for("cycles.summary", assessment_id=a.id))
+    a = load_or_404(Assessment, assessment_id, "assessment.submit")
+    return call_and_redirect(
+        lambda: services.submit_assessment(current_user, a),
+        success=_("The self-assessment is submitted. Thank you!"),
+        to=url_for("cycles.summary", assessment_id=a.id),
+        failure_to=_page(a, "#submit"),
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/reopen")
 @login_required
 def reopen(assessment_id: int) -> Any:
-    a = _assessment(assessment_id, "assessment.reopen")
+    a = load_or_404(Assessment, assessment_id, "assessment.reopen")
     form = ReopenForm()
-    try:
-        services.reopen_assessment(current_user, a, form.reason.data or "")
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("The self-assessment is reopened; the unit can edit it again."), "success")
-    return _back(a)
+    return call_and_redirect(
+        lambda: services.reopen_assessment(current_user, a, form.reason.data or ""),
+        success=_("The self-assessment is reopened; the unit can edit it again."),
+        to=_page(a),
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/window-override")
 @login_required
 def window_override(assessment_id: int) -> Any:
     """A coordinator lets this unit rate and submit outside the window, with a reason."""
-    a = _assessment(assessment_id)
-    try:
-        overrides.grant_override(
+    a = load_or_404(Assessment, assessment_id, "assessment.read")
+    return call_and_redirect(
+        lambda: overrides.grant_override(
             current_user,
             rule="assessment_window",
             entity_id=a.id,
             network_id=a.cycle.network_id,
             unit_id=a.unit_id,
-            reason=request.form.get("reason"),
-        )
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("The unit can now rate and submit outside the window."), "success")
-    return _back(a)
+            reason=OverrideForm().reason.data,
+        ),
+        success=_("The unit can now rate and submit outside the window."),
+        to=_page(a),
+    )
 
 
 # --- Excel round trip ---------------------------------------------------------------------------
@@ -353,7 +340,7 @@ def _filename(a: Assessment) -> str:
 @login_required
 def export(assessment_id: int) -> Any:
     """The self-assessment as a spreadsheet to fill in offline."""
-    a = _assessment(assessment_id)
+    a = load_or_404(Assessment, assessment_id, "assessment.read")
     data = queries.load_assessment(a, with_previous=False)
     content = excel.export_workbook(data, lang=lang(), title=f"{a.unit.name} · {a.cycle.name}")
     return send_file(
@@ -368,7 +355,7 @@ def export(assessment_id: int) -> Any:
 @login_required
 def upload(assessment_id: int) -> Any:
     """Upload a filled-in spreadsheet: a preview of changes, errors per row, conflicts."""
-    a = _assessment(assessment_id, "assessment.edit")
+    a = load_or_404(Assessment, assessment_id, "assessment.edit")
     form = UploadForm()
     errors: list[str] = []
     result = None
@@ -409,7 +396,7 @@ def upload(assessment_id: int) -> Any:
 @login_required
 def apply_import(assessment_id: int) -> Any:
     """Apply a previewed upload: all changes or none."""
-    a = _assessment(assessment_id, "assessment.edit")
+    a = load_or_404(Assessment, assessment_id, "assessment.edit")
     form = ApplyForm()
     try:
         changes = json.loads(form.changes.data or "")

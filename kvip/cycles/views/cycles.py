@@ -4,6 +4,7 @@ the home-page links. The self-assessment screens are in :mod:`kvip.cycles.views.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from kvip.core.errors import ServiceError
 from kvip.core.i18n import localized
 from kvip.core.nav import NavItem
 from kvip.core.permissions import can, require
+from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles import queries, services
 from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm
 from kvip.cycles.models import Assessment, Cycle, CycleState
@@ -76,12 +78,6 @@ def network_links(user: Any, network: Any, role: str) -> list[tuple[str, str]]:
             )
         )
     return links
-
-
-def _cycle(cycle_id: int) -> Cycle:
-    cycle = db.get_or_404(Cycle, cycle_id)
-    require(current_user, "network.manage", cycle.network_id)
-    return cycle
 
 
 def _apply_errors(form: Any, exc: ServiceError) -> None:
@@ -146,8 +142,7 @@ def _name_and_windows(form: CycleForm) -> dict[str, Any]:
 @login_required
 def new(network_id: int) -> Any:
     """Plan a new cycle: edition, year and windows."""
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "network.manage", network.id)
+    network = load_or_404(Network, network_id, "network.manage")
     form = CycleForm()
     form.edition_id.choices = _edition_choices()
     if request.method == "GET":
@@ -190,7 +185,7 @@ def new(network_id: int) -> Any:
 @login_required
 def edit(cycle_id: int) -> Any:
     """Rename a cycle or move its windows."""
-    cycle = _cycle(cycle_id)
+    cycle = load_or_404(Cycle, cycle_id, "network.manage", on=attrgetter("network_id"))
     form = CycleForm(obj=cycle)
     form.edition_id.choices = _edition_choices()
     form.edition_id.data = cycle.edition_id
@@ -226,7 +221,7 @@ def edit(cycle_id: int) -> Any:
 @login_required
 def detail(cycle_id: int) -> Any:
     """The cycle dashboard: every unit's state, completeness, carried-over count, days left."""
-    cycle = _cycle(cycle_id)
+    cycle = load_or_404(Cycle, cycle_id, "network.manage", on=attrgetter("network_id"))
     rows = queries.dashboard(cycle)
     enrolled = {r.assessment.unit_id for r in rows}
     candidates = db.session.scalars(
@@ -260,58 +255,51 @@ def detail(cycle_id: int) -> Any:
 @login_required
 def enrol(cycle_id: int) -> Any:
     """Enrol the chosen units (optionally starting from last cycle's ratings)."""
-    cycle = _cycle(cycle_id)
+    cycle = load_or_404(Cycle, cycle_id, "network.manage", on=attrgetter("network_id"))
     form = EnrolForm()
     form.unit_ids.choices = [
         (u.id, u.name)
         for u in db.session.scalars(sa.select(Unit).where(Unit.network_id == cycle.network_id))
     ]
     form.validate()
-    try:
-        created = services.enrol_units(
+    return call_and_redirect(
+        lambda: services.enrol_units(
             current_user,
             cycle,
             [int(u) for u in (form.unit_ids.data or [])],
             carry_over=bool(form.carry_over.data),
-        )
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(
-            _("%(num)d units enrolled.", num=len(created)) if created else _("Nothing to enrol."),
-            "success",
-        )
-    return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+        ),
+        success=lambda created: (
+            _("%(num)d units enrolled.", num=len(created)) if created else _("Nothing to enrol.")
+        ),
+        to=url_for("cycles.detail", cycle_id=cycle.id),
+    )
 
 
 @bp.post("/<int:cycle_id>/open")
 @login_required
 def open_(cycle_id: int) -> Any:
-    cycle = _cycle(cycle_id)
-    try:
-        services.open_cycle(current_user, cycle)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("The cycle is open: the units can now rate themselves."), "success")
-    return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+    cycle = load_or_404(Cycle, cycle_id, "network.manage", on=attrgetter("network_id"))
+    return call_and_redirect(
+        lambda: services.open_cycle(current_user, cycle),
+        success=_("The cycle is open: the units can now rate themselves."),
+        to=url_for("cycles.detail", cycle_id=cycle.id),
+    )
 
 
 @bp.post("/<int:cycle_id>/close")
 @login_required
 def close(cycle_id: int) -> Any:
-    cycle = _cycle(cycle_id)
+    cycle = load_or_404(Cycle, cycle_id, "network.manage", on=attrgetter("network_id"))
     form = ConfirmCloseForm()
     if not form.validate_on_submit():
         flash(_("Tick the box to confirm that the cycle should close."), "error")
         return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    try:
-        services.close_cycle(current_user, cycle)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("The cycle is closed."), "success")
-    return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+    return call_and_redirect(
+        lambda: services.close_cycle(current_user, cycle),
+        success=_("The cycle is closed."),
+        to=url_for("cycles.detail", cycle_id=cycle.id),
+    )
 
 
 @bp.get("/mine")

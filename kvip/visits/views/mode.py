@@ -18,6 +18,7 @@ from kvip.core.errors import Conflict, ServiceError
 from kvip.core.i18n import lang
 from kvip.core.models import AuditEvent
 from kvip.core.permissions import can
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Rating
 from kvip.cycles.services import previous_assessment
 from kvip.cycles.vocabulary import assessment_state_labels, rating_labels
@@ -25,11 +26,12 @@ from kvip.extensions import db
 from kvip.network.labels import unit_kind_labels
 from kvip.standards.models import Domain, Standard
 from kvip.visits import labels, reports, services, sync
+from kvip.visits.forms import ResolveFindingForm
 from kvip.visits.models import Finding, Report, ReportState, Visit
 from kvip.visits.offline import SW_SOURCE, held_config, offline_bundle
 from kvip.visits.pack import may_record_now
 from kvip.visits.views import bp
-from kvip.visits.views.visits import load_visit, report_of
+from kvip.visits.views.visits import report_of
 
 
 def js_strings() -> dict[str, str]:
@@ -131,7 +133,7 @@ def js_strings() -> dict[str, str]:
 @bp.get("/<int:visit_id>/mode")
 @login_required
 def mode(visit_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.record")
+    visit = load_or_404(Visit, visit_id, "visit.record")
     assessment = visit.assessment
     previous = previous_assessment(assessment)
     previous_report = None
@@ -236,7 +238,7 @@ def manifest() -> Any:
 @bp.get("/<int:visit_id>/consolidate")
 @login_required
 def consolidate(visit_id: int) -> Any:
-    visit = load_visit(visit_id)
+    visit = load_or_404(Visit, visit_id, "visit.read")
     assessment = visit.assessment
     edition_id = assessment.cycle.edition_id
     domains = db.session.scalars(
@@ -313,16 +315,16 @@ def consolidate(visit_id: int) -> Any:
 @bp.post("/<int:visit_id>/consolidate/<code>")
 @login_required
 def resolve(visit_id: int, code: str) -> Any:
-    visit = load_visit(visit_id, "visit.lead")
-    value = request.form.get("value") or None
+    visit = load_or_404(Visit, visit_id, "visit.lead")
+    form = ResolveFindingForm()
     try:
         sync.record_finding(
             current_user,
             visit,
             code,
-            value=value,
-            comment=request.form.get("comment", ""),
-            version=request.form.get("version", type=int),
+            value=form.value.data or None,
+            comment=form.comment.data or "",
+            version=form.version.data,
             op_id=f"web-{uuid.uuid4().hex}",
         )
     except Conflict:
@@ -334,7 +336,7 @@ def resolve(visit_id: int, code: str) -> Any:
         flash(exc.message, "error")
     else:
         flash(_("Team finding for %(code)s saved.", code=code), "success")
-    show = request.form.get("show", "")
+    show = form.show.data or ""
     return redirect(
         url_for("visits.consolidate", visit_id=visit.id, show=show or None) + f"#std-{code}"
     )

@@ -6,20 +6,23 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from kvip.core import audit, jobs, versioning
+from kvip.core import audit, chart_images, jobs, versioning
 from kvip.core.errors import ServiceError
+from kvip.core.i18n import lang
 from kvip.core.permissions import can, require
+from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Unit
 from kvip.standards import labels as standard_labels
-from kvip.visits import labels, reports
+from kvip.visits import charts, labels, reports
+from kvip.visits.forms import CommentResponseForm, ReportCommentForm
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
 from kvip.visits.permissions import visits_visible_to
 from kvip.visits.views import bp
@@ -52,8 +55,10 @@ def _context(visit: Visit, report: Report, *, pdf: bool) -> dict[str, Any]:
             found.extend(comments.get(f"standard:{s['code']}", []))
         return sorted(found, key=lambda c: c.id)
 
+    figure = charts.domain_scores(content.get("domains") or [], lang())
     return {
         "pdf": pdf,
+        "figure": charts.to_json(figure) if figure else None,
         "visit": visit,
         "report": report,
         "content": content,
@@ -109,11 +114,13 @@ def _render_report(
 @login_required
 def report_pdf(visit_id: int) -> Any:
     visit, report = _report(visit_id)
+    context = _context(visit, report, pdf=True)
+    chart, images = chart_images.for_pdf({"domains": context["figure"]}, lang())
     html = render_template(
-        "visits/report_pdf.html", **_context(visit, report, pdf=True), may_comment=False
+        "visits/report_pdf.html", **context, may_comment=False, chart=chart.get("domains")
     )
     jobs.progress(50)  # when made by the job queue: its progress bar moves
-    pdf = reports.render_pdf(html)
+    pdf = reports.render_pdf(html, images)
     name = f"kvip-report-{visit.assessment.cycle.year}-{visit.id}.pdf"
     return (
         pdf,
@@ -143,13 +150,11 @@ def report_action(visit_id: int, action: str) -> Any:
     if action not in steps:
         abort(404)
     step, done = steps[action]
-    try:
-        step(current_user, report)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(done, "success")
-    return redirect(url_for("visits.report", visit_id=visit.id))
+    return call_and_redirect(
+        lambda: step(current_user, report),
+        success=done,
+        to=url_for("visits.report", visit_id=visit.id),
+    )
 
 
 def _override_comment_period(visit: Visit, report: Report) -> Any:
@@ -175,17 +180,14 @@ def _override_comment_period(visit: Visit, report: Report) -> Any:
 @login_required
 def report_comment(visit_id: int) -> Any:
     visit, report = _report(visit_id)
-    section = request.form.get("section", "general")
-    if request.form.get("standard"):
-        section = f"standard:{request.form['standard']}"
-    try:
-        reports.add_comment(current_user, report, section, request.form.get("text", ""))
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Thank you. Your comment is sent to the review team."), "success")
+    form = ReportCommentForm()
+    section = form.target_section()
     anchor = section.replace(":", "-")
-    return redirect(url_for("visits.report", visit_id=visit.id) + f"#sec-{anchor}")
+    return call_and_redirect(
+        lambda: reports.add_comment(current_user, report, section, form.text.data or ""),
+        success=_("Thank you. Your comment is sent to the review team."),
+        to=url_for("visits.report", visit_id=visit.id) + f"#sec-{anchor}",
+    )
 
 
 @bp.post("/<int:visit_id>/report/comments/<int:comment_id>/respond")
@@ -195,11 +197,10 @@ def comment_respond(visit_id: int, comment_id: int) -> Any:
     comment = db.session.get(ReportComment, comment_id)
     if comment is None or comment.report_id != report.id:
         abort(404)
-    response = request.form.get("response", "")
+    form = CommentResponseForm()
+    response = form.response.data or ""
     try:
-        reports.respond_to_comment(
-            current_user, comment, response, version=request.form.get("version")
-        )
+        reports.respond_to_comment(current_user, comment, response, version=form.version.data)
     except versioning.EditConflict as exc:
         theirs = exc.current
         anchor = f"#comment-{comment_id}"
@@ -222,8 +223,7 @@ def comment_respond(visit_id: int, comment_id: int) -> Any:
 @bp.get("/units/<int:unit_id>/reports")
 @login_required
 def unit_reports(unit_id: int) -> Any:
-    unit = db.get_or_404(Unit, unit_id)
-    require(current_user, "unit.read", unit)
+    unit = load_or_404(Unit, unit_id, "unit.read")
     readable = sa.or_(
         Report.state.in_([ReportState.shared_with_unit.value, ReportState.final.value]),
         visits_visible_to(current_user),

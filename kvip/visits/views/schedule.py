@@ -12,29 +12,26 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
+from wtforms import Field
 
-from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
 from kvip.core.formats import format_date
+from kvip.core.forms import first_error
 from kvip.core.permissions import can
+from kvip.core.web import load_or_404
 from kvip.cycles.models import Assessment
 from kvip.extensions import db
-from kvip.network.models import Unit
+from kvip.network.models import Network, Unit
 from kvip.visits import ics, scheduling
+from kvip.visits.forms import PickDateForm, ProposeDatesForm
 from kvip.visits.models import Visit, VisitDateProposal
 from kvip.visits.views import bp
-from kvip.visits.views.visits import _chosen_cycle, _cycles, _network, load_visit
+from kvip.visits.views.visits import _chosen_cycle, _cycles
 
 
-def _date_field(name: str) -> date | None:
-    text = (request.form.get(name) or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        message = _("Enter the date as YYYY-MM-DD.")
-        raise ServiceError(message, fields={name: message}) from None
+def _typed(field: Field) -> str:
+    """What was typed in ``field``, for showing it again (cut to a sane length)."""
+    return (field.raw_data[0] if field.raw_data else "")[:2100]
 
 
 def _schedule_page(
@@ -66,17 +63,20 @@ def _schedule_page(
 @login_required
 def schedule(visit_id: int) -> Any:
     """The visit's date: proposals, the answer, the calendar invitation."""
-    return _schedule_page(load_visit(visit_id, "visit.schedule"))
+    return _schedule_page(load_or_404(Visit, visit_id, "visit.schedule"))
 
 
 @bp.post("/<int:visit_id>/schedule/propose")
 @login_required
 def propose(visit_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.schedule")
-    values = {k: (request.form.get(k) or "")[:2100] for k in ("date_1", "date_2", "date_3", "note")}
+    visit = load_or_404(Visit, visit_id, "visit.schedule")
+    form = ProposeDatesForm()
+    values = {k: _typed(form[k]) for k in ("date_1", "date_2", "date_3", "note")}
+    if not form.validate():
+        name, message = first_error(form) or ("", "")
+        return _schedule_page(visit, errors={name: message}, values=values, status=422)
     try:
-        dates = [_date_field(f"date_{i}") for i in range(1, scheduling.MAX_DATES + 1)]
-        scheduling.propose_dates(current_user, visit, dates, values["note"])
+        scheduling.propose_dates(current_user, visit, form.dates(), values["note"])
     except ServiceError as exc:
         db.session.rollback()
         if exc.fields:
@@ -90,12 +90,16 @@ def propose(visit_id: int) -> Any:
 @bp.post("/<int:visit_id>/schedule/pick")
 @login_required
 def pick(visit_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.schedule")
-    proposal = db.session.get(VisitDateProposal, form_id(request.form.get("proposal_id")))
+    visit = load_or_404(Visit, visit_id, "visit.schedule")
+    form = PickDateForm()
+    proposal = db.session.get(VisitDateProposal, form.proposal_id.data)
     if proposal is None or proposal.visit_id != visit.id:
         abort(404)
+    if not form.validate():
+        flash((first_error(form) or ("", ""))[1], "error")
+        return redirect(url_for("visits.schedule", visit_id=visit.id))
     try:
-        scheduling.pick_date(current_user, proposal, _date_field("date"))
+        scheduling.pick_date(current_user, proposal, form.date.data)
     except ServiceError as exc:
         db.session.rollback()
         if exc.status == 403:
@@ -117,7 +121,7 @@ def pick(visit_id: int) -> Any:
 @login_required
 def invitation(visit_id: int) -> Any:
     """The visit's calendar invitation (same UID every time; SEQUENCE rises with each new date)."""
-    visit = load_visit(visit_id, "visit.schedule")
+    visit = load_or_404(Visit, visit_id, "visit.schedule")
     if visit.date is None:
         abort(404)
     summary, description = scheduling.invitations.event_text(visit)
@@ -152,7 +156,7 @@ def _shift(month: date, by: int) -> date:
 @login_required
 def calendar_view(network_id: int) -> Any:
     """The cycle's visits in a month grid (an accessible table), undated visits listed below."""
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     cycles = _cycles(network.id)
     cycle = _chosen_cycle(cycles)
     visits: list[Visit] = []

@@ -17,16 +17,25 @@ from sqlalchemy.orm import joinedload, selectinload
 from kvip.accounts.models import NetworkRole, NetworkRoleKind, User
 from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
 from kvip.core import audit, formats
-from kvip.core.db import form_id
 from kvip.core.errors import ServiceError
+from kvip.core.forms import KvipForm, first_error
 from kvip.core.nav import NavItem
-from kvip.core.permissions import can, require
+from kvip.core.permissions import can
+from kvip.core.web import call_and_redirect, load_or_404
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState
 from kvip.cycles.vocabulary import rating_labels
 from kvip.extensions import db
 from kvip.network import overrides
+from kvip.network.forms import OverrideForm
 from kvip.network.models import Institution, Network, Unit
 from kvip.visits import labels, reports, services
+from kvip.visits.forms import (
+    PlanVisitForm,
+    ReopenVisitForm,
+    TeamMemberForm,
+    VisitDateForm,
+    VisitStepForm,
+)
 from kvip.visits.models import ProposalState, Report, TeamMember, Visit, VisitDateProposal
 from kvip.visits.offline import held_config
 from kvip.visits.views import bp
@@ -118,31 +127,17 @@ def _isodate(value: str | None) -> str:
 # --- shared look-ups --------------------------------------------------------------------------
 
 
-def load_visit(visit_id: int, permission: str = "visit.read") -> Visit:
-    visit = db.session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    require(current_user, permission, visit)
-    return visit
-
-
 def report_of(visit: Visit) -> Report | None:
     return db.session.scalar(sa.select(Report).where(Report.visit_id == visit.id))
 
 
-def _parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip()) if text and text.strip() else None
-    except ValueError:
-        raise ServiceError(
-            _("Enter the date as YYYY-MM-DD."), fields={"date": _("Invalid.")}
-        ) from None
-
-
-def _network(network_id: int) -> Network:
-    network = db.get_or_404(Network, network_id)
-    require(current_user, "network.manage", network.id)
-    return network
+def _refuse(form: KvipForm, back: str) -> Any:
+    """A form that did not validate: its first error as a flash, then back."""
+    error = first_error(form)
+    flash(
+        error[1] if error else _("The form expired or was incomplete. Please try again."), "error"
+    )
+    return redirect(back)
 
 
 def _cycles(network_id: int) -> list[Cycle]:
@@ -201,7 +196,7 @@ def index() -> Any:
 @bp.get("/networks/<int:network_id>")
 @login_required
 def network_visits(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     cycles = _cycles(network.id)
     cycle = _chosen_cycle(cycles)
     visits = None
@@ -270,25 +265,26 @@ def network_visits(network_id: int) -> Any:
 @bp.post("/networks/<int:network_id>/plan")
 @login_required
 def plan(network_id: int) -> Any:
-    network = _network(network_id)
-    assessment = db.session.get(Assessment, form_id(request.form.get("assessment_id")))
+    network = load_or_404(Network, network_id, "network.manage")
+    form = PlanVisitForm()
+    assessment = db.session.get(Assessment, form.assessment_id.data)
     if assessment is None or assessment.cycle.network_id != network.id:
         abort(404)
-    try:
-        visit = services.plan_visit(current_user, assessment, _parse_date(request.form.get("date")))
-    except ServiceError as exc:
-        flash(exc.message, "error")
-        return redirect(
-            url_for("visits.network_visits", network_id=network.id, cycle=assessment.cycle_id)
-        )
-    flash(_("Visit planned. Now build its team."), "success")
-    return redirect(url_for("visits.team", visit_id=visit.id))
+    back = url_for("visits.network_visits", network_id=network.id, cycle=assessment.cycle_id)
+    if not form.validate():
+        return _refuse(form, back)
+    return call_and_redirect(
+        lambda: services.plan_visit(current_user, assessment, form.date.data),
+        success=_("Visit planned. Now build its team."),
+        to=lambda visit: url_for("visits.team", visit_id=visit.id),
+        failure_to=back,
+    )
 
 
 @bp.get("/networks/<int:network_id>/reviewers")
 @login_required
 def reviewers(network_id: int) -> Any:
-    network = _network(network_id)
+    network = load_or_404(Network, network_id, "network.manage")
     cycles = _cycles(network.id)
     cycle = _chosen_cycle(cycles)
     page = max(1, request.args.get("page", 1, type=int))
@@ -332,15 +328,15 @@ def _overview(visit: Visit, *, reason: str = "", reason_error: str = "", status:
 @bp.get("/<int:visit_id>")
 @login_required
 def overview(visit_id: int) -> Any:
-    return _overview(load_visit(visit_id))
+    return _overview(load_or_404(Visit, visit_id, "visit.read"))
 
 
 @bp.post("/<int:visit_id>/reopen")
 @login_required
 def reopen(visit_id: int) -> Any:
     """A coordinator reopens a completed visit, with a reason."""
-    visit = load_visit(visit_id)
-    reason = request.form.get("reason", "")
+    visit = load_or_404(Visit, visit_id, "visit.read")
+    reason = ReopenVisitForm().reason.data or ""
     try:
         services.reopen_visit(current_user, visit, reason)
     except ServiceError as exc:
@@ -365,7 +361,7 @@ def reopen(visit_id: int) -> Any:
 @login_required
 def date_override(visit_id: int) -> Any:
     """A coordinator lets the team start the visit on another day than its date, with a reason."""
-    visit = load_visit(visit_id)
+    visit = load_or_404(Visit, visit_id, "visit.read")
     grant_visit_override(visit, "visit_date", visit.id, _("The team can now start the visit."))
     return redirect(url_for("visits.overview", visit_id=visit.id))
 
@@ -380,7 +376,7 @@ def grant_visit_override(visit: Visit, rule: str, entity_id: int, done: str) -> 
             entity_id=entity_id,
             network_id=visit.assessment.cycle.network_id,
             unit_id=visit.assessment.unit_id,
-            reason=request.form.get("reason"),
+            reason=OverrideForm().reason.data,
         )
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -391,7 +387,7 @@ def grant_visit_override(visit: Visit, rule: str, entity_id: int, done: str) -> 
 @bp.get("/<int:visit_id>/team")
 @login_required
 def team(visit_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.manage")
+    visit = load_or_404(Visit, visit_id, "visit.manage")
     q = request.args.get("q", "").strip()
     found: list[tuple[User, bool, str | None]] = []
     if q:
@@ -433,13 +429,15 @@ def team(visit_id: int) -> Any:
 @bp.post("/<int:visit_id>/team")
 @login_required
 def team_add(visit_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.manage")
-    user = db.session.get(User, form_id(request.form.get("user_id")))
+    visit = load_or_404(Visit, visit_id, "visit.manage")
+    form = TeamMemberForm()
+    role = form.role.data or ""
+    user = db.session.get(User, form.user_id.data)
     if user is None:
         flash(_("Choose a reviewer."), "error")
         return redirect(url_for("visits.team", visit_id=visit.id))
     try:
-        warnings = services.add_team_member(current_user, visit, user, request.form.get("role", ""))
+        warnings = services.add_team_member(current_user, visit, user, role)
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("visits.team", visit_id=visit.id))
@@ -447,7 +445,7 @@ def team_add(visit_id: int) -> Any:
         _(
             "%(name)s added as %(role)s.",
             name=user.name,
-            role=services.role_label(request.form.get("role", "")).lower(),
+            role=services.role_label(role).lower(),
         ),
         "success",
     )
@@ -459,38 +457,41 @@ def team_add(visit_id: int) -> Any:
 @bp.post("/<int:visit_id>/team/<int:member_id>/remove")
 @login_required
 def team_remove(visit_id: int, member_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.manage")
+    visit = load_or_404(Visit, visit_id, "visit.manage")
     member = db.session.get(TeamMember, member_id)
     if member is None or member.visit_id != visit.id:
         abort(404)
     name = member.user.name
-    try:
-        services.remove_team_member(current_user, visit, member)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("%(name)s removed from the team.", name=name), "success")
-    return redirect(url_for("visits.team", visit_id=visit.id))
+    return call_and_redirect(
+        lambda: services.remove_team_member(current_user, visit, member),
+        success=_("%(name)s removed from the team.", name=name),
+        to=url_for("visits.team", visit_id=visit.id),
+    )
 
 
 @bp.post("/<int:visit_id>/date")
 @login_required
 def set_date(visit_id: int) -> Any:
-    visit = load_visit(visit_id, "visit.manage")
-    try:
-        services.set_visit_date(current_user, visit, _parse_date(request.form.get("date")))
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Date saved."), "success")
-    return redirect(url_for("visits.team", visit_id=visit.id))
+    visit = load_or_404(Visit, visit_id, "visit.manage")
+    form = VisitDateForm()
+    back = url_for("visits.team", visit_id=visit.id)
+    if not form.validate():
+        return _refuse(form, back)
+    return call_and_redirect(
+        lambda: services.set_visit_date(current_user, visit, form.date.data),
+        success=_("Date saved."),
+        to=back,
+    )
 
 
 @bp.post("/<int:visit_id>/state")
 @login_required
 def transition(visit_id: int) -> Any:
-    visit = load_visit(visit_id)
-    action = request.form.get("action", "")
+    visit = load_or_404(Visit, visit_id, "visit.read")
+    form = VisitStepForm()
+    if not form.validate():
+        abort(400)
+    action = form.action.data or ""
     steps = {
         "schedule": (services.schedule_visit, _("The visit is scheduled.")),
         "start": (services.start_visit, _("The visit has started.")),
@@ -499,8 +500,6 @@ def transition(visit_id: int) -> Any:
             _("The visit is completed; the draft report is ready."),
         ),
     }
-    if action not in steps:
-        abort(400)
     step, done = steps[action]
     try:
         step(current_user, visit)
@@ -514,7 +513,7 @@ def transition(visit_id: int) -> Any:
                 "open it to see what differs."
             )
         flash(done, "success")
-    target = request.form.get("next", "")
+    target = form.next.data or ""
     if target.startswith("/visits/") and not target.startswith("//"):
         return redirect(target)
     return redirect(url_for("visits.overview", visit_id=visit.id))

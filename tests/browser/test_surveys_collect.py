@@ -1,0 +1,172 @@
+"""Questionnaires end to end on a tablet and phones: the lead opens a collection and prints
+codes, three people answer on a phone, a fourth on the unit's kiosk tablet while it is
+offline; the aggregates appear once five have answered; the reviewer sees them in the visit
+pack. axe-clean pages, screenshots under KVIP_SCREENSHOTS."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from playwright.sync_api import expect
+
+from kvip.extensions import db
+from kvip.surveys.models import Response
+from tests.browser.conftest import SHOTS, screenshot, serious_violations, sign_in
+from tests.factories import PASSWORD, World, build_world
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return build_world()
+
+
+def _responses() -> int:
+    db.session.rollback()
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0)
+
+
+def _answer_on_phone(browser: Any, base: str, code: str, shot: str = "") -> None:
+    context = browser.new_context(viewport=PHONE, locale="nb-NO", has_touch=True)
+    phone = context.new_page()
+    phone.goto(f"{base}/surveys/answer")
+    phone.get_by_label("Kode").fill(code.lower())
+    phone.get_by_role("button", name="Fortsett").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Ungdom")
+    phone.get_by_role("group", name="Jeg føler meg trygg.").get_by_text("Litt enig").click()
+    phone.get_by_role("group", name="Jeg blir plaget.").get_by_text("Helt uenig").click()
+    if shot:
+        assert serious_violations(phone) == []
+        screenshot(phone, shot)
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Takk for svarene dine")
+    context.close()
+
+
+def test_collect_answers_from_phones_and_an_offline_kiosk(
+    world: World, live_server: str, page: Any, browser: Any
+) -> None:
+    base = live_server
+    a = world.assessment.id
+    # The lead opens the staff questionnaire too and prints four slips for young people.
+    sign_in(page, base, world.users["lead"].email, PASSWORD)
+    page.goto(f"{base}/surveys/assessments/{a}")
+    expect(page.get_by_role("heading", name="Åpne en innsamling")).to_be_visible()
+    assert serious_violations(page) == []
+    screenshot(page, "surveys-lead-page")
+    form = page.locator("form[action$='/collections']")
+    form.get_by_label("Ansatte").check()
+    form.get_by_label("Siste dag").fill((date.today() + timedelta(days=14)).isoformat())
+    form.get_by_role("button", name="Åpne innsamling").click()
+    expect(page.get_by_text("Innsamlingen er åpnet.")).to_be_visible()
+    codes_form = page.locator("form[action$='/codes']")
+    codes_form.get_by_label("Spørreskjema").select_option("young_person")
+    codes_form.get_by_label("Antall koder").fill("4")
+    codes_form.get_by_role("button", name="Lag koder").click()
+    slips = page.locator(".slip-code")
+    expect(slips).to_have_count(4)
+    assert page.locator(".slip-qr svg").count() == 4
+    assert serious_violations(page) == []
+    screenshot(page, "surveys-code-sheet")
+    codes = [slips.nth(i).inner_text() for i in range(4)]
+
+    # Three people answer on their phones.
+    _answer_on_phone(browser, base, codes[0], shot="surveys-phone-questionnaire")
+    _answer_on_phone(browser, base, codes[1])
+    _answer_on_phone(browser, base, codes[2])
+    assert _responses() == 3
+
+    # A used code gets a friendly page.
+    context = browser.new_context(viewport=PHONE, locale="nb-NO")
+    used = context.new_page()
+    used.goto(f"{base}/surveys/answer/{codes[0]}")
+    expect(used.get_by_role("heading", level=1)).to_have_text("Denne koden er allerede brukt")
+    context.close()
+
+    # A member starts kiosk mode on the unit's tablet; the fourth answers while it is offline.
+    tablet_context = browser.new_context(
+        viewport={"width": 820, "height": 1180}, locale="nb-NO", has_touch=True
+    )
+    tablet = tablet_context.new_page()
+    sign_in(tablet, base, world.users["member"].email, PASSWORD)
+    tablet.goto(f"{base}/surveys/assessments/{a}")
+    kiosk_form = tablet.locator("form[action$='/kiosk']")
+    kiosk_form.get_by_role("button", name="Start kioskmodus").click()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
+    assert serious_violations(tablet) == []
+    screenshot(tablet, "surveys-kiosk-start")
+    # Stored on the tablet by the site's service worker: a reload without the network works.
+    expect(tablet.locator("[data-kiosk]")).to_have_attribute("data-kiosk-stored", "controlled")
+    tablet_context.set_offline(True)
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
+    tablet.get_by_role("button", name="Ungdom").click()
+    tablet.get_by_role("group", name="Jeg føler meg trygg.").get_by_text("Helt enig").click()
+    tablet.get_by_label("Noe mer?").fill("Jeg heter 01020312345")
+    tablet.get_by_role("button", name="Send").click()
+    expect(tablet.get_by_role("alert")).to_contain_text("fødselsnummer")
+    tablet.get_by_label("Noe mer?").fill("Fine turer")
+    assert serious_violations(tablet) == []
+    screenshot(tablet, "surveys-kiosk-questionnaire")
+    tablet.get_by_role("button", name="Send").click()
+    expect(tablet.get_by_role("heading", name="Takk for svarene dine!")).to_be_visible()
+    expect(tablet.locator("[data-kiosk-status]")).to_have_text(
+        "1 svar venter på nettbrettet på å bli sendt."
+    )
+    screenshot(tablet, "surveys-kiosk-offline-thanks")
+    assert _responses() == 3  # truly offline
+    tablet.get_by_role("button", name="Neste person").click()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
+    tablet_context.set_offline(False)
+    tablet.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(tablet.locator("[data-kiosk-status]")).to_have_text("")
+    assert _responses() == 4
+
+    # Four answers: too few yet.
+    page.goto(f"{base}/surveys/assessments/{a}")
+    expect(page.get_by_text("For få svar ennå: 4 av minst 5.")).to_be_visible()
+
+    # The fifth: the aggregates appear.
+    _answer_on_phone(browser, base, codes[3])
+    page.goto(f"{base}/surveys/assessments/{a}")
+    expect(page.locator(".survey-table")).to_be_visible()
+    expect(page.locator(".survey-table tbody tr").first).to_contain_text(re.compile(r"100\s%"))
+    expect(page.locator(".free-texts")).to_contain_text("Fine turer")
+    assert serious_violations(page) == []
+    screenshot(page, "surveys-lead-results")
+
+    # Beside the standard in the self-assessment: evidence, never a rating.
+    page.goto(f"{base}/cycles/assessments/{a}")
+    lines = page.locator("#s-1-1 .evidence-lines")
+    expect(lines).to_contain_text("Ungdom: 5 av 5 enige")
+    assert serious_violations(page) == []
+    page.locator("#s-1-1").screenshot(path=str(SHOTS / "surveys-self-assessment-evidence.png"))
+
+    # Leaving kiosk mode needs the member's password.
+    tablet.get_by_role("link", name="Ansatte: avslutt kioskmodus").click()
+    tablet.get_by_label("Passordet til den ansatte som startet kioskmodus").fill(PASSWORD)
+    tablet.get_by_role("button", name="Avslutt kioskmodus").click()
+    expect(tablet.get_by_text("Kioskmodus er avsluttet.")).to_be_visible()
+    tablet_context.close()
+
+    # The reviewer sees them in the visit pack.
+    reviewer_context = browser.new_context(
+        viewport={"width": 820, "height": 1180}, locale="nb-NO", has_touch=True
+    )
+    reviewer = reviewer_context.new_page()
+    sign_in(reviewer, base, world.users["reviewer"].email, PASSWORD)
+    reviewer.goto(f"{base}/visits/{world.visit.id}/mode")
+    reviewer.get_by_role("button", name="Besøkspakke").click()
+    section = reviewer.locator(".evidence-section")
+    expect(section).to_contain_text("Hva ungdom, foreldre og ansatte fortalte oss")
+    expect(section).to_contain_text(re.compile(r"5 av 5 enige \(100\s%\)"))
+    section.scroll_into_view_if_needed()
+    assert serious_violations(reviewer) == []
+    screenshot(reviewer, "surveys-visit-pack")
+    reviewer_context.close()
