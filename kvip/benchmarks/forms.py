@@ -7,17 +7,18 @@ and the pages refuse the same input with the same words.
 
 from __future__ import annotations
 
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, TextAreaField
+from wtforms.widgets import HiddenInput
 
-from kvip.core.forms import KvipForm
+from kvip.core.forms import IdField, KvipForm
 
 
 class LearningRequestForm(KvipForm):
     """Write a request: the sending unit, the good practice and its pseudonym come from the
     link on "who to learn from" (query string) and travel in hidden fields on sending."""
 
-    unit = HiddenField()
-    observation = HiddenField()
+    unit = IdField(widget=HiddenInput())  # 0: none named (or no valid id)
+    observation = IdField(widget=HiddenInput())
     label = HiddenField(filters=[lambda v: str(v or "")[:80]])
     message = TextAreaField()
 
@@ -38,7 +39,7 @@ class LearningAcceptForm(KvipForm):
     """The other unit's lead accepts and names a contact person (one of the unit's members;
     the service refuses anyone else)."""
 
-    contact = StringField()  # a <select> of the unit's members, written in the template
+    contact = IdField()  # a <select> of the unit's members, written in the template; 0: none
 
 
 class LearningDeclineForm(KvipForm):

@@ -33,15 +33,12 @@ def _request_or_404(request_id: int) -> LearningRequest:
     return req
 
 
-def _sending_unit(value: Any) -> Unit:
+def _sending_unit(value: int) -> Unit:
     """The unit a lead sends from: the one named (which they must lead), or their only one."""
     units = learning.lead_units(current_user)
     if not units:
         raise PermissionDenied("learning.send")
-    try:
-        wanted = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        wanted = None
+    wanted = value or None  # an IdField's 0: none named, or no valid id
     if wanted is None:
         if len(units) == 1:
             return units[0]
@@ -187,7 +184,7 @@ def learning_refuse(request_id: int) -> Any:
 def learning_accept(request_id: int) -> Any:
     return _step(
         request_id,
-        lambda r: learning.accept(current_user, r, LearningAcceptForm().contact.data),
+        lambda r: learning.accept(current_user, r, LearningAcceptForm().contact.data or None),
         _("Accepted: both units now see each other's name and contact person."),
     )
 
