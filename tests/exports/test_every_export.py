@@ -55,6 +55,9 @@ ROUTES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
         for table in TABLES["unit"]
         for fmt in FORMATS
     ],
+    "surveys.export_results": lambda i: [
+        ("lead", f"/surveys/assessments/{i['assessment_id']}/results.{fmt}") for fmt in FORMATS
+    ],
     "benchmarks.unit_pdf": lambda i: [("lead", f"/benchmarks/units/{i['unit_id']}/dashboard.pdf")],
     "benchmarks.network_export": _benchmark_network,
     "benchmarks.good_practice_export": lambda i: [

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from openpyxl import Workbook
 
-from kvip.core import excel
+from kvip.core import downloads, excel
 from kvip.surveys import record_audit
 from kvip.surveys.results import AGREE_WORDS, lang, results_for
 from kvip.surveys.views import bp
@@ -92,6 +92,9 @@ def export_results(assessment_id: int, fmt: str) -> Any:
         body,
         mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="questionnaires-{assessment.id}.{fmt}"'
+            "Content-Disposition": downloads.content_disposition(
+                f"questionnaires-{downloads.slug(assessment.unit.name, 'unit')}"
+                f"-{assessment.cycle.year}.{fmt}"
+            )
         },
     )
