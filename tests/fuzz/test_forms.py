@@ -340,8 +340,8 @@ RECORD_FIELDS = {
     for n in (1, 2, 11)
 }
 ANSWERS = {
-    "q-Y1": choice("agree", "somewhat_agree", "disagree", "strongly_disagree", ""),
-    "q-Y2": choice("agree", "disagree", "dont_know"),
+    "q-Y1": choice("agree", "strongly_agree", "wont_say", "somewhat_agree", ""),
+    "q-Y2": choice("strongly_disagree", "disagree", "dont_know"),
     "q-Y3": TEXT,
     "q-Z9": T,
     "submission_id": choice("fuzz-submission-0001", "x" * 24, "", "x" * 200),
