@@ -78,6 +78,7 @@ def _login_address_limit() -> str:
 
 
 def _address_and_account() -> str:
+    # A rate-limit key function runs before the view builds LoginForm, so it reads the raw body.
     email = (request.form.get("email") or "").strip().lower()[:254]
     return f"{get_remote_address()}|{email}"
 

@@ -18,6 +18,7 @@ from kvip.actions.models import Action
 from kvip.core import excel
 from kvip.core.pdf import render_pdf
 from kvip.cycles.models import Assessment
+from kvip.visits.labels import verification_outcomes
 
 
 def plan_xlsx(assessment: Assessment, actions: list[Action], on: date) -> bytes:
@@ -58,7 +59,7 @@ def plan_xlsx(assessment: Assessment, actions: list[Action], on: date) -> bytes:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="0B5394")
     ws["A1"].font = Font(bold=True, size=14)
-    verification = {"verified": _("Verified"), "not_verified": _("Not verified")}
+    verification = verification_outcomes()
     for action in actions:
         ws.append(
             excel.xlsx_row(

@@ -10,6 +10,13 @@ from flask_login import current_user, login_required
 
 from kvip.accounts.permissions import unit_role
 from kvip.benchmarks import learning
+from kvip.benchmarks.forms import (
+    LearningAcceptForm,
+    LearningDeclineForm,
+    LearningForwardForm,
+    LearningRefuseForm,
+    LearningRequestForm,
+)
 from kvip.benchmarks.models import LEARNING_MESSAGE_MAX, LEARNING_NOTE_MAX, LearningRequest
 from kvip.benchmarks.views import bp
 from kvip.core.errors import ServiceError
@@ -26,15 +33,12 @@ def _request_or_404(request_id: int) -> LearningRequest:
     return req
 
 
-def _sending_unit(value: Any) -> Unit:
+def _sending_unit(value: int) -> Unit:
     """The unit a lead sends from: the one named (which they must lead), or their only one."""
     units = learning.lead_units(current_user)
     if not units:
         raise PermissionDenied("learning.send")
-    try:
-        wanted = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        wanted = None
+    wanted = value or None  # an IdField's 0: none named, or no valid id
     if wanted is None:
         if len(units) == 1:
             return units[0]
@@ -58,11 +62,12 @@ def learning_requests() -> Any:
 @login_required
 def learning_new() -> Any:
     """Write a request about one good practice (from "who to learn from" or the library)."""
-    source = request.form if request.method == "POST" else request.args
-    unit = _sending_unit(source.get("unit"))
-    observation_id = source.get("observation")
-    label = str(source.get("label") or "")[:80]
-    message = str(source.get("message") or "")
+    # The link from "who to learn from" fills the form by its query string; sending posts it.
+    form = LearningRequestForm() if request.method == "POST" else LearningRequestForm(request.args)
+    unit = _sending_unit(form.unit.data)
+    observation_id = form.observation.data
+    label = form.label.data
+    message = form.message.data or ""
     error = None
     status = 200
     if request.method == "POST":
@@ -79,8 +84,11 @@ def learning_new() -> Any:
         return render_template(
             "benchmarks/learning_new.html", practice=None, error=exc.message, unit=unit
         ), exc.status
+    form.unit.data, form.observation.data = unit.id, practice.observation_id
+    form.label.data = label or _("Another unit")
     return render_template(
         "benchmarks/learning_new.html",
+        form=form,
         practice=practice,
         unit=unit,
         label=label or _("Another unit"),
@@ -156,7 +164,7 @@ def _step(request_id: int, action: Any, done: str) -> Any:
 def learning_forward(request_id: int) -> Any:
     return _step(
         request_id,
-        lambda r: learning.forward(current_user, r, request.form.get("note")),
+        lambda r: learning.forward(current_user, r, LearningForwardForm().note.data),
         _("The request was passed on to the other unit."),
     )
 
@@ -166,7 +174,7 @@ def learning_forward(request_id: int) -> Any:
 def learning_refuse(request_id: int) -> Any:
     return _step(
         request_id,
-        lambda r: learning.refuse(current_user, r, request.form.get("reason")),
+        lambda r: learning.refuse(current_user, r, LearningRefuseForm().reason.data),
         _("The request was not passed on; the requesting unit sees your reason."),
     )
 
@@ -176,7 +184,7 @@ def learning_refuse(request_id: int) -> Any:
 def learning_accept(request_id: int) -> Any:
     return _step(
         request_id,
-        lambda r: learning.accept(current_user, r, request.form.get("contact")),
+        lambda r: learning.accept(current_user, r, LearningAcceptForm().contact.data or None),
         _("Accepted: both units now see each other's name and contact person."),
     )
 
@@ -186,6 +194,6 @@ def learning_accept(request_id: int) -> Any:
 def learning_decline(request_id: int) -> Any:
     return _step(
         request_id,
-        lambda r: learning.decline(current_user, r, request.form.get("note")),
+        lambda r: learning.decline(current_user, r, LearningDeclineForm().note.data),
         _("Declined. Your unit's name was not shared."),
     )

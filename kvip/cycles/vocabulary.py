@@ -64,10 +64,6 @@ def assessment_state_labels() -> dict[str, str]:
     }
 
 
-def standard_type_labels() -> dict[int, str]:
-    return {1: _("Type 1 – essential"), 2: _("Type 2 – expected"), 3: _("Type 3 – desirable")}
-
-
 def field_labels() -> dict[str, str]:
     """Names of a rating's fields, for the change history."""
     return {

@@ -27,6 +27,7 @@ from kvip.core.models import ExportJob, OutboxEmail
 from kvip.core.permissions import require
 from kvip.extensions import db
 from kvip.jobs import exports
+from kvip.jobs.forms import RetryMailForm
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -56,8 +57,9 @@ def _status(job: ExportJob) -> dict[str, Any]:
 def start(kind: str) -> Any:
     """ "Prepare file": a job for the export with the arguments of the original download."""
     # A filter given more than once (several kinds of unit) stays a list.
+    # The arguments are the original download's query string (the form's action); the body is
+    # only the CSRF token, so nothing in it is read.
     values: dict[str, Any] = {k: v if len(v) > 1 else v[0] for k, v in request.args.lists() if v}
-    values.update(request.form.to_dict())
     try:
         job = exports.start(current_user, kind, values)
     except ServiceError as exc:
@@ -152,7 +154,7 @@ def retry_mail(message_id: int) -> Any:
     if message.status == "failed":
         mail.retry_failed(message)
         flash(_("The e-mail is queued again."), "success")
-    target = request.form.get("next")
-    if target == "outbox":
+    form = RetryMailForm()
+    if form.validate() and form.next.data == "outbox":
         return redirect(url_for("actions.outbox"), 303)
     return redirect(url_for("jobs.admin"), 303)

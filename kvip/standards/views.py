@@ -30,6 +30,7 @@ from kvip.standards.duties import (
     method_labels,
 )
 from kvip.standards.forms import ImportForm, mapping_form
+from kvip.standards.labels import type_descriptions, type_names
 from kvip.standards.models import CHANGE_KINDS, Edition, Standard
 from kvip.standards.spreadsheet import EditionMeta, export_xlsx, parse_table
 from kvip.standards.validation import Problem
@@ -60,22 +61,10 @@ def change_labels() -> dict[str, str]:
     }
 
 
-def type_labels() -> dict[int, str]:
-    return {1: _("Essential"), 2: _("Expected"), 3: _("Desirable")}
-
-
-def type_descriptions() -> dict[int, str]:
-    return {
-        1: _("Type 1 – essential: a legal requirement"),
-        2: _("Type 2 – expected"),
-        3: _("Type 3 – desirable: best practice"),
-    }
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "type_labels": type_labels(),
+        "type_labels": type_names(),
         "change_labels": change_labels(),
         "type_descriptions": type_descriptions(),
         "SECTIONS": SECTIONS,

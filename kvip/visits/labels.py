@@ -1,5 +1,6 @@
-"""User-facing names of the visit vocabulary (states, team roles, kinds). Rating values and
-assessment states have their names in :mod:`kvip.cycles.vocabulary`."""
+"""User-facing names of the visit vocabulary (states, team roles, kinds, verification outcomes).
+Rating values and assessment states have their names in :mod:`kvip.cycles.vocabulary`, standard
+types in :mod:`kvip.standards.labels`."""
 
 from __future__ import annotations
 
@@ -47,5 +48,6 @@ def report_states() -> dict[str, str]:
     }
 
 
-def standard_types() -> dict[int, str]:
-    return {1: _("Type 1 (essential)"), 2: _("Type 2 (expected)"), 3: _("Type 3 (desirable)")}
+def verification_outcomes() -> dict[str, str]:
+    """The team's finding on an action at the next visit (visit mode; the action plan's export)."""
+    return {"verified": _("Verified"), "not_verified": _("Not verified")}

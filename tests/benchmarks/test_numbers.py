@@ -363,3 +363,30 @@ def test_english_pages_and_pseudonyms(client_as: Any, bench: BenchWorld) -> None
     assert all(t.startswith("Unit ") for t in others)
     api = client_as("member").get(f"/api/v1/cycles/{bench.cycle.id}/benchmark").get_json()
     assert {u["label"][:5] for u in api["units"] if not u["own"]} == {"Unit "}
+
+
+@pytest.mark.parametrize(
+    ("locale", "sentence"),
+    [("nb", "(oppfylt {n}\xa0%)"), ("en", "(met {n}%)")],
+)
+def test_annual_report_percentages_follow_the_locale(
+    client_as: Any, bench: BenchWorld, locale: str, sentence: str
+) -> None:
+    """One "%" per percentage, placed as the language writes it: "46,6 %" (with a no-break
+    space) in bokmål, "46.6%" in English; never the number followed by a hand-written " %"."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from kvip.extensions import db
+
+    bench.users["member"].locale = locale
+    db.session.commit()
+    html = (
+        client_as("member")
+        .get(f"/benchmarks/networks/{bench.network.id}/annual-report")
+        .get_data(as_text=True)
+    )
+    met = pooled(list(series_values(bench, 1, "bench").values())).met_pct
+    assert met is not None
+    shown = str(Decimal(str(met)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    assert sentence.format(n=shown.replace(".", "," if locale == "nb" else ".")) in html
+    assert " %)" not in html and "%%" not in html

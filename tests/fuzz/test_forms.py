@@ -34,6 +34,13 @@ from kvip.accounts.forms import (
 )
 from kvip.accounts.models import Membership, NetworkRole
 from kvip.actions.forms import ActionForm
+from kvip.benchmarks.forms import (
+    LearningAcceptForm,
+    LearningDeclineForm,
+    LearningForwardForm,
+    LearningRefuseForm,
+    LearningRequestForm,
+)
 from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm, ReopenForm, StartForm
 from kvip.extensions import db
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
@@ -591,7 +598,19 @@ FORMS: dict[str, Form] = {
         },
         show=("/actions/units/{unit_id}/maturity",),
     ),
-    # jobs: the start route keeps the original export's arguments (query or form)
+    # benchmarks: ask to learn (the services check the text, the unit and the contact person)
+    "benchmarks.learning_new": Form(
+        form=LearningRequestForm,
+        fields={"unit": UNIT_IDS, "observation": ids("observation_id"), "label": T},
+    ),
+    "benchmarks.learning_forward": Form(form=LearningForwardForm),
+    "benchmarks.learning_refuse": Form(form=LearningRefuseForm),
+    "benchmarks.learning_accept": Form(
+        form=LearningAcceptForm, fields={"contact": ids("outsider_id", "reviewer_id")}
+    ),
+    "benchmarks.learning_decline": Form(form=LearningDeclineForm),
+    # jobs: the start route takes the original export's arguments from the query string; body
+    # fields (fuzzed here) are ignored
     "jobs.start": Form(
         fields={"cycle": TEXT, "entity": TEXT, "from": DATE, "to": DATE, "fmt": TEXT},
         paths=(

@@ -133,3 +133,12 @@ def test_backoff_grows_and_the_last_failure_waits_for_an_admin(
     finally:
         controller.stop()
         huey.storage.flush_all()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/actions/outbox"])
+def test_retry_returns_only_to_a_named_page(world: World, login_as: Any, target: str) -> None:
+    """``next`` names a page ("outbox"); a URL (even a local one) goes back to the admin page."""
+    message = _message(world)
+    response = login_as("admin").post(f"/jobs/admin/mail/{message.id}/retry", data={"next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/jobs/admin")

@@ -31,11 +31,11 @@ from kvip.cycles.vocabulary import (
     evidence_kind_labels,
     field_labels,
     rating_labels,
-    standard_type_labels,
 )
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.forms import OverrideForm
+from kvip.standards.labels import type_labels as standard_type_labels
 from kvip.standards.models import Standard
 
 

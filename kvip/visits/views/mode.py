@@ -122,8 +122,8 @@ def js_strings() -> dict[str, str]:
             "Choose which version to keep; nothing is lost until you choose."
         ),
         "action": _("Action"),
-        "outcome_verified": _("Verified"),
-        "outcome_not_verified": _("Not verified"),
+        "outcome_verified": labels.verification_outcomes()["verified"],
+        "outcome_not_verified": labels.verification_outcomes()["not_verified"],
         "verify_recorded": _("Recorded: {outcome}"),
         "verify_needs_comment": _("Say what the team found when an action is not verified."),
         "comment_from_team": _("Comment from the team"),

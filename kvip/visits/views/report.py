@@ -20,6 +20,7 @@ from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
 from kvip.network import overrides
 from kvip.network.models import Unit
+from kvip.standards import labels as standard_labels
 from kvip.visits import charts, labels, reports
 from kvip.visits.forms import CommentResponseForm, ReportCommentForm
 from kvip.visits.models import Report, ReportComment, ReportState, Visit
@@ -63,7 +64,7 @@ def _context(visit: Visit, report: Report, *, pdf: bool) -> dict[str, Any]:
         "content": content,
         "comments_in": comments_in,
         "kinds_plural": labels.observation_kinds_plural(),
-        "types": labels.standard_types(),
+        "types": standard_labels.type_labels(),
         "deadlines": reports.deadlines(visit, report),
     }
 
