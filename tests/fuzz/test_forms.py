@@ -41,6 +41,7 @@ from kvip.benchmarks.forms import (
     LearningRefuseForm,
     LearningRequestForm,
 )
+from kvip.benchmarks.models import LEARNING_MESSAGE_MAX, LEARNING_NOTE_MAX
 from kvip.cycles.forms import ConfirmCloseForm, CycleForm, EnrolForm, ReopenForm, StartForm
 from kvip.extensions import db
 from kvip.network.forms import InstitutionForm, NetworkForm, UnitForm
@@ -354,6 +355,7 @@ ANSWERS = {
     "submission_id": choice("fuzz-submission-0001", "x" * 24, "", "x" * 200),
 }
 LEARNING = "/benchmarks/requests/{learning_request_id}"
+NOTE = Kind("text", limit=LEARNING_NOTE_MAX)
 ASPECTS = ("leadership", "staff_involvement", "user_involvement")
 A = "/actions/assessments/{assessment_id}"
 ACTION_FIELDS = {
@@ -598,17 +600,6 @@ FORMS: dict[str, Form] = {
         },
         show=("/actions/units/{unit_id}/maturity",),
     ),
-    # benchmarks: ask to learn (the services check the text, the unit and the contact person)
-    "benchmarks.learning_new": Form(
-        form=LearningRequestForm,
-        fields={"unit": UNIT_IDS, "observation": ids("observation_id"), "label": T},
-    ),
-    "benchmarks.learning_forward": Form(form=LearningForwardForm),
-    "benchmarks.learning_refuse": Form(form=LearningRefuseForm),
-    "benchmarks.learning_accept": Form(
-        form=LearningAcceptForm, fields={"contact": ids("outsider_id", "reviewer_id")}
-    ),
-    "benchmarks.learning_decline": Form(form=LearningDeclineForm),
     # jobs: the start route takes the original export's arguments from the query string; body
     # fields (fuzzed here) are ignored
     "jobs.start": Form(
@@ -683,28 +674,31 @@ FORMS: dict[str, Form] = {
         session={"kvip_kiosk": "{kiosk_token}"},
         refusal_writes=("audit_events",),
     ),
-    # benchmarks: ask to learn
+    # benchmarks: ask to learn (the services check the text, the unit and the contact person)
     "benchmarks.learning_new": Form(
-        fields={
-            "unit": ids("unit_id", "other_unit_id", "foreign_unit_id"),
+        LearningRequestForm,
+        {
+            "unit": UNIT_IDS,
             "observation": ids("practice_id", "observation_id"),
             "label": T,
-            "message": Kind("text", limit=1000),
+            "message": Kind("text", limit=LEARNING_MESSAGE_MAX),
         },
         role="lead",
         prepare=_good_practice,
         show=("/benchmarks/requests",),
     ),
     "benchmarks.learning_forward": Form(
-        fields={"note": TEXT}, prepare=_sent_request, show=(LEARNING,)
+        LearningForwardForm, {"note": NOTE}, prepare=_sent_request, show=(LEARNING,)
     ),
     "benchmarks.learning_refuse": Form(
-        fields={"reason": TEXT}, prepare=_sent_request, show=(LEARNING,)
+        LearningRefuseForm, {"reason": NOTE}, prepare=_sent_request, show=(LEARNING,)
     ),
     "benchmarks.learning_accept": Form(
-        fields={"contact": ids("outsider_id", "user_id", "reviewer_id")}, show=(LEARNING,)
+        LearningAcceptForm,
+        {"contact": ids("outsider_id", "user_id", "reviewer_id")},
+        show=(LEARNING,),
     ),
-    "benchmarks.learning_decline": Form(fields={"note": TEXT}, show=(LEARNING,)),
+    "benchmarks.learning_decline": Form(LearningDeclineForm, {"note": NOTE}, show=(LEARNING,)),
 }
 
 
