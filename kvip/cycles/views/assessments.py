@@ -400,7 +400,7 @@ def apply_import(assessment_id: int) -> Any:
     form = ApplyForm()
     try:
         changes = json.loads(form.changes.data or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
         changes = None
     try:
         n = services.apply_import(current_user, a, changes)
