@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,7 +18,6 @@ from kvip.benchmarks import (
     learning,
     library,
     network_page,
-    summaries,
     unit_page,
 )
 from kvip.benchmarks.context import (
@@ -33,6 +32,7 @@ from kvip.benchmarks.context import (
     series_labels,
     value_labels,
 )
+from kvip.benchmarks.views import bp
 from kvip.config import ROOT
 from kvip.core import chart_images, downloads, jobs
 from kvip.core.nav import NavItem
@@ -42,9 +42,6 @@ from kvip.core.web import load_or_404
 from kvip.extensions import db
 from kvip.network.labels import unit_kind_labels
 from kvip.network.models import Network, Unit
-
-bp = Blueprint("benchmarks", __name__, url_prefix="/benchmarks")
-summaries.register_listeners()
 
 NETWORK_PAGES = ("overview", "standards", "trends", "agreement")
 # Every table a page can export; a table left out because its group is too small is exported
@@ -398,7 +395,3 @@ def annual_export(network_id: int, table: str, fmt: str) -> Any:
         f"{network.slug}-{report.ctx.cycle.year}-annual",
         report.ctx,
     )
-
-
-# Ask to learn (Forespørsler): its routes on this blueprint.
-from kvip.benchmarks import learning_views  # noqa: E402,F401
