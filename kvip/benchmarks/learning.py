@@ -178,6 +178,43 @@ def _expect(req: LearningRequest, *states: str) -> None:
         raise Conflict(_("This request has already been answered."), code="state")
 
 
+# Who moves a request to each state: the coordinator (forwarded_*) or the other unit (answered_*).
+_MOVED_BY = {
+    "forwarded": "forwarded",
+    "refused": "forwarded",
+    "accepted": "answered",
+    "declined": "answered",
+}
+
+
+def _move(
+    user: User,
+    req: LearningRequest,
+    to: str,
+    *,
+    action: str,
+    unit_id: int,
+    note: str | None = None,
+    **changes: tuple[Any, Any],
+) -> None:
+    """One step of a request: its new state, who took it and when, and its audit entry."""
+    before = req.state
+    req.state = to
+    by = _MOVED_BY[to]
+    setattr(req, f"{by}_by_id", user.id)
+    setattr(req, f"{by}_at", utcnow())
+    audit.record(
+        user,
+        "learning_request",
+        req.id,
+        action=action,
+        changes={"state": (before, to), **changes},
+        network_id=req.network_id,
+        unit_id=unit_id,
+        note=note,
+    )
+
+
 def send(
     user: User, from_unit: Unit, observation_id: Any, message: Any, label: Any = ""
 ) -> LearningRequest:
@@ -238,20 +275,8 @@ def forward(user: User, req: LearningRequest, note: Any = "") -> LearningRequest
     require(user, "learning.forward", req)
     _expect(req, "sent")
     text = _text(note, LEARNING_NOTE_MAX, field="note", required=False)
-    req.state = "forwarded"
-    req.forwarded_by_id = user.id
-    req.forwarded_at = utcnow()
     req.coordinator_note = text
-    audit.record(
-        user,
-        "learning_request",
-        req.id,
-        action="forward",
-        changes={"state": ("sent", "forwarded")},
-        network_id=req.network_id,
-        unit_id=req.to_unit_id,
-        note=text or None,
-    )
+    _move(user, req, "forwarded", action="forward", unit_id=req.to_unit_id, note=text or None)
     notices = [
         _notice(
             lead,
@@ -274,20 +299,8 @@ def refuse(user: User, req: LearningRequest, reason: Any) -> LearningRequest:
     require(user, "learning.forward", req)
     _expect(req, "sent")
     text = _text(reason, LEARNING_NOTE_MAX, field="reason", required=True)
-    req.state = "refused"
-    req.forwarded_by_id = user.id
-    req.forwarded_at = utcnow()
     req.coordinator_note = text
-    audit.record(
-        user,
-        "learning_request",
-        req.id,
-        action="refuse",
-        changes={"state": ("sent", "refused")},
-        network_id=req.network_id,
-        unit_id=req.from_unit_id,
-        note=text,
-    )
+    _move(user, req, "refused", action="refuse", unit_id=req.from_unit_id, note=text)
     notices = [
         _notice(
             lead,
@@ -317,18 +330,14 @@ def accept(user: User, req: LearningRequest, contact_id: Any = None) -> Learning
                 status=400,
                 fields={"contact": _("Choose a contact person from your unit.")},
             ) from None
-    req.state = "accepted"
-    req.answered_by_id = user.id
-    req.answered_at = utcnow()
     req.contact_id = contact.id
-    audit.record(
+    _move(
         user,
-        "learning_request",
-        req.id,
+        req,
+        "accepted",
         action="accept",
-        changes={"state": ("forwarded", "accepted"), "contact_id": (None, contact.id)},
-        network_id=req.network_id,
         unit_id=req.to_unit_id,
+        contact_id=(None, contact.id),
     )
     recipients = {u.id: u for u in [*_requesters(req), *accounts.coordinators_of(req.network_id)]}
     notices = [
@@ -352,20 +361,8 @@ def decline(user: User, req: LearningRequest, note: Any = "") -> LearningRequest
     require(user, "learning.answer", req)
     _expect(req, "forwarded")
     text = _text(note, LEARNING_NOTE_MAX, field="note", required=False)
-    req.state = "declined"
-    req.answered_by_id = user.id
-    req.answered_at = utcnow()
     req.answer_note = text
-    audit.record(
-        user,
-        "learning_request",
-        req.id,
-        action="decline",
-        changes={"state": ("forwarded", "declined")},
-        network_id=req.network_id,
-        unit_id=req.to_unit_id,
-        note=text or None,
-    )
+    _move(user, req, "declined", action="decline", unit_id=req.to_unit_id, note=text or None)
     recipients = {u.id: u for u in [*_requesters(req), *accounts.coordinators_of(req.network_id)]}
     notices = [
         _notice(
