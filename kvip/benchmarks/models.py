@@ -128,6 +128,71 @@ standard_pairs = sa.Table(
 )
 
 
+# --- questionnaires (issue 15 §5): per-cycle summaries of the answers --------------------------
+
+# Stored answer values summarised: 0 ("won't say") … 4 (AGREE4; YES_NO_NA uses 0…2). Free text
+# (value NULL) never enters a summary.
+SURVEY_VALUES = range(5)
+SURVEY_VALUE_COLUMNS = tuple(f"v{v}" for v in SURVEY_VALUES)
+
+
+class BenchmarkSurveyState(db.Model):  # type: ignore[name-defined,misc]
+    """Freshness of one cycle's questionnaire summaries as a whole. A submitted questionnaire
+    does not touch it (see :data:`survey_changes`); bulk changes bump ``version``."""
+
+    __tablename__ = "benchmark_survey_states"
+
+    cycle_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(default=1)
+    built_version: Mapped[int] = mapped_column(default=0)
+    built_at: Mapped[datetime | None]
+    build_ms: Mapped[int | None]
+
+
+# One row per questionnaire collection (= cycle × unit × instrument): its respondents, also 0.
+survey_respondents = sa.Table(
+    "benchmark_survey_respondents",
+    db.metadata,
+    sa.Column(
+        "collection_id", sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("unit_id", sa.Integer, nullable=False),
+    sa.Column("instrument_id", sa.Integer, nullable=False),
+    sa.Column("respondents", sa.Integer, nullable=False, default=0),
+)
+
+# One row per collection × question (= cycle × unit × question): how many answered each value.
+survey_counts = sa.Table(
+    "benchmark_survey_counts",
+    db.metadata,
+    sa.Column(
+        "collection_id", sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("question_id", sa.ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "cycle_id", sa.ForeignKey("cycles.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("unit_id", sa.Integer, nullable=False),
+    *[sa.Column(name, sa.Integer, nullable=False, default=0) for name in SURVEY_VALUE_COLUMNS],
+)
+
+# Collections whose answers changed since their summary rows were built: a submitted
+# questionnaire appends a row here (no lock on anything shared); the next read of the cycle
+# takes the rows and rebuilds only those collections.
+survey_changes = sa.Table(
+    "benchmark_survey_changes",
+    db.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cycle_id", sa.Integer, nullable=False, index=True),
+    sa.Column("collection_id", sa.Integer, nullable=False),
+)
+
+
 # --- "ask to learn": consent-based contact between units (issue 16) ----------------------------
 
 # sent → forwarded (by the network's coordinator) → accepted | declined (by the other unit's

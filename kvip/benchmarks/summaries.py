@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from kvip import scoring
+from kvip.benchmarks import survey_summaries
 from kvip.benchmarks.models import (
     PAIR_COLUMNS,
     BenchmarkCycleState,
@@ -282,7 +283,8 @@ def _assign_pseudonyms(cycle_id: int, salt: str) -> None:
 
 
 def refresh_all(network_id: int | None = None) -> dict[int, int]:
-    """Mark cycles stale and rebuild them now (CLI, synthetic data); cycle id → milliseconds."""
+    """Mark cycles stale and rebuild them now, the questionnaire summaries too (CLI, synthetic
+    data); cycle id → milliseconds."""
 
     query = sa.select(Cycle.id).order_by(Cycle.id)
     if network_id is not None:
@@ -297,7 +299,10 @@ def refresh_all(network_id: int | None = None) -> dict[int, int]:
             .values(version=BenchmarkCycleState.version + 1)
         )
         db.session.commit()
-    return {cycle_id: rebuild(cycle_id) for cycle_id in ids}
+    built = {cycle_id: rebuild(cycle_id) for cycle_id in ids}
+    for cycle_id, ms in survey_summaries.refresh_all(ids).items():
+        built[cycle_id] += ms
+    return built
 
 
 # --- writing side: invalidation --------------------------------------------------------------
@@ -457,3 +462,4 @@ def register_listeners() -> None:
         event.listen(Session, "after_flush", _after_flush)
     if not event.contains(Session, "do_orm_execute", _on_execute):
         event.listen(Session, "do_orm_execute", _on_execute)
+    survey_summaries.register_listeners()

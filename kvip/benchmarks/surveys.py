@@ -7,6 +7,10 @@ respondent threshold (never below 5: a suppressed instrument never enters a netw
 a question's network figures exist only when at least k units count (the network's
 ``group_size_k``); other units appear only under the cycle's pseudonyms. Only aggregates per
 unit and question are read: no respondent's answers, never free text.
+
+They read the questionnaire summaries (:mod:`kvip.benchmarks.survey_summaries`: per collection
+× question the count of each value), brought up to date on each call: a questionnaire
+submitted since counts in the next read.
 """
 
 from __future__ import annotations
@@ -17,20 +21,17 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from kvip import scoring
-from kvip.benchmarks import queries
-from kvip.cycles.models import Assessment, Cycle
+from kvip.benchmarks import queries, summaries, survey_summaries
+from kvip.benchmarks.models import (
+    SURVEY_VALUE_COLUMNS,
+    SURVEY_VALUES,
+    survey_counts,
+    survey_respondents,
+)
+from kvip.cycles.models import Cycle
 from kvip.extensions import db
 from kvip.network.models import Network
-from kvip.surveys.models import (
-    AGREE4,
-    Answer,
-    Collection,
-    Instrument,
-    InstrumentKind,
-    Question,
-    Response,
-    Scale,
-)
+from kvip.surveys.models import AGREE4, Instrument, InstrumentKind, Question, Scale
 from kvip.surveys.results import AGREE_WORDS, question_result
 from kvip.surveys.services import min_respondents
 
@@ -63,24 +64,30 @@ class QuestionBenchmark:
 
 def _counted(cycle_id: int) -> tuple[dict[int, tuple[int, int, str]], int]:
     """Collections of the cycle that count: collection id → (unit id, respondents, instrument
-    code), only those at or above the network's threshold; and the threshold."""
+    code), only those at or above the network's threshold; and the threshold. Reads the
+    summaries (brought up to date first)."""
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         return {}, 5
+    survey_summaries.ensure_fresh(cycle_id)
     threshold = min_respondents(cycle.network_id)
+    s = survey_respondents
     rows = db.session.execute(
-        sa.select(Collection.id, Assessment.unit_id, Instrument.code, sa.func.count(Response.id))
-        .join(Assessment, Assessment.id == Collection.assessment_id)
-        .join(Instrument, Instrument.id == Collection.instrument_id)
-        .join(Response, Response.collection_id == Collection.id)
-        .where(
-            Assessment.cycle_id == cycle_id,
-            Instrument.kind == InstrumentKind.questionnaire.value,
-        )
-        .group_by(Collection.id, Assessment.unit_id, Instrument.code)
-        .having(sa.func.count(Response.id) >= threshold)
+        sa.select(s.c.collection_id, s.c.unit_id, Instrument.code, s.c.respondents)
+        .join(Instrument, Instrument.id == s.c.instrument_id)
+        .where(s.c.cycle_id == cycle_id, s.c.respondents >= threshold)
     ).all()
     return {cid: (unit_id, int(n), code) for cid, unit_id, code, n in rows}, threshold
+
+
+def _labels(cycle_id: int, unit_ids: set[int], lang: str) -> dict[int, str]:
+    """The cycle's pseudonym of each unit; units new since the score summaries were built get
+    theirs from a rebuild of those (their assessment made them stale)."""
+    positions = queries.pseudonym_positions(cycle_id)
+    if not unit_ids <= positions.keys():
+        summaries.ensure_fresh([cycle_id])
+        positions = queries.pseudonym_positions(cycle_id)
+    return {u: scoring.pseudonym(positions[u], lang) if u in positions else "?" for u in unit_ids}
 
 
 def question_benchmarks(
@@ -94,19 +101,21 @@ def question_benchmarks(
         return []
     k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
     counted, _threshold = _counted(cycle_id)
-    # (question id, unit id) → {value: count}; counted collections only, values only.
-    per_unit: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    ids = list(counted)
-    for collection_id, question_id, value, count in db.session.execute(
-        sa.select(Response.collection_id, Answer.question_id, Answer.value, sa.func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(Response.collection_id.in_(ids), Answer.value.is_not(None))
-        .group_by(Response.collection_id, Answer.question_id, Answer.value)
+    # question id → unit id → {value: count}; counted collections only, values only.
+    per_unit: dict[int, dict[int, dict[int, int]]] = defaultdict(dict)
+    c = survey_counts
+    values = [c.c[name] for name in SURVEY_VALUE_COLUMNS]
+    for collection_id, question_id, *by_value in db.session.execute(
+        sa.select(c.c.collection_id, c.c.question_id, *values).where(c.c.cycle_id == cycle_id)
     ):
-        unit_id = counted[collection_id][0]
-        cell = per_unit[question_id][unit_id]
-        cell[int(value or 0)] = cell.get(int(value or 0), 0) + int(count)
-    positions = queries.pseudonym_positions(cycle_id)
+        got = counted.get(collection_id)
+        if got is None:
+            continue
+        cell = per_unit[question_id].setdefault(got[0], {})
+        for value, count in zip(SURVEY_VALUES, by_value, strict=True):
+            if count:
+                cell[value] = cell.get(value, 0) + int(count)
+    labels: dict[int, str] | None = None
     questions = db.session.execute(
         sa.select(Question, Instrument.code)
         .join(Instrument, Instrument.id == Question.instrument_id)
@@ -130,22 +139,18 @@ def question_benchmarks(
         if own_unit_id in units:
             bench.own_n, _pos, bench.own_pct = question_result(units[own_unit_id], q.positive)
         if not bench.suppressed:
+            if labels is None:
+                labels = _labels(cycle_id, {u for cells in per_unit.values() for u in cells}, lang)
             total: dict[int, int] = defaultdict(int)
             for counts in units.values():
-                for value, c in counts.items():
-                    total[value] += c
+                for value, n in counts.items():
+                    total[value] += n
             bench.distribution = {w: total.get(AGREE4[w], 0) for w in AGREE_WORDS}
             bench.n, positive, bench.positive_pct = question_result(total, q.positive)
             for unit_id, counts in units.items():
                 n, _pos, pct = question_result(counts, q.positive)
                 own = unit_id == own_unit_id
-                position = positions.get(unit_id)
-                label = (
-                    "own"
-                    if own
-                    else (scoring.pseudonym(position, lang) if position is not None else "?")
-                )
-                bench.points.append(UnitPoint(label, own, n, pct))
+                bench.points.append(UnitPoint("own" if own else labels[unit_id], own, n, pct))
             bench.points.sort(key=lambda p: (not p.own, p.label))
             if bench.n:
                 p_bar = positive / bench.n
@@ -166,15 +171,13 @@ class InstrumentCount:
 def response_counts(cycle_id: int) -> list[InstrumentCount]:
     """For the annual report: per instrument the units counted and their respondents, and how
     many units collected too few answers to count."""
-    counted, threshold = _counted(cycle_id)
+    counted, _threshold = _counted(cycle_id)
+    s = survey_respondents
     collected = db.session.execute(
-        sa.select(Instrument.code, sa.func.count(sa.distinct(Collection.id)))
-        .join(Collection, Collection.instrument_id == Instrument.id)
-        .join(Assessment, Assessment.id == Collection.assessment_id)
-        .where(
-            Assessment.cycle_id == cycle_id,
-            Instrument.kind == InstrumentKind.questionnaire.value,
-        )
+        sa.select(Instrument.code, sa.func.count())
+        .select_from(s)
+        .join(Instrument, Instrument.id == s.c.instrument_id)
+        .where(s.c.cycle_id == cycle_id)
         .group_by(Instrument.code)
     ).all()
     out = []
