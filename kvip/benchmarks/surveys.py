@@ -15,6 +15,7 @@ submitted since counts in the next read.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -24,7 +25,6 @@ from kvip import scoring
 from kvip.benchmarks import queries, summaries, survey_summaries
 from kvip.benchmarks.models import (
     SURVEY_VALUE_COLUMNS,
-    SURVEY_VALUES,
     survey_counts,
     survey_respondents,
 )
@@ -100,22 +100,34 @@ def question_benchmarks(
     if cycle is None:
         return []
     k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
-    counted, _threshold = _counted(cycle_id)
-    # question id → unit id → {value: count}; counted collections only, values only.
-    per_unit: dict[int, dict[int, dict[int, int]]] = defaultdict(dict)
-    c = survey_counts
-    values = [c.c[name] for name in SURVEY_VALUE_COLUMNS]
-    for collection_id, question_id, *by_value in db.session.execute(
-        sa.select(c.c.collection_id, c.c.question_id, *values).where(c.c.cycle_id == cycle_id)
-    ):
-        got = counted.get(collection_id)
-        if got is None:
-            continue
-        cell = per_unit[question_id].setdefault(got[0], {})
-        for value, count in zip(SURVEY_VALUES, by_value, strict=True):
-            if count:
-                cell[value] = cell.get(value, 0) + int(count)
-    labels: dict[int, str] | None = None
+    survey_summaries.ensure_fresh(cycle_id)
+    threshold = min_respondents(cycle.network_id)
+    c, r = survey_counts, survey_respondents
+    counted = (c.c.cycle_id == cycle_id, r.c.respondents >= threshold)
+    # Per counted unit and question: n (without "won't say") and how many positive. A unit has
+    # one collection per instrument (unique constraints), so one row per unit and question.
+    n_of = c.c.v1 + c.c.v2 + c.c.v3 + c.c.v4
+    positive_of = sa.case((Question.positive == "agree", c.c.v3 + c.c.v4), else_=c.c.v1 + c.c.v2)
+    per_question: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for question_id, unit_id, n, pos in db.session.execute(
+        sa.select(c.c.question_id, c.c.unit_id, n_of, positive_of)
+        .join(r, r.c.collection_id == c.c.collection_id)
+        .join(Question, Question.id == c.c.question_id)
+        .where(*counted)
+    ).all():
+        per_question[question_id].append((unit_id, n, pos))
+    # The network's distribution per question, summed in the database.
+    totals = {
+        question_id: values
+        for question_id, *values in db.session.execute(
+            sa.select(c.c.question_id, *[sa.func.sum(c.c[v]) for v in SURVEY_VALUE_COLUMNS])
+            .join(r, r.c.collection_id == c.c.collection_id)
+            .where(*counted)
+            .group_by(c.c.question_id)
+        ).all()
+    }
+    rank: dict[int, tuple[bool, str]] | None = None  # own unit first, then by pseudonym
+    labels: dict[int, str] = {}
     questions = db.session.execute(
         sa.select(Question, Instrument.code)
         .join(Instrument, Instrument.id == Question.instrument_id)
@@ -128,7 +140,7 @@ def question_benchmarks(
     ).all()
     out = []
     for q, instrument_code in questions:
-        units = per_unit.get(q.id, {})
+        units = per_question.get(q.id, [])
         bench = QuestionBenchmark(
             instrument=instrument_code,
             code=q.code,
@@ -136,28 +148,34 @@ def question_benchmarks(
             units=len(units),
             suppressed=scoring.suppressed(len(units), k),
         )
-        if own_unit_id in units:
-            bench.own_n, _pos, bench.own_pct = question_result(units[own_unit_id], q.positive)
+        for unit_id, n, pos in units:
+            if unit_id == own_unit_id:
+                bench.own_n, bench.own_pct = int(n), _pct(pos, n)
         if not bench.suppressed:
-            if labels is None:
-                labels = _labels(cycle_id, {u for cells in per_unit.values() for u in cells}, lang)
-            total: dict[int, int] = defaultdict(int)
-            for counts in units.values():
-                for value, n in counts.items():
-                    total[value] += n
+            if rank is None:
+                every = {u for cells in per_question.values() for u, _n, _p in cells}
+                labels = _labels(cycle_id, every - {own_unit_id}, lang)
+                labels.update({own_unit_id: "own"} if own_unit_id in every else {})
+                rank = {u: (u != own_unit_id, labels[u]) for u in every}
+            for unit_id, n, pos in sorted(units, key=lambda x: rank[x[0]]):  # type: ignore[index]
+                own = unit_id == own_unit_id
+                bench.points.append(UnitPoint(labels[unit_id], own, int(n), _pct(pos, n)))
+            total = dict(enumerate(int(v) for v in totals.get(q.id, [])))
             bench.distribution = {w: total.get(AGREE4[w], 0) for w in AGREE_WORDS}
             bench.n, positive, bench.positive_pct = question_result(total, q.positive)
-            for unit_id, counts in units.items():
-                n, _pos, pct = question_result(counts, q.positive)
-                own = unit_id == own_unit_id
-                bench.points.append(UnitPoint("own" if own else labels[unit_id], own, n, pct))
-            bench.points.sort(key=lambda p: (not p.own, p.label))
             if bench.n:
                 p_bar = positive / bench.n
                 n_max = max(p.n for p in bench.points)
                 bench.funnel = scoring.funnel_curve(p_bar, n_max, FUNNEL_Z)
         out.append(bench)
     return out
+
+
+@functools.cache
+def _pct(positive: int, n: int) -> float | None:
+    """% positive as :func:`kvip.surveys.results.question_result` rounds it (few distinct
+    pairs: cached, as ``round`` is slow next to a lookup)."""
+    return round(100 * positive / n, 1) if n else None
 
 
 @dataclass
