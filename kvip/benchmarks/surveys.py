@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -128,18 +129,8 @@ def question_benchmarks(
     }
     rank: dict[int, tuple[bool, str]] | None = None  # own unit first, then by pseudonym
     labels: dict[int, str] = {}
-    questions = db.session.execute(
-        sa.select(Question, Instrument.code)
-        .join(Instrument, Instrument.id == Question.instrument_id)
-        .where(
-            Instrument.edition_id == cycle.edition_id,
-            Instrument.kind == InstrumentKind.questionnaire.value,
-            Question.scale == Scale.agree4.value,
-        )
-        .order_by(Instrument.position, Question.position)
-    ).all()
     out = []
-    for q, instrument_code in questions:
+    for q, instrument_code in _questions(cycle):
         units = per_question.get(q.id, [])
         bench = QuestionBenchmark(
             instrument=instrument_code,
@@ -214,11 +205,57 @@ def response_counts(cycle_id: int) -> list[InstrumentCount]:
 
 def widest_spread(cycle_id: int, top: int = 5, lang: str = "nb") -> list[tuple[str, float]]:
     """For the annual report: the questions (with k or more counted units) whose % positive
-    differs most between units, as (question text, spread in percentage points)."""
+    differs most between units, as (question text, spread in percentage points). The extremes
+    per question come from the database (a few rows, not a point per unit and question)."""
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        return []
+    k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
+    survey_summaries.ensure_fresh(cycle_id)
+    threshold = min_respondents(cycle.network_id)
+    c, r = survey_counts, survey_respondents
+    n_of = c.c.v1 + c.c.v2 + c.c.v3 + c.c.v4
+    positive_of = sa.case((Question.positive == "agree", c.c.v3 + c.c.v4), else_=c.c.v1 + c.c.v2)
+    # 100·positive/n in double precision, as Python divides; rounding is monotonic, so the
+    # rounded extremes are the extremes of the rounded percentages.
+    pct = sa.case((n_of > 0, sa.cast(100 * positive_of, sa.Float) / n_of))
+    extremes = {
+        question_id: (int(units), int(with_n), high, low)
+        for question_id, units, with_n, high, low in db.session.execute(
+            sa.select(
+                c.c.question_id,
+                sa.func.count(),
+                sa.func.count(pct),
+                sa.func.max(pct),
+                sa.func.min(pct),
+            )
+            .join(r, r.c.collection_id == c.c.collection_id)
+            .join(Question, Question.id == c.c.question_id)
+            .where(c.c.cycle_id == cycle_id, r.c.respondents >= threshold)
+            .group_by(c.c.question_id)
+        ).all()
+    }
     spreads = []
-    for b in question_benchmarks(cycle_id, None, lang):
-        pcts = [p.positive_pct for p in b.points if p.positive_pct is not None]
-        if b.suppressed or len(pcts) < 2:
+    for q, _instrument in _questions(cycle):
+        units, with_n, high, low = extremes.get(q.id, (0, 0, None, None))
+        if scoring.suppressed(units, k) or with_n < 2:
             continue
-        spreads.append((f"{b.code} {b.text}", round(max(pcts) - min(pcts), 1)))
+        spread = round(round(float(high), 1) - round(float(low), 1), 1)
+        spreads.append((f"{q.code} {getattr(q, f'text_{lang}')}", spread))
     return sorted(spreads, key=lambda s: -s[1])[:top]
+
+
+def _questions(cycle: Cycle) -> list[Any]:
+    """(question, instrument code) of the cycle's questionnaires on the agree scale, in order."""
+    return list(
+        db.session.execute(
+            sa.select(Question, Instrument.code)
+            .join(Instrument, Instrument.id == Question.instrument_id)
+            .where(
+                Instrument.edition_id == cycle.edition_id,
+                Instrument.kind == InstrumentKind.questionnaire.value,
+                Question.scale == Scale.agree4.value,
+            )
+            .order_by(Instrument.position, Question.position)
+        ).all()
+    )

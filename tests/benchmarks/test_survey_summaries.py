@@ -155,6 +155,12 @@ def _assert_same(cycle_id: int, own_unit_id: int | None) -> None:
             cycle_id, own_unit_id, lang
         )
     assert response_counts(cycle_id) == _direct_counts(cycle_id)
+    spreads = []
+    for b in _direct_benchmarks(cycle_id, None, "en"):
+        pcts = [p.positive_pct for p in b.points if p.positive_pct is not None]
+        if not b.suppressed and len(pcts) >= 2:
+            spreads.append((f"{b.code} {b.text}", round(max(pcts) - min(pcts), 1)))
+    assert widest_spread(cycle_id, 50, "en") == sorted(spreads, key=lambda s: -s[1])
 
 
 def _random_answers(rng: random.Random, instrument: Instrument) -> dict[str, str]:
