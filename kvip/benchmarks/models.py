@@ -147,6 +147,9 @@ class BenchmarkSurveyState(db.Model):  # type: ignore[name-defined,misc]
     )
     version: Mapped[int] = mapped_column(default=1)
     built_version: Mapped[int] = mapped_column(default=0)
+    # A new random value at every rebuild, whole or partial: readers may cache what they
+    # computed from the summaries under it.
+    revision: Mapped[str] = mapped_column(sa.String(32), default="")
     built_at: Mapped[datetime | None]
     build_ms: Mapped[int | None]
 

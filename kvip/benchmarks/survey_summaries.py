@@ -20,6 +20,7 @@ The network's respondent threshold is applied when reading, so changing it needs
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 from itertools import chain
@@ -40,6 +41,7 @@ from kvip.benchmarks.models import (
 from kvip.core.db import utcnow
 from kvip.cycles.models import Assessment, Cycle
 from kvip.extensions import db
+from kvip.network.models import Unit
 from kvip.surveys.models import Answer, Collection, InstrumentKind, Response
 
 STATES = BenchmarkSurveyState.__table__
@@ -97,26 +99,34 @@ def _chunks(ids: Iterable[int]) -> list[list[int]]:
 
 
 def _create_state(cycle_id: int) -> None:
-    db.session.execute(sa.insert(STATES).values(cycle_id=cycle_id, version=1, built_version=0))
+    db.session.execute(
+        sa.insert(STATES).values(cycle_id=cycle_id, version=1, built_version=0, revision="")
+    )
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # another request created it meanwhile
 
 
-def ensure_fresh(cycle_id: int) -> None:
+def ensure_fresh(cycle_id: int) -> str:
     """Bring the cycle's questionnaire summaries up to date: nothing to do (two small reads),
-    the collections that received answers since, or the whole cycle."""
-    state = db.session.execute(
-        sa.select(STATES.c.version, STATES.c.built_version).where(STATES.c.cycle_id == cycle_id)
-    ).first()
-    if state is not None and state.version == state.built_version:
-        pending = db.session.scalar(
-            sa.select(sa.exists().where(survey_changes.c.cycle_id == cycle_id))
-        )
-        if not pending:
-            return
-    rebuild(cycle_id)
+    the collections that received answers since, or the whole cycle. Returns the summaries'
+    revision (changes with every rebuild; a cache key for what is computed from them)."""
+    for _attempt in range(2):
+        state = db.session.execute(
+            sa.select(STATES.c.version, STATES.c.built_version, STATES.c.revision).where(
+                STATES.c.cycle_id == cycle_id
+            )
+        ).first()
+        if state is not None and state.version == state.built_version:
+            pending = db.session.scalar(
+                sa.select(sa.exists().where(survey_changes.c.cycle_id == cycle_id))
+            )
+            if not pending:
+                return str(state.revision)
+        if _attempt == 0:
+            rebuild(cycle_id)
+    return secrets.token_hex(8)  # (still stale: changed meanwhile) a key nobody else uses
 
 
 def rebuild(cycle_id: int) -> int:
@@ -152,10 +162,20 @@ def rebuild(cycle_id: int) -> int:
         db.session.execute(
             sa.update(STATES)
             .where(STATES.c.cycle_id == cycle_id)
-            .values(built_version=state.version, built_at=utcnow(), build_ms=elapsed)
+            .values(
+                built_version=state.version,
+                built_at=utcnow(),
+                build_ms=elapsed,
+                revision=secrets.token_hex(8),
+            )
         )
     elif claimed:
         _rebuild_collections(claimed)
+        db.session.execute(
+            sa.update(STATES)
+            .where(STATES.c.cycle_id == cycle_id)
+            .values(revision=secrets.token_hex(8))
+        )
     db.session.commit()
     return int((time.perf_counter() - started) * 1000)
 
@@ -231,6 +251,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     answer_responses: set[int] = set()
     moved_assessments: set[int] = set()
     moved_cycles: set[int] = set()
+    everything = False
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Response):
             responses_seen.add(obj.id)
@@ -240,19 +261,22 @@ def _after_flush(session: Session, _context: Any) -> None:
         elif isinstance(obj, Collection):
             if obj in session.new:
                 collections.add(obj.id)  # a collection with no answers yet still counts
-            elif obj not in session.deleted:  # deleted: its rows go by ON DELETE CASCADE
+            elif obj in session.deleted:
+                # its rows went by ON DELETE CASCADE; the cycle gets a new revision
+                moved_assessments.add(obj.assessment_id)
+            else:
                 moved = _changed(obj, "assessment_id")
                 if moved or _changed(obj, "instrument_id"):
                     moved_assessments.update([*moved, obj.assessment_id])
-        elif (
-            isinstance(obj, Assessment)
-            and obj not in session.new
-            and obj not in session.deleted
-            and _changed(obj, "cycle_id", "unit_id")
-        ):
-            moved_cycles.update(_changed(obj, "cycle_id"))
-            moved_cycles.add(obj.cycle_id)
+        elif isinstance(obj, Assessment) and obj not in session.new:
+            if obj in session.deleted or _changed(obj, "cycle_id", "unit_id"):
+                moved_cycles.update(_changed(obj, "cycle_id"))
+                moved_cycles.add(obj.cycle_id)
+        elif isinstance(obj, Unit) and obj in session.deleted:
+            everything = True  # its assessments went by ON DELETE CASCADE
     answer_responses -= responses_seen
+    if everything:
+        _bump(session.connection(), None)
     if not (collections or answer_responses or moved_assessments or moved_cycles):
         return
     connection = session.connection()

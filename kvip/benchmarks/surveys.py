@@ -101,37 +101,10 @@ def question_benchmarks(
     if cycle is None:
         return []
     k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
-    survey_summaries.ensure_fresh(cycle_id)
-    threshold = min_respondents(cycle.network_id)
-    c, r = survey_counts, survey_respondents
-    counted = (c.c.cycle_id == cycle_id, r.c.respondents >= threshold)
-    # Per counted unit and question: n (without "won't say") and how many positive. A unit has
-    # one collection per instrument (unique constraints), so one row per unit and question.
-    n_of = c.c.v1 + c.c.v2 + c.c.v3 + c.c.v4
-    positive_of = sa.case((Question.positive == "agree", c.c.v3 + c.c.v4), else_=c.c.v1 + c.c.v2)
-    per_question: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for question_id, unit_id, n, pos in db.session.execute(
-        sa.select(c.c.question_id, c.c.unit_id, n_of, positive_of)
-        .join(r, r.c.collection_id == c.c.collection_id)
-        .join(Question, Question.id == c.c.question_id)
-        .where(*counted)
-    ).all():
-        per_question[question_id].append((unit_id, n, pos))
-    # The network's distribution per question, summed in the database.
-    totals = {
-        question_id: values
-        for question_id, *values in db.session.execute(
-            sa.select(c.c.question_id, *[sa.func.sum(c.c[v]) for v in SURVEY_VALUE_COLUMNS])
-            .join(r, r.c.collection_id == c.c.collection_id)
-            .where(*counted)
-            .group_by(c.c.question_id)
-        ).all()
-    }
-    rank: dict[int, tuple[bool, str]] | None = None  # own unit first, then by pseudonym
-    labels: dict[int, str] = {}
+    per_question, totals = _network(cycle_id, min_respondents(cycle.network_id), lang)
     out = []
     for q, instrument_code in _questions(cycle):
-        units = per_question.get(q.id, [])
+        units = per_question.get(q.id, ())
         bench = QuestionBenchmark(
             instrument=instrument_code,
             code=q.code,
@@ -139,19 +112,20 @@ def question_benchmarks(
             units=len(units),
             suppressed=scoring.suppressed(len(units), k),
         )
-        for unit_id, n, pos in units:
+        own_point = None
+        for unit_id, _label, n, pct in units:
             if unit_id == own_unit_id:
-                bench.own_n, bench.own_pct = int(n), _pct(pos, n)
+                bench.own_n, bench.own_pct = n, pct
+                own_point = UnitPoint("own", True, n, pct)
         if not bench.suppressed:
-            if rank is None:
-                every = {u for cells in per_question.values() for u, _n, _p in cells}
-                labels = _labels(cycle_id, every - {own_unit_id}, lang)
-                labels.update({own_unit_id: "own"} if own_unit_id in every else {})
-                rank = {u: (u != own_unit_id, labels[u]) for u in every}
-            for unit_id, n, pos in sorted(units, key=lambda x: rank[x[0]]):  # type: ignore[index]
-                own = unit_id == own_unit_id
-                bench.points.append(UnitPoint(labels[unit_id], own, int(n), _pct(pos, n)))
-            total = dict(enumerate(int(v) for v in totals.get(q.id, [])))
+            # own unit first, then the others by pseudonym (the cached order)
+            bench.points = [own_point] if own_point else []
+            bench.points.extend(
+                UnitPoint(label, False, n, pct)
+                for unit_id, label, n, pct in units
+                if unit_id != own_unit_id
+            )
+            total = dict(enumerate(totals.get(q.id, ())))
             bench.distribution = {w: total.get(AGREE4[w], 0) for w in AGREE_WORDS}
             bench.n, positive, bench.positive_pct = question_result(total, q.positive)
             if bench.n:
@@ -160,6 +134,59 @@ def question_benchmarks(
                 bench.funnel = scoring.funnel_curve(p_bar, n_max, FUNNEL_Z)
         out.append(bench)
     return out
+
+
+# What the network figures of a cycle are computed from, per (cycle, summaries' revision,
+# threshold, language): the summaries' revision changes with every rebuild, so an entry is
+# never stale; the few most recent are kept (each ~ a point per unit and question).
+_Network = tuple[
+    dict[int, tuple[tuple[int, str, int, float | None], ...]], dict[int, tuple[int, ...]]
+]
+_CACHE: dict[tuple[int, str, int, str], _Network] = {}
+_CACHE_SIZE = 8
+
+
+def _network(cycle_id: int, threshold: int, lang: str) -> _Network:
+    """Per question the counted units as (unit id, pseudonym, n, % positive) in pseudonym
+    order, and the network's count per stored value, from fresh summaries."""
+    key = (cycle_id, survey_summaries.ensure_fresh(cycle_id), threshold, lang)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    c, r = survey_counts, survey_respondents
+    counted = (c.c.cycle_id == cycle_id, r.c.respondents >= threshold)
+    # Per counted unit and question: n (without "won't say") and how many positive. A unit has
+    # one collection per instrument (unique constraints), so one row per unit and question.
+    n_of = c.c.v1 + c.c.v2 + c.c.v3 + c.c.v4
+    positive_of = sa.case((Question.positive == "agree", c.c.v3 + c.c.v4), else_=c.c.v1 + c.c.v2)
+    rows = db.session.execute(
+        sa.select(c.c.question_id, c.c.unit_id, n_of, positive_of)
+        .join(r, r.c.collection_id == c.c.collection_id)
+        .join(Question, Question.id == c.c.question_id)
+        .where(*counted)
+    ).all()
+    labels = _labels(cycle_id, {row[1] for row in rows}, lang) if rows else {}
+    per_question: dict[int, list[tuple[int, str, int, float | None]]] = defaultdict(list)
+    for question_id, unit_id, n, pos in rows:
+        per_question[question_id].append((unit_id, labels[unit_id], int(n), _pct(pos, n)))
+    # The network's count per value and question, summed in the database.
+    totals = {
+        question_id: tuple(int(v) for v in values)
+        for question_id, *values in db.session.execute(
+            sa.select(c.c.question_id, *[sa.func.sum(c.c[v]) for v in SURVEY_VALUE_COLUMNS])
+            .join(r, r.c.collection_id == c.c.collection_id)
+            .where(*counted)
+            .group_by(c.c.question_id)
+        ).all()
+    }
+    result = (
+        {q: tuple(sorted(points, key=lambda p: p[1])) for q, points in per_question.items()},
+        totals,
+    )
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = result
+    return result
 
 
 @functools.cache

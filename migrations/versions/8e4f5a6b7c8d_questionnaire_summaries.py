@@ -33,6 +33,7 @@ def upgrade():
     sa.Column('cycle_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('built_version', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.String(length=32), nullable=False),
     sa.Column('built_at', sa.DateTime(), nullable=True),
     sa.Column('build_ms', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_benchmark_survey_states_cycle_id_cycles'), ondelete='CASCADE'),
