@@ -11,7 +11,8 @@ database, the first time they are read after a relevant change:
 * :func:`ensure_fresh` rebuilds the cycles whose ``built_version`` lags behind ``version``.
 
 A rebuild of a 1,000-unit cycle takes a few seconds; a read of fresh summaries milliseconds.
-``flask benchmarks refresh`` rebuilds by hand (after raw SQL edits, which no event can see).
+``flask benchmarks refresh`` rebuilds by hand (after raw SQL edits, which no event can see),
+the questionnaire summaries (:mod:`kvip.benchmarks.survey_summaries`) too.
 """
 
 from __future__ import annotations

@@ -16,7 +16,10 @@ submitted since counts in the next read.
 from __future__ import annotations
 
 import functools
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +104,27 @@ def question_benchmarks(
     if cycle is None:
         return []
     k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
-    per_question, totals = _network(cycle_id, min_respondents(cycle.network_id), lang)
+    with _gc_paused():
+        return _benchmarks(cycle, k, own_unit_id, lang)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while tens of thousands of small objects are made (a point
+    per unit and question): its passes over the whole heap would cost more than the work."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _benchmarks(
+    cycle: Cycle, k: int, own_unit_id: int | None, lang: str
+) -> list[QuestionBenchmark]:
+    per_question, totals = _network(cycle.id, min_respondents(cycle.network_id), lang)
     out = []
     for q, instrument_code in _questions(cycle):
         units = per_question.get(q.id, ())
