@@ -115,8 +115,9 @@ class SurveyDashboard:
 def _question_columns() -> list[Column]:
     names = agree_names()
     return [
-        Column("code", _("Question")),
-        Column("question", _("Text")),
+        Column("label", _("Question"), export=False),
+        Column("code", _("Question"), screen=False),
+        Column("question", _("Text"), screen=False),
         Column("units", _("Units"), "int"),
         Column("n", _("Answers"), "int"),
         *[Column(w, f"{name} %", "score") for w, name in zip(AGREE_WORDS, names, strict=True)],
@@ -126,7 +127,12 @@ def _question_columns() -> list[Column]:
 
 
 def _question_row(b: QuestionBenchmark, k: int) -> dict[str, Any]:
-    row: dict[str, Any] = {"code": b.code, "question": b.text, "units": b.units}
+    row: dict[str, Any] = {
+        "label": f"{b.code} {b.text}",
+        "code": b.code,
+        "question": b.text,
+        "units": b.units,
+    }
     if b.suppressed:
         return {**row, "note": _suppressed_note(k)}
     total = sum(b.distribution.values())
@@ -318,6 +324,7 @@ def unit(ctx: Context, unit: Unit, *, figures: bool = True) -> UnitSurveys:
         rows = []
         for b in questions:
             row: dict[str, Any] = {
+                "label": f"{b.code} {b.text}",
                 "code": b.code,
                 "question": b.text,
                 "own_n": b.own_n,
@@ -340,8 +347,9 @@ def unit(ctx: Context, unit: Unit, *, figures: bool = True) -> UnitSurveys:
             name=f"own-{code}",
             title=_("%(instrument)s: your unit and the network", instrument=own.title),
             columns=[
-                Column("code", _("Question")),
-                Column("question", _("Text")),
+                Column("label", _("Question"), export=False),
+                Column("code", _("Question"), screen=False),
+                Column("question", _("Text"), screen=False),
                 Column("own_n", _("Your answers"), "int"),
                 Column("own", _("Your unit, positive %"), "score"),
                 Column("units", _("Units"), "int"),

@@ -64,6 +64,13 @@ def test_network_page_shows_distribution_and_funnel_without_the_small_unit(
     assert sorted(n for _label, n in points) == [5, 5, 6]
     assert all(re.fullmatch(r"Enhet [A-Z]+", label) for label, _n in points)
     _no_other_names(_main(html), world)
+    export = f"/benchmarks/networks/{world.network.id}/export/questionnaires/funnel.csv"
+    funnel_csv = client.get(f"{export}?cycle={world.cycle.id}").get_data(as_text=True)
+    assert len(re.findall(r"^Enhet [A-Z]+;", funnel_csv, re.M)) == 3
+    _no_other_names(funnel_csv, world)
+    # an unknown question falls back to the first; an unknown cycle is a clear 404
+    assert client.get(url + "&question=X.%3Cb%3E").status_code == 200
+    assert client.get(url.replace(f"cycle={world.cycle.id}", "cycle=x")).status_code == 404
     # the navigation of the network pages links the page
     overview = client.get(f"/benchmarks/networks/{world.network.id}").get_data(as_text=True)
     assert f"/benchmarks/networks/{world.network.id}/questionnaires" in overview
@@ -82,7 +89,7 @@ def test_network_page_suppresses_questions_of_fewer_than_k_units(
     )
     assert figures(html) == {}  # no chart at all
     assert "For få enheter" in html
-    row = re.search(r"<th scope=\"row\">Y1</th>(.*?)</tr>", html, re.S)
+    row = re.search(r"<th scope=\"row\">Y1 [^<]*</th>(.*?)</tr>", html, re.S)
     assert row is not None
     assert ">2</td>" in row.group(1)  # the count of units only, with why
     assert "ingen nettverkstall" in row.group(1)
@@ -113,7 +120,7 @@ def test_unit_page_shows_own_results_against_the_network(
     figs = figures(html)
     own, net = figs["own-young_person"]["data"]
     assert own["x"][0] == 83.3 and net["x"][0] == 68.8
-    row = re.search(r"<th scope=\"row\">Y1</th>(.*?)</tr>", html, re.S)
+    row = re.search(r"<th scope=\"row\">Y1 [^<]*</th>(.*?)</tr>", html, re.S)
     assert row is not None and "83,3" in row.group(1) and "68,8" in row.group(1)
     assert "14,5" in row.group(1)  # the difference in points
     main = _main(html)
@@ -165,3 +172,19 @@ def test_annual_tables_directly(world: World, network: list[Assessment], app: An
     (spread,) = tables["survey_spread"].rows
     assert spread["question"].startswith("Y1") and spread["spread"] == 80.0
     assert json.dumps(tables, default=str).count("Bench") == 0
+
+
+def test_the_new_charts_are_valid_plotly() -> None:
+    from kvip.benchmarks import charts
+
+    charts.validate(
+        charts.stacked_shares(
+            [charts.Shares("Y1", "Y1 text", (1, 2, 3, 4)), charts.Shares("Y2", "", (0, 0, 0, 0))],
+            title="t",
+            names=["a", "b", "c", "d"],
+        )
+    )
+    charts.validate(
+        charts.paired_bars(["Y1", "Y2"], [50.0, None], [60.0, 70.0], title="t", names=("o", "n"),
+                           x_title="%")
+    )  # fmt: skip
