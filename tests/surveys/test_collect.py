@@ -122,6 +122,35 @@ def test_a_code_answers_once_and_a_double_submit_is_stored_once(
     assert _count(Response) == 1
 
 
+BIG_SMILE = "M9 19 q7 8 14 0"
+BIG_FROWN = "M9 24 q7 -8 14 0"
+
+
+def _faces(page: str, code: str) -> dict[str, str]:
+    """The mouth drawn beside each answer of one question: {answer value: path}."""
+    start = page.index(f'id="fs-{code}"')
+    fieldset = page[start : page.index("</fieldset>", start)]
+    return dict(
+        re.findall(r'value="(\w+)"[^>]*>\s*<svg class="face".*?<path d="([^"]+)"', fieldset, re.S)
+    )
+
+
+def test_the_good_answer_gets_the_happy_face_also_on_negatively_worded_items(
+    world: World, client: Any, codes: Any
+) -> None:
+    (code,) = codes(1)
+    page = client.get(f"/surveys/answer/{services.pretty_code(code)}").get_data(as_text=True)
+    # "I feel safe" (positive: agree): agreeing is good.
+    safe = _faces(page, "Y1")
+    assert safe["strongly_agree"] == BIG_SMILE and safe["strongly_disagree"] == BIG_FROWN
+    # "I am bullied" (positive: disagree): disagreeing is the good answer.
+    bullied = _faces(page, "Y2")
+    assert bullied["strongly_disagree"] == BIG_SMILE and bullied["strongly_agree"] == BIG_FROWN
+    assert bullied["wont_say"] == safe["wont_say"]  # no mood either way
+    # The faces are decoration: the words beside them are what assistive technology reads.
+    assert page.count('<svg class="face" aria-hidden="true"') == page.count('<svg class="face"')
+
+
 def test_unknown_code_gets_a_friendly_page(world: World, client: Any) -> None:
     response = client.get("/surveys/answer/ABCD-EFGH")
     assert response.status_code == 404
