@@ -625,8 +625,13 @@ FORMS: dict[str, Form] = {
     ),
     "surveys.kiosk_start": Form(
         KioskStartForm,
-        {"instruments": Kind("choice", choices=("young_person", "staff"), multiple=True)},
+        {
+            "instruments": Kind("choice", choices=("young_person", "staff"), multiple=True),
+            "password": choice(PASSWORD, PASSWORD + " ", ""),
+            "exit_check": choice("a" * 64, "A" * 64, "x", ""),
+        },
         role="lead",
+        refusal_writes=("audit_events",),
     ),
     "surveys.settings": Form(SettingsForm, show=("/surveys/networks/{network_id}/settings",)),
     "surveys.unit_records": Form(

@@ -210,7 +210,8 @@ def test_kiosk_starts_signed_out_sends_once_and_ends_with_the_starters_password(
 ) -> None:
     member = login_as("member")
     start = member.post(
-        f"/surveys/assessments/{world.assessment.id}/kiosk", data={"instruments": ["young_person"]}
+        f"/surveys/assessments/{world.assessment.id}/kiosk",
+        data={"instruments": ["young_person"], "password": PASSWORD},
     )
     assert start.status_code == 302 and start.location.endswith("/surveys/kiosk")
     # Signed out: the staff pages ask to sign in.
@@ -246,6 +247,56 @@ def test_kiosk_starts_signed_out_sends_once_and_ends_with_the_starters_password(
         member.post("/surveys/kiosk/responses", json=dict(body, submission_id="d" * 24)).status_code
         == 403
     )
+
+
+def test_kiosk_start_needs_the_password_and_an_offline_leave_closes_only_with_its_key(
+    world: World, login_as: Any
+) -> None:
+    import hashlib
+
+    from kvip.core.models import AuditEvent
+
+    member = login_as("member")
+    url = f"/surveys/assessments/{world.assessment.id}/kiosk"
+    key = bytes(range(32))  # the tablet's PBKDF2 key (derived in the browser)
+    check = hashlib.sha256(key).hexdigest()
+    refused = member.post(
+        url, data={"instruments": ["young_person"], "password": "wrong", "exit_check": check}
+    )
+    assert refused.status_code == 302 and not refused.location.endswith("/surveys/kiosk")
+    assert _count(KioskSession) == 0
+    failed = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity == "session"))
+    assert "sign_in_failed" in list(failed)
+    start = member.post(
+        url, data={"instruments": ["young_person"], "password": PASSWORD, "exit_check": check}
+    )
+    assert start.status_code == 302 and start.location.endswith("/surveys/kiosk")
+    # Left offline; back online the tablet closes the session with the key: a wrong one
+    # (or none) ends nothing.
+    for proof in ("", "zz", "00" * 32, hashlib.sha256(b"guess").hexdigest()):
+        wrong = member.post("/surveys/kiosk/close", json={"proof": proof})
+        assert wrong.status_code == 403 and wrong.get_json()["error"]["code"] == "wrong_proof"
+    assert member.get("/surveys/kiosk").status_code == 200
+    closed = member.post("/surveys/kiosk/close", json={"proof": key.hex()})
+    assert closed.status_code == 200 and closed.get_json() == {"ended": True}
+    kiosk = db.session.scalar(sa.select(KioskSession))
+    assert kiosk is not None and kiosk.ended_at is not None
+    # Nobody is signed in by it: the staff pages ask to sign in; the kiosk is off.
+    assert member.get(f"/surveys/assessments/{world.assessment.id}").status_code == 302
+    assert member.get("/surveys/kiosk").status_code == 404
+    assert member.post("/surveys/kiosk/close", json={"proof": key.hex()}).status_code == 403
+
+
+def test_a_kiosk_started_without_an_offline_check_cannot_be_closed_by_key(
+    world: World, login_as: Any
+) -> None:
+    member = login_as("member")
+    member.post(
+        f"/surveys/assessments/{world.assessment.id}/kiosk",
+        data={"instruments": ["young_person"], "password": PASSWORD},
+    )
+    assert member.post("/surveys/kiosk/close", json={"proof": "00" * 32}).status_code == 403
+    assert member.get("/surveys/kiosk").status_code == 200
 
 
 def test_the_public_pages_are_rate_limited(app: Any, world: World) -> None:
