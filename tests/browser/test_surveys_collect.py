@@ -170,6 +170,22 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     section.scroll_into_view_if_needed()
     assert serious_violations(reviewer) == []
     screenshot(reviewer, "surveys-visit-pack")
+    # Each standard's card in visit mode shows the lines too, also offline after "prepare".
+    reviewer.get_by_role("button", name="Forbered besøket").click()
+    expect(reviewer.locator("#prep-state")).to_contain_text("Klar for bruk uten nett")
+    reviewer_context.set_offline(True)
+    reviewer.reload()
+    reviewer.locator("#domain-tabs button[data-domain='1']").click()
+    card = reviewer.locator("article[id='std-1.1']")
+    lines = card.get_by_role("list", name="Hva spørreskjemaene sier")
+    expect(lines).to_contain_text("Ungdom: 5 av 5 enige")
+    expect(lines).to_contain_text("Jeg føler meg trygg.")
+    expect(reviewer.locator("article[id='std-1.2'] .evidence-lines")).to_contain_text(
+        "Ungdom: 4 av 4 uenige"
+    )
+    card.scroll_into_view_if_needed()
+    assert serious_violations(reviewer) == []
+    card.screenshot(path=str(SHOTS / "surveys-visit-mode-card-evidence.png"))
     reviewer_context.close()
 
 
