@@ -220,6 +220,7 @@ function leaveRefused(message) {
   leaveError.textContent = message;
   leaveError.hidden = false;
   leavePassword.setAttribute('aria-invalid', 'true');
+  leavePassword.setAttribute('aria-describedby', leaveError.id);
   leavePassword.value = '';
   leavePassword.focus();
 }
@@ -228,6 +229,7 @@ function clearLeave() {
   leaveError.hidden = true;
   leaveError.textContent = '';
   leavePassword.removeAttribute('aria-invalid');
+  leavePassword.removeAttribute('aria-describedby');
   leavePassword.value = '';
 }
 

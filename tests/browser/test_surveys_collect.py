@@ -216,6 +216,14 @@ def test_kiosk_left_offline_with_the_password_and_its_answer_arrives_once(
 
     context.set_offline(True)
     tablet.get_by_role("button", name="Ungdom").click()
+    # The faces follow the good answer: on "I am bullied" disagreeing gets the happy face.
+    bullied = tablet.get_by_role("group", name="Jeg blir plaget.")
+    happy = bullied.locator("label", has_text="Helt uenig").locator("svg.face")
+    expect(happy).to_have_attribute("data-mood", "very-happy")
+    expect(happy).to_have_attribute("aria-hidden", "true")
+    expect(bullied.locator("label", has_text="Helt enig").locator("svg.face")).to_have_attribute(
+        "data-mood", "very-sad"
+    )
     tablet.get_by_role("group", name="Jeg føler meg trygg.").get_by_text("Helt enig").click()
     tablet.get_by_role("button", name="Send").click()
     expect(tablet.get_by_role("heading", name="Takk for svarene dine!")).to_be_visible()
@@ -229,6 +237,7 @@ def test_kiosk_left_offline_with_the_password_and_its_answer_arrives_once(
     expect(tablet.get_by_role("alert")).to_have_text(
         "Det er ikke passordet til den som startet kioskmodus."
     )
+    expect(password).to_have_attribute("aria-invalid", "true")
     assert serious_violations(tablet) == []
     screenshot(tablet, "surveys-kiosk-leave-offline-refused")
     # Refused: still kiosk mode, back to the questionnaire.
