@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from kvip import scoring
-from kvip.benchmarks import network_page, queries, summaries
+from kvip.benchmarks import network_page, queries, summaries, survey_pages
 from kvip.benchmarks.context import Column, Context, CycleInfo, Pseudonyms, Table, unit_label
 from kvip.benchmarks.frames import (
     agreement_of,
@@ -200,6 +200,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     _most_improved(report, previous)
     _themes(report, obs, stds, lang_text)
     _by_standard(report, stds, std_by_id, lang_text)
+    report.tables.update(survey_pages.annual_tables(ctx))
     return report
 
 

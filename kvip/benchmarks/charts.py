@@ -890,3 +890,86 @@ def interval_bars(items: Sequence[IntervalBar], *, title: str, x_title: str) -> 
         xaxis=_axis(title={"text": x_title}, range=[0, 100]),
         yaxis=_axis(type="category", autorange="reversed"),
     )
+
+
+# Four answers of the agree scale, strongly agree → strongly disagree: a diverging scheme that
+# says nothing about good or bad (on some questions disagreeing is the positive answer).
+AGREE_COLOURS = ("#0b5394", "#6fa8dc", "#e69138", "#8a4b08")
+
+
+@dataclass(frozen=True)
+class Shares:
+    """One question's network distribution: its label and the count of each answer."""
+
+    label: str
+    hover: str
+    counts: tuple[int, ...]
+
+
+def stacked_shares(rows: Sequence[Shares], *, title: str, names: Sequence[str]) -> Figure:
+    """Horizontal 100 % bars, one per question (top first), one segment per answer
+    (``names[i]`` for ``counts[i]``), each segment's share written in its hover text."""
+    traces = []
+    for i, name in enumerate(names):
+        pcts = [
+            round(100 * r.counts[i] / total, 1) if (total := sum(r.counts)) else None for r in rows
+        ]
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": name,
+                "x": pcts,
+                "y": [r.label for r in rows],
+                "text": [r.hover for r in rows],
+                "customdata": [r.counts[i] for r in rows],
+                "marker": {"color": AGREE_COLOURS[i % len(AGREE_COLOURS)]},
+                "hovertemplate": name + ": %{x:.1f} % (%{customdata})<br>%{text}<extra></extra>",
+                "textposition": "none",
+            }
+        )
+    return _figure(
+        traces,
+        title,
+        height=max(300, 34 * len(rows) + 170),
+        barmode="stack",
+        xaxis=_axis(title={"text": "%"}, range=[0, 100]),
+        yaxis=_axis(type="category", autorange="reversed"),
+        legend={"orientation": "h", "y": -0.12, "traceorder": "normal"},
+    )
+
+
+def paired_bars(
+    labels: Sequence[str],
+    own: Sequence[float | None],
+    network: Sequence[float | None],
+    *,
+    title: str,
+    names: tuple[str, str],
+    x_title: str,
+) -> Figure:
+    """Per question (top first) two bars: the own unit and the network (None: not shown)."""
+    traces = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": name,
+            "x": [_num(v) for v in values],
+            "y": list(labels),
+            "marker": {"color": colour},
+            "hovertemplate": name + ": %{x:.1f} %<extra>%{y}</extra>",
+            "textposition": "none",
+        }
+        for name, values, colour in (
+            (names[0], own, OWN),
+            (names[1], network, OTHERS),
+        )
+    ]
+    return _figure(
+        traces,
+        title,
+        height=max(300, 44 * len(labels) + 170),
+        barmode="group",
+        xaxis=_axis(title={"text": x_title}, range=[0, 100]),
+        yaxis=_axis(type="category", autorange="reversed"),
+    )

@@ -5,8 +5,15 @@ network's survey settings. The respondents' questionnaire is read field by field
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, PasswordField, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+)
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kvip.core.forms import KvipForm
@@ -43,6 +50,12 @@ class CodesForm(KvipForm):
 
 class KioskStartForm(KvipForm):
     instruments = CheckboxesField(_l("Questionnaires on the tablet"))
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    # Filled by the page's script: SHA-256 of a PBKDF2 key derived on the tablet from the
+    # typed password (the tablet keeps the salt; see static/js/surveys.js). Leaving kiosk
+    # mode offline is checked against it there; the server only uses it to let the tablet
+    # close the kiosk session later (see services.close_kiosk).
+    exit_check = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{64}$")])
 
 
 class KioskExitForm(KvipForm):

@@ -493,6 +493,30 @@ def kiosk_submit(
     return submit_response(collection, answers, submission_id, grace_days=KIOSK_GRACE_DAYS)
 
 
+def password_ok(user: User, password: str) -> bool:
+    """Whether this is the user's password (a wrong one is a failed sign-in, as at sign-in)."""
+    from kvip.accounts import services as accounts
+
+    return accounts.authenticate(user.email, password) is not None
+
+
+def close_kiosk(session: KioskSession, check: str | None, proof: str) -> bool:
+    """End kiosk mode left while the tablet was offline: the tablet checked the starter's
+    password itself (against a key it derived from it when kiosk mode started) and now
+    shows that key; ``check`` is its SHA-256, kept with the tablet's session since the start.
+    Nobody is signed in; the starter signs in as usual. False when the key does not match."""
+    if not check or not re.fullmatch(r"[0-9a-f]{64}", proof or ""):
+        return False
+    if not secrets.compare_digest(hashlib.sha256(bytes.fromhex(proof)).hexdigest(), check):
+        return False
+    session = db.session.merge(session)
+    session.ended_at = utcnow()
+    starter = db.session.get(User, session.started_by_id)
+    audit.record(starter, "kiosk", session.id, action="end", note="offline", unit_id=None)
+    db.session.commit()
+    return True
+
+
 def end_kiosk(session: KioskSession, password: str) -> User | None:
     """End kiosk mode with the password of the staff member who started it; returns them
     (to sign in again) or None (wrong password: the kiosk goes on)."""

@@ -162,6 +162,15 @@ class PackMeSchema(OutSchema):
     role = OneOf(TeamRole, allow_none=True)
 
 
+class EvidenceLineSchema(OutSchema):
+    """What an instrument mapped to the standard says: evidence, never a rating"""
+
+    source = fields.String(metadata={"description": "e.g. Ungdom, Journalgjennomgang"})
+    summary = fields.String(metadata={"description": "e.g. 7 av 9 enige"})
+    detail = fields.String(metadata={"description": "The question or criterion"})
+    muted = fields.Boolean(metadata={"description": "Too few answers yet: a count, no result"})
+
+
 class PackStandardSchema(OutSchema):
     code = fields.String()
     type = OneOf([1, 2, 3])
@@ -177,6 +186,10 @@ class PackStandardSchema(OutSchema):
     duties = fields.List(fields.String())
     self = fields.Nested(SelfRatingSchema, allow_none=True)
     finding = fields.Nested(FindingSchema)
+    evidence = fields.List(
+        fields.Nested(EvidenceLineSchema),
+        metadata={"description": "Questionnaires and record audits, above their thresholds"},
+    )
 
 
 class PackDomainSchema(OutSchema):

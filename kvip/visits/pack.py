@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from kvip.core import evidence
 from kvip.core.db import iso, utcnow
 from kvip.core.i18n import lang, localized
 from kvip.core.permissions import can
@@ -35,6 +36,16 @@ def self_rating_dict(rating: Rating | None) -> dict[str, Any] | None:
         "evidence_links": _lines(rating.evidence_links),
         "evidence_kinds": [k for k in (rating.evidence_kinds or "").split(",") if k],
         "carried_over": bool(rating.carried_over),
+    }
+
+
+def evidence_dict(line: evidence.EvidenceLine) -> dict[str, Any]:
+    """One evidence line of a standard ("Ungdom: 7 av 9 enige"; muted: too few answers yet)."""
+    return {
+        "source": line.source,
+        "summary": line.summary,
+        "detail": line.detail,
+        "muted": line.muted,
     }
 
 
@@ -118,6 +129,9 @@ def visit_pack(visit: Visit, user: Any) -> dict[str, Any]:
         .order_by(Observation.created_at, Observation.id)
     ).all()
     by_domain: dict[int, list[dict[str, Any]]] = {d.id: [] for d in domains}
+    # What the instruments mapped to each standard say (questionnaires, record audits; the
+    # providers apply their thresholds): drawn on each standard's card, offline too.
+    lines = evidence.evidence_for(assessment.id)
     language = lang()
     how = _("How it is checked:")
     for std in standards:
@@ -137,6 +151,7 @@ def visit_pack(visit: Visit, user: Any) -> dict[str, Any]:
                 "duties": std.duties,
                 "self": self_rating_dict(ratings.get(std.id)),
                 "finding": finding_dict(findings.get(std.id), std.code),
+                "evidence": [evidence_dict(line) for line in lines.get(std.code, ())],
             }
         )
     role = team_role(user, visit.id)

@@ -786,6 +786,15 @@ function renderCard(std) {
     el('span', { class: `badge type-${std.type}`, text: t(`type_${std.type}`) }),
   );
   const card = el('article', { class: 'std-card', id: `std-${std.code}`, 'aria-labelledby': `h-${std.code}` }, head);
+  // What the questionnaires and record audits mapped to it say (kvip.core.evidence, thresholds
+  // applied on the server): evidence beside the ratings, never one.
+  if (std.evidence && std.evidence.length) {
+    card.append(el('ul', { class: 'evidence-lines', 'aria-label': t('evidence_lines') }, std.evidence.map((line) => {
+      const item = el('li', { class: line.muted ? 'muted' : null }, el('strong', { text: `${line.source}:` }), ` ${line.summary}`);
+      if (line.detail) item.append(' ', el('span', { class: 'evidence-detail', text: `– ${line.detail}` }));
+      return item;
+    })));
+  }
   if (std.guidance) {
     card.append(el('details', { class: 'guidance' }, el('summary', { text: t('guidance') }), el('p', { class: 'pre', text: std.guidance })));
   }

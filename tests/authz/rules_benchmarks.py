@@ -14,6 +14,9 @@ RULES = {
     ),
     "benchmarks.unit": Rule("/benchmarks/units/{unit_id}", allow=UNIT),
     "benchmarks.unit_pdf": Rule("/benchmarks/units/{unit_id}/dashboard.pdf", allow=UNIT),
+    "benchmarks.unit_questionnaires": Rule(
+        "/benchmarks/units/{unit_id}/questionnaires", allow=UNIT
+    ),
     "benchmarks.unit_export": [
         Rule("/benchmarks/units/{unit_id}/export/domains.csv", allow=UNIT),
         Rule("/benchmarks/units/{unit_id}/export/learn.xlsx", allow=UNIT),
@@ -28,9 +31,16 @@ RULES = {
     "benchmarks.network_agreement": Rule(
         "/benchmarks/networks/{network_id}/agreement", allow=ADMIN_COORD
     ),
+    "benchmarks.network_questionnaires": Rule(
+        "/benchmarks/networks/{network_id}/questionnaires", allow=ADMIN_COORD
+    ),
     "benchmarks.network_export": [
         Rule("/benchmarks/networks/{network_id}/export/overview/units.csv", allow=ADMIN_COORD),
         Rule("/benchmarks/networks/{network_id}/export/trends/trends.xlsx", allow=ADMIN_COORD),
+        Rule(
+            "/benchmarks/networks/{network_id}/export/questionnaires/questions.csv",
+            allow=ADMIN_COORD,
+        ),
     ],
     "benchmarks.good_practice": Rule(
         "/benchmarks/networks/{network_id}/good-practice", allow=NETWORK_READERS
@@ -44,10 +54,16 @@ RULES = {
     "benchmarks.annual_report_pdf": Rule(
         "/benchmarks/networks/{network_id}/annual-report.pdf", allow=NETWORK_READERS
     ),
-    "benchmarks.annual_export": Rule(
-        "/benchmarks/networks/{network_id}/annual-report/export/by_standard.csv",
-        allow=NETWORK_READERS,
-    ),
+    "benchmarks.annual_export": [
+        Rule(
+            "/benchmarks/networks/{network_id}/annual-report/export/by_standard.csv",
+            allow=NETWORK_READERS,
+        ),
+        Rule(
+            "/benchmarks/networks/{network_id}/annual-report/export/survey_counts.xlsx",
+            allow=NETWORK_READERS,
+        ),
+    ],
     "api.cycle_benchmark": Rule("/api/v1/cycles/{cycle_id}/benchmark", allow=NETWORK_READERS),
     # Ask to learn. The world's request goes from unit (lead, member) to other_unit (outsider
     # leads it) and has been passed on by the coordinator.

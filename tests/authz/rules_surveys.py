@@ -5,6 +5,7 @@ respondent's answers: there is none (tests/surveys/test_anonymity.py checks the 
 """
 
 from tests.authz.table import Rule
+from tests.factories import PASSWORD
 
 READERS = frozenset({"admin", "coordinator", "lead", "member", "reviewer"})
 LEAD = frozenset({"lead"})
@@ -34,7 +35,7 @@ RULES = {
     "surveys.kiosk_start": Rule(
         "/surveys/assessments/{assessment_id}/kiosk",
         method="POST",
-        data={"instruments": ["{instrument_code}"]},
+        data={"instruments": ["{instrument_code}"], "password": PASSWORD},
         allow=STAFF,
         note="any staff member of the unit; they are signed out while the kiosk runs",
     ),
@@ -78,6 +79,14 @@ RULES = {
         public=True,
         extra_ok=(403,),
         note="without a running kiosk on this browser: 403, nothing stored",
+    ),
+    "surveys.kiosk_close": Rule(
+        "/surveys/kiosk/close",
+        method="POST",
+        json={"proof": "0" * 64},
+        public=True,
+        extra_ok=(403,),
+        note="without a running kiosk on this browser (or a wrong key): 403, nothing ended",
     ),
     "surveys.kiosk_exit": [
         Rule("/surveys/kiosk/exit", public=True),

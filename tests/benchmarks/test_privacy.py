@@ -28,6 +28,8 @@ def _member_urls(bench: BenchWorld) -> list[str]:
         f"/benchmarks/units/{uid}?cycle={previous}",
         f"/benchmarks/units/{uid}?series=self",
         f"/benchmarks/units/{uid}?series=peer&kind=acute&kind=forensic&kind=general",
+        f"/benchmarks/units/{uid}/questionnaires",
+        f"/benchmarks/units/{uid}/questionnaires?cycle={previous}",
         f"/benchmarks/networks/{nid}/good-practice",
         f"/benchmarks/networks/{nid}/good-practice?q=praksis&domain=1",
         f"/benchmarks/networks/{nid}/good-practice.csv",
@@ -42,7 +44,7 @@ def _member_urls(bench: BenchWorld) -> list[str]:
     for table in ("domains", "trend", "differences", "learn"):
         for fmt in ("csv", "xlsx"):
             urls.append(f"/benchmarks/units/{uid}/export/{table}.{fmt}")
-    for table in ("trends", "most_improved", "themes", "by_standard"):
+    for table in ("trends", "most_improved", "themes", "by_standard", "survey_counts"):
         for fmt in ("csv", "xlsx"):
             urls.append(f"/benchmarks/networks/{nid}/annual-report/export/{table}.{fmt}")
     return urls
@@ -95,7 +97,15 @@ def test_member_cannot_open_other_units_or_network_dashboards(
         client.get(f"/benchmarks/units/{bench.units['beta'].id}/export/domains.csv").status_code
         == 403
     )
-    for page in ("", "/standards", "/trends", "/agreement", "/export/overview/units.csv"):
+    for page in (
+        "",
+        "/standards",
+        "/trends",
+        "/agreement",
+        "/questionnaires",
+        "/export/overview/units.csv",
+        "/export/questionnaires/funnel.csv",
+    ):
         assert client.get(f"/benchmarks/networks/{nid}{page}").status_code == 403
     reviewer = client_as("reviewer")
     assert reviewer.get(f"/benchmarks/units/{bench.units['gamma'].id}").status_code == 403

@@ -83,10 +83,13 @@ def test_synthetic_network_pages_render(app: Flask) -> None:
     lead = db.session.scalar(sa.select(User).where(User.email == f"lead0001@{result.slug}.kvip"))
     assert coordinator is not None and lead is not None
     c = login(app.test_client(), coordinator)
-    for page in ("", "/standards", "/trends", "/agreement", "/good-practice", "/annual-report"):
+    pages = ("", "/standards", "/trends", "/agreement", "/questionnaires", "/good-practice")
+    for page in (*pages, "/annual-report"):
         assert c.get(f"/benchmarks/networks/{result.network_id}{page}").status_code == 200
     unit_id = lead.memberships[0].unit_id
-    assert login(app.test_client(), lead).get(f"/benchmarks/units/{unit_id}").status_code == 200
+    for page in ("", "/questionnaires"):
+        url = f"/benchmarks/units/{unit_id}{page}"
+        assert login(app.test_client(), lead).get(url).status_code == 200
 
 
 def test_cli_generate_and_refresh(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from flask import Flask
 from playwright.sync_api import expect
 
 from kvip.extensions import db
-from kvip.surveys.models import Response
+from kvip.surveys.models import KioskSession, Response
 from tests.browser.conftest import SHOTS, screenshot, serious_violations, sign_in
 from tests.factories import PASSWORD, World, build_world
 
@@ -97,6 +97,7 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     sign_in(tablet, base, world.users["member"].email, PASSWORD)
     tablet.goto(f"{base}/surveys/assessments/{a}")
     kiosk_form = tablet.locator("form[action$='/kiosk']")
+    kiosk_form.get_by_label("Ditt passord").fill(PASSWORD)
     kiosk_form.get_by_role("button", name="Start kioskmodus").click()
     expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
     assert serious_violations(tablet) == []
@@ -169,4 +170,114 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     section.scroll_into_view_if_needed()
     assert serious_violations(reviewer) == []
     screenshot(reviewer, "surveys-visit-pack")
+    # Each standard's card in visit mode shows the lines too, also offline after "prepare".
+    reviewer.get_by_role("button", name="Forbered besøket").click()
+    expect(reviewer.locator("#prep-state")).to_contain_text("Klar for bruk uten nett")
+    reviewer_context.set_offline(True)
+    reviewer.reload()
+    reviewer.locator("#domain-tabs button[data-domain='1']").click()
+    card = reviewer.locator("article[id='std-1.1']")
+    lines = card.get_by_role("list", name="Hva spørreskjemaene sier")
+    expect(lines).to_contain_text("Ungdom: 5 av 5 enige")
+    expect(lines).to_contain_text("Jeg føler meg trygg.")
+    expect(reviewer.locator("article[id='std-1.2'] .evidence-lines")).to_contain_text(
+        "Ungdom: 4 av 4 uenige"
+    )
+    card.scroll_into_view_if_needed()
+    assert serious_violations(reviewer) == []
+    card.screenshot(path=str(SHOTS / "surveys-visit-mode-card-evidence.png"))
     reviewer_context.close()
+
+
+def test_kiosk_left_offline_with_the_password_and_its_answer_arrives_once(
+    world: World, live_server: str, browser: Any
+) -> None:
+    base = live_server
+    context = browser.new_context(viewport={"width": 810, "height": 1080}, locale="nb-NO")
+    tablet = context.new_page()
+    sign_in(tablet, base, world.users["member"].email, PASSWORD)
+    tablet.goto(f"{base}/surveys/assessments/{world.assessment.id}")
+    start = tablet.locator("form[action$='/kiosk']")
+    # A wrong password starts nothing.
+    start.get_by_label("Ditt passord").fill("not-the-password")
+    start.get_by_role("button", name="Start kioskmodus").click()
+    expect(
+        tablet.get_by_text("Det er ikke passordet ditt. Kioskmodus er ikke startet.")
+    ).to_be_visible()
+    start.get_by_label("Ditt passord").fill(PASSWORD)
+    assert serious_violations(tablet) == []
+    start.screenshot(path=str(SHOTS / "surveys-kiosk-start-form.png"))
+    start.get_by_role("button", name="Start kioskmodus").click()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
+    # Only the salt and the check of a derived key are kept, never the password.
+    kept = tablet.evaluate("JSON.stringify({...sessionStorage, ...localStorage})")
+    assert PASSWORD not in kept and "check" in kept
+    expect(tablet.locator("[data-kiosk]")).to_have_attribute("data-kiosk-stored", "controlled")
+
+    context.set_offline(True)
+    tablet.get_by_role("button", name="Ungdom").click()
+    # The faces follow the good answer: on "I am bullied" disagreeing gets the happy face.
+    bullied = tablet.get_by_role("group", name="Jeg blir plaget.")
+    happy = bullied.locator("label", has_text="Helt uenig").locator("svg.face")
+    expect(happy).to_have_attribute("data-mood", "very-happy")
+    expect(happy).to_have_attribute("aria-hidden", "true")
+    expect(bullied.locator("label", has_text="Helt enig").locator("svg.face")).to_have_attribute(
+        "data-mood", "very-sad"
+    )
+    tablet.get_by_role("group", name="Jeg føler meg trygg.").get_by_text("Helt enig").click()
+    tablet.get_by_role("button", name="Send").click()
+    expect(tablet.get_by_role("heading", name="Takk for svarene dine!")).to_be_visible()
+    assert _responses() == 0
+
+    tablet.get_by_role("link", name="Ansatte: avslutt kioskmodus").click()
+    expect(tablet.get_by_role("heading", name="Avslutt kioskmodus")).to_be_visible()
+    password = tablet.get_by_label("Passordet til den ansatte som startet kioskmodus")
+    password.fill("not-the-password")
+    tablet.get_by_role("button", name="Avslutt kioskmodus").click()
+    expect(tablet.get_by_role("alert")).to_have_text(
+        "Det er ikke passordet til den som startet kioskmodus."
+    )
+    expect(password).to_have_attribute("aria-invalid", "true")
+    assert serious_violations(tablet) == []
+    screenshot(tablet, "surveys-kiosk-leave-offline-refused")
+    # Refused: still kiosk mode, back to the questionnaire.
+    tablet.get_by_role("button", name="Tilbake til spørreskjemaet").click()
+    expect(tablet.get_by_role("heading", name="Velkommen! Hvem er du?")).to_be_visible()
+    tablet.get_by_role("link", name="Ansatte: avslutt kioskmodus").click()
+    password.fill(PASSWORD)
+    tablet.get_by_role("button", name="Avslutt kioskmodus").click()
+    expect(
+        tablet.get_by_role("heading", name="Kioskmodus er avsluttet på dette nettbrettet")
+    ).to_be_visible()
+    expect(tablet.locator("[data-kiosk-status]")).to_have_text(
+        "1 svar venter på nettbrettet på å bli sendt."
+    )
+    expect(tablet.get_by_role("link", name="Ansatte: avslutt kioskmodus")).to_have_count(0)
+    assert serious_violations(tablet) == []
+    screenshot(tablet, "surveys-kiosk-left-offline")
+    assert _responses() == 0
+    # A reload without the network still shows "ended", not the questionnaire.
+    tablet.reload()
+    expect(
+        tablet.get_by_role("heading", name="Kioskmodus er avsluttet på dette nettbrettet")
+    ).to_be_visible()
+
+    context.set_offline(False)
+    tablet.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(tablet.locator("[data-kiosk]")).to_have_attribute("data-kiosk-left", "closed")
+    expect(tablet.locator("[data-left-done]")).to_be_visible()
+    expect(tablet.locator("[data-left-done]")).to_contain_text("Alle svar er sendt.")
+    screenshot(tablet, "surveys-kiosk-left-closed")
+    assert _responses() == 1
+    db.session.rollback()
+    kiosk = db.session.scalar(sa.select(KioskSession))
+    assert kiosk is not None and kiosk.ended_at is not None
+    # Sent again (another online event, a reload): still exactly once.
+    tablet.evaluate("window.dispatchEvent(new Event('online'))")
+    tablet.reload()
+    expect(tablet.get_by_role("heading", level=1)).to_have_text(
+        "Kioskmodus er ikke i gang på dette nettbrettet"
+    )
+    assert _responses() == 1
+    assert tablet.evaluate("localStorage.getItem('kvip-kiosk-outbox')") in (None, "[]")
+    context.close()

@@ -24,7 +24,7 @@ FORMATS = ("csv", "xlsx")
 def _benchmark_network(ids: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("coordinator", f"/benchmarks/networks/{ids['network_id']}/export/{page}/{table}.{fmt}")
-        for page in ("overview", "standards", "trends", "agreement")
+        for page in ("overview", "standards", "trends", "agreement", "questionnaires")
         for table in TABLES[page]
         for fmt in FORMATS
     ]

@@ -306,6 +306,17 @@ def _kiosk(world: World) -> dict[str, Any]:
     return {"kiosk_token": token, "kiosk_id": running.id}
 
 
+# The tablet's PBKDF2 key of kiosk mode left offline (any 32 bytes: the server keeps its hash).
+KIOSK_KEY = bytes(range(32)).hex()
+
+
+def _kiosk_left_offline(world: World) -> dict[str, Any]:
+    """Kiosk mode running, started with an offline check whose key is KIOSK_KEY."""
+    import hashlib
+
+    return _kiosk(world) | {"kiosk_check": hashlib.sha256(bytes.fromhex(KIOSK_KEY)).hexdigest()}
+
+
 def _record_audit(world: World) -> dict[str, Any]:
     """A record-audit instrument in the world's edition (R1, R2), the visit under way."""
     from tests.surveys.record_world import add_record_audit
@@ -625,8 +636,13 @@ FORMS: dict[str, Form] = {
     ),
     "surveys.kiosk_start": Form(
         KioskStartForm,
-        {"instruments": Kind("choice", choices=("young_person", "staff"), multiple=True)},
+        {
+            "instruments": Kind("choice", choices=("young_person", "staff"), multiple=True),
+            "password": choice(PASSWORD, PASSWORD + " ", ""),
+            "exit_check": choice("a" * 64, "A" * 64, "x", ""),
+        },
         role="lead",
+        refusal_writes=("audit_events",),
     ),
     "surveys.settings": Form(SettingsForm, show=("/surveys/networks/{network_id}/settings",)),
     "surveys.unit_records": Form(
@@ -664,6 +680,13 @@ FORMS: dict[str, Form] = {
         role="anon",
         prepare=_kiosk,
         session={"kvip_kiosk": "{kiosk_token}"},
+        json=True,
+    ),
+    "surveys.kiosk_close": Form(
+        fields={"proof": choice(KIOSK_KEY, KIOSK_KEY.upper(), "00" * 32, "zz", "")},
+        role="anon",
+        prepare=_kiosk_left_offline,
+        session={"kvip_kiosk": "{kiosk_token}", "kvip_kiosk_check": "{kiosk_check}"},
         json=True,
     ),
     "surveys.kiosk_exit": Form(

@@ -122,6 +122,35 @@ def test_a_code_answers_once_and_a_double_submit_is_stored_once(
     assert _count(Response) == 1
 
 
+BIG_SMILE = "M9 19 q7 8 14 0"
+BIG_FROWN = "M9 24 q7 -8 14 0"
+
+
+def _faces(page: str, code: str) -> dict[str, str]:
+    """The mouth drawn beside each answer of one question: {answer value: path}."""
+    start = page.index(f'id="fs-{code}"')
+    fieldset = page[start : page.index("</fieldset>", start)]
+    return dict(
+        re.findall(r'value="(\w+)"[^>]*>\s*<svg class="face".*?<path d="([^"]+)"', fieldset, re.S)
+    )
+
+
+def test_the_good_answer_gets_the_happy_face_also_on_negatively_worded_items(
+    world: World, client: Any, codes: Any
+) -> None:
+    (code,) = codes(1)
+    page = client.get(f"/surveys/answer/{services.pretty_code(code)}").get_data(as_text=True)
+    # "I feel safe" (positive: agree): agreeing is good.
+    safe = _faces(page, "Y1")
+    assert safe["strongly_agree"] == BIG_SMILE and safe["strongly_disagree"] == BIG_FROWN
+    # "I am bullied" (positive: disagree): disagreeing is the good answer.
+    bullied = _faces(page, "Y2")
+    assert bullied["strongly_disagree"] == BIG_SMILE and bullied["strongly_agree"] == BIG_FROWN
+    assert bullied["wont_say"] == safe["wont_say"]  # no mood either way
+    # The faces are decoration: the words beside them are what assistive technology reads.
+    assert page.count('<svg class="face" aria-hidden="true"') == page.count('<svg class="face"')
+
+
 def test_unknown_code_gets_a_friendly_page(world: World, client: Any) -> None:
     response = client.get("/surveys/answer/ABCD-EFGH")
     assert response.status_code == 404
@@ -181,7 +210,8 @@ def test_kiosk_starts_signed_out_sends_once_and_ends_with_the_starters_password(
 ) -> None:
     member = login_as("member")
     start = member.post(
-        f"/surveys/assessments/{world.assessment.id}/kiosk", data={"instruments": ["young_person"]}
+        f"/surveys/assessments/{world.assessment.id}/kiosk",
+        data={"instruments": ["young_person"], "password": PASSWORD},
     )
     assert start.status_code == 302 and start.location.endswith("/surveys/kiosk")
     # Signed out: the staff pages ask to sign in.
@@ -217,6 +247,56 @@ def test_kiosk_starts_signed_out_sends_once_and_ends_with_the_starters_password(
         member.post("/surveys/kiosk/responses", json=dict(body, submission_id="d" * 24)).status_code
         == 403
     )
+
+
+def test_kiosk_start_needs_the_password_and_an_offline_leave_closes_only_with_its_key(
+    world: World, login_as: Any
+) -> None:
+    import hashlib
+
+    from kvip.core.models import AuditEvent
+
+    member = login_as("member")
+    url = f"/surveys/assessments/{world.assessment.id}/kiosk"
+    key = bytes(range(32))  # the tablet's PBKDF2 key (derived in the browser)
+    check = hashlib.sha256(key).hexdigest()
+    refused = member.post(
+        url, data={"instruments": ["young_person"], "password": "wrong", "exit_check": check}
+    )
+    assert refused.status_code == 302 and not refused.location.endswith("/surveys/kiosk")
+    assert _count(KioskSession) == 0
+    failed = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity == "session"))
+    assert "sign_in_failed" in list(failed)
+    start = member.post(
+        url, data={"instruments": ["young_person"], "password": PASSWORD, "exit_check": check}
+    )
+    assert start.status_code == 302 and start.location.endswith("/surveys/kiosk")
+    # Left offline; back online the tablet closes the session with the key: a wrong one
+    # (or none) ends nothing.
+    for proof in ("", "zz", "00" * 32, hashlib.sha256(b"guess").hexdigest()):
+        wrong = member.post("/surveys/kiosk/close", json={"proof": proof})
+        assert wrong.status_code == 403 and wrong.get_json()["error"]["code"] == "wrong_proof"
+    assert member.get("/surveys/kiosk").status_code == 200
+    closed = member.post("/surveys/kiosk/close", json={"proof": key.hex()})
+    assert closed.status_code == 200 and closed.get_json() == {"ended": True}
+    kiosk = db.session.scalar(sa.select(KioskSession))
+    assert kiosk is not None and kiosk.ended_at is not None
+    # Nobody is signed in by it: the staff pages ask to sign in; the kiosk is off.
+    assert member.get(f"/surveys/assessments/{world.assessment.id}").status_code == 302
+    assert member.get("/surveys/kiosk").status_code == 404
+    assert member.post("/surveys/kiosk/close", json={"proof": key.hex()}).status_code == 403
+
+
+def test_a_kiosk_started_without_an_offline_check_cannot_be_closed_by_key(
+    world: World, login_as: Any
+) -> None:
+    member = login_as("member")
+    member.post(
+        f"/surveys/assessments/{world.assessment.id}/kiosk",
+        data={"instruments": ["young_person"], "password": PASSWORD},
+    )
+    assert member.post("/surveys/kiosk/close", json={"proof": "00" * 32}).status_code == 403
+    assert member.get("/surveys/kiosk").status_code == 200
 
 
 def test_the_public_pages_are_rate_limited(app: Any, world: World) -> None:

@@ -95,3 +95,42 @@ def test_the_report_snapshot_keeps_the_section(world: World, answer: Any) -> Non
     content = reports.build_content(world.visit)
     assert content["voices"][0]["title"] == "What young people, parents and staff told us"
     db.session.rollback()
+
+
+def test_the_visit_pack_carries_each_standards_evidence_lines(
+    world: World, answer: Any, login_as: Any
+) -> None:
+    """Visit mode draws its per-standard cards from the pack (offline after "prepare"): the
+    lines are in it, with the same threshold as the self-assessment's."""
+    reviewer = login_as("reviewer")
+
+    def standards() -> dict[str, Any]:
+        pack = reviewer.get(f"/api/v1/visits/{world.visit.id}").get_json()
+        return {s["code"]: s for d in pack["domains"] for s in d["standards"]}
+
+    answer(4, Y1="agree", Y2="strongly_disagree")
+    below = standards()
+    assert below["1.1"]["evidence"] == [
+        {
+            "source": "Young people",
+            "summary": "too few answers yet (4 of at least 5)",
+            "detail": "",
+            "muted": True,
+        }
+    ]
+    assert below["2.1"]["evidence"] == []  # nothing mapped to it was collected
+    answer(1, Y1="disagree", Y2="wont_say")
+    above = standards()
+    assert above["1.1"]["evidence"] == [
+        {
+            "source": "Young people",
+            "summary": "4 of 5 agree",
+            "detail": "I feel safe.",
+            "muted": False,
+        }
+    ]
+    assert [x["summary"] for x in above["1.2"]["evidence"]] == ["4 of 4 disagree"]
+    # The same lines as beside the standard in the self-assessment.
+    lines = evidence_for(world.assessment.id)
+    for code, std in above.items():
+        assert [x["summary"] for x in std["evidence"]] == [x.summary for x in lines.get(code, [])]

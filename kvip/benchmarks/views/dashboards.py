@@ -18,6 +18,7 @@ from kvip.benchmarks import (
     learning,
     library,
     network_page,
+    survey_pages,
     unit_page,
 )
 from kvip.benchmarks.context import (
@@ -43,7 +44,7 @@ from kvip.extensions import db
 from kvip.network.labels import unit_kind_labels
 from kvip.network.models import Network, Unit
 
-NETWORK_PAGES = ("overview", "standards", "trends", "agreement")
+NETWORK_PAGES = ("overview", "standards", "trends", "agreement", "questionnaires")
 # Every table a page can export; a table left out because its group is too small is exported
 # as a one-line note rather than a 404.
 TABLES = {
@@ -52,7 +53,15 @@ TABLES = {
     "standards": ("standards", "not_met", "heatmap"),
     "trends": ("trends", "standard_changes"),
     "agreement": ("agreement_units", "agreement_standards", "rewording"),
-    "annual": ("trends", "most_improved", "themes", "by_standard"),
+    "questionnaires": ("questions", "funnel"),
+    "annual": (
+        "trends",
+        "most_improved",
+        "themes",
+        "by_standard",
+        "survey_counts",
+        "survey_spread",
+    ),
 }
 
 
@@ -166,6 +175,17 @@ def unit(unit_id: int) -> Any:
     )
 
 
+@bp.get("/units/<int:unit_id>/questionnaires")
+@login_required
+def unit_questionnaires(unit_id: int) -> Any:
+    """The unit's questionnaires against the network (the unit dashboard's permissions)."""
+    u = load_or_404(Unit, unit_id, "benchmark.unit")
+    ctx = build_context(current_user, u.network, {"cycle": request.args.get("cycle")}, focus_unit=u)
+    return render_template(
+        "benchmarks/unit_questionnaires.html", page=survey_pages.unit(ctx, u), ctx=ctx
+    )
+
+
 @bp.get("/units/<int:unit_id>/dashboard.pdf")
 @login_required
 def unit_pdf(unit_id: int) -> Any:
@@ -225,13 +245,17 @@ def _network_dashboard(page: str, network: Network, *, figures: bool = True) -> 
         )
     if page == "trends":
         return ctx, network_page.trends(ctx, figures=figures)
+    if page == "questionnaires":
+        return ctx, survey_pages.network(
+            ctx, question=request.args.get("question"), figures=figures
+        )
     return ctx, network_page.agreement(ctx, figures=figures)
 
 
 def _render_network(page: str, network_id: int) -> Any:
     network = load_or_404(Network, network_id, "benchmark.network")
     ctx, dash = _network_dashboard(page, network)
-    extra = {k: v for k, v in request.args.items() if k in ("funnel_domain", "domain")}
+    extra = {k: v for k, v in request.args.items() if k in ("funnel_domain", "domain", "question")}
     return render_template(
         f"benchmarks/network_{page}.html",
         dash=dash,
@@ -283,6 +307,13 @@ def network_trends(network_id: int) -> Any:
 @login_required
 def network_agreement(network_id: int) -> Any:
     return _render_network("agreement", network_id)
+
+
+@bp.get("/networks/<int:network_id>/questionnaires")
+@login_required
+def network_questionnaires(network_id: int) -> Any:
+    """Questionnaires across the network: answers per question and a funnel of units."""
+    return _render_network("questionnaires", network_id)
 
 
 @bp.get("/networks/<int:network_id>/export/<page>/<table>.<fmt>")

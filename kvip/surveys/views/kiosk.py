@@ -21,6 +21,8 @@ from kvip.surveys.views import bp
 from kvip.surveys.views.common import assessment_or_404, body_too_large
 
 SESSION_KEY = "kvip_kiosk"
+# SHA-256 of the key the tablet derived from the starter's password (see close_kiosk).
+CHECK_KEY = "kvip_kiosk_check"
 KIOSK_LIMIT = "240 per minute"
 
 
@@ -43,7 +45,14 @@ def kiosk_start(assessment_id: int) -> Any:
         (c.instrument.code, c.instrument.code) for c in services.collections_of(target.id)
     ]
     if not form.validate_on_submit():
-        flash(_("Choose one or more questionnaires whose collection is open today."), "error")
+        if form.password.errors and not form.instruments.errors:
+            flash(_("Type your password to start kiosk mode."), "error")
+        else:
+            flash(_("Choose one or more questionnaires whose collection is open today."), "error")
+        return redirect(url_for("surveys.assessment", assessment_id=target.id))
+    # The password the tablet derives its offline check from must be the starter's own.
+    if not services.password_ok(current_user, form.password.data or ""):
+        flash(_("That is not your password. Kiosk mode has not started."), "error")
         return redirect(url_for("surveys.assessment", assessment_id=target.id))
     try:
         token = services.start_kiosk(current_user, target, list(form.instruments.data or []))
@@ -53,6 +62,7 @@ def kiosk_start(assessment_id: int) -> Any:
     # Signed out on this tablet: a respondent can reach nothing but the questionnaire.
     logout_user()
     session[SESSION_KEY] = token
+    session[CHECK_KEY] = form.exit_check.data or None
     return redirect(url_for("surveys.kiosk"))
 
 
@@ -115,6 +125,7 @@ def kiosk_exit() -> Any:
         user = services.end_kiosk(running, form.password.data or "")
         if user is not None:
             session.pop(SESSION_KEY, None)
+            session.pop(CHECK_KEY, None)
             login_user(user)
             flash(_("Kiosk mode has ended."), "success")
             return redirect(url_for("surveys.assessment", assessment_id=running.assessment_id))
@@ -125,3 +136,25 @@ def kiosk_exit() -> Any:
     if body_too_large():
         abort(413)
     return render_template("surveys/kiosk_exit.html", form=form), status
+
+
+@bp.post("/kiosk/close")
+@limiter.limit("10 per minute")
+def kiosk_close() -> Any:
+    """Close kiosk mode that was left while the tablet was offline (JSON: proof, the key the
+    tablet derived from the password typed then). The tablet sends its queued answers first.
+    Nobody is signed in: the staff member signs in as usual afterwards."""
+    if body_too_large():
+        return _json_error(413, "too_large", _("The request is too large."))
+    running = _running()
+    if running is None:
+        return _json_error(403, "kiosk_ended", _("Kiosk mode is not running on this tablet."))
+    data = request.get_json(silent=True)
+    proof = data.get("proof") if isinstance(data, dict) else None
+    if not services.close_kiosk(running, session.get(CHECK_KEY), str(proof or "")):
+        return _json_error(
+            403, "wrong_proof", _("Kiosk mode cannot be closed from here: sign in to end it.")
+        )
+    session.pop(SESSION_KEY, None)
+    session.pop(CHECK_KEY, None)
+    return jsonify({"ended": True})

@@ -64,6 +64,7 @@ def js_strings() -> dict[str, str]:
         "not_rated": _("Not rated"),
         "no_comment": _("No comment"),
         "evidence": _("Evidence"),
+        "evidence_lines": _("What the questionnaires say"),
         "carried_over": _("Carried over from last cycle, not confirmed"),
         "agree": _("Agree with self rating"),
         "clear": _("Clear"),
