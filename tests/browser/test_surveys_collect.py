@@ -1,7 +1,8 @@
 """Questionnaires end to end on a tablet and phones: the lead opens a collection and prints
 codes, three people answer on a phone, a fourth on the unit's kiosk tablet while it is
 offline; the aggregates appear once five have answered; the reviewer sees them in the visit
-pack. axe-clean pages, screenshots under KVIP_SCREENSHOTS."""
+pack and the
+visit report. axe-clean pages, screenshots under KVIP_SCREENSHOTS."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import expect
 
+from kvip.core.db import utcnow
 from kvip.extensions import db
 from kvip.surveys.models import KioskSession, Response
+from kvip.visits import reports
 from tests.browser.conftest import SHOTS, screenshot, serious_violations, sign_in
 from tests.factories import PASSWORD, World, build_world
 
@@ -50,7 +53,7 @@ def _answer_on_phone(browser: Any, base: str, code: str, shot: str = "") -> None
 
 
 def test_collect_answers_from_phones_and_an_offline_kiosk(
-    world: World, live_server: str, page: Any, browser: Any
+    app: Flask, world: World, live_server: str, page: Any, browser: Any
 ) -> None:
     base = live_server
     a = world.assessment.id
@@ -187,6 +190,25 @@ def test_collect_answers_from_phones_and_an_offline_kiosk(
     assert serious_violations(reviewer) == []
     card.screenshot(path=str(SHOTS / "surveys-visit-mode-card-evidence.png"))
     reviewer_context.close()
+
+    # The report shows them: the visit is completed and its report shared with the unit.
+    db.session.rollback()
+    world.visit.state = "completed"
+    world.visit.completed_at = utcnow()
+    world.report.state = "shared_with_unit"
+    world.report.shared_at = utcnow()
+    db.session.flush()
+    with app.test_request_context("/"):
+        reports.regenerate(world.report)
+    db.session.commit()
+    page.goto(f"{base}/visits/{world.visit.id}/report")
+    voices = page.locator(".evidence-section")
+    expect(voices).to_contain_text("Hva ungdom, foreldre og ansatte fortalte oss")
+    expect(voices).to_contain_text(re.compile(r"5 av 5 enige \(100\s%\)"))
+    expect(voices).not_to_contain_text("Fine turer")  # free text stays with lead and team
+    voices.scroll_into_view_if_needed()
+    assert serious_violations(page) == []
+    screenshot(page, "surveys-visit-report")
 
 
 def test_kiosk_left_offline_with_the_password_and_its_answer_arrives_once(
