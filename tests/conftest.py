@@ -88,12 +88,23 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+# PostgreSQL: the id sequences a test moved start again at 1 (as TRUNCATE … RESTART IDENTITY).
+_RESTART_SEQUENCES = (
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+
+
 def _wipe() -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
+    """Every row deleted, children first. On PostgreSQL in one round trip, and DELETE rather
+    than TRUNCATE: TRUNCATE makes new files for all the tables (~1 s a test on a loaded CI
+    machine), DELETE of the few rows a test leaves takes milliseconds."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        db.session.execute(sa.text("; ".join(f"DELETE FROM {name}" for name in tables)))
+        db.session.execute(sa.text(_RESTART_SEQUENCES))
     else:
-        for name in reversed(tables):
+        for name in tables:
             db.session.execute(sa.text(f"DELETE FROM {name}"))
     db.session.commit()
 
