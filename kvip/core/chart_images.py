@@ -9,9 +9,11 @@ drawn on the server by kaleido (v1) in the system's Chromium.
   ``static/js/charts.js`` sets them (nb: decimal comma, no-break space between thousands).
 - No browser, or a figure that fails to draw: that chart is None and the PDF says where the
   chart would be (the tables carry the same numbers); making the PDF never fails for it.
-- Drawing takes ~2 s to start the browser and ~0.2–0.5 s per figure, so the figures of one
-  PDF are drawn in one browser, and each image is kept in a small in-process cache keyed by
-  the figure itself (the same figure is never drawn twice while the process lives).
+- Starting the browser takes ~2 s and a figure ~0.2–0.5 s, so each process keeps one browser
+  open (in a thread of its own, with its own event loop) and draws every PDF's figures in it,
+  one PDF at a time; it is closed after ``IDLE`` seconds without work, when the process ends,
+  or when a drawing fails (the next PDF starts a fresh one). Each image is also kept in a
+  small in-process cache keyed by the figure itself (never drawn twice while the process lives).
 
 Production needs a Chromium (Debian/Ubuntu: ``apt-get install chromium``); set
 ``KVIP_CHART_BROWSER`` to its path if it is not on PATH, or to ``off`` for PDFs without charts.
@@ -20,6 +22,8 @@ Production needs a Chromium (Debian/Ubuntu: ``apt-get install chromium``); set
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import hashlib
 import json
 import os
@@ -28,7 +32,6 @@ import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,7 @@ WIDTH = 900  # CSS pixels: about the text width of an A4 page at the screen's fo
 HEIGHT = 420  # when the figure sets none (charts.py's default)
 SCALE = 2  # sharp when printed
 TIMEOUT = 60.0  # seconds for one PDF's figures together
+IDLE = 300.0  # seconds the browser stays open without work
 CACHE_SIZE = 64
 
 _cache: OrderedDict[str, bytes] = OrderedDict()
@@ -106,26 +110,119 @@ def _plotly_js() -> Path:
     return Path(current_app.static_folder or "static") / "vendor" / "plotly-cartesian.min.js"
 
 
-async def _draw_all(
-    figs: dict[str, dict[str, Any]], browser: str, plotly_js: Path
-) -> dict[str, bytes]:
-    import kaleido  # here, not at the top: 0.2 s to import, needed only when a PDF is made
+class _Browser:
+    """One Chromium drawing figures (kaleido), kept open in a thread with its own event loop:
+    a caller's event loop never meets it, and the ~2 s start is paid once, not once a PDF."""
 
-    out: dict[str, bytes] = {}
-    async with kaleido.Kaleido(
-        n=1, timeout=TIMEOUT, path=browser, plotlyjs=plotly_js, mathjax=False
-    ) as k:
+    def __init__(self, path: str, plotly_js: Path) -> None:
+        self.key = (path, str(plotly_js))
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="kvip-chart-browser", daemon=True
+        )
+        self.thread.start()
+        self.kaleido: Any = None
+        try:
+            self._call(self._open(path, plotly_js), TIMEOUT)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _open(self, path: str, plotly_js: Path) -> None:
+        import kaleido  # here, not at the top: 0.2 s to import, needed only when a PDF is made
+
+        k = kaleido.Kaleido(n=1, timeout=TIMEOUT, path=path, plotlyjs=plotly_js, mathjax=False)
+        await k.open()
+        self.kaleido = k
+
+    def _call(self, coro: Any, timeout: float) -> Any:
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout=timeout)
+        finally:
+            future.cancel()
+
+    async def _draw_all(self, figs: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
         for name, fig in figs.items():
-            out[name] = await k.calc_fig(fig, opts={"format": "png", "scale": SCALE})
-    return out
+            out[name] = await self.kaleido.calc_fig(fig, opts={"format": "png", "scale": SCALE})
+        return out
+
+    def draw(self, figs: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+        result: dict[str, bytes] = self._call(self._draw_all(figs), TIMEOUT + 30)
+        return result
+
+    def close(self) -> None:
+        if self.pid != os.getpid():  # a forked child: the browser is its parent's
+            return
+        if self.kaleido is not None and self.thread.is_alive():
+            # A browser that already died may fail to close: nothing left to do then.
+            with contextlib.suppress(Exception):
+                self._call(self.kaleido.close(), 30)
+            self.kaleido = None
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+_browser: _Browser | None = None
+_browser_lock = threading.Lock()  # one PDF's figures at a time in the one browser
+_idle_timer: threading.Timer | None = None
 
 
 def _draw(figs: dict[str, dict[str, Any]], browser: str) -> dict[str, bytes]:
-    """Draws in a thread of its own: its event loop never meets a caller's."""
+    """The figures drawn in this process's browser (started if needed, or if ``browser`` is
+    another one); a failure closes it, so the next PDF starts afresh."""
+    global _browser
     plotly_js = _plotly_js()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(asyncio.run, _draw_all(figs, browser, plotly_js))
-        return future.result(timeout=TIMEOUT + 30)
+    with _browser_lock:
+        _stop_idle_timer()
+        if _browser is not None and (
+            _browser.pid != os.getpid() or _browser.key != (browser, str(plotly_js))
+        ):
+            _browser.close()
+            _browser = None
+        if _browser is None:
+            _browser = _Browser(browser, plotly_js)
+        try:
+            return _browser.draw(figs)
+        except BaseException:
+            _browser.close()
+            _browser = None
+            raise
+        finally:
+            _start_idle_timer()
+
+
+def _stop_idle_timer() -> None:
+    global _idle_timer
+    if _idle_timer is not None:
+        _idle_timer.cancel()
+        _idle_timer = None
+
+
+def _start_idle_timer() -> None:
+    global _idle_timer
+    if _browser is not None:
+        _idle_timer = threading.Timer(IDLE, close_browser)
+        _idle_timer.daemon = True
+        _idle_timer.start()
+
+
+def close_browser() -> None:
+    """Close this process's drawing browser, if one is open (idle, at exit, tests)."""
+    global _browser
+    with _browser_lock:
+        _stop_idle_timer()
+        if _browser is not None:
+            _browser.close()
+            _browser = None
+
+
+atexit.register(close_browser)
 
 
 def missing_note() -> str:

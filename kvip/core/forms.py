@@ -68,6 +68,12 @@ class IdField(Field):
 
     data: int
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # 0 also when the request carries no form data at all (Flask-WTF then processes no
+        # fields): never None, which db.session.get(Model, None) warns about.
+        kwargs.setdefault("default", 0)
+        super().__init__(*args, **kwargs)
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = form_id(valuelist[0] if valuelist else None)
 

@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-CHROMIUM = os.environ.get("KVIP_CHROMIUM", "/usr/bin/chromium")
+from tests.conftest import CHROMIUM, missing_chromium
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,10 +34,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("KVIP_REQUIRE_BROWSER") == "1":
-            raise pytest.UsageError(f"KVIP_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
+    reason = missing_chromium()
+    if reason:
+        skip = pytest.mark.skip(reason=reason)
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from kvip.core import chart_images, pdf
+from kvip.core.chart_images import ChartImage
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE = json.dumps({"data": [{"type": "bar", "x": ["A"], "y": [46.6]}], "layout": {"height": 300}})
@@ -96,3 +97,63 @@ def test_the_fetcher_serves_a_pdfs_own_images_only(app: Flask) -> None:
                 fetcher(url)
         with pytest.raises(ValueError):  # another PDF's fetcher has no images
             pdf.url_fetcher()(pdf.BASE_URL + pdf.IMAGE_PREFIX + "trend.png")
+
+
+class _FakeBrowser:
+    """Stands in for chart_images._Browser (no Chromium): records starts, drawings, closes."""
+
+    started: list[str] = []
+    closed: list[str] = []
+    fail_next = False
+
+    def __init__(self, path: str, plotly_js: Path) -> None:
+        import os
+
+        self.key = (path, str(plotly_js))
+        self.pid = os.getpid()
+        _FakeBrowser.started.append(path)
+
+    def draw(self, figs: dict[str, Any]) -> dict[str, bytes]:
+        if _FakeBrowser.fail_next:
+            _FakeBrowser.fail_next = False
+            raise RuntimeError("the browser crashed")
+        return {name: b"\x89PNG " + name.encode() for name in figs}
+
+    def close(self) -> None:
+        _FakeBrowser.closed.append(self.key[0])
+
+
+def test_one_browser_draws_every_pdf_of_a_process(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ~2 s browser start is paid once per process, not once per PDF; a failed drawing
+    closes the browser (the next PDF starts a fresh one), as does another configured path."""
+    monkeypatch.setattr(chart_images, "_Browser", _FakeBrowser)
+    monkeypatch.setattr(_FakeBrowser, "started", [])
+    monkeypatch.setattr(_FakeBrowser, "closed", [])
+    chart_images.close_browser()
+    figure = json.loads(FIGURE)
+
+    def pdf_with(value: float) -> dict[str, ChartImage]:
+        figure["data"][0]["y"] = [value]
+        return chart_images.for_pdf({"chart": json.dumps(figure)}, "nb")[0]
+
+    with app.test_request_context():
+        monkeypatch.setitem(app.config, "KVIP_CHART_BROWSER", "/bin/sh")
+        chart_images.clear_cache()
+        for value in (1, 2, 3):
+            assert pdf_with(value)["chart"].src is not None
+        assert (_FakeBrowser.started, _FakeBrowser.closed) == (["/bin/sh"], [])
+
+        _FakeBrowser.fail_next = True
+        assert pdf_with(4)["chart"].src is None  # a note, and the browser is closed
+        assert _FakeBrowser.closed == ["/bin/sh"]
+        assert pdf_with(5)["chart"].src is not None
+        assert _FakeBrowser.started == ["/bin/sh", "/bin/sh"]
+
+        monkeypatch.setitem(app.config, "KVIP_CHART_BROWSER", "/bin/ls")
+        assert pdf_with(6)["chart"].src is not None
+        assert _FakeBrowser.started == ["/bin/sh", "/bin/sh", "/bin/ls"]
+        assert _FakeBrowser.closed == ["/bin/sh", "/bin/sh"]
+    chart_images.close_browser()
+    assert _FakeBrowser.closed == ["/bin/sh", "/bin/sh", "/bin/ls"]

@@ -4,6 +4,7 @@ user's language and changes nothing; an unknown step is a 400."""
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,3 +70,23 @@ def test_every_post_form_of_the_team_page_carries_the_csrf_token(
     for form in forms:
         token = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)">', form)
         assert token and len(token.group(1)) > 20, form[:200]
+
+
+def test_a_post_without_the_id_field_asks_for_no_row_by_none(world: World, login_as: Any) -> None:
+    """A form posted with no fields at all (Flask-WTF then reads no form data) answers "no such
+    row" without asking SQLAlchemy for the row of id None (a SAWarning, an error here)."""
+    visit = world.visit
+    visit.state, visit.date = "planned", None
+    db.session.commit()
+    coord = login_as("coordinator")
+    posts = {
+        f"/visits/networks/{world.network.id}/plan": 404,
+        f"/visits/{visit.id}/schedule/pick": 404,
+        f"/visits/{visit.id}/team": 302,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sa.exc.SAWarning)
+        for url, status in posts.items():
+            r = coord.post(url)
+            assert r.status_code == status, url
+    assert ("error", "Velg en fagfelle.") in _flashes(coord)
