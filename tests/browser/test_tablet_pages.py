@@ -147,7 +147,15 @@ def _frames(page: Any, n: int = 30) -> None:
 
 
 def _below_toolbar(page: Any, selector: str) -> tuple[float, float]:
-    """(top of the element, where a jump should put it: its scroll margin below the toolbar)."""
+    """(top of the element, where a jump should put it: its scroll margin below the toolbar),
+    once it has got there (a slow machine may need a few frames) and stayed for 30 frames."""
+    page.wait_for_function(
+        "s => { const n = document.querySelector(s); return Math.abs("
+        "n.getBoundingClientRect().top - parseFloat(getComputedStyle(n).scrollMarginTop)) <= 2; }",
+        arg=selector,
+        timeout=10_000,
+    )
+    _frames(page)
     return page.eval_on_selector(
         selector,
         "n => [n.getBoundingClientRect().top, parseFloat(getComputedStyle(n).scrollMarginTop)]",
