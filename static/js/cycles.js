@@ -594,6 +594,39 @@ function initCharts() {
 // whole page, and without JavaScript the whole page shows everywhere. Links to #d-<domain> or
 // #s-<standard> open that domain (the browser's back button goes to the previous one).
 
+// Standards are laid out only near the screen (content-visibility: auto in cycles.css), so one
+// drawn just above a link's target can turn out taller or shorter than its estimated height and
+// push the target away from the top of the screen (the browser's scroll anchoring cannot help
+// when the standard it anchors to is the one that changed). For a moment after such a jump, put
+// the target back at the top, below its scroll margin – until the person scrolls or types.
+let watch = null;
+function keepInPlace(node) {
+  watch?.abort();
+  const margin = parseFloat(getComputedStyle(node).scrollMarginTop) || 0;
+  // Not where a jump left it (the person scrolled away while the page loaded): leave it.
+  if (Math.abs(node.getBoundingClientRect().top - margin) > window.innerHeight) return;
+  const ctrl = new AbortController();
+  watch = ctrl;
+  for (const type of ["wheel", "touchstart", "mousedown", "keydown"]) {
+    window.addEventListener(type, () => ctrl.abort(), { capture: true, passive: true, signal: ctrl.signal });
+  }
+  let frames = 0;
+  let still = 0;
+  const check = () => {
+    if (ctrl.signal.aborted) return;
+    const off = node.getBoundingClientRect().top - margin;
+    const y = window.scrollY;
+    if (Math.abs(off) >= 1) window.scrollBy(0, off);
+    // Counted as settled when in place, or when the page cannot scroll further (its end).
+    if (Math.abs(off) < 1 || window.scrollY === y) still += 1;
+    else still = 0;
+    frames += 1;
+    if (still < 10 && frames < 120) requestAnimationFrame(check);
+    else ctrl.abort();
+  };
+  check();
+}
+
 function initPaging() {
   const layout = $(".sa-layout");
   const nav = $("#sa-domains");
@@ -659,6 +692,7 @@ function initPaging() {
       if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
       node.focus({ preventScroll: true });
     }
+    keepInPlace(node);
   }
   const toolbar = $("#sa-toolbar");
   function measure() {
@@ -705,19 +739,23 @@ function initPaging() {
     }
   });
   // A link to the domain already in the address bar changes no hash: handle it here too.
+  // On the whole page the browser jumps to the link's target itself (then it is kept in place).
   document.addEventListener("click", (event) => {
     const link = event.target.closest?.('a[href^="#"]');
-    if (!paged || !link || link.getAttribute("href") !== location.hash) return;
+    if (!link || link.getAttribute("href") !== location.hash) return;
     const hit = target();
-    if (hit) {
+    if (!hit) return;
+    if (paged) {
       event.preventDefault();
       go(hit, true);
+    } else {
+      setTimeout(() => keepInPlace(hit.node), 0);
     }
   });
   window.addEventListener("hashchange", () => {
-    if (!paged) return;
     const hit = target();
-    if (hit) go(hit, true);
+    if (hit && paged) go(hit, true);
+    else if (hit) keepInPlace(hit.node);
   });
   narrow.addEventListener("change", apply);
   if ("ResizeObserver" in window) {
@@ -726,6 +764,12 @@ function initPaging() {
     if (toolbar) observer.observe(toolbar);
   }
   apply();
+  // Opened at a link to a standard on the whole page: the browser has jumped there while loading.
+  if (!paged && target()) {
+    const settle = () => keepInPlace(target().node);
+    if (document.readyState === "complete") settle();
+    else window.addEventListener("load", settle, { once: true });
+  }
 }
 
 const configNode = document.getElementById("sa-config");

@@ -137,6 +137,68 @@ def test_landscape_and_no_script_keep_the_whole_page(  # type: ignore[no-untyped
         context.close()
 
 
+def _frames(page: Any, n: int = 30) -> None:
+    """Let the page draw n frames (standards near the screen get drawn and measured)."""
+    page.evaluate(
+        "n => new Promise(done => { const f = () => (--n ? requestAnimationFrame(f) : done());"
+        " requestAnimationFrame(f); })",
+        n,
+    )
+
+
+def _below_toolbar(page: Any, selector: str) -> tuple[float, float]:
+    """(top of the element, where a jump should put it: its scroll margin below the toolbar),
+    once it has got there (a slow machine may need a few frames) and stayed for 30 frames."""
+    page.wait_for_function(
+        "s => { const n = document.querySelector(s); return Math.abs("
+        "n.getBoundingClientRect().top - parseFloat(getComputedStyle(n).scrollMarginTop)) <= 2; }",
+        arg=selector,
+        timeout=10_000,
+    )
+    _frames(page)
+    return page.eval_on_selector(
+        selector,
+        "n => [n.getBoundingClientRect().top, parseFloat(getComputedStyle(n).scrollMarginTop)]",
+    )
+
+
+def test_whole_page_draws_only_what_is_near_the_screen_and_links_land_on_target(  # type: ignore[no-untyped-def]
+    demo: None, live_server: str, page
+) -> None:
+    """228 standards: the browser skips laying out those far from the screen (content-visibility),
+    yet links to a standard or a domain land exactly at it, and printing shows everything."""
+    page.set_viewport_size(LANDSCAPE)
+    url = _open_self_assessment(page, live_server)
+    skipped = "n => !n.checkVisibility({ contentVisibilityAuto: true })"
+    assert page.eval_on_selector("#s-7-2 .std-text", skipped)
+    assert not page.eval_on_selector("#s-1-1 .std-text", skipped)
+    assert len(_shown_domains(page) or []) == 7
+
+    # Standards drawn above the target after the jump (their height was an estimate) do not
+    # push it away: a deep link, a link in the domain menu, a change of address.
+    page.goto(f"{url}#s-6-10")
+    _frames(page)
+    top, margin = _below_toolbar(page, "#s-6-10")
+    assert abs(top - margin) <= 2, (top, margin)
+    for domain in ("6", "3"):
+        page.locator(f'#sa-domains a[href="#d-{domain}"]').click()
+        _frames(page)
+        top, margin = _below_toolbar(page, f"#d-{domain}")
+        assert abs(top - margin) <= 2, (domain, top, margin)
+        assert not page.eval_on_selector(f"#d-{domain}-h", skipped)
+    page.evaluate("() => { location.hash = 's-5-7'; }")
+    _frames(page)
+    top, margin = _below_toolbar(page, "#s-5-7")
+    assert abs(top - margin) <= 2, (top, margin)
+    toolbar_bottom = page.eval_on_selector("#sa-toolbar", "n => n.getBoundingClientRect().bottom")
+    assert top >= toolbar_bottom, (top, toolbar_bottom)
+    screenshot(page, "tablet-sa-landscape-deeplink")
+
+    page.emulate_media(media="print")
+    assert not page.eval_on_selector("#s-7-2 .std-text", skipped)
+    page.emulate_media(media="screen")
+
+
 # --- visit mode ---------------------------------------------------------------------------------
 
 
