@@ -251,7 +251,11 @@ def funnel_position(p_bar: float, n: int, met: int) -> str:
     """Where a unit lies: ``within``, ``above95``/``below95``, ``above998``/``below998``."""
     if n <= 0:
         return "within"
-    p = met / n
+    return funnel_place(p_bar, n, met / n)
+
+
+def funnel_place(p_bar: float, n: int, p: float) -> str:
+    """As :func:`funnel_position`, for a unit's proportion ``p`` out of ``n`` (``n`` > 0)."""
     lo998, hi998 = funnel_limits(p_bar, n, Z998)
     lo95, hi95 = funnel_limits(p_bar, n, Z95)
     if p > hi998:

@@ -65,18 +65,7 @@ def position_of(b: QuestionBenchmark, point: UnitPoint) -> str:
     """Where a unit's point lies in the question's funnel (as :func:`scoring.funnel_position`)."""
     if b.positive_pct is None or point.positive_pct is None or point.n <= 0:
         return "within"
-    p_bar, p = b.positive_pct / 100, point.positive_pct / 100
-    lo998, hi998 = scoring.funnel_limits(p_bar, point.n, scoring.Z998)
-    lo95, hi95 = scoring.funnel_limits(p_bar, point.n, scoring.Z95)
-    if p > hi998:
-        return "above998"
-    if p < lo998:
-        return "below998"
-    if p > hi95:
-        return "above95"
-    if p < lo95:
-        return "below95"
-    return "within"
+    return scoring.funnel_place(b.positive_pct / 100, point.n, point.positive_pct / 100)
 
 
 def _suppressed_note(k: int) -> str:
