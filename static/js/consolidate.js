@@ -16,6 +16,19 @@ function initPaging() {
   const row = nav.querySelector("ul");
   let current = null;
   let paged = false;
+  // The message of a post ("saved", "changed in the meantime") would be far above the row the
+  // page returns to: while paged it shows in the bar until another domain is chosen.
+  const flashes = document.querySelector(".flashes");
+  const flashHome = document.createComment("flashes");
+  function flashToBar(show) {
+    if (!flashes) return;
+    if (show && !flashHome.parentNode) {
+      flashes.before(flashHome);
+      nav.append(flashes);
+    } else if (!show && flashHome.parentNode) {
+      flashHome.replaceWith(flashes);
+    }
+  }
 
   function target() {
     let id = "";
@@ -29,6 +42,7 @@ function initPaging() {
     return section ? { section, node } : null;
   }
   function select(section) {
+    if (current && section !== current) flashToBar(false);
     current = section;
     const href = `#${section.querySelector("h2").id}`;
     for (const s of sections) s.classList.toggle("is-current", s === section);
@@ -63,11 +77,13 @@ function initPaging() {
       list.classList.add("is-paged");
       const hit = target();
       select(hit ? hit.section : current || sections[0]);
+      if (hit) flashToBar(true);
       measure();
       if (hit) go(hit, false);
     } else if (!narrow.matches && paged) {
       paged = false;
       list.classList.remove("is-paged");
+      flashToBar(false);
       for (const s of sections) s.classList.remove("is-current");
       for (const a of links) a.removeAttribute("aria-current");
       if (current) current.scrollIntoView({ block: "start" });
