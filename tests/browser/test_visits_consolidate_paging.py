@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import SHOTS, serious_violations, sign_in
 from tests.factories import PASSWORD
-from tests.visits.test_consolidate_domains import seed_findings
 from tests.visits.tablet_world import TabletWorld, build_tablet_world
+from tests.visits.test_consolidate_domains import seed_findings
 
 PORTRAIT = {"width": 810, "height": 1080}
 LANDSCAPE = {"width": 1080, "height": 810}
