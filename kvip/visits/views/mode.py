@@ -7,6 +7,7 @@ import json
 import uuid
 from collections import defaultdict
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -279,14 +280,18 @@ def consolidate(visit_id: int) -> Any:
     only = request.args.get("show", "")
     rows = []
     counts = {"total": len(standards), "rated": 0, "disputed": 0}
+    # Per domain: the standards still needing a decision (no team rating yet, or in conflict).
+    to_decide: dict[int, int] = {}
     for d in domains:
         items = []
+        to_decide[d.id] = 0
         for s in by_domain[d.id]:
             f = findings.get(s.id)
             rated = f is not None and f.value is not None
             disputed = f is not None and f.disputed
             counts["rated"] += int(rated)
             counts["disputed"] += int(disputed)
+            to_decide[d.id] += int(not rated or disputed)
             recorders = sorted({e.user.name for e in events.get(f.id if f else -1, []) if e.user})
             if only == "open" and rated and not disputed:
                 continue
@@ -305,6 +310,7 @@ def consolidate(visit_id: int) -> Any:
         visit=visit,
         rows=rows,
         counts=counts,
+        to_decide=to_decide,
         only=only,
         is_lead=can(current_user, "visit.lead", visit),
         writable=may_record_now(current_user, visit),
@@ -318,6 +324,7 @@ def consolidate(visit_id: int) -> Any:
 def resolve(visit_id: int, code: str) -> Any:
     visit = load_or_404(Visit, visit_id, "visit.lead")
     form = ResolveFindingForm()
+    saved = False
     try:
         sync.record_finding(
             current_user,
@@ -337,7 +344,17 @@ def resolve(visit_id: int, code: str) -> Any:
         flash(exc.message, "error")
     else:
         flash(_("Team finding for %(code)s saved.", code=code), "success")
+        saved = True
     show = form.show.data or ""
-    return redirect(
-        url_for("visits.consolidate", visit_id=visit.id, show=show or None) + f"#std-{code}"
-    )
+    # Back to the same place: the standard's row, or – when the list shows only what is open and
+    # the row may be gone now – its domain (on a narrow screen the page opens that domain).
+    anchor = f"#std-{quote(code)}"
+    if saved and show == "open":
+        domain_code = db.session.scalar(
+            sa.select(Domain.code)
+            .join(Standard, Standard.domain_id == Domain.id)
+            .where(Standard.edition_id == visit.assessment.cycle.edition_id, Standard.code == code)
+        )
+        if domain_code is not None:
+            anchor = f"#cd-{quote(domain_code)}"
+    return redirect(url_for("visits.consolidate", visit_id=visit.id, show=show or None) + anchor)
