@@ -38,6 +38,9 @@ COUNTS = {
     ("demo", "current"): (7, 3, 12),
     ("visited", "previous"): (6, 5, 9),
     ("visited", "current"): (9, 6, 11),
+    # Two more units, so the network's questionnaire figures (k units per question) show.
+    ("other", "previous"): (10, 7, 12),
+    ("other", "current"): (8, 5, 10),
 }
 
 
@@ -62,7 +65,9 @@ def populate(ctx: Any) -> None:
         )
     }
     rng = random.Random(ctx.rng.random())
-    for role, unit in (("demo", ctx.demo_unit), ("visited", ctx.visited_unit)):
+    units = [("demo", ctx.demo_unit), ("visited", ctx.visited_unit)]
+    units += [("other", unit) for unit in ctx.units[1:3]]
+    for role, unit in units:
         for when, cycle in (("previous", previous), ("current", current)):
             assessment = db.session.scalar(
                 sa.select(Assessment).where(
