@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,15 @@ settings.register_profile(
     "kvip", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 settings.load_profile("kvip")
+
+# The tests build their worlds with ``date.today()`` and expect the app to agree; the app's
+# "today" is the network's date (Europe/Oslo, kvip.core.dates). On a UTC machine the two
+# differed between 23:00 and 24:00 UTC, and date-rule tests failed in that hour only (a visit
+# dated "today" could not be started). The test process, its live servers and the Chromium it
+# starts keep the network's clock. The app itself never reads the machine's zone
+# (tests/core/test_one_today.py).
+os.environ["TZ"] = "Europe/Oslo"
+time.tzset()
 
 
 CHROMIUM = os.environ.get("KVIP_CHROMIUM", "/usr/bin/chromium")

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from kvip.accounts.models import User
 from kvip.actions import reminders as service
-from kvip.core import mail
+from kvip.core import dates, mail
 from kvip.core.urls import normalise_base_url
 from kvip.extensions import db
 
@@ -64,7 +64,7 @@ def list_cmd(email: str, on: str | None) -> None:
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user {email}.")
-    today = _parse_date(on) or date.today()
+    today = _parse_date(on) or dates.today()
     with current_app.test_request_context("/"):
         items = service.due_items(user, today)
     if not items:

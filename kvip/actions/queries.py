@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from kvip.actions.models import Action, ActionStatus, action_standards
+from kvip.core import dates
 from kvip.cycles.models import Assessment, Cycle
 
 # One meaning of "the previous assessment" everywhere (carry-over, visit pack, reminders).
@@ -28,7 +29,7 @@ STATUS_ORDER = ("planned", "in_progress", "done", "verified", "dropped")
 
 
 def today() -> date:
-    return date.today()
+    return dates.today()
 
 
 def is_overdue(action: Action, on: date | None = None) -> bool:
@@ -96,7 +97,7 @@ def plan_due(assessment_id: int) -> date | None:
     if report is None or report.finalised_at is None:
         return None
     finalised: datetime = report.finalised_at
-    return (finalised + PLAN_DUE_AFTER).date()
+    return dates.local_date(finalised + PLAN_DUE_AFTER)
 
 
 def visits_of(assessment_id: int) -> list[Visit]:

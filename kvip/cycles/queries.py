@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from kvip import scoring
 from kvip.accounts.permissions import member_unit_ids
+from kvip.core import dates
 from kvip.cycles.models import Assessment, Cycle, CycleState, Rating
 from kvip.cycles.progress import Progress, progress_counts, progress_of_rows
 from kvip.cycles.services import previous_assessments
@@ -325,7 +326,7 @@ def days_left(cycle: Cycle, today: date | None = None) -> int | None:
     """Days until the self-assessment deadline (negative when past)."""
     if cycle.self_assessment_closes is None:
         return None
-    return (cycle.self_assessment_closes - (today or date.today())).days
+    return (cycle.self_assessment_closes - (today or dates.today())).days
 
 
 def current_assessment(unit_id: int) -> Assessment | None:

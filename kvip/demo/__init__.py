@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from kvip.accounts import services as accounts
 from kvip.accounts.models import Membership, NetworkRole, User
 from kvip.config import MODULES
+from kvip.core import dates
 from kvip.extensions import db
 from kvip.network.models import Institution, Network, Unit
 
@@ -195,7 +196,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> DemoContext | None
         units=units,
         users=users,
         rng=random.Random(seed),
-        today=today or date.today(),
+        today=today or dates.today(),
     )
 
     for name in MODULES:

@@ -15,7 +15,7 @@ from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from kvip.core import audit
+from kvip.core import audit, dates
 from kvip.core.db import utcnow
 from kvip.core.errors import Conflict, NotFound, ServiceError
 from kvip.core.permissions import require
@@ -417,7 +417,7 @@ def publish_edition(actor: Any, edition: Edition, on: date | None = None) -> Edi
     if edition.published is not None:
         raise ServiceError(_("This edition is already published."), status=409, code="conflict")
     before = audit.snapshot(edition, ("published",))
-    edition.published = on or date.today()
+    edition.published = on or dates.today()
     audit.record_diff(actor, "edition", edition, before, action="publish")
     db.session.commit()
     return edition

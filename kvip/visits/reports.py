@@ -202,12 +202,12 @@ class Deadline:
 
 def deadlines(visit: Visit, report: Report | None, today: date | None = None) -> list[Deadline]:
     """Draft to the unit within 4 weeks of the visit, final within 8; overdue if passed undone."""
-    base = visit.date or (visit.completed_at.date() if visit.completed_at else None)
+    base = visit.date or (dates.local_date(visit.completed_at) if visit.completed_at else None)
     if base is None:
         return []
-    today = today or date.today()
-    shared = report.shared_at.date() if report and report.shared_at else None
-    final = report.finalised_at.date() if report and report.finalised_at else None
+    today = today or dates.today()
+    shared = dates.local_date(report.shared_at) if report and report.shared_at else None
+    final = dates.local_date(report.finalised_at) if report and report.finalised_at else None
     draft_due = base + timedelta(days=DRAFT_DUE_DAYS)
     final_due = base + timedelta(days=FINAL_DUE_DAYS)
     return [

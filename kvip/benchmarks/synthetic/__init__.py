@@ -22,6 +22,7 @@ from kvip.benchmarks.synthetic import surveys
 from kvip.benchmarks.synthetic.bulk import Inserter
 from kvip.benchmarks.synthetic.content import PASSWORD
 from kvip.benchmarks.synthetic.generator import Generator
+from kvip.core import dates
 from kvip.extensions import db
 
 __all__ = ["PASSWORD", "Result", "generate"]
@@ -53,7 +54,7 @@ def generate(
         raise ValueError("units and cycles must be at least 1")
     started = time.perf_counter()
     db.session.commit()
-    gen = Generator(units, cycles, seed, today or date.today())
+    gen = Generator(units, cycles, seed, today or dates.today())
     with db.engine.begin() as conn:
         gen.setup(Inserter(conn), edition_slug)
         survey_specs = surveys.instruments(Inserter(conn), gen.edition_id, gen.now)

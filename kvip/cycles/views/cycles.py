@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from kvip.accounts.models import Membership
 from kvip.accounts.permissions import any_coordinator, coordinated_network_ids
-from kvip.core import audit, versioning
+from kvip.core import audit, dates, versioning
 from kvip.core.errors import ServiceError
 from kvip.core.i18n import localized
 from kvip.core.nav import NavItem
@@ -146,7 +146,7 @@ def new(network_id: int) -> Any:
     form = CycleForm()
     form.edition_id.choices = _edition_choices()
     if request.method == "GET":
-        year = date.today().year
+        year = dates.today().year
         last = db.session.scalar(
             sa.select(sa.func.max(Cycle.year)).where(Cycle.network_id == network.id)
         )
@@ -158,7 +158,7 @@ def new(network_id: int) -> Any:
         current = current_edition()
         if current is not None:
             form.edition_id.data = current.id
-        start = max(date.today(), date(year, 1, 15))
+        start = max(dates.today(), date(year, 1, 15))
         form.self_assessment_opens.data = start
         form.self_assessment_closes.data = start + timedelta(weeks=8)
         form.visit_window_start.data = start + timedelta(weeks=10)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from wtforms import Field
 
+from kvip.core import dates
 from kvip.core.errors import ServiceError
 from kvip.core.formats import format_date
 from kvip.core.forms import first_error
@@ -173,7 +174,7 @@ def calendar_view(network_id: int) -> Any:
             ).unique()
         )
     dated = [v for v in visits if v.date is not None]
-    default = date.today()
+    default = dates.today()
     if (
         cycle is not None
         and cycle.visit_window_start
@@ -206,5 +207,5 @@ def calendar_view(network_id: int) -> Any:
         in_month=sum(1 for v in dated if v.date and v.date.replace(day=1) == month),
         months_with_visits=months_with_visits,
         weekday_names=weekday_names,
-        today=date.today(),
+        today=dates.today(),
     )
