@@ -99,10 +99,12 @@ def _chunks(ids: Iterable[int]) -> list[list[int]]:
 
 
 def _create_state(cycle_id: int) -> None:
-    db.session.execute(
-        sa.insert(STATES).values(cycle_id=cycle_id, version=1, built_version=0, revision="")
-    )
+    # The INSERT itself fails (not only the commit) when another request created the row
+    # meanwhile; on PostgreSQL it first waits for that request's transaction to end.
     try:
+        db.session.execute(
+            sa.insert(STATES).values(cycle_id=cycle_id, version=1, built_version=0, revision="")
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # another request created it meanwhile

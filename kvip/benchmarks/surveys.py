@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -167,6 +168,7 @@ _Network = tuple[
 ]
 _CACHE: dict[tuple[int, str, int, str], _Network] = {}
 _CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
 
 
 def _network(cycle_id: int, threshold: int, lang: str) -> _Network:
@@ -206,9 +208,10 @@ def _network(cycle_id: int, threshold: int, lang: str) -> _Network:
         {q: tuple(sorted(points, key=lambda p: p[1])) for q, points in per_question.items()},
         totals,
     )
-    while len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = result
+    with _CACHE_LOCK:  # gunicorn's threads share the cache: evict and insert as one step
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)), None)
+        _CACHE[key] = result
     return result
 
 
