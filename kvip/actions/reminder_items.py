@@ -10,6 +10,7 @@ from typing import Any
 from flask import url_for
 from werkzeug.routing import BuildError
 
+from kvip.core import dates
 from kvip.core.urls import external_url
 
 Target = tuple[str, tuple[tuple[str, Any], ...]]
@@ -65,4 +66,5 @@ def as_date(value: datetime | date | None) -> date:
     """Dates of rows the query already filtered to non-null ones."""
     if value is None:
         raise ValueError("a date was expected")
-    return value.date() if isinstance(value, datetime) else value
+    # A stored moment is UTC: its date is the network's (Oslo) date, as everywhere else.
+    return dates.local_date(value) if isinstance(value, datetime) else value

@@ -22,7 +22,7 @@ re-running the same day sends nothing twice) and, when ``KVIP_SMTP_HOST`` is set
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import force_locale, ngettext
@@ -37,7 +37,7 @@ from kvip.actions.reminder_items import Reminder
 from kvip.actions.reminder_items import as_date as _as_date
 from kvip.actions.reminder_items import first_url as _first_url
 from kvip.actions.reminder_items import to as _to
-from kvip.core import mail
+from kvip.core import dates, mail
 from kvip.core.formats import format_date
 from kvip.core.urls import external_url
 from kvip.cycles.models import Assessment, AssessmentState, Cycle, CycleState, Rating
@@ -101,7 +101,8 @@ def _unrated(assessment: Assessment) -> int:
 
 
 def _report_comments(user: User, until: date) -> list[Reminder]:
-    cutoff = datetime.combine(until - timedelta(days=REPORT_COMMENT_DAYS), datetime.max.time())
+    # shared on or before the day whose comments fall due by ``until`` (Oslo days)
+    cutoff = dates.day_starts(until - timedelta(days=REPORT_COMMENT_DAYS) + timedelta(days=1))
     rows = db.session.execute(
         sa.select(Report, Unit.name)
         .join(Visit, Visit.id == Report.visit_id)
@@ -112,7 +113,7 @@ def _report_comments(user: User, until: date) -> list[Reminder]:
             Membership.user_id == user.id,
             Report.state == ReportState.shared_with_unit.value,
             Report.shared_at.is_not(None),
-            Report.shared_at <= cutoff,
+            Report.shared_at < cutoff,
         )
     )
     return [
@@ -135,10 +136,8 @@ def _report_comments(user: User, until: date) -> list[Reminder]:
 
 def _plans_due(user: User, on: date, until: date) -> list[Reminder]:
     """Final reports of the user's units whose plan has no action yet (for 8 weeks after due)."""
-    earliest = datetime.combine(
-        on - queries.PLAN_DUE_AFTER - timedelta(weeks=8), datetime.min.time()
-    )
-    latest = datetime.combine(until - queries.PLAN_DUE_AFTER, datetime.max.time())
+    earliest = dates.day_starts(on - queries.PLAN_DUE_AFTER - timedelta(weeks=8))
+    after = dates.day_starts(until - queries.PLAN_DUE_AFTER + timedelta(days=1))
     rows = db.session.execute(
         sa.select(Assessment.id, Report.finalised_at, Unit.name)
         .join(Visit, Visit.assessment_id == Assessment.id)
@@ -148,7 +147,8 @@ def _plans_due(user: User, on: date, until: date) -> list[Reminder]:
         .where(
             Membership.user_id == user.id,
             Report.state == ReportState.final.value,
-            Report.finalised_at.between(earliest, latest),
+            Report.finalised_at >= earliest,
+            Report.finalised_at < after,
             ~sa.exists().where(Action.assessment_id == Assessment.id),
         )
     )
@@ -226,7 +226,7 @@ def _verifications(user: User, on: date, until: date) -> list[Reminder]:
 
 
 def _coordinator(user: User, on: date) -> list[Reminder]:
-    due_before = datetime.combine(on - queries.PLAN_DUE_AFTER, datetime.min.time())
+    due_before = dates.day_starts(on - queries.PLAN_DUE_AFTER)
     rows = db.session.execute(
         sa.select(Cycle.network_id, sa.func.count(), sa.func.min(Report.finalised_at))
         .select_from(Assessment)

@@ -7,7 +7,7 @@ outside the years cycles allow (2000–2100).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -46,14 +46,25 @@ def today() -> date:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def local_date(moment: datetime) -> date:
-    """The Oslo date of a stored UTC moment (naive datetimes are UTC, see kvip.core.db)."""
+def _zone() -> ZoneInfo:
     zone = "Europe/Oslo"
     if has_app_context():
         zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or zone
+    return ZoneInfo(zone)
+
+
+def local_date(moment: datetime) -> date:
+    """The Oslo date of a stored UTC moment (naive datetimes are UTC, see kvip.core.db)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(ZoneInfo(zone)).date()
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_zone()).date()
+
+
+def day_starts(day: date) -> datetime:
+    """The stored (naive UTC) moment at which ``day`` begins in Oslo: to compare stored times
+    with the network's dates ("shared on or before 1 March" is ``shared_at < day_starts(2 March)``)."""
+    start = datetime.combine(day, time.min, tzinfo=_zone())
+    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def long_date(value: date) -> str:

@@ -85,3 +85,26 @@ def test_a_report_shared_late_in_the_evening_counts_on_the_oslo_date(
     db.session.commit()
     assert dates.local_date(report.finalised_at) == date(2026, 12, 8)
     assert action_queries.plan_due(world.assessment.id) == date(2026, 12, 8) + timedelta(weeks=6)
+
+
+def test_an_oslo_day_begins_at_its_utc_moment(app: Flask) -> None:
+    assert dates.day_starts(date(2026, 12, 8)) == datetime(2026, 12, 7, 23, 0)  # winter, UTC+1
+    assert dates.day_starts(date(2026, 6, 1)) == datetime(2026, 5, 31, 22, 0)  # summer, UTC+2
+
+
+def test_reminders_count_a_late_evening_share_on_the_oslo_date(app: Flask, world: World) -> None:
+    """Shared with the unit at 23:30 UTC on 7 December (8 December in Oslo): comments are due
+    14 days after 8 December, and the reminder appears from the day it is due."""
+    from kvip.actions import reminders
+
+    report = world.report
+    report.state = "shared_with_unit"
+    report.shared_at = datetime(2026, 12, 7, 23, 30)
+    db.session.commit()
+    member = world.users["member"]
+
+    def comments(on: date) -> list[date]:
+        return [r.due for r in reminders.due_items(member, on) if r.kind == "report_comments"]
+
+    assert comments(date(2026, 12, 22)) == [date(2026, 12, 22)]
+    assert comments(date(2026, 12, 1)) == []
