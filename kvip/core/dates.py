@@ -36,14 +36,10 @@ def today() -> date:
 
     ``KVIP_TODAY`` (an ISO date in the app config) fixes it, for tests and demonstrations.
     """
-    if has_app_context():
-        fixed = current_app.config.get("KVIP_TODAY")
-        if fixed:
-            return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
-        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Oslo"
-    else:
-        zone = "Europe/Oslo"
-    return datetime.now(ZoneInfo(zone)).date()
+    fixed = current_app.config.get("KVIP_TODAY") if has_app_context() else None
+    if fixed:
+        return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
+    return datetime.now(_zone()).date()
 
 
 def _zone() -> ZoneInfo:
