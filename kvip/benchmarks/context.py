@@ -234,6 +234,8 @@ class Context:
     # Filter values asked for but not offered to this viewer (they could single out a unit).
     refused: Filters = field(default_factory=Filters)
     focus_unit: Unit | None = None
+    # The chosen cycle's summaries as read (a key for figures kept in process).
+    revision: summaries.Revision = ()
     _titles: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -348,7 +350,7 @@ def build_context(
             raise NotFound(_("No such cycle in this network."))
     if cycle is None:
         cycle = default_cycle(cycles)
-    summaries.ensure_fresh([cycle.id])
+    revision = summaries.ensure_fresh([cycle.id])
     named = can(user, "benchmark.named", network)
     all_kinds, all_regions = queries.filter_options(network.id)
     kinds, regions = all_kinds, all_regions
@@ -384,6 +386,7 @@ def build_context(
         pseudonyms=pseudonyms_for(cycle.id, filters, lang),
         refused=refused,
         focus_unit=focus_unit,
+        revision=revision,
     )
 
 
