@@ -240,9 +240,22 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     obs = queries.observation_counts(
         ctx.cycle.id, ("good_practice", "improvement", "recommendation")
     )
-    gp, _total = queries.observations(
-        ctx.network.id, viewer, kind="good_practice", cycle_id=ctx.cycle.id, limit=2000
-    )
+    gp, _total = _good_practice(ctx, viewer)
+    # Each domain's standards, mentions and good practice in one pass over each frame (never
+    # a pandas selection per domain: ~1 ms each).
+    stds_in: dict[str, list[Any]] = {}
+    for s in rows_of(stds):
+        stds_in.setdefault(str(s.domain_code), []).append(s)
+    mentions: dict[tuple[str, str], int] = {}
+    for r in rows_of(obs):
+        key = (str(r.domain_code), str(r.kind))
+        mentions[key] = mentions.get(key, 0) + int(r.n)
+    pseudonyms = Pseudonyms(ctx.lang)
+    practice_in: dict[str, list[tuple[str, str]]] = {}
+    for p in rows_of(gp[["domain_code", "position", "text"]] if not gp.empty else gp):
+        shown = practice_in.setdefault(str(p.domain_code), [])
+        if len(shown) < GOOD_PRACTICE_PER_DOMAIN:
+            shown.append((unit_label(None, p.position, pseudonyms), str(p.text)))
     no_spread = scoring.distribution([])
     for d in rows_of(ctx.domains):
         code = str(d.code)
@@ -257,7 +270,7 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
             change=scoring.change(_score(before_all, code), _score(after_all, code)),
         )
         in_domain: list[tuple[str, str, float | None]] = []
-        for s in rows_of(stds[stds["domain_code"] == code]):
+        for s in stds_in.get(code, ()):
             found = std_counts.get(int(s.standard_id))
             if found is None:
                 continue
@@ -266,16 +279,9 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
                 in_domain.append((str(s.code), str(getattr(s, lang_text)), pct))
         in_domain.sort(key=lambda t: (-(t[2] or 0), t[0]))
         finding.not_met = in_domain[:3]
-        if not obs.empty:
-            mine = obs[obs["domain_code"] == code]
-            finding.improvement_mentions = int(mine[mine["kind"] == "improvement"]["n"].sum())
-            finding.good_practice_mentions = int(mine[mine["kind"] == "good_practice"]["n"].sum())
-        if not gp.empty:
-            sel = gp[gp["domain_code"] == code].head(GOOD_PRACTICE_PER_DOMAIN)
-            finding.good_practice = [
-                (unit_label(None, p, Pseudonyms(ctx.lang)), str(t))
-                for p, t in zip(sel["position"], sel["text"], strict=True)
-            ]
+        finding.improvement_mentions = mentions.get((code, "improvement"), 0)
+        finding.good_practice_mentions = mentions.get((code, "good_practice"), 0)
+        finding.good_practice = practice_in.get(code, [])
         report.domains.append(finding)
     report.facts["strongest"] = max(
         (f for f in report.domains if f.score is not None), key=lambda f: f.score or 0, default=None
@@ -290,6 +296,36 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     _by_standard(report, stds, std_counts, lang_text)
     report.tables.update(survey_pages.annual_tables(ctx))
     return report
+
+
+GOOD_PRACTICE_READ = 2000  # the report picks each domain's examples among the first 2,000
+GOOD_PRACTICE_FIRST = 200
+
+
+def _good_practice(ctx: Context, viewer: Viewer) -> tuple[pd.DataFrame, int]:
+    """The cycle's good-practice observations the domains' examples are picked from (the
+    first :data:`GOOD_PRACTICE_READ`, oldest first) and how many there are. The first
+    :data:`GOOD_PRACTICE_FIRST` are read first: enough when they hold every domain's examples
+    (the usual case), so the texts and standards of the other ~2,000 are not read for nothing."""
+    gp, total = queries.observations(
+        ctx.network.id,
+        viewer,
+        kind="good_practice",
+        cycle_id=ctx.cycle.id,
+        limit=GOOD_PRACTICE_FIRST,
+    )
+    if total <= GOOD_PRACTICE_FIRST:
+        return gp, total
+    found = gp["domain_code"].value_counts() if not gp.empty else pd.Series(dtype=int)
+    if all(found.get(str(code), 0) >= GOOD_PRACTICE_PER_DOMAIN for code in ctx.domains["code"]):
+        return gp, total
+    return queries.observations(
+        ctx.network.id,
+        viewer,
+        kind="good_practice",
+        cycle_id=ctx.cycle.id,
+        limit=GOOD_PRACTICE_READ,
+    )
 
 
 def _trends(report: AnnualReport, figures: bool) -> None:

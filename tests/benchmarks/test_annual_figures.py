@@ -4,14 +4,23 @@ names come from the database on every read."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from kvip import scoring
+from kvip.benchmarks import annual
 from kvip.extensions import db
 from kvip.visits.models import Finding
-from tests.benchmarks.conftest import CODES, BenchWorld
+from tests.benchmarks.conftest import (
+    CODES,
+    GOOD_BETA,
+    GOOD_BETA_PARTLY,
+    GOOD_GAMMA_UNMET,
+    BenchWorld,
+)
 from tests.benchmarks.helpers import csv_rows, num, overall, r1, series_values
 
 
@@ -66,3 +75,21 @@ def test_cycle_names_are_read_on_every_request(client_as: Any, bench: BenchWorld
     assert "Forrige syklus" in html
     trends = _export(client, bench, "trends")
     assert [r[0] for r in trends] == ["Forrige syklus", bench.cycles[1].name]
+
+
+@pytest.mark.parametrize("first", [1, 2, 3])
+def test_good_practice_examples_are_the_same_when_read_in_two_steps(
+    client_as: Any, bench: BenchWorld, monkeypatch: pytest.MonkeyPatch, first: int
+) -> None:
+    """Each domain's examples are the first ones among the cycle's good practice, whether the
+    first few observations held them all or the rest had to be read too."""
+    client = client_as("member")
+    page = f"/benchmarks/networks/{bench.network.id}/annual-report"
+    whole = client.get(page).get_data(as_text=True)
+    assert GOOD_BETA in whole and GOOD_GAMMA_UNMET in whole and GOOD_BETA_PARTLY in whole
+    monkeypatch.setattr(annual, "GOOD_PRACTICE_FIRST", first)
+    assert _without_tokens(client.get(page).get_data(as_text=True)) == _without_tokens(whole)
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'(csrf[-_]token" (?:content|value))="[^"]*"', r"\1", html)
