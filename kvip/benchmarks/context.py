@@ -355,7 +355,13 @@ def build_context(
     all_kinds, all_regions = queries.filter_options(network.id)
     kinds, regions = all_kinds, all_regions
     if not named:
-        offered_kinds, offered_regions = privacy.offered_filters(queries.counted_cells(cycle.id), k)
+        cycle_id = cycle.id
+        offered_kinds, offered_regions = summaries.cached(
+            "offered_filters",
+            revision,
+            k,
+            lambda: privacy.offered_filters(queries.counted_cells(cycle_id), k),
+        )
         kinds = [v for v in all_kinds if v in offered_kinds]
         regions = [v for v in all_regions if v in offered_regions]
     filters, refused = parse_filters(args, kinds, regions)
@@ -380,7 +386,9 @@ def build_context(
         viewer=viewer_for(user, network, focus_unit.id if focus_unit else None),
         lang=lang,
         domains=queries.domains_of(cycle.edition_id),
-        group_n=queries.group_size(cycle.id, filters),
+        group_n=summaries.cached(
+            "group_size", revision, filters, lambda: queries.group_size(cycle.id, filters)
+        ),
         kinds=kinds,
         regions=regions,
         pseudonyms=pseudonyms_for(cycle.id, filters, lang),
