@@ -91,7 +91,7 @@ class _CycleFigures:
 
 def _cycle_figures(ctx: Context) -> _CycleFigures:
     return summaries.cached(
-        "annual.cycle", ctx.revision, None, lambda: _compute_cycle_figures(ctx.cycle.id)
+        "annual.cycle", ctx.revision, ctx.cycle.id, lambda: _compute_cycle_figures(ctx.cycle.id)
     )
 
 

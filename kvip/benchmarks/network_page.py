@@ -340,18 +340,19 @@ def standards(
 # --- trends over cycles -------------------------------------------------------------------------
 
 
-def _network_trend(ctx: Context, revision: summaries.Revision, filters: Filters) -> pd.DataFrame:
-    """The rows of :func:`queries.network_domain_trend` of the cycles of ``revision`` (those
-    shown), their numbers kept in process under that revision; the cycles' years and names are
-    added per request (they may change without a rebuild)."""
+def _network_trend(
+    ctx: Context, shown: tuple[int, ...], revision: summaries.Revision, filters: Filters
+) -> pd.DataFrame:
+    """The rows of :func:`queries.network_domain_trend` of the ``shown`` cycles, their numbers
+    kept in process under those cycles' revision; the cycles' years and names are added per
+    request (they may change without a rebuild)."""
 
     def numbers() -> pd.DataFrame:
         df = queries.network_domain_trend(ctx.network.id, ctx.series, filters)
-        shown = [cycle_id for cycle_id, _salt, _version in revision]
         return df[df["cycle_id"].isin(shown)].drop(columns=["year", "cycle_name"])
 
     cached = summaries.cached(
-        "network_domain_trend", revision, (ctx.network.id, ctx.series, filters), numbers
+        "network_domain_trend", revision, (ctx.network.id, shown, ctx.series, filters), numbers
     )
     df = cached.copy()
     year = {c.id: c.year for c in ctx.cycles}
@@ -367,9 +368,10 @@ def trend_table(
 ) -> tuple[Table, str | None]:
     """The network's pooled score per cycle and domain (domains followed by their code), and
     its chart. Cycles with fewer than k units are noted (or left out with ``skip_small``)."""
-    revision = summaries.ensure_fresh([c.id for c in cycles])
+    cycle_ids = tuple(sorted({c.id for c in cycles}))
+    revision = summaries.ensure_fresh(cycle_ids)
     lin = lineage.build(cycles)
-    raw = _network_trend(ctx, revision, filters)
+    raw = _network_trend(ctx, cycle_ids, revision, filters)
     if lin.crosses_editions:
         raw = lineage.restate_domains(
             raw, cycles, lin, lineage.network_standard_counts(cycles, ctx.series, filters, lin)
