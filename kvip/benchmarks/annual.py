@@ -74,6 +74,67 @@ def _domain_scores(cycle_id: int, viewer: Viewer) -> pd.DataFrame:
     return with_scores(queries.unit_domain_counts(cycle_id, "bench", Filters(), viewer))
 
 
+@dataclass(frozen=True)
+class _CycleFigures:
+    """The numbers of one cycle the report is made of, from its summaries (kept in process
+    under their revision: only numbers, never labels or texts)."""
+
+    units: int
+    peer_reviewed: int
+    network: scoring.Summary
+    pooled: dict[str, float | None]  # domain code → pooled score
+    spread: dict[str, scoring.Distribution]  # domain code → the units' scores
+    agreement: scoring.Agreement
+    # standard id → its pooled counts and self × peer agreement
+    standards: dict[int, tuple[scoring.Counts, scoring.Agreement]]
+
+
+def _cycle_figures(ctx: Context) -> _CycleFigures:
+    return summaries.cached(
+        "annual.cycle", ctx.revision, ctx.cycle.id, lambda: _compute_cycle_figures(ctx.cycle.id)
+    )
+
+
+def _compute_cycle_figures(cycle_id: int) -> _CycleFigures:
+    viewer = anonymous()
+    units = _domain_scores(cycle_id, viewer)
+    n_units = units["key"].nunique() if not units.empty else 0
+    totals = with_scores(sum_counts(units, ["key", "peer_reviewed"]))
+    pooled = with_scores(sum_counts(units, ["domain_code"]))
+    spread = {}
+    if not units.empty:
+        for code, scores in units.groupby("domain_code", sort=False)["score"]:
+            spread[str(code)] = scoring.distribution(scores)
+    pair_rows = queries.unit_pair_counts(cycle_id, Filters(), viewer)
+    overall_pairs = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    for r in rows_of(pair_rows):
+        table = scoring.pair_table([getattr(r, f"n{i}{j}") for i in range(3) for j in range(3)])
+        for i in range(3):
+            for j in range(3):
+                overall_pairs[i][j] += table[i][j]
+    net_std = queries.standard_totals(cycle_id, "bench", Filters())
+    pairs = {
+        int(r.standard_id): agreement_of(r)
+        for r in rows_of(queries.standard_pair_totals(cycle_id, Filters()))
+    }
+    no_pairs = scoring.Agreement(0, None, None)
+    return _CycleFigures(
+        units=int(n_units),
+        peer_reviewed=int(totals["peer_reviewed"].astype(bool).sum()),
+        network=scoring.summarise(total_counts(units)),
+        pooled={str(r.domain_code): opt(r.score) for r in rows_of(pooled)},
+        spread=spread,
+        agreement=scoring.agreement_from_table(overall_pairs),
+        standards={
+            int(r.standard_id): (
+                scoring.counts_of(r._asdict()),
+                pairs.get(int(r.standard_id), no_pairs),
+            )
+            for r in rows_of(net_std)
+        },
+    )
+
+
 def _matched(
     ctx: Context, previous: CycleInfo | None
 ) -> tuple[dict[int, dict[str | None, scoring.Counts]], int]:
@@ -104,35 +165,65 @@ def _score(counts: dict[str | None, scoring.Counts] | None, code: str | None) ->
     return scoring.score(counts[code])
 
 
+@dataclass(frozen=True)
+class _Changes:
+    """Since the previous cycle, from both cycles' summaries (kept in process, numbers only):
+    the matched comparison and, per unit that improved, (pseudonym position, before, after,
+    change)."""
+
+    matched: dict[int, dict[str | None, scoring.Counts]]
+    matched_units: int
+    improved: tuple[tuple[int | None, float | None, float | None, float], ...]
+
+
+def _changes(ctx: Context, previous: CycleInfo | None) -> _Changes:
+    if previous is None:
+        return _Changes({}, 0, ())
+    revision = summaries.ensure_fresh([ctx.cycle.id, previous.id])
+    return summaries.cached(
+        "annual.changes",
+        revision,
+        (ctx.cycle.id, previous.id, ctx.k, ctx.network.id),
+        lambda: _compute_changes(ctx, previous),
+    )
+
+
+def _compute_changes(ctx: Context, previous: CycleInfo) -> _Changes:
+    matched, matched_units = _matched(ctx, previous)
+    df = with_scores(
+        queries.unit_totals_by_cycle(ctx.network.id, [previous.id, ctx.cycle.id], anonymous())
+    )
+    positions = queries.pseudonym_positions(ctx.cycle.id)
+    before = {int(r.unit_key): opt(r.score) for r in rows_of(df[df["cycle_id"] == previous.id])}
+    improved = []
+    for r in rows_of(df[df["cycle_id"] == ctx.cycle.id]):
+        delta = scoring.change(before.get(int(r.unit_key)), opt(r.score))
+        if delta is None or delta <= 0:
+            continue
+        improved.append(
+            (positions.get(int(r.unit_key)), before.get(int(r.unit_key)), opt(r.score), delta)
+        )
+    return _Changes(matched, matched_units, tuple(improved))
+
+
 def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     viewer = anonymous()
-    units = _domain_scores(ctx.cycle.id, viewer)
-    n_units = units["key"].nunique() if not units.empty else 0
+    cycle_figures = _cycle_figures(ctx)
+    n_units = cycle_figures.units
     report = AnnualReport(ctx, _previous(ctx), scoring.suppressed(int(n_units), ctx.k))
     if report.suppressed:
         report.facts["units"] = int(n_units)
         return report
     previous = report.previous
-    if previous is not None:
-        summaries.ensure_fresh([previous.id])
-    totals = with_scores(sum_counts(units, ["key", "peer_reviewed"]))
-    network = scoring.summarise(total_counts(units))
-    pooled = with_scores(sum_counts(units, ["domain_code"]))
     # Changes since the previous cycle compare only the units counted in both (like with like).
-    matched, matched_units = _matched(ctx, previous)
+    changes = _changes(ctx, previous)
+    matched, matched_units = changes.matched, changes.matched_units
     before_all = matched.get(previous.id) if previous is not None else None
     after_all = matched.get(ctx.cycle.id)
-    pair_rows = queries.unit_pair_counts(ctx.cycle.id, Filters(), viewer)
-    overall_pairs = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
-    for r in rows_of(pair_rows):
-        table = scoring.pair_table([getattr(r, f"n{i}{j}") for i in range(3) for j in range(3)])
-        for i in range(3):
-            for j in range(3):
-                overall_pairs[i][j] += table[i][j]
-    agreement = scoring.agreement_from_table(overall_pairs)
+    network = cycle_figures.network
     report.facts.update(
         units=int(n_units),
-        peer_reviewed=int(totals["peer_reviewed"].astype(bool).sum()),
+        peer_reviewed=cycle_figures.peer_reviewed,
         score=network.score,
         met_pct=network.met_pct,
         matched_units=matched_units,
@@ -140,54 +231,57 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
         matched_before=_score(before_all, None),
         matched_after=_score(after_all, None),
         change=scoring.change(_score(before_all, None), _score(after_all, None)),
-        agreement=agreement,
+        agreement=cycle_figures.agreement,
     )
     # Key findings per domain.
     stds = queries.standards_of(ctx.cycle.edition_id)
-    net_std = with_scores(queries.standard_totals(ctx.cycle.id, "bench", Filters()))
-    std_by_id = {int(r.standard_id): r for r in rows_of(net_std)}
+    std_counts = cycle_figures.standards
     lang_text = "text_en" if ctx.lang == "en" else "text_nb"
     obs = queries.observation_counts(
         ctx.cycle.id, ("good_practice", "improvement", "recommendation")
     )
-    gp, _total = queries.observations(
-        ctx.network.id, viewer, kind="good_practice", cycle_id=ctx.cycle.id, limit=2000
-    )
+    gp, _total = _good_practice(ctx, viewer)
+    # Each domain's standards, mentions and good practice in one pass over each frame (never
+    # a pandas selection per domain: ~1 ms each).
+    stds_in: dict[str, list[Any]] = {}
+    for s in rows_of(stds):
+        stds_in.setdefault(str(s.domain_code), []).append(s)
+    mentions: dict[tuple[str, str], int] = {}
+    for r in rows_of(obs):
+        key = (str(r.domain_code), str(r.kind))
+        mentions[key] = mentions.get(key, 0) + int(r.n)
+    pseudonyms = Pseudonyms(ctx.lang)
+    practice_in: dict[str, list[tuple[str, str]]] = {}
+    for p in rows_of(gp[["domain_code", "position", "text"]] if not gp.empty else gp):
+        shown = practice_in.setdefault(str(p.domain_code), [])
+        if len(shown) < GOOD_PRACTICE_PER_DOMAIN:
+            shown.append((unit_label(None, p.position, pseudonyms), str(p.text)))
+    no_spread = scoring.distribution([])
     for d in rows_of(ctx.domains):
         code = str(d.code)
-        row = pooled[pooled["domain_code"] == code]
-        score = opt(row.iloc[0]["score"]) if not row.empty else None
-        dist = scoring.distribution(units[units["domain_code"] == code]["score"])
+        dist = cycle_figures.spread.get(code, no_spread)
         finding = DomainFinding(
             code=code,
             title=ctx.domain_title(code),
-            score=score,
+            score=cycle_figures.pooled.get(code),
             median=dist.median,
             q1=dist.q1,
             q3=dist.q3,
             change=scoring.change(_score(before_all, code), _score(after_all, code)),
         )
         in_domain: list[tuple[str, str, float | None]] = []
-        for s in rows_of(stds[stds["domain_code"] == code]):
-            r = std_by_id.get(int(s.standard_id))
-            if r is None:
+        for s in stds_in.get(code, ()):
+            found = std_counts.get(int(s.standard_id))
+            if found is None:
                 continue
-            counts = scoring.counts_of(r._asdict())
-            pct = scoring.value_pct(counts, scoring.NOT_MET)
+            pct = scoring.value_pct(found[0], scoring.NOT_MET)
             if pct is not None:
                 in_domain.append((str(s.code), str(getattr(s, lang_text)), pct))
         in_domain.sort(key=lambda t: (-(t[2] or 0), t[0]))
         finding.not_met = in_domain[:3]
-        if not obs.empty:
-            mine = obs[obs["domain_code"] == code]
-            finding.improvement_mentions = int(mine[mine["kind"] == "improvement"]["n"].sum())
-            finding.good_practice_mentions = int(mine[mine["kind"] == "good_practice"]["n"].sum())
-        if not gp.empty:
-            sel = gp[gp["domain_code"] == code].head(GOOD_PRACTICE_PER_DOMAIN)
-            finding.good_practice = [
-                (unit_label(None, p, Pseudonyms(ctx.lang)), str(t))
-                for p, t in zip(sel["position"], sel["text"], strict=True)
-            ]
+        finding.improvement_mentions = mentions.get((code, "improvement"), 0)
+        finding.good_practice_mentions = mentions.get((code, "good_practice"), 0)
+        finding.good_practice = practice_in.get(code, [])
         report.domains.append(finding)
     report.facts["strongest"] = max(
         (f for f in report.domains if f.score is not None), key=lambda f: f.score or 0, default=None
@@ -197,11 +291,41 @@ def build(ctx: Context, *, figures: bool = True) -> AnnualReport:
     )
     report.facts["good_practice"] = int(_total)
     _trends(report, figures)
-    _most_improved(report, previous)
+    _most_improved(report, previous, changes)
     _themes(report, obs, stds, lang_text)
-    _by_standard(report, stds, std_by_id, lang_text)
+    _by_standard(report, stds, std_counts, lang_text)
     report.tables.update(survey_pages.annual_tables(ctx))
     return report
+
+
+GOOD_PRACTICE_READ = 2000  # the report picks each domain's examples among the first 2,000
+GOOD_PRACTICE_FIRST = 200
+
+
+def _good_practice(ctx: Context, viewer: Viewer) -> tuple[pd.DataFrame, int]:
+    """The cycle's good-practice observations the domains' examples are picked from (the
+    first :data:`GOOD_PRACTICE_READ`, oldest first) and how many there are. The first
+    :data:`GOOD_PRACTICE_FIRST` are read first: enough when they hold every domain's examples
+    (the usual case), so the texts and standards of the other ~2,000 are not read for nothing."""
+    gp, total = queries.observations(
+        ctx.network.id,
+        viewer,
+        kind="good_practice",
+        cycle_id=ctx.cycle.id,
+        limit=GOOD_PRACTICE_FIRST,
+    )
+    if total <= GOOD_PRACTICE_FIRST:
+        return gp, total
+    found = gp["domain_code"].value_counts() if not gp.empty else pd.Series(dtype=int)
+    if all(found.get(str(code), 0) >= GOOD_PRACTICE_PER_DOMAIN for code in ctx.domains["code"]):
+        return gp, total
+    return queries.observations(
+        ctx.network.id,
+        viewer,
+        kind="good_practice",
+        cycle_id=ctx.cycle.id,
+        limit=GOOD_PRACTICE_READ,
+    )
 
 
 def _trends(report: AnnualReport, figures: bool) -> None:
@@ -215,28 +339,19 @@ def _trends(report: AnnualReport, figures: bool) -> None:
         report.figures["trends"] = figure
 
 
-def _most_improved(report: AnnualReport, previous: CycleInfo | None) -> None:
+def _most_improved(report: AnnualReport, previous: CycleInfo | None, changes: _Changes) -> None:
     ctx = report.ctx
-    rows: list[dict[str, Any]] = []
-    if previous is not None:
-        df = with_scores(
-            queries.unit_totals_by_cycle(ctx.network.id, [previous.id, ctx.cycle.id], anonymous())
-        )
-        positions = queries.pseudonym_positions(ctx.cycle.id)
-        before = {int(r.unit_key): opt(r.score) for r in rows_of(df[df["cycle_id"] == previous.id])}
-        for r in rows_of(df[df["cycle_id"] == ctx.cycle.id]):
-            delta = scoring.change(before.get(int(r.unit_key)), opt(r.score))
-            if delta is None or delta <= 0:
-                continue
-            rows.append(
-                {
-                    "unit": unit_label(None, positions.get(int(r.unit_key)), Pseudonyms(ctx.lang)),
-                    "before": before.get(int(r.unit_key)),
-                    "after": opt(r.score),
-                    "change": delta,
-                }
-            )
-        rows.sort(key=lambda r: (-r["change"], r["unit"]))
+    pseudonyms = Pseudonyms(ctx.lang)
+    rows: list[dict[str, Any]] = [
+        {
+            "unit": unit_label(None, position, pseudonyms),
+            "before": before,
+            "after": after,
+            "change": delta,
+        }
+        for position, before, after, delta in changes.improved
+    ]
+    rows.sort(key=lambda r: (-r["change"], r["unit"]))
     report.tables["most_improved"] = Table(
         name="most_improved",
         title=_("Most improved units"),
@@ -284,19 +399,17 @@ def _themes(report: AnnualReport, obs: pd.DataFrame, stds: pd.DataFrame, lang_te
 
 
 def _by_standard(
-    report: AnnualReport, stds: pd.DataFrame, std_by_id: dict[int, Any], lang_text: str
+    report: AnnualReport,
+    stds: pd.DataFrame,
+    std_counts: dict[int, tuple[scoring.Counts, scoring.Agreement]],
+    lang_text: str,
 ) -> None:
-    ctx = report.ctx
-    pairs = queries.standard_pair_totals(ctx.cycle.id, Filters())
-    pair_by_id = {int(r.standard_id): r for r in rows_of(pairs)}
     rows = []
     for s in rows_of(stds):
-        r = std_by_id.get(int(s.standard_id))
-        if r is None:
+        found = std_counts.get(int(s.standard_id))
+        if found is None:
             continue
-        counts = scoring.counts_of(r._asdict())
-        p = pair_by_id.get(int(s.standard_id))
-        a = agreement_of(p) if p is not None else scoring.Agreement(0, None, None)
+        counts, a = found
         rows.append(
             {
                 "code": s.code,

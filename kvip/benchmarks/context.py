@@ -234,6 +234,8 @@ class Context:
     # Filter values asked for but not offered to this viewer (they could single out a unit).
     refused: Filters = field(default_factory=Filters)
     focus_unit: Unit | None = None
+    # The chosen cycle's summaries as read (a key for figures kept in process).
+    revision: summaries.Revision = ()
     _titles: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -348,12 +350,18 @@ def build_context(
             raise NotFound(_("No such cycle in this network."))
     if cycle is None:
         cycle = default_cycle(cycles)
-    summaries.ensure_fresh([cycle.id])
+    revision = summaries.ensure_fresh([cycle.id])
     named = can(user, "benchmark.named", network)
     all_kinds, all_regions = queries.filter_options(network.id)
     kinds, regions = all_kinds, all_regions
     if not named:
-        offered_kinds, offered_regions = privacy.offered_filters(queries.counted_cells(cycle.id), k)
+        cycle_id = cycle.id
+        offered_kinds, offered_regions = summaries.cached(
+            "offered_filters",
+            revision,
+            k,
+            lambda: privacy.offered_filters(queries.counted_cells(cycle_id), k),
+        )
         kinds = [v for v in all_kinds if v in offered_kinds]
         regions = [v for v in all_regions if v in offered_regions]
     filters, refused = parse_filters(args, kinds, regions)
@@ -378,12 +386,15 @@ def build_context(
         viewer=viewer_for(user, network, focus_unit.id if focus_unit else None),
         lang=lang,
         domains=queries.domains_of(cycle.edition_id),
-        group_n=queries.group_size(cycle.id, filters),
+        group_n=summaries.cached(
+            "group_size", revision, filters, lambda: queries.group_size(cycle.id, filters)
+        ),
         kinds=kinds,
         regions=regions,
         pseudonyms=pseudonyms_for(cycle.id, filters, lang),
         refused=refused,
         focus_unit=focus_unit,
+        revision=revision,
     )
 
 

@@ -340,14 +340,38 @@ def standards(
 # --- trends over cycles -------------------------------------------------------------------------
 
 
+def _network_trend(
+    ctx: Context, shown: tuple[int, ...], revision: summaries.Revision, filters: Filters
+) -> pd.DataFrame:
+    """The rows of :func:`queries.network_domain_trend` of the ``shown`` cycles, their numbers
+    kept in process under those cycles' revision; the cycles' years and names are added per
+    request (they may change without a rebuild)."""
+
+    def numbers() -> pd.DataFrame:
+        df = queries.network_domain_trend(ctx.network.id, ctx.series, filters)
+        return df[df["cycle_id"].isin(shown)].drop(columns=["year", "cycle_name"])
+
+    cached = summaries.cached(
+        "network_domain_trend", revision, (ctx.network.id, shown, ctx.series, filters), numbers
+    )
+    df = cached.copy()
+    year = {c.id: c.year for c in ctx.cycles}
+    name = {c.id: c.name for c in ctx.cycles}
+    df.insert(1, "year", [year[int(c)] for c in df["cycle_id"]])
+    df.insert(2, "cycle_name", [name[int(c)] for c in df["cycle_id"]])
+    # The query's order (year, cycle, domain code), with the years of now.
+    return df.sort_values(["year", "cycle_id"], kind="stable").reset_index(drop=True)
+
+
 def trend_table(
     ctx: Context, cycles: list[Any], filters: Filters, *, figures: bool, skip_small: bool = False
 ) -> tuple[Table, str | None]:
     """The network's pooled score per cycle and domain (domains followed by their code), and
     its chart. Cycles with fewer than k units are noted (or left out with ``skip_small``)."""
-    summaries.ensure_fresh([c.id for c in cycles])
+    cycle_ids = tuple(sorted({c.id for c in cycles}))
+    revision = summaries.ensure_fresh(cycle_ids)
     lin = lineage.build(cycles)
-    raw = queries.network_domain_trend(ctx.network.id, ctx.series, filters)
+    raw = _network_trend(ctx, cycle_ids, revision, filters)
     if lin.crosses_editions:
         raw = lineage.restate_domains(
             raw, cycles, lin, lineage.network_standard_counts(cycles, ctx.series, filters, lin)

@@ -18,10 +18,11 @@ the questionnaire summaries (:mod:`kvip.benchmarks.survey_summaries`) too.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -206,11 +207,18 @@ def _create_states(cycle_ids: Iterable[int]) -> None:
             db.session.rollback()  # another request created it meanwhile
 
 
-def ensure_fresh(cycle_ids: Iterable[int]) -> None:
-    """Rebuild the summaries of those cycles whose data changed since they were built."""
+# What the summaries of some cycles are as read: (cycle id, salt, built version) per cycle. A
+# rebuild gives its cycle a new built version, and the salt is new with every state row (every
+# database), so figures computed from the summaries may be kept under it (:func:`cached`).
+Revision = tuple[tuple[int, str, int], ...]
+
+
+def ensure_fresh(cycle_ids: Iterable[int]) -> Revision:
+    """Rebuild the summaries of those cycles whose data changed since they were built; returns
+    their revision (a key for what is computed from them)."""
     ids = sorted(set(cycle_ids))
     if not ids:
-        return
+        return ()
     states = _state_rows(ids)
     missing = [c for c in ids if c not in states]
     if missing:
@@ -219,8 +227,39 @@ def ensure_fresh(cycle_ids: Iterable[int]) -> None:
     for cycle_id in ids:
         state = states.get(cycle_id)
         if state is not None and state.built_version != state.version:
-            rebuild(cycle_id)
+            rebuild(cycle_id)  # updates the state object in place (populate_existing)
+    revision = tuple(
+        (cycle_id, state.salt, state.built_version)
+        for cycle_id in ids
+        if (state := states.get(cycle_id)) is not None
+    )
     db.session.expire_all()
+    return revision
+
+
+# Figures computed from the summaries, kept in process per (what, revision, parameters): the
+# revision changes with every rebuild, so an entry is never stale, and the few most recent are
+# kept. Only numbers go in (labels, names and texts are made per request, as they may change
+# without a rebuild); values are shared between requests, so they must never be changed.
+T = TypeVar("T")
+_FIGURES: dict[Hashable, Any] = {}
+_FIGURES_SIZE = 32
+_FIGURES_LOCK = threading.Lock()
+
+
+def cached(what: str, revision: Hashable, params: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` (read-only figures from the summaries of ``revision``: a :data:`Revision`
+    or the questionnaire summaries' revision), once per key."""
+    key = (what, revision, params)
+    hit = _FIGURES.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    value = compute()
+    with _FIGURES_LOCK:  # gunicorn's threads share the cache: evict and insert as one step
+        while len(_FIGURES) >= _FIGURES_SIZE:
+            _FIGURES.pop(next(iter(_FIGURES)), None)
+        _FIGURES[key] = value
+    return value
 
 
 def rebuild(cycle_id: int) -> int:

@@ -15,6 +15,7 @@ submitted since counts in the next read.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import threading
@@ -65,24 +66,6 @@ class QuestionBenchmark:
     funnel: list[tuple[int, float, float]] = field(default_factory=list)
     own_pct: float | None = None
     own_n: int = 0
-
-
-def _counted(cycle_id: int) -> tuple[dict[int, tuple[int, int, str]], int]:
-    """Collections of the cycle that count: collection id → (unit id, respondents, instrument
-    code), only those at or above the network's threshold; and the threshold. Reads the
-    summaries (brought up to date first)."""
-    cycle = db.session.get(Cycle, cycle_id)
-    if cycle is None:
-        return {}, 5
-    survey_summaries.ensure_fresh(cycle_id)
-    threshold = min_respondents(cycle.network_id)
-    s = survey_respondents
-    rows = db.session.execute(
-        sa.select(s.c.collection_id, s.c.unit_id, Instrument.code, s.c.respondents)
-        .join(Instrument, Instrument.id == s.c.instrument_id)
-        .where(s.c.cycle_id == cycle_id, s.c.respondents >= threshold)
-    ).all()
-    return {cid: (unit_id, int(n), code) for cid, unit_id, code, n in rows}, threshold
 
 
 def _labels(cycle_id: int, unit_ids: set[int], lang: str) -> dict[int, str]:
@@ -233,8 +216,30 @@ class InstrumentCount:
 def response_counts(cycle_id: int) -> list[InstrumentCount]:
     """For the annual report: per instrument the units counted and their respondents, and how
     many units collected too few answers to count."""
-    counted, _threshold = _counted(cycle_id)
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        return []
+    revision = survey_summaries.ensure_fresh(cycle_id)
+    threshold = min_respondents(cycle.network_id)
+    counts = summaries.cached(
+        "surveys.response_counts",
+        revision,
+        (cycle_id, threshold),
+        lambda: tuple(_response_counts(cycle_id, threshold)),
+    )
+    return [dataclasses.replace(c) for c in counts]
+
+
+def _response_counts(cycle_id: int, threshold: int) -> list[InstrumentCount]:
     s = survey_respondents
+    counted = {
+        cid: (unit_id, int(n), code)
+        for cid, unit_id, code, n in db.session.execute(
+            sa.select(s.c.collection_id, s.c.unit_id, Instrument.code, s.c.respondents)
+            .join(Instrument, Instrument.id == s.c.instrument_id)
+            .where(s.c.cycle_id == cycle_id, s.c.respondents >= threshold)
+        ).all()
+    }
     collected = db.session.execute(
         sa.select(Instrument.code, sa.func.count())
         .select_from(s)
@@ -264,15 +269,34 @@ def widest_spread(cycle_id: int, top: int = 5, lang: str = "nb") -> list[tuple[s
     if cycle is None:
         return []
     k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
-    survey_summaries.ensure_fresh(cycle_id)
+    revision = survey_summaries.ensure_fresh(cycle_id)
     threshold = min_respondents(cycle.network_id)
+    extremes = summaries.cached(
+        "surveys.extremes",
+        revision,
+        (cycle_id, threshold),
+        lambda: _extremes(cycle_id, threshold),
+    )
+    spreads = []
+    for q, _instrument in _questions(cycle):
+        units, with_n, high, low = extremes.get(q.id, (0, 0, None, None))
+        if scoring.suppressed(units, k) or with_n < 2:
+            continue
+        spread = round(round(float(high), 1) - round(float(low), 1), 1)
+        spreads.append((f"{q.code} {getattr(q, f'text_{lang}')}", spread))
+    return sorted(spreads, key=lambda s: -s[1])[:top]
+
+
+def _extremes(cycle_id: int, threshold: int) -> dict[int, tuple[int, int, Any, Any]]:
+    """Per question: the counted units, those with answers, and the highest and lowest
+    % positive among them."""
     c, r = survey_counts, survey_respondents
     n_of = c.c.v1 + c.c.v2 + c.c.v3 + c.c.v4
     positive_of = sa.case((Question.positive == "agree", c.c.v3 + c.c.v4), else_=c.c.v1 + c.c.v2)
     # 100·positive/n in double precision, as Python divides; rounding is monotonic, so the
     # rounded extremes are the extremes of the rounded percentages.
     pct = sa.case((n_of > 0, sa.cast(100 * positive_of, sa.Float) / n_of))
-    extremes = {
+    return {
         question_id: (int(units), int(with_n), high, low)
         for question_id, units, with_n, high, low in db.session.execute(
             sa.select(
@@ -288,14 +312,6 @@ def widest_spread(cycle_id: int, top: int = 5, lang: str = "nb") -> list[tuple[s
             .group_by(c.c.question_id)
         ).all()
     }
-    spreads = []
-    for q, _instrument in _questions(cycle):
-        units, with_n, high, low = extremes.get(q.id, (0, 0, None, None))
-        if scoring.suppressed(units, k) or with_n < 2:
-            continue
-        spread = round(round(float(high), 1) - round(float(low), 1), 1)
-        spreads.append((f"{q.code} {getattr(q, f'text_{lang}')}", spread))
-    return sorted(spreads, key=lambda s: -s[1])[:top]
 
 
 def _questions(cycle: Cycle) -> list[Any]:

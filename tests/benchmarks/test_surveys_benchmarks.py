@@ -112,3 +112,20 @@ def test_annual_counts_and_widest_spread(world: World, network: list[Assessment]
     ((label, spread),) = widest_spread(world.assessment.cycle_id, lang="en")
     # 100 % (5 of 5) against 20 % (1 of 5)
     assert label.startswith("Y1") and spread == 80.0
+
+
+def test_annual_figures_follow_answers_given_after_they_were_read(
+    world: World, network: list[Assessment]
+) -> None:
+    """The annual figures are kept in process under the summaries' revision: an answer given
+    after a read is counted in the next one."""
+    cycle_id = world.assessment.cycle_id
+    (young,) = response_counts(cycle_id)
+    assert (young.units, young.respondents, young.below_threshold) == (3, 16, 1)
+    assert widest_spread(cycle_id, lang="en")[0][1] == 80.0
+    young.units = 99  # the caller's copy: the next read is not changed by it
+    _collect(world, network[2], ["strongly_disagree"])  # the fifth answer: now counted (0 %)
+    (young,) = response_counts(cycle_id)
+    assert (young.units, young.respondents, young.below_threshold) == (4, 21, 0)
+    # 100 % (5 of 5) against 0 % (0 of 5)
+    assert widest_spread(cycle_id, lang="en")[0][1] == 100.0

@@ -331,44 +331,33 @@ def meeting_units(
 
 def observation_counts(cycle_id: int, kinds: tuple[str, ...]) -> pd.DataFrame:
     """Per kind × domain code × standard (None for domain-only observations): how many
-    observations of final reports name it, in one cycle (SQL COUNT)."""
-    base = (
-        sa.select(Observation.id, Observation.kind, Observation.domain_id)
+    observations of final reports name it, in one cycle (SQL COUNT).
+
+    One pass: an observation's links to standards are joined (none: its own domain counts),
+    not a second scan whose NOT EXISTS made PostgreSQL hash every link of every cycle."""
+    std_domain = aliased(Domain)
+    own_domain = aliased(Domain)
+    domain_code = sa.func.coalesce(std_domain.code, own_domain.code)
+    stmt = (
+        sa.select(
+            Observation.kind,
+            domain_code.label("domain_code"),
+            Standard.id.label("standard_id"),
+            sa.func.count(sa.distinct(Observation.id)).label("n"),
+        )
         .join(Visit, Visit.id == Observation.visit_id)
         .join(Report, Report.visit_id == Visit.id)
         .join(Assessment, Assessment.id == Visit.assessment_id)
+        .outerjoin(observation_standards, observation_standards.c.observation_id == Observation.id)
+        .outerjoin(Standard, Standard.id == observation_standards.c.standard_id)
+        .outerjoin(std_domain, std_domain.id == Standard.domain_id)
+        .outerjoin(own_domain, own_domain.id == Observation.domain_id)
         .where(
             Assessment.cycle_id == cycle_id,
             Report.state == "final",
             Observation.kind.in_(kinds),
+            sa.or_(Standard.id.is_not(None), own_domain.id.is_not(None)),
         )
-        .subquery()
+        .group_by(Observation.kind, domain_code, Standard.id)
     )
-    via_standard = (
-        sa.select(
-            base.c.kind,
-            Domain.code.label("domain_code"),
-            Standard.id.label("standard_id"),
-            sa.func.count(sa.distinct(base.c.id)).label("n"),
-        )
-        .join(observation_standards, observation_standards.c.observation_id == base.c.id)
-        .join(Standard, Standard.id == observation_standards.c.standard_id)
-        .join(Domain, Domain.id == Standard.domain_id)
-        .group_by(base.c.kind, Domain.code, Standard.id)
-    )
-    domain_only = (
-        sa.select(
-            base.c.kind,
-            Domain.code.label("domain_code"),
-            sa.null().label("standard_id"),
-            sa.func.count().label("n"),
-        )
-        .join(Domain, Domain.id == base.c.domain_id)
-        .where(
-            ~sa.select(observation_standards.c.observation_id)
-            .where(observation_standards.c.observation_id == base.c.id)
-            .exists()
-        )
-        .group_by(base.c.kind, Domain.code)
-    )
-    return frame(sa.union_all(via_standard, domain_only))
+    return frame(stmt)
