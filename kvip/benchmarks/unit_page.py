@@ -226,7 +226,7 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
     say so."""
     ctx = dash.ctx
     cycle_ids = [c.id for c in ctx.cycles]
-    summaries.ensure_fresh(cycle_ids)
+    revision = summaries.ensure_fresh(cycle_ids)
     lin = lineage.build(ctx.cycles)
     own_raw = queries.unit_domain_trend(dash.unit.id, ctx.series)
     net_raw = queries.network_domain_trend(ctx.network.id, ctx.series, ctx.filters)
@@ -264,26 +264,25 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
     # The network's spread per cycle: median and quartiles of the units' scores (overall and
     # per domain), for cycles on the basis edition (a restated cycle's units are not restated
     # one by one; its pooled score stays in the table).
-    spread_raw = queries.unit_spread_trend(ctx.network.id, ctx.series, ctx.filters)
-    restated_ids = [
+    restated_ids = tuple(
         c.id for c in order if lin.crosses_editions and c.edition_id != lin.basis_edition_id
-    ]
-    spread_raw = spread_raw[~spread_raw["cycle_id"].isin(restated_ids)]
-    spread_units = with_scores(spread_raw)
-    spread_totals = with_scores(sum_counts(spread_raw, ["cycle_id", "key"]))
+    )
+    network_id, series, filters = ctx.network.id, ctx.series, ctx.filters
+    # The same for every unit of the network: kept under the summaries' revision.
+    spreads_of = summaries.cached(
+        "unit_spreads",
+        revision,
+        (network_id, series, filters, restated_ids),
+        lambda: _spreads(network_id, series, filters, restated_ids),
+    )
 
     def spread(cycle_id: int, code: str | None) -> scoring.Distribution | None:
         if not offered[cycle_id] or scoring.suppressed(int(net_units.get(cycle_id, 0)), ctx.k):
             return None
-        if code is None:
-            sel = spread_totals[spread_totals["cycle_id"] == cycle_id]
-        else:
-            sel = spread_units[
-                (spread_units["cycle_id"] == cycle_id) & (spread_units["domain_code"] == code)
-            ]
-        if scoring.suppressed(len(sel), ctx.k):
+        units, dist = spreads_of.get((cycle_id, code), (0, None))
+        if dist is None or scoring.suppressed(units, ctx.k):
             return None
-        return scoring.distribution(opt(v) for v in sel["score"])
+        return dist
 
     # A filtered network line of another cycle only where the same filters are offered there
     # (the offered set is chosen per cycle; otherwise subtracting lines could single out a unit).
@@ -393,6 +392,31 @@ def _trend(dash: UnitDashboard, figures: bool) -> None:
             )
         )
     _standard_trend(dash, lin, order, own_per_std)
+
+
+def _spreads(
+    network_id: int, series: str, filters: Any, restated_ids: tuple[int, ...]
+) -> dict[tuple[int, str | None], tuple[int, scoring.Distribution]]:
+    """Per (cycle, domain code; None for all standards): how many units have a score row and
+    the distribution of their scores. Restated cycles are left out (their units are not
+    restated one by one). One pass over the rows instead of a selection per cycle and domain."""
+    raw = queries.unit_spread_trend(network_id, series, filters)
+    raw = raw[~raw["cycle_id"].isin(restated_ids)]
+    if raw.empty:
+        return {}
+    groups: dict[tuple[int, str | None], list[float | None]] = {}
+    units = with_scores(raw)
+    for cycle_id, code, score in zip(
+        units["cycle_id"].tolist(),
+        units["domain_code"].tolist(),
+        units["score"].tolist(),
+        strict=True,
+    ):
+        groups.setdefault((int(cycle_id), str(code)), []).append(opt(score))
+    totals = with_scores(sum_counts(raw, ["cycle_id", "key"]))
+    for cycle_id, score in zip(totals["cycle_id"].tolist(), totals["score"].tolist(), strict=True):
+        groups.setdefault((int(cycle_id), None), []).append(opt(score))
+    return {key: (len(scores), scoring.distribution(scores)) for key, scores in groups.items()}
 
 
 def _standard_trend(
