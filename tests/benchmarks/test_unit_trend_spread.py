@@ -32,9 +32,7 @@ def _expected(values: dict[str, list[str | None]]) -> dict[str | None, scoring.D
         None: scoring.distribution(overall(v).score for v in values.values())
     }
     for code in ("1", "2"):
-        out[code] = scoring.distribution(
-            domain_summaries(v)[code].score for v in values.values()
-        )
+        out[code] = scoring.distribution(domain_summaries(v)[code].score for v in values.values())
     return out
 
 
