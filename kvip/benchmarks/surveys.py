@@ -20,10 +20,10 @@ import functools
 import gc
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -42,6 +42,8 @@ from kvip.surveys.results import AGREE_WORDS, question_result
 from kvip.surveys.services import min_respondents
 
 FUNNEL_Z = 1.96
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -219,15 +221,19 @@ def response_counts(cycle_id: int) -> list[InstrumentCount]:
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         return []
-    revision = survey_summaries.ensure_fresh(cycle_id)
-    threshold = min_respondents(cycle.network_id)
-    counts = summaries.cached(
-        "surveys.response_counts",
-        revision,
-        (cycle_id, threshold),
-        lambda: tuple(_response_counts(cycle_id, threshold)),
-    )
+    counts = _kept(cycle, "surveys.response_counts", lambda c, t: tuple(_response_counts(c, t)))
     return [dataclasses.replace(c) for c in counts]
+
+
+def _kept(cycle: Cycle, what: str, compute: Callable[[int, int], T]) -> T:
+    """``compute(cycle id, threshold)`` from fresh questionnaire summaries, kept in process
+    under their revision and the network's threshold (:func:`summaries.cached`)."""
+    revision = survey_summaries.ensure_fresh(cycle.id)
+    threshold = min_respondents(cycle.network_id)
+    cycle_id = cycle.id
+    return summaries.cached(
+        what, revision, (cycle_id, threshold), lambda: compute(cycle_id, threshold)
+    )
 
 
 def _response_counts(cycle_id: int, threshold: int) -> list[InstrumentCount]:
@@ -269,14 +275,7 @@ def widest_spread(cycle_id: int, top: int = 5, lang: str = "nb") -> list[tuple[s
     if cycle is None:
         return []
     k = db.session.get(Network, cycle.network_id).group_size_k  # type: ignore[union-attr]
-    revision = survey_summaries.ensure_fresh(cycle_id)
-    threshold = min_respondents(cycle.network_id)
-    extremes = summaries.cached(
-        "surveys.extremes",
-        revision,
-        (cycle_id, threshold),
-        lambda: _extremes(cycle_id, threshold),
-    )
+    extremes = _kept(cycle, "surveys.extremes", _extremes)
     spreads = []
     for q, _instrument in _questions(cycle):
         units, with_n, high, low = extremes.get(q.id, (0, 0, None, None))
